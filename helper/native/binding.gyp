@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "wirefly_native",
+      "sources": ["src/addon.c", "src/napi_util.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Wno-sign-conversion"],
+      "conditions": [
+        ["OS=='linux'", {"sources": ["src/tun_linux.c"]}]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,19 @@
+// The wirefly_native addon: the only C in Wirefly. Each platform file adds its
+// functions to the exports; platforms without one export nothing yet, and the
+// TypeScript side refuses them before it loads the addon.
+#include <node_api.h>
+
+#ifdef __linux__
+#include "tun.h"
+#endif
+
+static napi_value init(napi_env env, napi_value exports) {
+#ifdef __linux__
+  if (tun_register(env, exports) != napi_ok) return NULL;
+#else
+  (void)env;
+#endif
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
