@@ -1,0 +1,217 @@
+// The WireGuard device as a sans-I/O state machine: packets from the TUN and
+// datagrams from the network go in, with the time; datagrams, TUN packets and a
+// next deadline come out. The driver owns the sockets, the TUN and the clock.
+import { randomBytes } from 'node:crypto';
+import { clamp, dh, importPrivateKey, type PrivateKey } from '../crypto/x25519.js';
+import { equalBytes, type Endpoint } from '../net/ip.js';
+import { AllowedIps } from './allowed-ips.js';
+import { CookieChecker } from './cookie.js';
+import { REKEY_TIMEOUT_JITTER_MAX, UNDER_LOAD_AFTER, UNDER_LOAD_THRESHOLD } from './constants.js';
+import { IndexTable } from './index-table.js';
+import type { Keypair } from './keypair.js';
+import { Peer } from './peer.js';
+import { RateLimiter } from './ratelimiter.js';
+import { handleDatagram } from './receive.js';
+import { handleTunPacket, runPeerTimer } from './send.js';
+
+export interface DeviceOutput {
+  /** A datagram for the network. The device does not touch the buffer afterwards. */
+  sendDatagram(datagram: Uint8Array, endpoint: Endpoint): void;
+  /** An IP packet for the TUN. */
+  writePacket(packet: Uint8Array): void;
+}
+
+export interface DeviceClock {
+  /** Monotonic milliseconds, for every protocol timer. */
+  now(): number;
+  /** Milliseconds since the Unix epoch, for handshake timestamps and `latest handshake`. */
+  wallClock(): number;
+}
+
+export type LogLevel = 'verbose' | 'error';
+
+export interface DeviceOptions {
+  readonly clock: DeviceClock;
+  readonly output: DeviceOutput;
+  readonly randomBytes?: (length: number) => Uint8Array;
+  readonly log?: (level: LogLevel, message: string) => void;
+  /** Handshake messages per second above which cookies are demanded. */
+  readonly underLoadThreshold?: number;
+}
+
+export type DropReason =
+  | 'malformed'
+  | 'unknown-index'
+  | 'expired-keypair'
+  | 'decrypt'
+  | 'replay'
+  | 'mac1'
+  | 'cookie-required'
+  | 'rate-limited'
+  | 'unknown-peer'
+  | 'handshake-rejected'
+  | 'no-private-key'
+  | 'no-route'
+  | 'no-endpoint'
+  | 'source-not-allowed'
+  | 'staged-overflow';
+
+export interface IndexEntry {
+  readonly peer: Peer;
+  /** Absent while the index names a handshake in progress. */
+  readonly keypair: Keypair | undefined;
+}
+
+function hexKey(key: Uint8Array): string {
+  return Buffer.from(key).toString('hex');
+}
+
+export class Device {
+  readonly clock: DeviceClock;
+  readonly output: DeviceOutput;
+  readonly randomBytes: (length: number) => Uint8Array;
+  readonly log: (level: LogLevel, message: string) => void;
+  readonly allowedIps = new AllowedIps<Peer>();
+  readonly indices: IndexTable<IndexEntry>;
+  readonly rateLimiter = new RateLimiter();
+  readonly drops = new Map<DropReason, number>();
+  /** Plaintext packets padded up to this (the TUN's MTU). */
+  mtu = 1420;
+  privateKey: PrivateKey | undefined;
+  cookieChecker: CookieChecker | undefined;
+  private readonly peersByKey = new Map<string, Peer>();
+  private readonly underLoadThreshold: number;
+  private handshakeWindowStart = 0;
+  private handshakesInWindow = 0;
+  private underLoadUntil = -Infinity;
+
+  constructor(options: DeviceOptions) {
+    this.clock = options.clock;
+    this.output = options.output;
+    this.randomBytes = options.randomBytes ?? ((length) => randomBytes(length));
+    this.log = options.log ?? (() => {});
+    this.underLoadThreshold = options.underLoadThreshold ?? UNDER_LOAD_THRESHOLD;
+    this.indices = new IndexTable<IndexEntry>(() => new DataView(this.randomBytes(4).buffer).getUint32(0));
+  }
+
+  get peers(): IterableIterator<Peer> {
+    return this.peersByKey.values();
+  }
+
+  get publicKey(): Uint8Array | undefined {
+    return this.privateKey?.publicKey;
+  }
+
+  drop(reason: DropReason): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  }
+
+  /** Sets (or with undefined, removes) the static private key. Sessions under the old key end. */
+  setPrivateKey(raw: Uint8Array | undefined): void {
+    if (raw && this.privateKey && equalBytes(clamp(raw), this.privateKey.raw)) return;
+    this.privateKey?.raw.fill(0);
+    this.cookieChecker?.destroy();
+    this.privateKey = raw ? importPrivateKey(raw) : undefined;
+    this.cookieChecker = this.privateKey ? new CookieChecker(this.privateKey.publicKey, this.randomBytes) : undefined;
+    for (const peer of [...this.peers]) {
+      // A peer with our own public key would be talking to itself.
+      if (this.privateKey && equalBytes(peer.publicKey, this.privateKey.publicKey)) {
+        this.removePeer(peer);
+        continue;
+      }
+      this.resetPeerSessions(peer);
+      this.precompute(peer);
+    }
+  }
+
+  getPeer(publicKey: Uint8Array): Peer | undefined {
+    return this.peersByKey.get(hexKey(publicKey));
+  }
+
+  /** The peer with this key, created if it does not exist; undefined for our own key. */
+  addPeer(publicKey: Uint8Array): Peer | undefined {
+    const existing = this.getPeer(publicKey);
+    if (existing) return existing;
+    if (this.privateKey && equalBytes(publicKey, this.privateKey.publicKey)) return undefined;
+    const jitter = () => new DataView(this.randomBytes(4).buffer).getUint32(0) % REKEY_TIMEOUT_JITTER_MAX;
+    const peer = new Peer(publicKey, (keypair) => this.indices.delete(keypair.localIndex), jitter);
+    this.precompute(peer);
+    this.peersByKey.set(hexKey(publicKey), peer);
+    return peer;
+  }
+
+  removePeer(peer: Peer): void {
+    if (this.peersByKey.get(hexKey(peer.publicKey)) !== peer) return;
+    this.peersByKey.delete(hexKey(peer.publicKey));
+    this.allowedIps.removeValue(peer);
+    this.forgetHandshake(peer);
+    peer.destroy();
+  }
+
+  removeAllPeers(): void {
+    for (const peer of [...this.peers]) this.removePeer(peer);
+  }
+
+  setPresharedKey(peer: Peer, key: Uint8Array): void {
+    peer.presharedKey.fill(0);
+    peer.presharedKey = Uint8Array.from(key);
+  }
+
+  /** Drops the handshake in progress and its index. */
+  forgetHandshake(peer: Peer): void {
+    if (peer.handshakeIndex !== undefined) this.indices.delete(peer.handshakeIndex);
+    peer.handshakeIndex = undefined;
+    peer.handshake.clear();
+  }
+
+  resetPeerSessions(peer: Peer): void {
+    this.forgetHandshake(peer);
+    peer.keypairs.clear();
+    peer.handshake.latestTimestamp.fill(0);
+  }
+
+  private precompute(peer: Peer): void {
+    peer.staticStatic?.fill(0);
+    peer.staticStatic = this.privateKey ? dh(this.privateKey, peer.publicKey) : undefined;
+  }
+
+  /** Counts a handshake message and says whether the device is now under load. */
+  noteHandshakeMessage(now: number): boolean {
+    if (now - this.handshakeWindowStart >= 1000) {
+      this.handshakeWindowStart = now;
+      this.handshakesInWindow = 0;
+    }
+    this.handshakesInWindow++;
+    if (this.handshakesInWindow > this.underLoadThreshold) this.underLoadUntil = now + UNDER_LOAD_AFTER;
+    return now < this.underLoadUntil;
+  }
+
+  handleTunPacket(packet: Uint8Array): void {
+    handleTunPacket(this, packet);
+  }
+
+  handleDatagram(datagram: Uint8Array, source: Endpoint): void {
+    handleDatagram(this, datagram, source);
+  }
+
+  /** The earliest time at which runTimers has work to do; Infinity for none. */
+  nextDeadline(): number {
+    let next = Infinity;
+    for (const peer of this.peers) next = Math.min(next, peer.timers.nextDeadline());
+    return next;
+  }
+
+  runTimers(): void {
+    const now = this.clock.now();
+    for (const peer of [...this.peers]) {
+      for (const timer of peer.timers.takeExpired(now)) runPeerTimer(this, peer, timer);
+    }
+    this.rateLimiter.gc(now);
+  }
+
+  /** Wipes every key; the device is unusable afterwards. */
+  close(): void {
+    this.removeAllPeers();
+    this.setPrivateKey(undefined);
+  }
+}

@@ -1,0 +1,270 @@
+// The Noise_IKpsk2 handshake (whitepaper 5.4.2–5.4.4) as pure functions over a
+// per-peer HandshakeState. MACs and cookies are added by the caller (cookie.ts).
+import { hash, HASH_LENGTH } from '../crypto/blake2s.js';
+import { kdf1, kdf2, kdf3 } from '../crypto/kdf.js';
+import { open, seal, TAG_LENGTH } from '../crypto/aead.js';
+import { dh, generatePrivateKey, KEY_LENGTH, type PrivateKey } from '../crypto/x25519.js';
+import { CONSTRUCTION, HANDSHAKE_INITIATION_RATE, IDENTIFIER } from './constants.js';
+import {
+  INITIATION,
+  INITIATION_SIZE,
+  MESSAGE_INITIATION,
+  MESSAGE_RESPONSE,
+  RESPONSE,
+  RESPONSE_SIZE,
+  readUint32LE,
+  writeHeader,
+  writeUint32LE,
+} from './messages.js';
+import { isAfter, TAI64N_LENGTH, tai64n } from './tai64n.js';
+
+const encoder = new TextEncoder();
+const INITIAL_CHAIN_KEY = hash(encoder.encode(CONSTRUCTION));
+const INITIAL_HASH = hash(INITIAL_CHAIN_KEY, encoder.encode(IDENTIFIER));
+const EMPTY = new Uint8Array(0);
+
+export type HandshakeStage = 'zeroed' | 'initiation-created' | 'initiation-consumed' | 'response-created' | 'response-consumed';
+
+export class HandshakeState {
+  stage: HandshakeStage = 'zeroed';
+  chainingKey: Uint8Array = new Uint8Array(HASH_LENGTH);
+  hash: Uint8Array = new Uint8Array(HASH_LENGTH);
+  localEphemeral: PrivateKey | undefined;
+  remoteEphemeral: Uint8Array | undefined;
+  localIndex = 0;
+  remoteIndex = 0;
+  /** The newest initiation timestamp accepted from this peer, against replays. */
+  latestTimestamp: Uint8Array = new Uint8Array(TAI64N_LENGTH);
+  /** When the last initiation from this peer was accepted (monotonic ms), against floods. */
+  lastInitiationConsumed = -Infinity;
+
+  clear(): void {
+    this.chainingKey.fill(0);
+    this.hash.fill(0);
+    this.localEphemeral?.raw.fill(0);
+    this.localEphemeral = undefined;
+    this.remoteEphemeral = undefined;
+    this.stage = 'zeroed';
+  }
+}
+
+/** What the handshake needs to know of a peer. */
+export interface HandshakePeer {
+  readonly publicKey: Uint8Array;
+  readonly presharedKey: Uint8Array;
+  /** DH(our static, their static), computed once per key change; undefined if it is zero. */
+  readonly staticStatic: Uint8Array | undefined;
+  readonly handshake: HandshakeState;
+}
+
+export interface LocalIdentity {
+  readonly privateKey: PrivateKey;
+}
+
+function mixHash(h: Uint8Array, data: Uint8Array): Buffer {
+  return hash(h, data);
+}
+
+/** Builds an initiation (MACs still zero) and records the state needed for the response. */
+export function createInitiation(
+  identity: LocalIdentity,
+  peer: HandshakePeer,
+  localIndex: number,
+  wallClockMs: number,
+): Uint8Array | undefined {
+  if (!peer.staticStatic) return undefined;
+  const ephemeral = generatePrivateKey();
+  const ephemeralShared = dh(ephemeral, peer.publicKey);
+  if (!ephemeralShared) return undefined;
+
+  const message = new Uint8Array(INITIATION_SIZE);
+  writeHeader(message, MESSAGE_INITIATION);
+  writeUint32LE(message, INITIATION.sender, localIndex);
+  message.set(ephemeral.publicKey, INITIATION.ephemeral);
+
+  let h = mixHash(INITIAL_HASH, peer.publicKey);
+  let c = kdf1(INITIAL_CHAIN_KEY, ephemeral.publicKey);
+  h = mixHash(h, ephemeral.publicKey);
+
+  let key: Buffer;
+  [c, key] = kdf2(c, ephemeralShared);
+  const encryptedStatic = seal(key, 0n, identity.privateKey.publicKey, h);
+  message.set(encryptedStatic, INITIATION.encryptedStatic);
+  h = mixHash(h, encryptedStatic);
+
+  [c, key] = kdf2(c, peer.staticStatic);
+  const encryptedTimestamp = seal(key, 0n, tai64n(wallClockMs), h);
+  message.set(encryptedTimestamp, INITIATION.encryptedTimestamp);
+  h = mixHash(h, encryptedTimestamp);
+  key.fill(0);
+  ephemeralShared.fill(0);
+
+  const state = peer.handshake;
+  state.clear();
+  state.chainingKey = c;
+  state.hash = h;
+  state.localEphemeral = ephemeral;
+  state.localIndex = localIndex;
+  state.stage = 'initiation-created';
+  return message;
+}
+
+/** The first half of consuming an initiation: who sent it, if it decrypts at all. */
+export interface DecodedInitiation {
+  readonly remoteStatic: Uint8Array;
+  readonly chainingKey: Buffer;
+  readonly hash: Buffer;
+  readonly remoteEphemeral: Uint8Array;
+  readonly senderIndex: number;
+}
+
+export function decodeInitiation(identity: LocalIdentity, message: Uint8Array): DecodedInitiation | undefined {
+  const remoteEphemeral = message.slice(INITIATION.ephemeral, INITIATION.ephemeral + KEY_LENGTH);
+  const ephemeralShared = dh(identity.privateKey, remoteEphemeral);
+  if (!ephemeralShared) return undefined;
+
+  let h = mixHash(INITIAL_HASH, identity.privateKey.publicKey);
+  let c = kdf1(INITIAL_CHAIN_KEY, remoteEphemeral);
+  h = mixHash(h, remoteEphemeral);
+
+  let key: Buffer;
+  [c, key] = kdf2(c, ephemeralShared);
+  ephemeralShared.fill(0);
+  const encryptedStatic = message.subarray(INITIATION.encryptedStatic, INITIATION.encryptedStatic + KEY_LENGTH + TAG_LENGTH);
+  const remoteStatic = open(key, 0n, encryptedStatic, h);
+  key.fill(0);
+  if (!remoteStatic) return undefined;
+  h = mixHash(h, encryptedStatic);
+  return { remoteStatic, chainingKey: c, hash: h, remoteEphemeral, senderIndex: readUint32LE(message, INITIATION.sender) };
+}
+
+export type InitiationRejection = 'no-static-static' | 'decrypt-failed' | 'replayed-timestamp' | 'flood';
+
+/** The second half: decrypt the timestamp with the peer's keys and accept the initiation. */
+export function acceptInitiation(
+  peer: HandshakePeer,
+  decoded: DecodedInitiation,
+  message: Uint8Array,
+  now: number,
+): InitiationRejection | undefined {
+  if (!peer.staticStatic) return 'no-static-static';
+  const [c, key] = kdf2(decoded.chainingKey, peer.staticStatic);
+  const encryptedTimestamp = message.subarray(
+    INITIATION.encryptedTimestamp,
+    INITIATION.encryptedTimestamp + TAI64N_LENGTH + TAG_LENGTH,
+  );
+  const timestamp = open(key, 0n, encryptedTimestamp, decoded.hash);
+  key.fill(0);
+  if (!timestamp) return 'decrypt-failed';
+  const state = peer.handshake;
+  if (!isAfter(timestamp, state.latestTimestamp)) return 'replayed-timestamp';
+  if (now - state.lastInitiationConsumed < HANDSHAKE_INITIATION_RATE) return 'flood';
+
+  state.clear();
+  state.chainingKey = c;
+  state.hash = mixHash(decoded.hash, encryptedTimestamp);
+  state.remoteEphemeral = decoded.remoteEphemeral;
+  state.remoteIndex = decoded.senderIndex;
+  state.latestTimestamp = timestamp;
+  state.lastInitiationConsumed = now;
+  state.stage = 'initiation-consumed';
+  return undefined;
+}
+
+/** Builds the response (MACs still zero) to an accepted initiation. */
+export function createResponse(identity: LocalIdentity, peer: HandshakePeer, localIndex: number): Uint8Array | undefined {
+  const state = peer.handshake;
+  if (state.stage !== 'initiation-consumed' || !state.remoteEphemeral) return undefined;
+  const ephemeral = generatePrivateKey();
+  const ephemeralEphemeral = dh(ephemeral, state.remoteEphemeral);
+  const ephemeralStatic = dh(ephemeral, peer.publicKey);
+  if (!ephemeralEphemeral || !ephemeralStatic) return undefined;
+
+  const message = new Uint8Array(RESPONSE_SIZE);
+  writeHeader(message, MESSAGE_RESPONSE);
+  writeUint32LE(message, RESPONSE.sender, localIndex);
+  writeUint32LE(message, RESPONSE.receiver, state.remoteIndex);
+  message.set(ephemeral.publicKey, RESPONSE.ephemeral);
+
+  let c = kdf1(state.chainingKey, ephemeral.publicKey);
+  let h = mixHash(state.hash, ephemeral.publicKey);
+  c = kdf1(c, ephemeralEphemeral);
+  c = kdf1(c, ephemeralStatic);
+  ephemeralEphemeral.fill(0);
+  ephemeralStatic.fill(0);
+  const [c3, tau, key] = kdf3(c, peer.presharedKey);
+  h = mixHash(h, tau);
+  const encryptedNothing = seal(key, 0n, EMPTY, h);
+  message.set(encryptedNothing, RESPONSE.encryptedNothing);
+  h = mixHash(h, encryptedNothing);
+  tau.fill(0);
+  key.fill(0);
+
+  state.chainingKey.fill(0);
+  state.chainingKey = c3;
+  state.hash = h;
+  ephemeral.raw.fill(0);
+  state.localIndex = localIndex;
+  state.stage = 'response-created';
+  return message;
+}
+
+/** Consumes a response to our initiation; false if it does not authenticate. */
+export function consumeResponse(identity: LocalIdentity, peer: HandshakePeer, message: Uint8Array): boolean {
+  const state = peer.handshake;
+  if (state.stage !== 'initiation-created' || !state.localEphemeral) return false;
+  const remoteEphemeral = message.subarray(RESPONSE.ephemeral, RESPONSE.ephemeral + KEY_LENGTH);
+  const ephemeralEphemeral = dh(state.localEphemeral, remoteEphemeral);
+  const staticEphemeral = dh(identity.privateKey, remoteEphemeral);
+  if (!ephemeralEphemeral || !staticEphemeral) return false;
+
+  let c = kdf1(state.chainingKey, remoteEphemeral);
+  let h = mixHash(state.hash, remoteEphemeral);
+  c = kdf1(c, ephemeralEphemeral);
+  c = kdf1(c, staticEphemeral);
+  ephemeralEphemeral.fill(0);
+  staticEphemeral.fill(0);
+  const [c3, tau, key] = kdf3(c, peer.presharedKey);
+  h = mixHash(h, tau);
+  const encryptedNothing = message.subarray(RESPONSE.encryptedNothing, RESPONSE.encryptedNothing + TAG_LENGTH);
+  const ok = open(key, 0n, encryptedNothing, h) !== undefined;
+  tau.fill(0);
+  key.fill(0);
+  if (!ok) {
+    c3.fill(0);
+    return false;
+  }
+  state.chainingKey.fill(0);
+  state.chainingKey = c3;
+  state.hash = mixHash(h, encryptedNothing);
+  state.remoteIndex = readUint32LE(message, RESPONSE.sender);
+  state.stage = 'response-consumed';
+  return true;
+}
+
+export interface SessionKeys {
+  readonly sendKey: Buffer;
+  readonly receiveKey: Buffer;
+  readonly isInitiator: boolean;
+  readonly localIndex: number;
+  readonly remoteIndex: number;
+}
+
+/** Derives the transport keys from a completed handshake and wipes the handshake. */
+export function deriveSession(peer: HandshakePeer): SessionKeys | undefined {
+  const state = peer.handshake;
+  let isInitiator: boolean;
+  if (state.stage === 'response-consumed') isInitiator = true;
+  else if (state.stage === 'response-created') isInitiator = false;
+  else return undefined;
+  const [first, second] = kdf2(state.chainingKey, EMPTY);
+  const session: SessionKeys = {
+    sendKey: isInitiator ? first : second,
+    receiveKey: isInitiator ? second : first,
+    isInitiator,
+    localIndex: state.localIndex,
+    remoteIndex: state.remoteIndex,
+  };
+  state.clear();
+  return session;
+}

@@ -1,0 +1,63 @@
+// A peer: its configuration (keys, endpoint, keepalive) and protocol state
+// (handshake, sessions, timers, packets waiting for a session, counters).
+import type { Endpoint } from '../net/ip.js';
+import { CookieGenerator } from './cookie.js';
+import { MAX_STAGED_PACKETS } from './constants.js';
+import { Keypairs, type Keypair } from './keypair.js';
+import { HandshakeState, type HandshakePeer } from './noise.js';
+import { PeerTimers } from './timers.js';
+
+export class Peer implements HandshakePeer {
+  readonly publicKey: Uint8Array;
+  presharedKey: Uint8Array = new Uint8Array(32);
+  staticStatic: Uint8Array | undefined;
+  endpoint: Endpoint | undefined;
+  readonly handshake = new HandshakeState();
+  /** The index under which the handshake in progress is registered, until it becomes a session. */
+  handshakeIndex: number | undefined;
+  readonly keypairs: Keypairs;
+  readonly cookies: CookieGenerator;
+  readonly timers: PeerTimers;
+  /** Plaintext packets waiting for a usable session, oldest first. */
+  staged: Uint8Array[] = [];
+  /** Monotonic ms of the last initiation sent, to send at most one per REKEY_TIMEOUT. */
+  lastSentHandshake = -Infinity;
+  /** Set once a handshake for key freshness was sent near the end of a receiving session. */
+  sentLastMinuteHandshake = false;
+  /** Wall-clock ms of the latest completed handshake. */
+  lastHandshakeWallClock: number | undefined;
+  rxBytes = 0;
+  txBytes = 0;
+
+  constructor(publicKey: Uint8Array, onDropKeypair: (keypair: Keypair) => void, jitter: () => number) {
+    this.publicKey = Uint8Array.from(publicKey);
+    this.keypairs = new Keypairs(onDropKeypair);
+    this.cookies = new CookieGenerator(publicKey);
+    this.timers = new PeerTimers(jitter);
+  }
+
+  stage(packet: Uint8Array): boolean {
+    let dropped = false;
+    if (this.staged.length >= MAX_STAGED_PACKETS) {
+      this.staged.shift();
+      dropped = true;
+    }
+    this.staged.push(packet);
+    return !dropped;
+  }
+
+  /** Forgets every session and handshake and wipes their keys. */
+  zeroKeyMaterial(): void {
+    this.keypairs.clear();
+    this.handshake.clear();
+  }
+
+  destroy(): void {
+    this.zeroKeyMaterial();
+    this.timers.clearAll();
+    this.staged = [];
+    this.cookies.destroy();
+    this.presharedKey.fill(0);
+    this.staticStatic?.fill(0);
+  }
+}

@@ -1,0 +1,240 @@
+// The receiving side: datagrams are classified by type; handshake messages pass
+// the MAC1 check (and under load MAC2 and the rate limiter) before any DH work;
+// transport messages are decrypted, checked against replay and against the
+// peer's allowed IPs, and written to the TUN.
+import { open } from '../crypto/aead.js';
+import type { Endpoint } from '../net/ip.js';
+import { sameEndpoint } from '../net/ip.js';
+import { KEEPALIVE_TIMEOUT, REJECT_AFTER_MESSAGES, REJECT_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
+import type { Device } from './device.js';
+import { packetAddresses } from './ip-packet.js';
+import { Keypair } from './keypair.js';
+import {
+  COOKIE_REPLY,
+  INITIATION,
+  MESSAGE_COOKIE_REPLY,
+  MESSAGE_INITIATION,
+  MESSAGE_RESPONSE,
+  MESSAGE_TRANSPORT,
+  RESPONSE,
+  TRANSPORT,
+  messageType,
+  readUint32LE,
+} from './messages.js';
+import { acceptInitiation, consumeResponse, createResponse, decodeInitiation, deriveSession } from './noise.js';
+import type { Peer } from './peer.js';
+import { peerName, sendInitiation, sendKeepalive, sendStaged, sendToPeer } from './send.js';
+
+export function handleDatagram(device: Device, datagram: Uint8Array, source: Endpoint): void {
+  switch (messageType(datagram)) {
+    case MESSAGE_INITIATION:
+      if (passesHandshakeChecks(device, datagram, source, INITIATION.sender)) handleInitiation(device, datagram, source);
+      return;
+    case MESSAGE_RESPONSE:
+      if (passesHandshakeChecks(device, datagram, source, RESPONSE.sender)) handleResponse(device, datagram, source);
+      return;
+    case MESSAGE_COOKIE_REPLY:
+      handleCookieReply(device, datagram);
+      return;
+    case MESSAGE_TRANSPORT:
+      handleTransport(device, datagram, source);
+      return;
+    default:
+      device.drop('malformed');
+  }
+}
+
+/**
+ * MAC1 proves the sender knows our public key. Under load, MAC2 must also prove
+ * it can receive at its source address, and each source is rate limited; a
+ * sender without a valid MAC2 gets a cookie to compute it with.
+ */
+function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endpoint, senderOffset: number): boolean {
+  const checker = device.cookieChecker;
+  if (!checker) {
+    device.drop('no-private-key');
+    return false;
+  }
+  if (!checker.checkMac1(message)) {
+    device.drop('mac1');
+    return false;
+  }
+  const now = device.clock.now();
+  if (!device.noteHandshakeMessage(now)) return true;
+  if (!checker.checkMac2(message, source, now)) {
+    device.drop('cookie-required');
+    device.output.sendDatagram(checker.createReply(message, readUint32LE(message, senderOffset), source, now), source);
+    return false;
+  }
+  if (!device.rateLimiter.allow(source, now)) {
+    device.drop('rate-limited');
+    return false;
+  }
+  return true;
+}
+
+function roam(peer: Peer, source: Endpoint): void {
+  if (!peer.endpoint || !sameEndpoint(peer.endpoint, source)) {
+    peer.endpoint = { family: source.family, bytes: Uint8Array.from(source.bytes), port: source.port };
+  }
+}
+
+function handleInitiation(device: Device, message: Uint8Array, source: Endpoint): void {
+  const identity = { privateKey: device.privateKey! };
+  const decoded = decodeInitiation(identity, message);
+  if (!decoded) {
+    device.drop('handshake-rejected');
+    return;
+  }
+  const peer = device.getPeer(decoded.remoteStatic);
+  if (!peer) {
+    device.drop('unknown-peer');
+    return;
+  }
+  const now = device.clock.now();
+  const rejection = acceptInitiation(peer, decoded, message, now);
+  if (rejection) {
+    device.log('verbose', `${peerName(peer)}: handshake initiation rejected: ${rejection}`);
+    device.drop('handshake-rejected');
+    return;
+  }
+  device.log('verbose', `${peerName(peer)}: received handshake initiation`);
+  peer.rxBytes += message.length;
+  roam(peer, source);
+  peer.timers.anyAuthenticatedPacketTraversal(now);
+  peer.timers.anyAuthenticatedPacketReceived();
+
+  if (peer.handshakeIndex !== undefined) device.indices.delete(peer.handshakeIndex);
+  const localIndex = device.indices.add({ peer, keypair: undefined });
+  peer.handshakeIndex = localIndex;
+  const response = createResponse(identity, peer, localIndex);
+  const session = response && deriveSession(peer);
+  peer.handshakeIndex = undefined;
+  if (!response || !session) {
+    device.indices.delete(localIndex);
+    device.drop('handshake-rejected');
+    return;
+  }
+  const keypair = new Keypair(session, now);
+  device.indices.replace(localIndex, { peer, keypair });
+  peer.keypairs.install(keypair);
+  peer.timers.sessionDerived(now);
+  peer.cookies.addMacs(response, now);
+  device.log('verbose', `${peerName(peer)}: sending handshake response`);
+  sendToPeer(device, peer, response);
+  peer.timers.anyAuthenticatedPacketTraversal(now);
+  peer.timers.anyAuthenticatedPacketSent();
+}
+
+function handleResponse(device: Device, message: Uint8Array, source: Endpoint): void {
+  const entry = device.indices.get(readUint32LE(message, RESPONSE.receiver));
+  if (!entry || entry.keypair || entry.peer.handshakeIndex === undefined) {
+    device.drop('unknown-index');
+    return;
+  }
+  const peer = entry.peer;
+  if (!consumeResponse({ privateKey: device.privateKey! }, peer, message)) {
+    device.drop('handshake-rejected');
+    return;
+  }
+  const now = device.clock.now();
+  device.log('verbose', `${peerName(peer)}: received handshake response`);
+  peer.rxBytes += message.length;
+  roam(peer, source);
+  peer.timers.anyAuthenticatedPacketTraversal(now);
+  peer.timers.anyAuthenticatedPacketReceived();
+
+  const localIndex = peer.handshakeIndex!;
+  const session = deriveSession(peer)!;
+  peer.handshakeIndex = undefined;
+  const keypair = new Keypair(session, now);
+  device.indices.replace(localIndex, { peer, keypair });
+  peer.keypairs.install(keypair);
+  peer.timers.sessionDerived(now);
+  handshakeComplete(device, peer);
+  // The responder may only use the session once it hears from us: say something.
+  if (peer.staged.length === 0) sendKeepalive(device, peer);
+  else sendStaged(device, peer);
+}
+
+function handshakeComplete(device: Device, peer: Peer): void {
+  peer.timers.handshakeComplete();
+  peer.lastHandshakeWallClock = device.clock.wallClock();
+  peer.sentLastMinuteHandshake = false;
+}
+
+function handleCookieReply(device: Device, message: Uint8Array): void {
+  const entry = device.indices.get(readUint32LE(message, COOKIE_REPLY.receiver));
+  if (!entry) {
+    device.drop('unknown-index');
+    return;
+  }
+  if (!entry.peer.cookies.consumeReply(message, device.clock.now())) {
+    device.drop('decrypt');
+    return;
+  }
+  device.log('verbose', `${peerName(entry.peer)}: received cookie reply`);
+}
+
+function handleTransport(device: Device, datagram: Uint8Array, source: Endpoint): void {
+  const entry = device.indices.get(readUint32LE(datagram, TRANSPORT.receiver));
+  const keypair = entry?.keypair;
+  if (!entry || !keypair) {
+    device.drop('unknown-index');
+    return;
+  }
+  const now = device.clock.now();
+  const counter = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength).getBigUint64(TRANSPORT.counter, true);
+  if (!keypair.canReceive(now) || counter >= REJECT_AFTER_MESSAGES) {
+    device.drop('expired-keypair');
+    return;
+  }
+  const plaintext = open(keypair.receiveKey, counter, datagram.subarray(TRANSPORT.payload));
+  if (!plaintext) {
+    device.drop('decrypt');
+    return;
+  }
+  if (!keypair.replay.validate(counter, REJECT_AFTER_MESSAGES)) {
+    device.drop('replay');
+    return;
+  }
+  const peer = entry.peer;
+  if (peer.keypairs.confirm(keypair)) {
+    handshakeComplete(device, peer);
+    sendStaged(device, peer);
+  }
+  keepKeyFreshReceiving(device, peer, now);
+  roam(peer, source);
+  peer.rxBytes += datagram.length;
+  peer.timers.anyAuthenticatedPacketReceived();
+  peer.timers.anyAuthenticatedPacketTraversal(now);
+  if (plaintext.length === 0) return; // keepalive
+  deliver(device, peer, plaintext, now);
+}
+
+function deliver(device: Device, peer: Peer, plaintext: Uint8Array, now: number): void {
+  const at = packetAddresses(plaintext);
+  if (!at) {
+    device.drop('malformed');
+    return;
+  }
+  if (device.allowedIps.lookup(at.family, plaintext, at.sourceOffset) !== peer) {
+    device.drop('source-not-allowed');
+    return;
+  }
+  device.output.writePacket(plaintext.subarray(0, at.length));
+  peer.timers.dataReceived(now);
+}
+
+/**
+ * An initiator whose session is about to expire for receiving starts a new
+ * handshake once, so the responder's data is not cut off (whitepaper 6.2).
+ */
+function keepKeyFreshReceiving(device: Device, peer: Peer, now: number): void {
+  const current = peer.keypairs.current;
+  if (peer.sentLastMinuteHandshake || !current?.isInitiator) return;
+  if (now - current.created >= REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT) {
+    peer.sentLastMinuteHandshake = true;
+    sendInitiation(device, peer, false);
+  }
+}

@@ -1,0 +1,168 @@
+// The sending side: packets from the TUN are routed to a peer, staged, and sent
+// under its current session; without one, a handshake is started. Also the
+// actions of the timers, which all end up sending something or wiping keys.
+import { seal } from '../crypto/aead.js';
+import {
+  KEEPALIVE_TIMEOUT,
+  MAX_TIMER_HANDSHAKES,
+  PADDING_MULTIPLE,
+  REJECT_AFTER_TIME,
+  REKEY_AFTER_MESSAGES,
+  REKEY_AFTER_TIME,
+  REKEY_TIMEOUT,
+} from './constants.js';
+import type { Device } from './device.js';
+import { destinationUnreachable, packetAddresses } from './ip-packet.js';
+import { MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeHeader, writeUint32LE } from './messages.js';
+import { createInitiation } from './noise.js';
+import type { Keypair } from './keypair.js';
+import type { Peer } from './peer.js';
+import type { TimerName } from './timers.js';
+
+export function handleTunPacket(device: Device, packet: Uint8Array): void {
+  const at = packetAddresses(packet);
+  if (!at) {
+    device.drop('malformed');
+    return;
+  }
+  const peer = device.allowedIps.lookup(at.family, packet, at.destinationOffset);
+  if (!peer || !peer.endpoint) {
+    device.drop(peer ? 'no-endpoint' : 'no-route');
+    const answer = destinationUnreachable(packet);
+    if (answer) device.output.writePacket(answer);
+    return;
+  }
+  if (!peer.stage(packet)) device.drop('staged-overflow');
+  sendStaged(device, peer);
+}
+
+/** Sends every staged packet under the current session, or starts a handshake for one. */
+export function sendStaged(device: Device, peer: Peer): void {
+  const now = device.clock.now();
+  const keypair = peer.keypairs.current;
+  if (!keypair || !keypair.canSend(now) || !peer.endpoint) {
+    sendInitiation(device, peer, false);
+    return;
+  }
+  const packets = peer.staged;
+  peer.staged = [];
+  let sentData = false;
+  for (const packet of packets) {
+    if (!keypair.canSend(now)) {
+      // Exhausted mid-batch: keep the rest for the next session.
+      peer.staged.push(packet);
+      continue;
+    }
+    sendTransport(device, peer, keypair, packet);
+    if (packet.length > 0) sentData = true;
+  }
+  if (sentData) peer.timers.dataSent(now);
+  keepKeyFreshSending(device, peer, keypair, now);
+  if (peer.staged.length > 0) sendInitiation(device, peer, false);
+}
+
+function paddedLength(length: number, mtu: number): number {
+  const padded = Math.ceil(length / PADDING_MULTIPLE) * PADDING_MULTIPLE;
+  return Math.min(padded, Math.max(mtu, length));
+}
+
+function sendTransport(device: Device, peer: Peer, keypair: Keypair, packet: Uint8Array): void {
+  const counter = keypair.sendCounter++;
+  const plaintext = new Uint8Array(paddedLength(packet.length, device.mtu));
+  plaintext.set(packet);
+  const sealed = seal(keypair.sendKey, counter, plaintext);
+  const datagram = new Uint8Array(TRANSPORT_HEADER_SIZE + sealed.length);
+  writeHeader(datagram, MESSAGE_TRANSPORT);
+  writeUint32LE(datagram, TRANSPORT.receiver, keypair.remoteIndex);
+  new DataView(datagram.buffer).setBigUint64(TRANSPORT.counter, counter, true);
+  datagram.set(sealed, TRANSPORT.payload);
+  sendToPeer(device, peer, datagram);
+  peer.timers.anyAuthenticatedPacketTraversal(device.clock.now());
+  peer.timers.anyAuthenticatedPacketSent();
+}
+
+export function sendToPeer(device: Device, peer: Peer, datagram: Uint8Array): void {
+  if (!peer.endpoint) return;
+  peer.txBytes += datagram.length;
+  device.output.sendDatagram(datagram, peer.endpoint);
+}
+
+/** The initiator rekeys a session that has been used long or much. */
+function keepKeyFreshSending(device: Device, peer: Peer, keypair: Keypair, now: number): void {
+  if (keypair.isInitiator && (now - keypair.created >= REKEY_AFTER_TIME || keypair.sendCounter >= REKEY_AFTER_MESSAGES)) {
+    sendInitiation(device, peer, false);
+  }
+}
+
+/**
+ * Starts (or, for a retry, repeats) a handshake, at most once per REKEY_TIMEOUT.
+ * A fresh attempt resets the count that decides when to give up.
+ */
+export function sendInitiation(device: Device, peer: Peer, isRetry: boolean): void {
+  const now = device.clock.now();
+  if (!isRetry) peer.timers.handshakeAttempts = 0;
+  if (now - peer.lastSentHandshake < REKEY_TIMEOUT) return;
+  if (!device.privateKey || !peer.endpoint) return;
+  device.forgetHandshake(peer);
+  const localIndex = device.indices.add({ peer, keypair: undefined });
+  const message = createInitiation({ privateKey: device.privateKey }, peer, localIndex, device.clock.wallClock());
+  if (!message) {
+    device.indices.delete(localIndex);
+    device.log('error', `${peerName(peer)}: cannot create a handshake initiation (low-order key)`);
+    return;
+  }
+  peer.handshakeIndex = localIndex;
+  peer.lastSentHandshake = now;
+  peer.cookies.addMacs(message, now);
+  device.log('verbose', `${peerName(peer)}: sending handshake initiation`);
+  sendToPeer(device, peer, message);
+  peer.timers.anyAuthenticatedPacketTraversal(now);
+  peer.timers.anyAuthenticatedPacketSent();
+  peer.timers.handshakeInitiated(now);
+}
+
+export function sendKeepalive(device: Device, peer: Peer): void {
+  if (peer.staged.length === 0) peer.staged.push(new Uint8Array(0));
+  sendStaged(device, peer);
+}
+
+export function runPeerTimer(device: Device, peer: Peer, timer: TimerName): void {
+  const now = device.clock.now();
+  switch (timer) {
+    case 'retransmitHandshake':
+      if (peer.timers.handshakeAttempts > MAX_TIMER_HANDSHAKES) {
+        device.log('verbose', `${peerName(peer)}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`);
+        peer.staged = [];
+        device.forgetHandshake(peer);
+        if (!peer.timers.isPending('zeroKeyMaterial')) peer.timers.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
+        return;
+      }
+      peer.timers.handshakeAttempts++;
+      device.log('verbose', `${peerName(peer)}: handshake did not complete after ${REKEY_TIMEOUT / 1000} s, retrying`);
+      sendInitiation(device, peer, true);
+      return;
+    case 'sendKeepalive':
+      sendKeepalive(device, peer);
+      if (peer.timers.needAnotherKeepalive) {
+        peer.timers.needAnotherKeepalive = false;
+        peer.timers.set('sendKeepalive', now + KEEPALIVE_TIMEOUT);
+      }
+      return;
+    case 'newHandshake':
+      device.log('verbose', `${peerName(peer)}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`);
+      sendInitiation(device, peer, false);
+      return;
+    case 'zeroKeyMaterial':
+      device.log('verbose', `${peerName(peer)}: no new session for ${(REJECT_AFTER_TIME * 3) / 1000} s, zeroing keys`);
+      device.forgetHandshake(peer);
+      peer.zeroKeyMaterial();
+      return;
+    case 'persistentKeepalive':
+      if (peer.timers.persistentKeepaliveInterval > 0) sendKeepalive(device, peer);
+      return;
+  }
+}
+
+export function peerName(peer: Peer): string {
+  return `peer(${Buffer.from(peer.publicKey).toString('base64').slice(0, 4)}…)`;
+}

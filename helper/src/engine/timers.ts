@@ -1,0 +1,108 @@
+// The per-peer timers of whitepaper section 6, as deadlines in virtual time. The
+// event methods are named after the moments the protocol arms or clears them;
+// the device asks for the earliest deadline and fires what is due.
+import {
+  KEEPALIVE_TIMEOUT,
+  REJECT_AFTER_TIME,
+  REKEY_TIMEOUT,
+} from './constants.js';
+
+export type TimerName = 'retransmitHandshake' | 'sendKeepalive' | 'newHandshake' | 'zeroKeyMaterial' | 'persistentKeepalive';
+
+export const TIMER_NAMES: readonly TimerName[] = [
+  'retransmitHandshake',
+  'sendKeepalive',
+  'newHandshake',
+  'zeroKeyMaterial',
+  'persistentKeepalive',
+];
+
+export class PeerTimers {
+  private readonly deadlines: Record<TimerName, number> = {
+    retransmitHandshake: Infinity,
+    sendKeepalive: Infinity,
+    newHandshake: Infinity,
+    zeroKeyMaterial: Infinity,
+    persistentKeepalive: Infinity,
+  };
+  handshakeAttempts = 0;
+  needAnotherKeepalive = false;
+  /** Seconds; 0 is off. */
+  persistentKeepaliveInterval = 0;
+
+  constructor(private readonly jitter: () => number) {}
+
+  isPending(name: TimerName): boolean {
+    return this.deadlines[name] !== Infinity;
+  }
+
+  deadline(name: TimerName): number {
+    return this.deadlines[name];
+  }
+
+  set(name: TimerName, at: number): void {
+    this.deadlines[name] = at;
+  }
+
+  clear(name: TimerName): void {
+    this.deadlines[name] = Infinity;
+  }
+
+  clearAll(): void {
+    for (const name of TIMER_NAMES) this.deadlines[name] = Infinity;
+  }
+
+  nextDeadline(): number {
+    let next = Infinity;
+    for (const name of TIMER_NAMES) next = Math.min(next, this.deadlines[name]);
+    return next;
+  }
+
+  /** Timers due at `now`, cleared as they are returned. */
+  takeExpired(now: number): TimerName[] {
+    const expired: TimerName[] = [];
+    for (const name of TIMER_NAMES) {
+      if (this.deadlines[name] <= now) {
+        this.deadlines[name] = Infinity;
+        expired.push(name);
+      }
+    }
+    return expired;
+  }
+
+  /** A data packet (not a keepalive) was sent: expect an answer within the timeout. */
+  dataSent(now: number): void {
+    if (!this.isPending('newHandshake')) this.set('newHandshake', now + KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + this.jitter());
+  }
+
+  /** A data packet was received: answer with a keepalive if nothing else goes out. */
+  dataReceived(now: number): void {
+    if (!this.isPending('sendKeepalive')) this.set('sendKeepalive', now + KEEPALIVE_TIMEOUT);
+    else this.needAnotherKeepalive = true;
+  }
+
+  anyAuthenticatedPacketSent(): void {
+    this.clear('sendKeepalive');
+  }
+
+  anyAuthenticatedPacketReceived(): void {
+    this.clear('newHandshake');
+  }
+
+  anyAuthenticatedPacketTraversal(now: number): void {
+    if (this.persistentKeepaliveInterval > 0) this.set('persistentKeepalive', now + this.persistentKeepaliveInterval * 1000);
+  }
+
+  handshakeInitiated(now: number): void {
+    this.set('retransmitHandshake', now + REKEY_TIMEOUT + this.jitter());
+  }
+
+  handshakeComplete(): void {
+    this.clear('retransmitHandshake');
+    this.handshakeAttempts = 0;
+  }
+
+  sessionDerived(now: number): void {
+    this.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
+  }
+}

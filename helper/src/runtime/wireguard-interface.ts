@@ -1,0 +1,137 @@
+// One running WireGuard interface: the sans-I/O Device wired to a TUN device, a
+// UDP socket pair, a timer, and the wg(8) control socket.
+import { performance } from 'node:perf_hooks';
+import { Device } from '../engine/device.js';
+import type { Endpoint } from '../net/ip.js';
+import { openTun } from '../os/tun.js';
+import type { PacketBatch, TunDevice } from '../os/tun.js';
+import { bindUdp, type UdpTransport } from '../os/udp.js';
+import { startUapiServer, type UapiServer } from '../uapi/server.js';
+import { DeviceControl } from './device-control.js';
+import type { Logger } from './log.js';
+
+const MTU_REFRESH_INTERVAL = 5_000;
+
+export interface WireGuardInterfaceOptions {
+  readonly name: string;
+  readonly log: Logger;
+  /** Where the control socket goes; wg(8) looks in /var/run/wireguard. */
+  readonly socketDirectory?: string;
+}
+
+export class WireGuardInterface {
+  readonly device: Device;
+  private readonly pendingWrites: Uint8Array[] = [];
+  private udp: UdpTransport | undefined;
+  private uapi: UapiServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDeadline = Infinity;
+  private mtuTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private closedHandlers: ((error?: Error) => void)[] = [];
+
+  private constructor(
+    readonly tun: TunDevice,
+    private readonly log: Logger,
+  ) {
+    this.device = new Device({
+      clock: { now: () => performance.now(), wallClock: () => Date.now() },
+      output: {
+        sendDatagram: (datagram, endpoint) => this.udp?.send(datagram, endpoint),
+        writePacket: (packet) => this.pendingWrites.push(packet),
+      },
+      log,
+    });
+  }
+
+  static async start(options: WireGuardInterfaceOptions): Promise<WireGuardInterface> {
+    const tun = openTun(options.name);
+    const wg = new WireGuardInterface(tun, options.log);
+    try {
+      wg.device.mtu = tun.mtu();
+      tun.onPackets((batch) => wg.onTunPackets(batch));
+      tun.onClose((error) => {
+        if (error) options.log('error', `TUN device closed: ${error.message}`);
+        void wg.close(error);
+      });
+      await wg.bind(0);
+      const control = new DeviceControl(wg);
+      wg.uapi = await startUapiServer({
+        interfaceName: tun.name,
+        device: control,
+        ...(options.socketDirectory ? { socketDirectory: options.socketDirectory } : {}),
+        log: (level, message) => options.log(level === 'error' ? 'error' : 'verbose', message),
+      });
+      wg.mtuTimer = setInterval(() => (wg.device.mtu = tun.mtu()), MTU_REFRESH_INTERVAL).unref();
+      return wg;
+    } catch (error) {
+      await wg.close();
+      throw error;
+    }
+  }
+
+  get listenPort(): number {
+    return this.udp?.port ?? 0;
+  }
+
+  /** Rebinds the UDP sockets; the old ones stay if the new port cannot be had. */
+  async bind(port: number): Promise<void> {
+    if (this.udp && port !== 0 && port === this.udp.port) return;
+    const next = await bindUdp(port, (datagram, source) => this.onDatagram(datagram, source));
+    const previous = this.udp;
+    this.udp = next;
+    await previous?.close();
+    this.log('verbose', `UDP bound to port ${next.port}`);
+  }
+
+  onClosed(handler: (error?: Error) => void): void {
+    this.closedHandlers.push(handler);
+  }
+
+  private onTunPackets(batch: PacketBatch): void {
+    for (let i = 0; i < batch.count; i++) this.device.handleTunPacket(batch.packet(i));
+    this.afterInput();
+  }
+
+  private onDatagram(datagram: Uint8Array, source: Endpoint): void {
+    this.device.handleDatagram(datagram, source);
+    this.afterInput();
+  }
+
+  /** Flushes TUN writes as one batch and re-arms the timer for the device's next deadline. */
+  afterInput(): void {
+    if (this.pendingWrites.length > 0) {
+      this.tun.writePackets(this.pendingWrites);
+      this.pendingWrites.length = 0;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closing) return;
+    const deadline = this.device.nextDeadline();
+    if (deadline === this.timerDeadline) return;
+    clearTimeout(this.timer);
+    this.timerDeadline = deadline;
+    if (deadline === Infinity) return;
+    this.timer = setTimeout(() => {
+      this.timerDeadline = Infinity;
+      this.device.runTimers();
+      this.afterInput();
+    }, Math.max(0, deadline - performance.now()));
+  }
+
+  /** Stops everything and wipes the keys. Resolves once the control socket is gone. */
+  close(error?: Error): Promise<void> {
+    this.closing ??= (async () => {
+      clearTimeout(this.timer);
+      clearInterval(this.mtuTimer);
+      await this.uapi?.close();
+      await this.udp?.close();
+      this.tun.close();
+      this.device.close();
+      for (const handler of this.closedHandlers) handler(error);
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { blake2s } from '@noble/hashes/blake2.js';
+import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
+import { hash, hmac, mac } from '../../helper/src/crypto/blake2s.js';
+import { kdf1, kdf2, kdf3 } from '../../helper/src/crypto/kdf.js';
+import { open, seal, xopen, xseal } from '../../helper/src/crypto/aead.js';
+import { dh, generatePrivateKey, importPrivateKey } from '../../helper/src/crypto/x25519.js';
+import { constantTimeEqual } from '../../helper/src/crypto/constant-time.js';
+
+const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+
+test('BLAKE2s-256 of "abc" (RFC 7693 appendix B)', () => {
+  assert.equal(
+    hash(Buffer.from('abc')).toString('hex'),
+    '508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982',
+  );
+});
+
+test('WireGuard initial chaining key and hash (protocol page constants)', () => {
+  const ck = hash(Buffer.from('Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s'));
+  assert.equal(ck.toString('hex'), '60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36');
+  const h = hash(ck, Buffer.from('WireGuard v1 zx2c4 Jason@zx2c4.com'));
+  assert.equal(h.toString('hex'), '2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3');
+});
+
+test('HMAC-BLAKE2s and keyed MAC agree with the pure-JS reference', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.uint8Array({ maxLength: 300 }), (key, data) => {
+      assert.deepEqual(new Uint8Array(hmac(key, data)), nobleHmac(blake2s, key, data));
+      const macKey = key.subarray(0, 32);
+      assert.deepEqual(mac(macKey, data), blake2s(data, { key: macKey, dkLen: 16 }));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('KDF chain: KDF_n outputs are the HKDF expansion, and prefixes agree', () => {
+  const key = randomBytes(32);
+  const input = randomBytes(32);
+  const [a1] = [kdf1(key, input)];
+  const [b1, b2] = kdf2(key, input);
+  const [c1, c2, c3] = kdf3(key, input);
+  assert.deepEqual(a1, b1);
+  assert.deepEqual(b1, c1);
+  assert.deepEqual(b2, c2);
+  const prk = nobleHmac(blake2s, key, input);
+  const t1 = nobleHmac(blake2s, prk, Uint8Array.of(1));
+  const t2 = nobleHmac(blake2s, prk, Uint8Array.from([...t1, 2]));
+  const t3 = nobleHmac(blake2s, prk, Uint8Array.from([...t2, 3]));
+  assert.deepEqual(new Uint8Array(c1), t1);
+  assert.deepEqual(new Uint8Array(c2), t2);
+  assert.deepEqual(new Uint8Array(c3), t3);
+});
+
+test('ChaCha20-Poly1305 AEAD (RFC 8439 2.8.2 with its nonce layout)', () => {
+  // The RFC's nonce is 07000000 4041424344454647: WireGuard's layout with a
+  // nonzero first word, so use the reference cipher to check the layout itself.
+  const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+  const ad = hex('50515253c0c1c2c3c4c5c6c7');
+  const plaintext = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+  const counter = 0x4746454443424140n;
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64LE(counter, 4);
+  const expected = chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+  const sealed = seal(key, counter, plaintext, ad);
+  assert.deepEqual(new Uint8Array(sealed), expected);
+  assert.deepEqual(open(key, counter, sealed, ad), plaintext);
+  const tampered = Buffer.from(sealed);
+  tampered[3]! ^= 1;
+  assert.equal(open(key, counter, tampered, ad), undefined);
+  assert.equal(open(key, counter + 1n, sealed, ad), undefined);
+  assert.equal(open(key, counter, sealed.subarray(0, 10), ad), undefined);
+});
+
+test('ChaCha20-Poly1305 agrees with @noble/ciphers on random inputs', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      fc.uint8Array({ maxLength: 1500 }),
+      fc.uint8Array({ maxLength: 64 }),
+      (key, counter, plaintext, ad) => {
+        const nonce = Buffer.alloc(12);
+        nonce.writeBigUInt64LE(counter, 4);
+        assert.deepEqual(new Uint8Array(seal(key, counter, plaintext, ad)), chacha20poly1305(key, nonce, ad).encrypt(plaintext));
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('XChaCha20-Poly1305 round trip; a wrong AD fails', () => {
+  const key = randomBytes(32);
+  const nonce = randomBytes(24);
+  const ad = randomBytes(16);
+  const sealed = xseal(key, nonce, Buffer.from('cookie-cookie-16'), ad);
+  assert.equal(sealed.length, 32);
+  assert.deepEqual(Buffer.from(xopen(key, nonce, sealed, ad)!).toString(), 'cookie-cookie-16');
+  assert.equal(xopen(key, nonce, sealed, randomBytes(16)), undefined);
+});
+
+test('X25519 (RFC 7748 5.2 and 6.1)', () => {
+  const alicePrivate = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+  const alicePublic = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
+  const bobPrivate = hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
+  const bobPublic = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
+  const alice = importPrivateKey(alicePrivate);
+  const bob = importPrivateKey(bobPrivate);
+  assert.equal(alice.publicKey.toString('hex'), alicePublic);
+  assert.equal(bob.publicKey.toString('hex'), bobPublic);
+  const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+  assert.equal(dh(alice, hex(bobPublic))!.toString('hex'), shared);
+  assert.equal(dh(bob, hex(alicePublic))!.toString('hex'), shared);
+});
+
+test('X25519 refuses low-order public keys (zero shared secret)', () => {
+  const key = generatePrivateKey();
+  const lowOrder = [
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    '0100000000000000000000000000000000000000000000000000000000000000',
+    'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  ];
+  for (const point of lowOrder) assert.equal(dh(key, hex(point)), undefined, point);
+});
+
+test('X25519 agrees with @noble/curves for random keys', () => {
+  for (let i = 0; i < 20; i++) {
+    const a = generatePrivateKey();
+    const b = generatePrivateKey();
+    assert.deepEqual(new Uint8Array(a.publicKey), x25519.getPublicKey(a.raw));
+    assert.deepEqual(new Uint8Array(dh(a, b.publicKey)!), x25519.getSharedSecret(b.raw, a.publicKey));
+  }
+});
+
+test('constant-time equality', () => {
+  assert.equal(constantTimeEqual(Buffer.from('abcd'), Buffer.from('abcd')), true);
+  assert.equal(constantTimeEqual(Buffer.from('abcd'), Buffer.from('abce')), false);
+  assert.equal(constantTimeEqual(Buffer.from('abc'), Buffer.from('abcd')), false);
+});
