@@ -109,7 +109,8 @@ static void call_js(tun_t *tun, napi_ref function_ref, napi_value argument) {
   napi_env env = tun->env;
   napi_value function, receiver, result;
   if (napi_get_reference_value(env, function_ref, &function) != napi_ok ||
-      napi_get_undefined(env, &receiver) != napi_ok ||
+      // make_callback needs an object as `this`; the callbacks ignore it.
+      napi_get_global(env, &receiver) != napi_ok ||
       // make_callback, unlike call_function, runs queued microtasks and ticks afterwards.
       napi_make_callback(env, tun->async, receiver, function, 1, &argument, &result) != napi_ok) {
     raise_pending_exception(env);
@@ -268,13 +269,14 @@ static bool open_device(napi_env env, const char *requested, tun_t *tun) {
 
 static bool hold_js_values(napi_env env, tun_t *tun, napi_value slab, napi_value lengths, napi_value on_batch,
                            napi_value on_error) {
-  napi_value resource_name;
+  napi_value resource, resource_name;
   return napi_create_reference(env, slab, 1, &tun->slab) == napi_ok &&
          napi_create_reference(env, lengths, 1, &tun->lengths) == napi_ok &&
          napi_create_reference(env, on_batch, 1, &tun->on_batch) == napi_ok &&
          napi_create_reference(env, on_error, 1, &tun->on_error) == napi_ok &&
+         napi_create_object(env, &resource) == napi_ok &&
          napi_create_string_utf8(env, "WireflyTun", NAPI_AUTO_LENGTH, &resource_name) == napi_ok &&
-         napi_async_init(env, NULL, resource_name, &tun->async) == napi_ok;
+         napi_async_init(env, resource, resource_name, &tun->async) == napi_ok;
 }
 
 static bool start_polling(napi_env env, tun_t *tun) {
