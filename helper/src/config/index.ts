@@ -1,8 +1,8 @@
 // The wg-quick configuration module: one import for the helper, the app and the UI.
 export * from './model.js';
 export * from './diagnostics.js';
-export { parseConfig, parseConfigBytes, MAX_CONFIG_BYTES, MAX_REPORTED_ERRORS } from './parse.js';
-export type { ParseResult } from './parse.js';
+export { parseConfig, parseConfigBytes, decodeConfigBytes, MAX_CONFIG_BYTES, MAX_REPORTED_ERRORS } from './parse.js';
+export type { ParseResult, DecodeResult } from './parse.js';
 export { serializeConfig } from './serialize.js';
 export { stripConfig } from './strip.js';
 export type { StripResult } from './strip.js';

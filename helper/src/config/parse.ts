@@ -18,24 +18,27 @@ export type ParseResult =
   | { readonly ok: true; readonly config: WgQuickConfig; readonly locations: ConfigLocations }
   | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
-function fileError(code: ConfigErrorCode, message: string): ParseResult {
+function fileError(code: ConfigErrorCode, message: string): { readonly ok: false; readonly errors: readonly ConfigError[] } {
   return { ok: false, errors: [{ severity: 'error', code, line: 0, column: 0, message }] };
 }
 
-function tooLarge(size: string): ParseResult {
-  return fileError('file-too-large', `the file is ${size}; a configuration may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`);
-}
+const TOO_LARGE = `the file is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB), the most a configuration may be; is it the right file?`;
 
-/** Parses the bytes of a file: size-checked before decoding, and refused unless UTF-8. */
-export function parseConfigBytes(bytes: Uint8Array): ParseResult {
-  if (bytes.length > MAX_CONFIG_BYTES) return tooLarge(`${bytes.length} bytes`);
-  let text: string;
+export type DecodeResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+
+/** The text of a file: size-checked before decoding, and refused unless UTF-8. */
+export function decodeConfigBytes(bytes: Uint8Array): DecodeResult {
+  if (bytes.length > MAX_CONFIG_BYTES) return fileError('file-too-large', TOO_LARGE);
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
   } catch {
     return fileError('not-utf8', 'the file is not UTF-8 text; save it as UTF-8 (it may not be a configuration file at all)');
   }
-  return parseConfig(text);
+}
+
+export function parseConfigBytes(bytes: Uint8Array): ParseResult {
+  const decoded = decodeConfigBytes(bytes);
+  return decoded.ok ? parseConfig(decoded.text) : decoded;
 }
 
 function utf8Length(text: string, stopAbove: number): number {
@@ -49,7 +52,7 @@ function utf8Length(text: string, stopAbove: number): number {
 }
 
 export function parseConfig(text: string): ParseResult {
-  if (utf8Length(text, MAX_CONFIG_BYTES) > MAX_CONFIG_BYTES) return tooLarge('larger than that');
+  if (utf8Length(text, MAX_CONFIG_BYTES) > MAX_CONFIG_BYTES) return fileError('file-too-large', TOO_LARGE);
   const nul = text.indexOf('\0');
   if (nul >= 0) {
     const line = text.slice(0, nul).split('\n').length;
