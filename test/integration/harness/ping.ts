@@ -1,0 +1,51 @@
+// ICMP echo through the tunnel with a bounded count and deadline.
+import { CommandError } from './exec.js';
+import type { Namespace } from './namespace.js';
+
+export interface PingOptions {
+  /** Echo replies wanted; ping stops once it has them. */
+  readonly count?: number;
+  /** Hard limit on the whole run, in seconds. */
+  readonly deadlineSeconds?: number;
+  readonly intervalSeconds?: number;
+}
+
+export interface PingResult {
+  readonly transmitted: number;
+  readonly received: number;
+}
+
+/** ping's default payload: 56 bytes after the 8-byte ICMP header. */
+export const PING_PAYLOAD_BYTES = 56;
+const ICMP_HEADER_BYTES = 8;
+const IPV4_HEADER_BYTES = 20;
+const IPV6_HEADER_BYTES = 40;
+
+/** The size of one echo request or reply as an IP packet, the plaintext that WireGuard encrypts. */
+export function echoPacketBytes(family: 4 | 6): number {
+  return (family === 4 ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES) + ICMP_HEADER_BYTES + PING_PAYLOAD_BYTES;
+}
+
+function parseSummary(output: string): PingResult {
+  const match = /(\d+) packets transmitted, (\d+) received/.exec(output);
+  if (!match) throw new Error(`no summary in ping output:\n${output}`);
+  return { transmitted: Number(match[1]), received: Number(match[2]) };
+}
+
+/** Resolves with the counts whether or not replies came; rejects only when ping itself fails. */
+export async function ping(from: Namespace, address: string, options: PingOptions = {}): Promise<PingResult> {
+  const args = [
+    '-n', '-q',
+    '-c', String(options.count ?? 1),
+    '-w', String(options.deadlineSeconds ?? 5),
+    '-i', String(options.intervalSeconds ?? 0.5),
+    address,
+  ];
+  try {
+    return parseSummary(await from.exec('ping', args));
+  } catch (error) {
+    // Exit code 1 means "fewer replies than asked for", an answer and not a failure of ping.
+    if (error instanceof CommandError && error.exitCode === 1) return parseSummary(error.stdout);
+    throw error;
+  }
+}

@@ -1,0 +1,19 @@
+// Sizes of WireGuard messages on the wire (UDP payload), which is what both
+// wireguard-go and the Linux kernel count in `wg show`'s transfer columns.
+import { TUNNEL_MTU } from './pair.js';
+
+export const HANDSHAKE_INITIATION_BYTES = 148;
+export const HANDSHAKE_RESPONSE_BYTES = 92;
+/** Type, reserved, receiver index and counter in front of the ciphertext. */
+const TRANSPORT_HEADER_BYTES = 16;
+const POLY1305_TAG_BYTES = 16;
+const PADDING_MULTIPLE = 16;
+
+/** A transport data message for an IP packet of `plaintextBytes`: padded to 16 bytes, but not beyond the MTU. */
+export function transportMessageBytes(plaintextBytes: number, mtu = TUNNEL_MTU): number {
+  const rounded = Math.ceil(plaintextBytes / PADDING_MULTIPLE) * PADDING_MULTIPLE;
+  const padded = Math.min(rounded, Math.max(plaintextBytes, mtu));
+  return TRANSPORT_HEADER_BYTES + padded + POLY1305_TAG_BYTES;
+}
+
+export const KEEPALIVE_BYTES = transportMessageBytes(0);
