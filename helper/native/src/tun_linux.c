@@ -256,9 +256,10 @@ static bool open_device(napi_env env, const char *requested, tun_t *tun) {
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
   memcpy(ifr.ifr_name, requested, strlen(requested));
   if (ioctl(tun->fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
     char action[64];
     snprintf(action, sizeof action, "creating TUN device %s", requested);
-    throw_errno(env, errno, "ioctl", action);
+    throw_errno(env, err, "ioctl", action);
     return false;
   }
   // The kernel filled in the actual name, which matters when a pattern was given.
