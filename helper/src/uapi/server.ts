@@ -180,7 +180,8 @@ async function performOperation(socket: Socket, operation: UapiOperation, contex
     case 'close':
       context.log('warn', `control connection closed: ${operation.reason}`);
       if (operation.error) await write(socket, formatErrno(operation.error.errno));
-      socket.end();
+      // Whatever else the client sends is not wanted: drop the connection once the answer is out.
+      socket.end(() => socket.destroy());
       return;
   }
 }
