@@ -24,7 +24,7 @@ test('a packet for a peer triggers a handshake and arrives intact, both ways, IP
   a.device.handleTunPacket(packet);
   net.flush();
   assert.equal(b.received.length, 1);
-  assert.deepEqual(b.received[0], packet);
+  assert.deepEqual(new Uint8Array(b.received[0]!), packet);
   assert.ok(peerB.lastHandshakeWallClock !== undefined);
   assert.ok(peerA.lastHandshakeWallClock !== undefined);
 
@@ -32,7 +32,7 @@ test('a packet for a peer triggers a handshake and arrives intact, both ways, IP
   b.device.handleTunPacket(reply);
   net.flush();
   assert.equal(a.received.length, 1);
-  assert.deepEqual(a.received[0], reply);
+  assert.deepEqual(new Uint8Array(a.received[0]!), reply);
   assert.ok(peerA.rxBytes > 0 && peerA.txBytes > 0 && peerB.rxBytes > 0 && peerB.txBytes > 0);
   assert.equal(peerA.rxBytes, peerB.txBytes);
   assert.equal(peerB.rxBytes, peerA.txBytes);

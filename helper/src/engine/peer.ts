@@ -36,13 +36,14 @@ export class Peer implements HandshakePeer {
     this.timers = new PeerTimers(jitter);
   }
 
+  /** Keeps a copy: the caller's buffer may be reused once it returns. */
   stage(packet: Uint8Array): boolean {
     let dropped = false;
     if (this.staged.length >= MAX_STAGED_PACKETS) {
       this.staged.shift();
       dropped = true;
     }
-    this.staged.push(packet);
+    this.staged.push(packet.slice());
     return !dropped;
   }
 
