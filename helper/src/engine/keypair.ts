@@ -90,6 +90,8 @@ export class Keypairs {
   }
 
   private drop(keypair: Keypair | undefined): void {
-    if (keypair) this.onDrop(keypair);
+    if (!keypair) return;
+    this.onDrop(keypair);
+    keypair.destroy();
   }
 }

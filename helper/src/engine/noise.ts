@@ -124,11 +124,10 @@ export function decodeInitiation(identity: LocalIdentity, message: Uint8Array): 
   if (!ephemeralShared) return undefined;
 
   let h = mixHash(INITIAL_HASH, identity.privateKey.publicKey);
-  let c = kdf1(INITIAL_CHAIN_KEY, remoteEphemeral);
+  const c0 = kdf1(INITIAL_CHAIN_KEY, remoteEphemeral);
   h = mixHash(h, remoteEphemeral);
 
-  let key: Buffer;
-  [c, key] = kdf2(c, ephemeralShared);
+  const [c, key] = kdf2(c0, ephemeralShared);
   ephemeralShared.fill(0);
   const encryptedStatic = message.subarray(INITIATION.encryptedStatic, INITIATION.encryptedStatic + KEY_LENGTH + TAG_LENGTH);
   const remoteStatic = open(key, 0n, encryptedStatic, h);

@@ -20,7 +20,7 @@ export interface Node {
   /** Packets the device wrote to its TUN. */
   readonly received: Uint8Array[];
   /** Datagrams this node sent, with their destinations. */
-  readonly sent: { datagram: Uint8Array; to: Endpoint }[];
+  readonly sent: { datagram: Uint8Array; to: Endpoint; at: number }[];
 }
 
 export class VirtualNetwork {
@@ -33,13 +33,13 @@ export class VirtualNetwork {
   addNode(name: string, endpointText: string, options: Partial<DeviceOptions> = {}): Node {
     const endpoint = parseEndpoint(endpointText)!;
     const received: Uint8Array[] = [];
-    const sent: { datagram: Uint8Array; to: Endpoint }[] = [];
+    const sent: { datagram: Uint8Array; to: Endpoint; at: number }[] = [];
     const nodeRef: { current?: Node } = {};
     const device = new Device({
       clock: this.clock,
       output: {
         sendDatagram: (datagram, to) => {
-          sent.push({ datagram, to });
+          sent.push({ datagram, to, at: this.clock.time });
           if (this.filter(datagram, nodeRef.current!.endpoint, to)) this.queue.push({ datagram, from: nodeRef.current!.endpoint, to });
         },
         writePacket: (packet) => received.push(packet),
