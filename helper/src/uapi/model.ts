@@ -54,6 +54,7 @@ export interface UapiDeviceState {
 /** An error the control socket reports as `errno=N`. */
 export class UapiError extends Error {
   constructor(
+    /** Positive, as in errno.ts (EINVAL is 22); the socket sends it negated, as wireguard-go does. */
     readonly errno: number,
     message: string,
   ) {
