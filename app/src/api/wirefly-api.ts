@@ -1,0 +1,128 @@
+// The one interface the renderer programs against. The Electron preload
+// implements it over ipcRenderer, the browser shell over a WebSocket; the
+// renderer cannot tell which. Everything here is plain data (structured-clone
+// and JSON safe: byte arrays travel as base64 strings over the WebSocket).
+
+export type TunnelState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'error';
+
+export interface TunnelSummary {
+  /** The wg-quick interface name, also the file name without `.conf`. */
+  readonly name: string;
+  readonly state: TunnelState;
+  /** What went wrong, in words a person can act on, when state is 'error'. */
+  readonly error?: string;
+  /** Whether the kill switch is (or will be) on for this tunnel. */
+  readonly killSwitch: boolean;
+}
+
+export type IssueSeverity = 'error' | 'warning';
+
+/** An error or lint warning of the config module, positioned in the text. */
+export interface ConfigIssue {
+  readonly severity: IssueSeverity;
+  readonly line: number;
+  readonly column: number;
+  readonly key?: string;
+  /** Stable code, e.g. 'unknown-key'. */
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface SaveResult {
+  readonly saved: boolean;
+  readonly issues: readonly ConfigIssue[];
+}
+
+export interface PeerStats {
+  readonly publicKey: string;
+  readonly endpoint?: string;
+  /** Unix ms of the latest handshake; absent for never. */
+  readonly latestHandshake?: number;
+  readonly rxBytes: number;
+  readonly txBytes: number;
+  readonly allowedIps: readonly string[];
+}
+
+/** Sent about once a second per active tunnel. */
+export interface TunnelStats {
+  readonly tunnel: string;
+  /** Unix ms when the helper read these counters. */
+  readonly at: number;
+  readonly peers: readonly PeerStats[];
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  readonly at: number;
+  readonly level: LogLevel;
+  readonly source: 'app' | 'helper';
+  readonly tunnel?: string;
+  readonly message: string;
+}
+
+export type HelperState =
+  | { readonly status: 'running'; readonly version: string }
+  | { readonly status: 'not-running' }
+  | { readonly status: 'starting' }
+  | { readonly status: 'incompatible'; readonly helperVersion: string; readonly appVersion: string }
+  | { readonly status: 'not-permitted'; readonly message: string };
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface Settings {
+  readonly launchAtLogin: boolean;
+  /** Kill switch for new full-tunnel configs. */
+  readonly killSwitchDefault: boolean;
+  readonly theme: Theme;
+}
+
+export interface ImportedFile {
+  readonly fileName: string;
+  /** Raw bytes of a .conf or .zip, base64. */
+  readonly dataBase64: string;
+}
+
+export interface ImportResult {
+  /** Names of the tunnels created (suffixed where a name was taken). */
+  readonly imported: readonly string[];
+  readonly failed: readonly { readonly fileName: string; readonly message: string }[];
+}
+
+export interface ExportedArchive {
+  readonly fileName: string;
+  readonly dataBase64: string;
+}
+
+export type Unsubscribe = () => void;
+
+export interface WireflyApi {
+  listTunnels(): Promise<TunnelSummary[]>;
+  getConfig(name: string): Promise<string>;
+  /** Validates and saves; refuses (saved: false) when there are errors. */
+  saveConfig(name: string, text: string): Promise<SaveResult>;
+  createTunnel(name: string, text: string): Promise<SaveResult>;
+  renameTunnel(from: string, to: string): Promise<void>;
+  deleteTunnel(name: string): Promise<void>;
+  importFiles(files: readonly ImportedFile[]): Promise<ImportResult>;
+  exportAll(): Promise<ExportedArchive>;
+  setKillSwitch(name: string, on: boolean): Promise<void>;
+
+  activate(name: string): Promise<void>;
+  deactivate(name: string): Promise<void>;
+
+  getHelperState(): Promise<HelperState>;
+  /** Starts (elevating once) or installs the helper, whatever this platform offers. */
+  startHelper(): Promise<void>;
+
+  getSettings(): Promise<Settings>;
+  saveSettings(settings: Settings): Promise<void>;
+
+  /** Recent log lines, oldest first. */
+  getLogs(): Promise<LogLine[]>;
+
+  onTunnels(listener: (tunnels: TunnelSummary[]) => void): Unsubscribe;
+  onStats(listener: (stats: TunnelStats) => void): Unsubscribe;
+  onLog(listener: (line: LogLine) => void): Unsubscribe;
+  onHelperState(listener: (state: HelperState) => void): Unsubscribe;
+}
