@@ -58,7 +58,10 @@ test('random arrangements of config lines: every accepted file round-trips throu
     fc.property(fc.array(token, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'), (lines, eol) => {
       const result = parseConfig(lines.join(eol));
       assertWellFormed(result);
-      if (result.ok) assert.deepEqual(parseConfig(serializeConfig(result.config)), result);
+      if (!result.ok) return;
+      const again = parseConfig(serializeConfig(result.config));
+      assert.ok(again.ok);
+      assert.deepEqual(again.config, result.config);
     }),
     { numRuns: 1000 },
   );
