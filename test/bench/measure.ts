@@ -1,0 +1,125 @@
+// Measurements over a tunnel pair: iperf3 throughput (TCP and UDP), ping
+// latency, and the CPU time and peak memory of the daemons doing the work.
+import { readFileSync } from 'node:fs';
+import type { Namespace } from '../integration/harness/namespace.js';
+import type { TunnelPair, TunnelPeer } from '../integration/harness/pair.js';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may itself contain spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Peak resident set size in MB. */
+export function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+interface IperfStart {
+  readonly server: ReturnType<Namespace['spawn']>;
+}
+
+async function startIperfServer(ns: Namespace, port: number): Promise<IperfStart> {
+  const server = ns.spawn('iperf3', ['-s', '-1', '-p', String(port)]);
+  const deadline = Date.now() + 5000;
+  while (!(await ns.exec('ss', ['-Hltn', 'sport', '=', `:${port}`])).trim()) {
+    if (Date.now() > deadline) throw new Error(`iperf3 server did not listen: ${server.log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { server };
+}
+
+export interface TcpResult {
+  readonly gbps: number;
+  readonly bytes: number;
+  readonly retransmits: number;
+  /** CPU seconds both daemons spent per GB delivered. */
+  readonly cpuSecondsPerGb: number;
+}
+
+export interface UdpResult {
+  readonly offeredGbps: number;
+  readonly deliveredGbps: number;
+  readonly lossPercent: number;
+  readonly outOfOrder: number;
+}
+
+function daemonCpu(pair: TunnelPair): number {
+  return cpuSeconds(pair.a.daemon.pid) + cpuSeconds(pair.b.daemon.pid);
+}
+
+/** TCP from `from` to the other side of the pair for `seconds`. */
+export async function iperfTcp(pair: TunnelPair, from: TunnelPeer, seconds: number, port = 5201): Promise<TcpResult> {
+  const to = from === pair.a ? pair.b : pair.a;
+  const { server } = await startIperfServer(to.ns, port);
+  const cpuBefore = daemonCpu(pair);
+  const out = await from.ns.exec('iperf3', ['-c', to.tunnelV4, '-p', String(port), '-t', String(seconds), '-J'], {
+    timeoutMs: (seconds + 30) * 1000,
+  });
+  const cpu = daemonCpu(pair) - cpuBefore;
+  await server.exited;
+  const report = JSON.parse(out) as {
+    end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } };
+  };
+  const bytes = report.end.sum_received.bytes;
+  return {
+    gbps: report.end.sum_received.bits_per_second / 1e9,
+    bytes,
+    retransmits: report.end.sum_sent.retransmits ?? 0,
+    cpuSecondsPerGb: bytes > 0 ? cpu / (bytes / 1e9) : NaN,
+  };
+}
+
+/** UDP at a fixed offered rate; loss and reordering as iperf3's receiver counts them. */
+export async function iperfUdp(
+  pair: TunnelPair,
+  from: TunnelPeer,
+  seconds: number,
+  offeredMbps: number,
+  port = 5202,
+): Promise<UdpResult> {
+  const to = from === pair.a ? pair.b : pair.a;
+  const server = to.ns.spawn('iperf3', ['-s', '-1', '-p', String(port)]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const out = await from.ns.exec(
+    'iperf3',
+    ['-c', to.tunnelV4, '-p', String(port), '-u', '-b', `${offeredMbps}M`, '-l', '1200', '-t', String(seconds), '-J'],
+    { timeoutMs: (seconds + 30) * 1000 },
+  );
+  await server.exited;
+  const report = JSON.parse(out) as {
+    end: {
+      sum?: { bits_per_second: number; lost_percent: number; packets: number; lost_packets: number };
+      sum_received?: { bits_per_second: number };
+      streams: { udp?: { out_of_order?: number } }[];
+    };
+  };
+  const sum = report.end.sum!;
+  return {
+    offeredGbps: offeredMbps / 1000,
+    deliveredGbps: (report.end.sum_received?.bits_per_second ?? sum.bits_per_second * (1 - sum.lost_percent / 100)) / 1e9,
+    lossPercent: sum.lost_percent,
+    outOfOrder: report.end.streams.reduce((total, stream) => total + (stream.udp?.out_of_order ?? 0), 0),
+  };
+}
+
+/** Average ping RTT in ms. */
+export async function pingRtt(ns: Namespace, address: string, count = 20): Promise<number> {
+  const out = await ns.exec('ping', ['-n', '-q', '-c', String(count), '-i', '0.05', '-W', '2', address]);
+  const match = /= [\d.]+\/([\d.]+)\//.exec(out);
+  if (!match) throw new Error(`no RTT in ping output: ${out}`);
+  return Number(match[1]);
+}
+
+/** Sets the outer links and the tunnel MTU (tunnel = outer - 80, as wg-quick). */
+export async function setMtu(pair: TunnelPair, outerMtu: number): Promise<void> {
+  for (const side of [pair.a, pair.b]) {
+    await side.ns.exec('ip', ['link', 'set', side.outer.device, 'mtu', String(outerMtu)]);
+    await side.ns.exec('ip', ['link', 'set', side.ifname, 'mtu', String(outerMtu - 80)]);
+  }
+}
