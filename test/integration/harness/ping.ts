@@ -8,6 +8,8 @@ export interface PingOptions {
   /** Hard limit on the whole run, in seconds. */
   readonly deadlineSeconds?: number;
   readonly intervalSeconds?: number;
+  /** ICMP payload bytes (ping -s); ping's default when absent. */
+  readonly payloadBytes?: number;
 }
 
 export interface PingResult {
@@ -21,9 +23,18 @@ const ICMP_HEADER_BYTES = 8;
 const IPV4_HEADER_BYTES = 20;
 const IPV6_HEADER_BYTES = 40;
 
+function headerBytes(family: 4 | 6): number {
+  return (family === 4 ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES) + ICMP_HEADER_BYTES;
+}
+
 /** The size of one echo request or reply as an IP packet, the plaintext that WireGuard encrypts. */
-export function echoPacketBytes(family: 4 | 6): number {
-  return (family === 4 ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES) + ICMP_HEADER_BYTES + PING_PAYLOAD_BYTES;
+export function echoPacketBytes(family: 4 | 6, payloadBytes = PING_PAYLOAD_BYTES): number {
+  return headerBytes(family) + payloadBytes;
+}
+
+/** The payload that makes an echo packet exactly `mtu` bytes long. */
+export function fullSizePayload(family: 4 | 6, mtu: number): number {
+  return mtu - headerBytes(family);
 }
 
 function parseSummary(output: string): PingResult {
@@ -38,7 +49,8 @@ export async function ping(from: Namespace, address: string, options: PingOption
     '-n', '-q',
     '-c', String(options.count ?? 1),
     '-w', String(options.deadlineSeconds ?? 5),
-    '-i', String(options.intervalSeconds ?? 0.5),
+    '-i', String(options.intervalSeconds ?? 0.2),
+    '-s', String(options.payloadBytes ?? PING_PAYLOAD_BYTES),
     address,
   ];
   try {

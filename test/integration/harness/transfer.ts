@@ -50,6 +50,8 @@ export class TcpTransfer {
     options: TransferOptions,
   ) {
     this.done = this.run(options);
+    // Failure is reported to whoever awaits `done`, possibly only after other steps.
+    this.done.catch(() => undefined);
   }
 
   /** Starts sending `options.bytes` from `from` to `address:port`, which must be an address of `to`. */
@@ -75,18 +77,22 @@ export class TcpTransfer {
       void this.receiver.stop();
     }, timeoutMs);
     try {
-      const [sent, receivedSha256] = await Promise.all([this.send(options), this.receive()]);
-      const [senderExit, receiverExit] = await Promise.all([this.sender.exited, this.receiver.exited]);
-      const failed = [this.sender, this.receiver].filter((_, i) => [senderExit, receiverExit][i]!.code !== 0);
-      if (failed.length > 0) {
-        const why = failed.map((p) => `${p.label} ${p.describeExit()}: ${p.log()}`).join('\n');
-        throw new Error(`transfer failed after ${this.received} of ${options.bytes} bytes (timeout ${timeoutMs} ms):\n${why}`);
+      // Both ends are waited for even when one fails, so the error can say why.
+      const [sent, received] = await Promise.allSettled([this.send(options), this.receive()]);
+      const exits = await Promise.all([this.sender.exited, this.receiver.exited]);
+      if (sent.status === 'rejected' || received.status === 'rejected' || exits.some((exit) => exit.code !== 0)) {
+        const why = [this.sender, this.receiver].map((p) => `${p.label} ${p.describeExit()}: ${p.log()}`);
+        if (sent.status === 'rejected') why.push(`sending: ${String(sent.reason)}`);
+        if (received.status === 'rejected') why.push(`receiving: ${String(received.reason)}`);
+        throw new Error(
+          `transfer failed after ${this.received} of ${options.bytes} bytes (timeout ${timeoutMs} ms):\n${why.join('\n')}`,
+        );
       }
       return {
-        sentBytes: sent.bytes,
+        sentBytes: sent.value.bytes,
         receivedBytes: this.received,
-        sentSha256: sent.sha256,
-        receivedSha256,
+        sentSha256: sent.value.sha256,
+        receivedSha256: received.value,
         seconds: (performance.now() - started) / 1000,
       };
     } finally {

@@ -17,3 +17,5 @@ export function transportMessageBytes(plaintextBytes: number, mtu = TUNNEL_MTU):
 }
 
 export const KEEPALIVE_BYTES = transportMessageBytes(0);
+/** A full-MTU packet: the largest message a peer sends. */
+export const MAX_TRANSPORT_MESSAGE_BYTES = transportMessageBytes(TUNNEL_MTU);
