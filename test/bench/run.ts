@@ -1,0 +1,148 @@
+// npm run bench: races Wirefly against wireguard-go on this machine. Every pair
+// runs in network namespaces created here and removed afterwards; figures are
+// printed as a table and written as JSON for comparison between runs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lab } from '../integration/harness/lab.js';
+import { createTunnelPair, type TunnelPair } from '../integration/harness/pair.js';
+import { wirefly, wireguardGo, type WireGuardImplementation } from '../integration/harness/wireguard.js';
+import { measureHandshakesPerSecond } from './handshakes.js';
+import { iperfTcp, iperfUdp, peakRssMb, pingRtt, setMtu, type TcpResult, type UdpResult } from './measure.js';
+
+export interface PairResult {
+  readonly pair: string;
+  readonly outer: 'IPv4' | 'IPv6';
+  readonly mtu: number;
+  readonly forward: TcpResult;
+  readonly reverse: TcpResult;
+  readonly udp?: UdpResult;
+  readonly addedLatencyMs?: number;
+  readonly wireflyPeakRssMb?: number;
+}
+
+export interface BenchResults {
+  readonly date: string;
+  readonly node: string;
+  readonly seconds: number;
+  readonly handshakesPerSecond: number;
+  readonly pairs: readonly PairResult[];
+}
+
+export interface BenchOptions {
+  readonly seconds: number;
+  readonly udpOfferedMbps: number;
+  readonly mtus: readonly number[];
+  readonly pairs: readonly (readonly [WireGuardImplementation, WireGuardImplementation])[];
+  readonly ipv6Outer: boolean;
+  readonly log: (line: string) => void;
+}
+
+const PAIRS = [
+  [wireguardGo, wireguardGo],
+  [wirefly, wireguardGo],
+  [wirefly, wirefly],
+] as const;
+
+async function measurePair(
+  a: WireGuardImplementation,
+  b: WireGuardImplementation,
+  outerMtu: number,
+  outer: 4 | 6,
+  options: BenchOptions,
+): Promise<PairResult> {
+  const lab = await Lab.create();
+  try {
+    const pair: TunnelPair = await createTunnelPair(lab, a, b, { outerFamily: outer });
+    if (outerMtu !== 1500) await setMtu(pair, outerMtu);
+    // First contact: the handshake, outside the measurements.
+    await pingRtt(pair.a.ns, pair.b.tunnelV4, 3);
+    const name = `${a.name}↔${b.name}`;
+    options.log(`  ${name}, outer ${outer === 4 ? 'IPv4' : 'IPv6'}, MTU ${outerMtu - 80}`);
+    const forward = await iperfTcp(pair, pair.a, options.seconds);
+    const reverse = await iperfTcp(pair, pair.b, options.seconds);
+    const full = outerMtu === 1500 && outer === 4;
+    const udp = full ? await iperfUdp(pair, pair.a, options.seconds, options.udpOfferedMbps) : undefined;
+    const addedLatencyMs = full
+      ? (await pingRtt(pair.a.ns, pair.b.tunnelV4)) - (await pingRtt(pair.a.ns, pair.b.outer.v4))
+      : undefined;
+    const wireflyPids = [pair.a, pair.b].filter((side) => side.implementation === 'wirefly').map((side) => side.daemon.pid);
+    return {
+      pair: name,
+      outer: outer === 4 ? 'IPv4' : 'IPv6',
+      mtu: outerMtu - 80,
+      forward,
+      reverse,
+      ...(udp ? { udp } : {}),
+      ...(addedLatencyMs !== undefined ? { addedLatencyMs } : {}),
+      ...(wireflyPids.length ? { wireflyPeakRssMb: Math.max(...wireflyPids.map(peakRssMb)) } : {}),
+    };
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  options.log('handshakes per second (one responder, one core)…');
+  const handshakesPerSecond = measureHandshakesPerSecond();
+  const pairs: PairResult[] = [];
+  for (const mtu of options.mtus) {
+    for (const [a, b] of options.pairs) pairs.push(await measurePair(a, b, mtu, 4, options));
+  }
+  if (options.ipv6Outer) pairs.push(await measurePair(wirefly, wireguardGo, 1500, 6, options));
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    seconds: options.seconds,
+    handshakesPerSecond,
+    pairs,
+  };
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+
+export function formatTable(results: BenchResults): string {
+  const lines: string[] = [];
+  const baseline = new Map<number, PairResult>();
+  for (const row of results.pairs) {
+    if (row.pair === 'wireguard-go↔wireguard-go' && row.outer === 'IPv4') baseline.set(row.mtu, row);
+  }
+  lines.push(`handshakes/s (one core): ${results.handshakesPerSecond.toFixed(0)}`);
+  lines.push('');
+  lines.push('| pair | outer | MTU | a→b Gbit/s | ratio | b→a Gbit/s | ratio | CPU s/GB | UDP delivered / offered, loss, reordered | +latency ms | peak RSS MB |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of results.pairs) {
+    const base = baseline.get(row.mtu);
+    const ratio = (value: number, baseValue: number | undefined) => (baseValue ? `${(value / baseValue).toFixed(2)}×` : '–');
+    const udp = row.udp
+      ? `${fixed(row.udp.deliveredGbps * 1000, 0)}/${fixed(row.udp.offeredGbps * 1000, 0)} Mbit/s, ${fixed(row.udp.lossPercent, 2)}%, ${row.udp.outOfOrder}`
+      : '–';
+    const cpu = (row.forward.cpuSecondsPerGb + row.reverse.cpuSecondsPerGb) / 2;
+    lines.push(
+      `| ${row.pair} | ${row.outer} | ${row.mtu} | ${fixed(row.forward.gbps, 3)} | ${ratio(row.forward.gbps, base?.forward.gbps)} | ` +
+        `${fixed(row.reverse.gbps, 3)} | ${ratio(row.reverse.gbps, base?.reverse.gbps)} | ${fixed(cpu, 2)} | ${udp} | ` +
+        `${fixed(row.addedLatencyMs, 3)} | ${fixed(row.wireflyPeakRssMb, 0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const results = await runBench({
+    seconds,
+    udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
+    mtus: [1500, 9080],
+    pairs: PAIRS,
+    ipv6Outer: true,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const table = formatTable(results);
+  process.stdout.write(`${table}\n`);
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'bench', 'results', 'latest.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write(`results written to ${file}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
