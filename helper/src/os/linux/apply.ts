@@ -1,0 +1,100 @@
+// Brings a planned tunnel's networking up on Linux, in wg-quick's order:
+// addresses, MTU and link up (the MTU probe must see the routes as they were),
+// routes, full-tunnel policy routing, DNS, kill switch. Each change is journaled
+// before it is made; if one fails, what was done so far is undone.
+import type { TunnelNetworkPlan } from '../network.js';
+import { spawnCommand, type CommandRunner } from './command.js';
+import { detectDnsBackend, setTunnelDns, type DnsBackend } from './dns.js';
+import { addKillSwitch } from './firewall.js';
+import { addAddresses, setMtuAndUp } from './link.js';
+import { autoMtu } from './mtu.js';
+import { addFullTunnel } from './policy-routing.js';
+import { RESOLV_CONF } from './resolv-conf.js';
+import { addRoutes } from './routes.js';
+import type { JournaledSystem, NetworkUndoStep } from './undo-steps.js';
+
+/** One change set of the journal (service/journal.ts ChangeSet fits). */
+export interface UndoLog {
+  record(step: NetworkUndoStep): Promise<void>;
+  undo(): Promise<void>;
+}
+
+/** Where change sets come from (service/journal.ts Journal fits). */
+export interface UndoJournal {
+  begin(label: string): Promise<UndoLog>;
+}
+
+export interface ApplyOptions {
+  /** Must have been opened with networkUndoPerformer(runner) so that recovery can undo these steps. */
+  readonly journal: UndoJournal;
+  /** Runs ip, nft, sysctl, resolvectl, resolvconf; default spawns them directly. */
+  readonly runner?: CommandRunner;
+  /** Sets the engine's fwmark (SO_MARK on its UDP socket), as `wg set IF fwmark M`; required for a full tunnel. */
+  readonly setFwmark?: (mark: number) => Promise<void>;
+  /** Default: detected (systemd-resolved, else resolvconf, else the file). */
+  readonly dnsBackend?: DnsBackend;
+  /** For the file backend; default /etc/resolv.conf. */
+  readonly resolvConfPath?: string;
+}
+
+export interface AppliedTunnelNetwork {
+  readonly mtu: number;
+  /** The mark (and table) of the full-tunnel policy routing, if any. */
+  readonly fwmark?: number;
+  /** Set when the plan had DNS servers. */
+  readonly dnsBackend?: DnsBackend;
+  /** Takes back exactly what was applied, newest change first. */
+  undo(): Promise<void>;
+}
+
+export async function applyLinuxTunnelNetwork(plan: TunnelNetworkPlan, options: ApplyOptions): Promise<AppliedTunnelNetwork> {
+  const setFwmark = options.setFwmark;
+  if (plan.fullTunnel.length > 0 && !setFwmark) {
+    throw new Error('a full tunnel needs setFwmark, so the engine can mark its own packets');
+  }
+  const log = await options.journal.begin(plan.ifname);
+  const system: JournaledSystem = { run: options.runner ?? spawnCommand, record: (step) => log.record(step) };
+  try {
+    await addAddresses(system, plan.ifname, plan.addresses);
+    const mtu = plan.mtu === 'auto' ? await autoMtu(system.run, plan.endpoints) : plan.mtu;
+    await setMtuAndUp(system, plan.ifname, mtu);
+    await addRoutes(system, plan.ifname, plan.routes);
+    const fwmark =
+      plan.fullTunnel.length > 0 && setFwmark
+        ? await addFullTunnel(system, {
+            ifname: plan.ifname,
+            families: plan.fullTunnel,
+            addresses: plan.addresses,
+            setFwmark,
+            ...(plan.fwmark === undefined ? {} : { fwmark: plan.fwmark }),
+          })
+        : undefined;
+    let dnsBackend: DnsBackend | undefined;
+    if (plan.dns.servers.length > 0) {
+      dnsBackend = options.dnsBackend ?? detectDnsBackend();
+      await setTunnelDns(system, dnsBackend, {
+        ifname: plan.ifname,
+        servers: plan.dns.servers,
+        searchDomains: plan.dns.searchDomains,
+        fullTunnel: plan.fullTunnel.length > 0,
+        resolvConfPath: options.resolvConfPath ?? RESOLV_CONF,
+      });
+    }
+    if (plan.killSwitch) {
+      await addKillSwitch(system, { ifname: plan.ifname, endpoints: plan.endpoints, dnsServers: plan.dns.servers });
+    }
+    return {
+      mtu,
+      ...(fwmark === undefined ? {} : { fwmark }),
+      ...(dnsBackend === undefined ? {} : { dnsBackend }),
+      undo: () => log.undo(),
+    };
+  } catch (error) {
+    try {
+      await log.undo();
+    } catch (undoError) {
+      throw new AggregateError([error, undoError], `bringing up ${plan.ifname} failed, and so did undoing it`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,91 @@
+// The kill switch (wireguard-windows' "block untunneled traffic") as one
+// nftables table per tunnel. What may pass outside the tunnel: loopback, the
+// encrypted UDP to and from the endpoints, DHCP, and IPv6 neighbour discovery
+// and DHCPv6 on the link. DNS may go only to the configured servers, and only
+// through the tunnel. Everything else is counted and dropped.
+//
+// Inbound, no "ct state established" rule: a connection opened before the
+// tunnel came up would keep talking around it. Replies to what is allowed out
+// match the inbound rules by themselves.
+import { formatIpAddress, type Endpoint, type IpAddress, type IpFamily } from '../../net/ip.js';
+import { loadNftTable, nftTableName } from './nftables.js';
+import type { JournaledSystem } from './undo-steps.js';
+
+/** Named counters in the table, for status and tests: `nft -j list counter inet <table> <name>`. */
+export const KILL_SWITCH_COUNTERS = {
+  droppedOut: 'dropped_out',
+  droppedIn: 'dropped_in',
+  droppedDns: 'dropped_dns',
+} as const;
+
+export interface KillSwitch {
+  readonly ifname: string;
+  readonly endpoints: readonly Endpoint[];
+  readonly dnsServers: readonly IpAddress[];
+}
+
+export function killSwitchTable(ifname: string): string {
+  return nftTableName('killswitch', ifname);
+}
+
+export function addKillSwitch(system: JournaledSystem, killSwitch: KillSwitch): Promise<void> {
+  return loadNftTable(system, killSwitchTable(killSwitch.ifname), killSwitchScript(killSwitch));
+}
+
+const DNS = 'meta l4proto { tcp, udp } th dport 53';
+// RFC 4861: neighbour discovery is sent with hop limit 255, which proves it never left the link.
+const NDP_OUT = 'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255';
+const NDP_IN = 'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } ip6 hoplimit 255';
+
+export function killSwitchScript({ ifname, endpoints, dnsServers }: KillSwitch): string {
+  const tunnel = `"${ifname}"`;
+  const { droppedOut, droppedIn, droppedDns } = KILL_SWITCH_COUNTERS;
+  const proto = (family: IpFamily) => (family === 4 ? 'ip' : 'ip6');
+  const dnsThroughTunnel =
+    dnsServers.length === 0
+      ? [`oifname ${tunnel} ${DNS} accept`]
+      : ([4, 6] as const).flatMap((family) => {
+          const servers = dnsServers.filter((server) => server.family === family).map(formatIpAddress);
+          return servers.length === 0 ? [] : [`oifname ${tunnel} ${proto(family)} daddr { ${servers.join(', ')} } ${DNS} accept`];
+        });
+  const endpointOut = endpoints.map(
+    (endpoint) => `${proto(endpoint.family)} daddr ${formatIpAddress(endpoint)} udp dport ${endpoint.port} accept`,
+  );
+  const endpointIn = endpoints.map(
+    (endpoint) => `${proto(endpoint.family)} saddr ${formatIpAddress(endpoint)} udp sport ${endpoint.port} accept`,
+  );
+  const output = [
+    'oifname "lo" accept',
+    ...dnsThroughTunnel,
+    `${DNS} counter name "${droppedDns}" drop`,
+    `oifname ${tunnel} accept`,
+    ...endpointOut,
+    'udp sport 68 udp dport 67 accept',
+    NDP_OUT + ' accept',
+    'ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept',
+    `counter name "${droppedOut}" drop`,
+  ];
+  const input = [
+    'iifname "lo" accept',
+    `iifname ${tunnel} accept`,
+    ...endpointIn,
+    'udp sport 67 udp dport 68 accept',
+    NDP_IN + ' accept',
+    'ip6 saddr fe80::/10 udp sport 547 udp dport 546 accept',
+    `counter name "${droppedIn}" drop`,
+  ];
+  const chain = (name: string, hook: string, rules: readonly string[]) => [
+    `  chain ${name} {`,
+    `    type filter hook ${hook} priority filter; policy accept;`,
+    ...rules.map((rule) => `    ${rule}`),
+    '  }',
+  ];
+  return [
+    `table inet ${killSwitchTable(ifname)} {`,
+    ...Object.values(KILL_SWITCH_COUNTERS).map((name) => `  counter ${name} {}`),
+    ...chain('output', 'output', output),
+    ...chain('input', 'input', input),
+    '}',
+    '',
+  ].join('\n');
+}

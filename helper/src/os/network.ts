@@ -1,0 +1,150 @@
+// What bringing a tunnel up changes in the system, planned from its config
+// without touching anything (pure), and the entry point that carries a plan
+// out on this platform.
+import type { RoutingTable, WgQuickConfig } from '../config/model.js';
+import { isInterfaceName } from '../config/interface-name.js';
+import { equalBytes, formatCidr, maskCidr, type Cidr, type Endpoint, type IpAddress, type IpFamily } from '../net/ip.js';
+import { applyLinuxTunnelNetwork, type ApplyOptions, type AppliedTunnelNetwork } from './linux/apply.js';
+
+export type { ApplyOptions, AppliedTunnelNetwork, UndoJournal, UndoLog } from './linux/apply.js';
+export type { CommandRunner } from './linux/command.js';
+export type { DnsBackend } from './linux/dns.js';
+export { KILL_SWITCH_COUNTERS, killSwitchTable } from './linux/firewall.js';
+export { networkUndoPerformer, type NetworkUndoStep } from './linux/undo-steps.js';
+
+/** A route through the tunnel interface. */
+export interface PlannedRoute {
+  readonly destination: Cidr;
+  readonly table: 'main' | number;
+}
+
+export interface PlannedDns {
+  readonly servers: readonly IpAddress[];
+  readonly searchDomains: readonly string[];
+}
+
+export interface TunnelNetworkPlan {
+  readonly ifname: string;
+  readonly addresses: readonly Cidr[];
+  /** A number from the config, or 'auto': the smallest MTU on the way to the endpoints, minus 80. */
+  readonly mtu: number | 'auto';
+  readonly table: RoutingTable;
+  /** Ordinary routes, most specific first; /0 routes under Table = auto are in fullTunnel instead. */
+  readonly routes: readonly PlannedRoute[];
+  /** Families whose default route goes through the tunnel by fwmark policy routing (Table = auto and a /0). */
+  readonly fullTunnel: readonly IpFamily[];
+  /** The config's FwMark; without one the executor picks a free table number as wg-quick does. */
+  readonly fwmark?: number;
+  /** Where the peers are, numeric (host names resolved by the caller). */
+  readonly endpoints: readonly Endpoint[];
+  readonly dns: PlannedDns;
+  /** Block traffic that does not go through the tunnel (wireguard-windows' "block untunneled traffic"). */
+  readonly killSwitch: boolean;
+}
+
+export interface PlanOptions {
+  readonly ifname: string;
+  /** Defaults to on when all traffic of a family is routed into the tunnel. */
+  readonly killSwitch?: boolean;
+  /** Addresses of the endpoints written as host names, resolved by the caller. */
+  readonly resolvedHosts?: ReadonlyMap<string, readonly IpAddress[]>;
+}
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): TunnelNetworkPlan {
+  if (!isInterfaceName(options.ifname)) throw new PlanError(`"${options.ifname}" is not a valid interface name`);
+  const iface = config.interface;
+  const table = iface.table ?? 'auto';
+  const allowed = uniqueNetworks(config.peers.flatMap((peer) => peer.allowedIps.map(maskCidr)));
+  const fullTunnel = table === 'auto' ? families(allowed.filter(isDefaultRoute)) : [];
+  const routes = table === 'off' ? [] : plannedRoutes(allowed, table, iface.addresses);
+  const routesEverything = fullTunnel.length > 0 || routes.some((route) => isDefaultRoute(route.destination));
+  return {
+    ifname: options.ifname,
+    addresses: iface.addresses,
+    mtu: iface.mtu ?? 'auto',
+    table,
+    routes,
+    fullTunnel,
+    ...(iface.fwMark ? { fwmark: iface.fwMark } : {}),
+    endpoints: plannedEndpoints(config, options.resolvedHosts),
+    dns: { servers: uniqueAddresses(iface.dns), searchDomains: [...new Set(iface.dnsSearch)] },
+    killSwitch: options.killSwitch ?? routesEverything,
+  };
+}
+
+/** Carries the plan out: every change journaled before it is made; `undo()` takes exactly those back. */
+export function applyTunnelNetwork(plan: TunnelNetworkPlan, options: ApplyOptions): Promise<AppliedTunnelNetwork> {
+  if (process.platform !== 'linux') {
+    return Promise.reject(new Error(`tunnel networking is not implemented on ${process.platform}`));
+  }
+  return applyLinuxTunnelNetwork(plan, options);
+}
+
+function plannedRoutes(allowed: readonly Cidr[], table: Exclude<RoutingTable, 'off'>, addresses: readonly Cidr[]): PlannedRoute[] {
+  const target = table === 'auto' ? 'main' : table;
+  return allowed
+    .filter((network) => !(table === 'auto' && isDefaultRoute(network)))
+    // The kernel already routes an address's own network to the interface (in main).
+    .filter((network) => !(target === 'main' && addresses.some((address) => covers(address, network))))
+    .sort((a, b) => b.prefix - a.prefix)
+    .map((destination) => ({ destination, table: target }));
+}
+
+function plannedEndpoints(config: WgQuickConfig, resolvedHosts: PlanOptions['resolvedHosts']): Endpoint[] {
+  const endpoints: Endpoint[] = [];
+  for (const peer of config.peers) {
+    const endpoint = peer.endpoint;
+    if (endpoint === undefined) continue;
+    if (endpoint.kind === 'address') {
+      endpoints.push(endpoint.address);
+      continue;
+    }
+    const addresses = resolvedHosts?.get(endpoint.host);
+    if (!addresses || addresses.length === 0) {
+      throw new PlanError(`endpoint host "${endpoint.host}" has not been resolved`);
+    }
+    for (const address of addresses) endpoints.push({ ...address, port: endpoint.port });
+  }
+  return endpoints.filter(
+    (endpoint, i) => endpoints.findIndex((other) => other.port === endpoint.port && sameAddress(other, endpoint)) === i,
+  );
+}
+
+export function isDefaultRoute(network: Cidr): boolean {
+  return network.prefix === 0;
+}
+
+/** True when `outer` (masked to its prefix) contains all of `inner`. */
+function covers(outer: Cidr, inner: Cidr): boolean {
+  return outer.family === inner.family && outer.prefix <= inner.prefix &&
+    equalBytes(maskCidr(outer).bytes, maskCidr({ ...inner, prefix: outer.prefix }).bytes);
+}
+
+function families(networks: readonly Cidr[]): IpFamily[] {
+  return ([4, 6] as const).filter((family) => networks.some((network) => network.family === family));
+}
+
+function sameAddress(a: IpAddress, b: IpAddress): boolean {
+  return a.family === b.family && equalBytes(a.bytes, b.bytes);
+}
+
+function uniqueNetworks(networks: readonly Cidr[]): Cidr[] {
+  const seen = new Set<string>();
+  return networks.filter((network) => {
+    const key = formatCidr(network);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function uniqueAddresses(addresses: readonly IpAddress[]): IpAddress[] {
+  return addresses.filter((address, i) => addresses.findIndex((other) => sameAddress(other, address)) === i);
+}
