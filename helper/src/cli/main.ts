@@ -1,9 +1,10 @@
-// The wirefly command line: a table of subcommands. Later issues add up, down and
-// status, which talk to the helper.
+// The wirefly command line: a table of subcommands. up, down and status talk to
+// the running helper; the others work on files and keys alone.
 import { config } from './config-commands.js';
 import { processIo } from './io.js';
 import type { CliIo } from './io.js';
 import { genkey, genpsk, pubkey } from './key-commands.js';
+import { down, status, up } from './tunnel-commands.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
@@ -12,6 +13,9 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
   genkey: { run: genkey, summary: 'print a new private key (as wg genkey)' },
   pubkey: { run: pubkey, summary: 'read a private key on stdin, print its public key (as wg pubkey)' },
   genpsk: { run: genpsk, summary: 'print a new preshared key (as wg genpsk)' },
+  up: { run: (args, io) => up(args, io), summary: 'FILE|NAME: bring a tunnel up through the running helper (as wg-quick up)' },
+  down: { run: (args, io) => down(args, io), summary: 'NAME: bring a tunnel down' },
+  status: { run: (args, io) => status(args, io), summary: '[--json]: the helper\'s tunnels, peers and transfer counters' },
 };
 
 function usage(): string {

@@ -1,0 +1,14 @@
+// The system networking of os/network.ts as the tunnel manager's TunnelNetwork:
+// plan from the config, carry out with every change journaled first.
+import { applyTunnelNetwork, planTunnelNetwork, type UndoJournal } from '../os/network.js';
+import type { TunnelNetwork } from './tunnel-network.js';
+
+export function journaledNetwork(journal: UndoJournal): TunnelNetwork {
+  return {
+    apply({ interfaceName, config, killSwitch, resolvedHosts, setFwmark }) {
+      const hosts = new Map([...resolvedHosts].map(([host, address]) => [host, [address]]));
+      const plan = planTunnelNetwork(config, { ifname: interfaceName, killSwitch, resolvedHosts: hosts });
+      return applyTunnelNetwork(plan, { journal, setFwmark });
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// `wirefly-helper serve`: the root helper. It first undoes what a crashed
+// predecessor left in the system, then serves the control socket until SIGTERM
+// or SIGINT, when it brings every tunnel down before exiting.
+import { join } from 'node:path';
+import { spawnCommand } from '../os/linux/command.js';
+import { networkUndoPerformer } from '../os/network.js';
+import { DEFAULT_HELPER_SOCKET, type LogLine } from '../rpc/index.js';
+import { startControlServer } from './control-server.js';
+import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
+import { helperVersion } from './helper-version.js';
+import { Journal } from './journal.js';
+import { journaledNetwork } from './linux-network.js';
+import { startEngineInProcess } from './tunnel-engine.js';
+import { TunnelManager } from './tunnel-manager.js';
+
+export const DEFAULT_STATE_DIRECTORY = '/var/lib/wirefly';
+
+export interface ServeOptions {
+  /** The desktop user the socket is for. */
+  readonly uid: number;
+  readonly socketPath: string;
+  /** Holds the crash journal. */
+  readonly stateDirectory: string;
+  readonly settingsPath: string;
+  readonly verbose: boolean;
+}
+
+export const SERVE_USAGE =
+  'Usage: wirefly-helper serve --user UID [--socket PATH] [--state-dir DIR] [--settings FILE] [--verbose]\n';
+
+export function parseServeArguments(argv: readonly string[]): ServeOptions | string {
+  const values = new Map<string, string>();
+  let verbose = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--verbose') {
+      verbose = true;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (!['--user', '--socket', '--state-dir', '--settings'].includes(arg) || value === undefined) return SERVE_USAGE;
+    values.set(arg, value);
+    i += 1;
+  }
+  const uid = Number(values.get('--user'));
+  if (!values.has('--user') || !Number.isSafeInteger(uid) || uid < 0) return `--user needs a numeric uid\n${SERVE_USAGE}`;
+  return {
+    uid,
+    socketPath: values.get('--socket') ?? DEFAULT_HELPER_SOCKET,
+    stateDirectory: values.get('--state-dir') ?? DEFAULT_STATE_DIRECTORY,
+    settingsPath: values.get('--settings') ?? HELPER_SETTINGS_PATH,
+    verbose,
+  };
+}
+
+function formatLogLine(line: LogLine): string {
+  const tunnel = line.tunnel ? ` (${line.tunnel})` : '';
+  return `${new Date(line.at).toISOString()} ${line.level.toUpperCase()} ${line.source}${tunnel}: ${line.message}\n`;
+}
+
+/** Runs the helper until a signal stops it; resolves once everything it changed is undone. */
+export async function serve(options: ServeOptions): Promise<void> {
+  const write = (line: LogLine) => {
+    if (options.verbose || line.level !== 'debug') process.stderr.write(formatLogLine(line));
+  };
+  const journal = await Journal.open(join(options.stateDirectory, 'journal'), networkUndoPerformer(spawnCommand));
+  const recovery = await journal.recover();
+  const manager = new TunnelManager({
+    startEngine: startEngineInProcess,
+    network: journaledNetwork(journal),
+    settings: () => {
+      const loaded = loadHelperSettings(options.settingsPath);
+      if (loaded.problem) manager.log('warn', 'helper', undefined, loaded.problem);
+      return loaded.settings;
+    },
+  });
+  manager.onEvent((event) => {
+    if (event.event === 'log') write(event.line);
+  });
+  if (recovery.recovered.length > 0) {
+    manager.log('info', 'helper', undefined, `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`);
+  }
+  const server = await startControlServer({ path: options.socketPath, uid: options.uid, manager, helperVersion: helperVersion() });
+  manager.log('info', 'helper', undefined, `serving uid ${options.uid} on ${options.socketPath}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      manager.log('info', 'helper', undefined, `${signal}: bringing every tunnel down`);
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await server.close();
+  await manager.shutdown();
+}

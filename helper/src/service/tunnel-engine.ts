@@ -1,0 +1,29 @@
+// The WireGuard engine as the tunnel manager uses it, behind an interface so that
+// the manager's unit tests can run without root or a TUN device.
+import { DeviceControl } from '../runtime/device-control.js';
+import type { Logger } from '../runtime/log.js';
+import { WireGuardInterface } from '../runtime/wireguard-interface.js';
+import type { UapiDeviceState, UapiSetRequest } from '../uapi/model.js';
+
+export interface TunnelEngine {
+  configure(request: UapiSetRequest): Promise<void>;
+  state(): UapiDeviceState;
+  /** Stops the engine and removes its interface and control socket. */
+  close(): Promise<void>;
+  /** Called once the engine has stopped, asked to or not (e.g. its interface was deleted). */
+  onClosed(handler: (error?: Error) => void): void;
+}
+
+export type EngineStarter = (name: string, log: Logger) => Promise<TunnelEngine>;
+
+/** The engine runs inside the helper process: one TUN interface, its UDP sockets and its wg(8) control socket. */
+export const startEngineInProcess: EngineStarter = async (name, log) => {
+  const wg = await WireGuardInterface.start({ name, log });
+  const control = new DeviceControl(wg);
+  return {
+    configure: (request) => control.set(request),
+    state: () => control.get(),
+    close: () => wg.close(),
+    onClosed: (handler) => wg.onClosed(handler),
+  };
+};

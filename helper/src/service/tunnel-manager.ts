@@ -1,0 +1,237 @@
+// The tunnels this helper runs: brings each up from config text it validates
+// itself (never trusting the caller), runs its engine in-process, applies the
+// system networking, and on down or shutdown undoes exactly what up did.
+import { checkConfig, type ConfigDiagnostic, type WgQuickConfig } from '../config/index.js';
+import { RequestError, type ConfigErrorInfo, type Event, type LogLine, type ParamsOf, type TunnelStats, type TunnelSummary } from '../rpc/index.js';
+import type { Logger } from '../runtime/log.js';
+import { engineSetRequest } from './engine-request.js';
+import { HELPER_SETTINGS_PATH, type HelperSettings } from './helper-settings.js';
+import { tunnelStats } from './peer-stats.js';
+import { resolveEndpointHosts, resolveHost, type HostResolver } from './resolve-hosts.js';
+import { runScripts, type ScriptRunner } from './scripts.js';
+import type { EngineStarter, TunnelEngine } from './tunnel-engine.js';
+import type { AppliedNetwork, TunnelNetwork } from './tunnel-network.js';
+
+export interface TunnelManagerOptions {
+  readonly startEngine: EngineStarter;
+  readonly network: TunnelNetwork;
+  /** Read at every up, so that the administrator's changes apply without a restart. */
+  readonly settings: () => HelperSettings;
+  readonly resolveHost?: HostResolver;
+  readonly runScripts?: ScriptRunner;
+  readonly now?: () => number;
+}
+
+export type ManagerEvent = Extract<Event, { event: 'tunnel.state' | 'log' }>;
+
+interface Tunnel {
+  readonly name: string;
+  readonly config: WgQuickConfig;
+  readonly killSwitch: boolean;
+  state: TunnelSummary['state'];
+  error?: string;
+  engine?: TunnelEngine;
+  network?: AppliedNetwork;
+  /** Set while the manager itself stops the engine, so that its closing is no surprise. */
+  stopping: boolean;
+}
+
+function routesEverything(config: WgQuickConfig): boolean {
+  return config.peers.some((peer) => peer.allowedIps.some((cidr) => cidr.prefix === 0));
+}
+
+function errorInfo(d: ConfigDiagnostic): ConfigErrorInfo {
+  return { line: d.line, column: d.column, code: d.code, message: d.message, ...(d.key ? { key: d.key } : {}) };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class TunnelManager {
+  private readonly tunnels = new Map<string, Tunnel>();
+  private readonly listeners = new Set<(event: ManagerEvent) => void>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private shuttingDown = false;
+  private readonly resolveHost: HostResolver;
+  private readonly runScripts: ScriptRunner;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TunnelManagerOptions) {
+    this.resolveHost = options.resolveHost ?? resolveHost;
+    this.runScripts = options.runScripts ?? runScripts;
+    this.now = options.now ?? Date.now;
+  }
+
+  onEvent(listener: (event: ManagerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  list(): TunnelSummary[] {
+    return [...this.tunnels.values()].map((tunnel) => this.summary(tunnel));
+  }
+
+  /** Counters of every active tunnel, read now. */
+  stats(): TunnelStats[] {
+    const stats: TunnelStats[] = [];
+    for (const tunnel of this.tunnels.values()) {
+      if (tunnel.state === 'active' && tunnel.engine) stats.push(tunnelStats(tunnel.name, tunnel.engine.state(), this.now()));
+    }
+    return stats;
+  }
+
+  up(params: ParamsOf<'tunnel.up'>): Promise<TunnelSummary> {
+    return this.track(this.bringUp(params));
+  }
+
+  down(name: string): Promise<void> {
+    return this.track(this.bringDown(name));
+  }
+
+  /** Brings every tunnel down, once the operations under way have finished; later requests are refused. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await Promise.allSettled([...this.tunnels.keys()].map((name) => this.bringDown(name)));
+  }
+
+  log(level: LogLine['level'], source: LogLine['source'], tunnel: string | undefined, message: string): void {
+    const line: LogLine = { at: this.now(), level, source, message, ...(tunnel ? { tunnel } : {}) };
+    this.emit({ type: 'event', event: 'log', line });
+  }
+
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.pending.add(operation);
+    const forget = () => void this.pending.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  private emit(event: ManagerEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private summary(tunnel: Tunnel): TunnelSummary {
+    return { name: tunnel.name, state: tunnel.state, killSwitch: tunnel.killSwitch, ...(tunnel.error ? { error: tunnel.error } : {}) };
+  }
+
+  private setState(tunnel: Tunnel, state: TunnelSummary['state'], error?: string): void {
+    tunnel.state = state;
+    tunnel.error = error;
+    this.emit({ type: 'event', event: 'tunnel.state', tunnel: this.summary(tunnel) });
+  }
+
+  /** The config, or the reason it is refused. Nothing has changed when this throws. */
+  private validate(configText: string): WgQuickConfig {
+    const checked = checkConfig(configText);
+    if (!checked.config) {
+      const first = checked.errors[0];
+      const where = first && first.line > 0 ? `line ${first.line}: ` : '';
+      throw new RequestError('invalid-config', `the config is not valid: ${where}${first?.message ?? 'unreadable'}`, checked.errors.map(errorInfo));
+    }
+    const scripts = checked.warnings.filter((warning) => warning.code === 'scripts-present');
+    if (scripts.length > 0 && !this.options.settings().allowScripts) {
+      const keys = scripts.map((warning) => `${warning.key} (line ${warning.line})`).join(', ');
+      throw new RequestError(
+        'scripts-not-allowed',
+        `the config has ${keys}: scripts run as root, and this helper runs none unless ${HELPER_SETTINGS_PATH} (owned by root) says {"allowScripts": true}`,
+        scripts.map(errorInfo),
+      );
+    }
+    return checked.config;
+  }
+
+  private async bringUp(params: ParamsOf<'tunnel.up'>): Promise<TunnelSummary> {
+    if (this.shuttingDown) throw new RequestError('tunnel-busy', 'the helper is shutting down');
+    const existing = this.tunnels.get(params.name);
+    if (existing?.state === 'active') throw new RequestError('tunnel-exists', `tunnel ${params.name} is already up`);
+    if (existing && existing.state !== 'error') throw new RequestError('tunnel-busy', `tunnel ${params.name} is ${existing.state}`);
+    const config = this.validate(params.configText);
+    const tunnel: Tunnel = { name: params.name, config, killSwitch: params.killSwitch ?? routesEverything(config), state: 'activating', stopping: false };
+    this.tunnels.set(tunnel.name, tunnel);
+    this.setState(tunnel, 'activating');
+    const started = this.now();
+    try {
+      await this.activate(tunnel);
+    } catch (error) {
+      const message = describe(error);
+      this.log('error', 'helper', tunnel.name, `bringing the tunnel up failed: ${message}`);
+      await this.deactivate(tunnel, false);
+      this.setState(tunnel, 'error', message);
+      throw new RequestError('tunnel-failed', `tunnel ${tunnel.name} could not come up: ${message}`);
+    }
+    this.setState(tunnel, 'active');
+    this.log('info', 'helper', tunnel.name, `up in ${this.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}`);
+    return this.summary(tunnel);
+  }
+
+  private async activate(tunnel: Tunnel): Promise<void> {
+    const { name, config } = tunnel;
+    if (config.interface.saveConfig) this.log('warn', 'helper', name, 'SaveConfig is ignored: the app keeps the config, not the helper');
+    const resolvedHosts = await resolveEndpointHosts(config, this.resolveHost);
+    await this.runScripts(config.interface.preUp, name);
+    const engine = await this.options.startEngine(name, this.engineLogger(name));
+    tunnel.engine = engine;
+    engine.onClosed((error) => void this.engineClosed(tunnel, error));
+    await engine.configure(engineSetRequest(config, resolvedHosts));
+    tunnel.network = await this.options.network.apply({
+      interfaceName: name,
+      config,
+      killSwitch: tunnel.killSwitch,
+      resolvedHosts,
+      setFwmark: (mark) => engine.configure({ fwmark: mark, replacePeers: false, peers: [] }),
+    });
+    await this.runScripts(config.interface.postUp, name);
+  }
+
+  private async bringDown(name: string): Promise<void> {
+    const tunnel = this.tunnels.get(name);
+    if (!tunnel) throw new RequestError('no-such-tunnel', `there is no tunnel ${name}`);
+    if (tunnel.state === 'activating' || tunnel.state === 'deactivating') throw new RequestError('tunnel-busy', `tunnel ${name} is ${tunnel.state}`);
+    if (tunnel.state === 'active') {
+      const started = this.now();
+      this.setState(tunnel, 'deactivating');
+      await this.deactivate(tunnel, true);
+      this.log('info', 'helper', name, `down in ${this.now() - started} ms`);
+    }
+    this.tunnels.delete(name);
+    this.setState(tunnel, 'inactive');
+  }
+
+  /** Undoes whatever activate got to; every step is tried even when one before it failed. */
+  private async deactivate(tunnel: Tunnel, withScripts: boolean): Promise<void> {
+    const { name, config } = tunnel;
+    const attempt = async (what: string, step: () => Promise<void>) => {
+      try {
+        await step();
+      } catch (error) {
+        this.log('error', 'helper', name, `${what} failed: ${describe(error)}`);
+      }
+    };
+    if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, name));
+    const network = tunnel.network;
+    tunnel.network = undefined;
+    if (network) await attempt('restoring the network settings', () => network.undo());
+    const engine = tunnel.engine;
+    tunnel.engine = undefined;
+    tunnel.stopping = true;
+    if (engine) await attempt('stopping the engine', () => engine.close());
+    if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, name));
+  }
+
+  /** The engine stopped by itself (its interface was deleted, the TUN failed): the tunnel is gone, so is its networking. */
+  private async engineClosed(tunnel: Tunnel, error?: Error): Promise<void> {
+    // While activating, the failing step reports it and undoes the rest.
+    if (tunnel.stopping || tunnel.state !== 'active') return;
+    const why = error ? error.message : 'its interface went away';
+    this.log('error', 'engine', tunnel.name, `the engine stopped: ${why}`);
+    tunnel.engine = undefined;
+    await this.deactivate(tunnel, false);
+    if (this.tunnels.get(tunnel.name) === tunnel) this.setState(tunnel, 'error', `the engine stopped: ${why}`);
+  }
+
+  private engineLogger(tunnel: string): Logger {
+    return (level, message) => this.log(level === 'error' ? 'error' : 'debug', 'engine', tunnel, message);
+  }
+}

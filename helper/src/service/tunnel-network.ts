@@ -1,0 +1,23 @@
+// What the tunnel manager needs from the system networking (addresses, MTU,
+// routes, policy rules, DNS, kill switch): apply it for one tunnel, and later
+// undo exactly that. On Linux, linux-network.ts puts os/network.ts behind it.
+import type { WgQuickConfig } from '../config/index.js';
+import type { IpAddress } from '../net/ip.js';
+
+export interface NetworkRequest {
+  readonly interfaceName: string;
+  readonly config: WgQuickConfig;
+  readonly killSwitch: boolean;
+  /** The endpoints' host names as resolved for the engine. */
+  readonly resolvedHosts: ReadonlyMap<string, IpAddress>;
+  /** Marks the engine's own packets, before any route could send them into the tunnel itself. */
+  readonly setFwmark: (mark: number) => Promise<void>;
+}
+
+export interface AppliedNetwork {
+  undo(): Promise<void>;
+}
+
+export interface TunnelNetwork {
+  apply(request: NetworkRequest): Promise<AppliedNetwork>;
+}
