@@ -6,8 +6,14 @@
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Wno-sign-conversion"],
       "conditions": [
-        ["OS=='linux'", {"sources": ["src/tun_linux.c"]}]
+        ["OS=='linux'", {"sources": ["src/tun_linux.c", "src/udp_linux.c"]}]
       ]
+    },
+    {
+      "target_name": "wirefly_aead",
+      "sources": ["src/aead.c", "src/napi_util.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Wno-sign-conversion"]
     }
   ]
 }

@@ -62,3 +62,73 @@ napi_status get_args(napi_env env, napi_callback_info info, size_t count, napi_v
   }
   return napi_ok;
 }
+
+bool typed_array_data(napi_env env, napi_value value, napi_typedarray_type expected, void **data, size_t *length) {
+  bool is_typed_array = false;
+  napi_typedarray_type type;
+  return napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
+         napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) == napi_ok && type == expected;
+}
+
+void delete_ref(napi_env env, napi_ref *ref) {
+  if (*ref == NULL) return;
+  // Failing to delete only leaks a reference; there is nothing better to do.
+  (void)napi_delete_reference(env, *ref);
+  *ref = NULL;
+}
+
+void raise_pending_exception(napi_env env) {
+  bool pending = false;
+  napi_value exception;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
+  if (napi_get_and_clear_last_exception(env, &exception) != napi_ok ||
+      napi_fatal_exception(env, exception) != napi_ok) {
+    napi_fatal_error("wirefly native", NAPI_AUTO_LENGTH, "cannot raise a callback's exception", NAPI_AUTO_LENGTH);
+  }
+}
+
+void call_js(napi_env env, napi_async_context async, napi_ref function_ref, napi_value argument) {
+  napi_value function, receiver, result;
+  if (napi_get_reference_value(env, function_ref, &function) != napi_ok ||
+      // make_callback needs an object as `this`; the callbacks ignore it.
+      napi_get_global(env, &receiver) != napi_ok ||
+      // make_callback, unlike call_function, runs queued microtasks and ticks afterwards.
+      napi_make_callback(env, async, receiver, function, 1, &argument, &result) != napi_ok) {
+    raise_pending_exception(env);
+  }
+}
+
+napi_handle_scope open_handle_scope(napi_env env) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    napi_fatal_error("wirefly native", NAPI_AUTO_LENGTH, "cannot open a handle scope", NAPI_AUTO_LENGTH);
+  }
+  return scope;
+}
+
+void close_handle_scope(napi_env env, napi_handle_scope scope) {
+  if (napi_close_handle_scope(env, scope) != napi_ok) {
+    napi_fatal_error("wirefly native", NAPI_AUTO_LENGTH, "cannot close a handle scope", NAPI_AUTO_LENGTH);
+  }
+}
+
+napi_value unwrap_tagged(napi_env env, napi_value value, const napi_type_tag *tag, const char *what, void **data) {
+  bool tagged = false;
+  napi_valuetype type;
+  NAPI_TRY(env, napi_typeof(env, value, &type));
+  if (type == napi_object) NAPI_TRY(env, napi_check_object_type_tag(env, value, tag, &tagged));
+  if (!tagged) {
+    char message[64];
+    snprintf(message, sizeof message, "not a %s handle", what);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  NAPI_TRY(env, napi_unwrap(env, value, data));
+  return value;
+}
+
+napi_value undefined_value(napi_env env) {
+  napi_value result;
+  NAPI_TRY(env, napi_get_undefined(env, &result));
+  return result;
+}

@@ -4,6 +4,7 @@
 #define WIREFLY_NAPI_UTIL_H
 
 #include <node_api.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 // Makes sure a JS exception describes the Node-API call that just failed.
@@ -28,5 +29,30 @@ napi_value throw_errno(napi_env env, int err, const char *syscall, const char *a
 
 // Fetches exactly `count` arguments, throwing a TypeError if fewer were given.
 napi_status get_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv);
+
+// True when `value` is a typed array of type `expected`; then sets its data and element count.
+bool typed_array_data(napi_env env, napi_value value, napi_typedarray_type expected, void **data, size_t *length);
+
+// Deletes a reference and clears it; a NULL reference is left alone.
+void delete_ref(napi_env env, napi_ref *ref);
+
+// A JS callback that throws from a libuv callback has no JS caller to catch
+// it, so the exception becomes an uncaught exception, as it would for a socket.
+void raise_pending_exception(napi_env env);
+
+// Calls the function behind `function_ref` with one argument as a libuv
+// callback would: through `async`, so that queued microtasks and ticks run after it.
+void call_js(napi_env env, napi_async_context async, napi_ref function_ref, napi_value argument);
+
+// Handle scopes around work done in libuv callbacks; failing to open or close
+// one leaves nothing sane to do but abort.
+napi_handle_scope open_handle_scope(napi_env env);
+void close_handle_scope(napi_env env, napi_handle_scope scope);
+
+// Checks that `value` is an object tagged with `tag` and unwraps it; otherwise
+// throws a TypeError that says it is not `what` and returns NULL.
+napi_value unwrap_tagged(napi_env env, napi_value value, const napi_type_tag *tag, const char *what, void **data);
+
+napi_value undefined_value(napi_env env);
 
 #endif

@@ -54,13 +54,6 @@ static void on_poll_closed(uv_handle_t *handle) {
   free_when_unused(tun);
 }
 
-static void delete_ref(napi_env env, napi_ref *ref) {
-  if (*ref == NULL) return;
-  // Failing to delete only leaks a reference; there is nothing better to do.
-  (void)napi_delete_reference(env, *ref);
-  *ref = NULL;
-}
-
 static void tun_close(tun_t *tun) {
   if (tun->closed) return;
   tun->closed = true;
@@ -93,30 +86,6 @@ static void on_wrapper_finalized(napi_env env, void *data, void *hint) {
   free_when_unused(tun);
 }
 
-// A JS callback that throws has no JS caller to catch it here, in a libuv
-// callback, so it becomes an uncaught exception as it would for a socket.
-static void raise_pending_exception(napi_env env) {
-  bool pending = false;
-  napi_value exception;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
-  if (napi_get_and_clear_last_exception(env, &exception) != napi_ok ||
-      napi_fatal_exception(env, exception) != napi_ok) {
-    napi_fatal_error("wirefly tun", NAPI_AUTO_LENGTH, "cannot raise a callback's exception", NAPI_AUTO_LENGTH);
-  }
-}
-
-static void call_js(tun_t *tun, napi_ref function_ref, napi_value argument) {
-  napi_env env = tun->env;
-  napi_value function, receiver, result;
-  if (napi_get_reference_value(env, function_ref, &function) != napi_ok ||
-      // make_callback needs an object as `this`; the callbacks ignore it.
-      napi_get_global(env, &receiver) != napi_ok ||
-      // make_callback, unlike call_function, runs queued microtasks and ticks afterwards.
-      napi_make_callback(env, tun->async, receiver, function, 1, &argument, &result) != napi_ok) {
-    raise_pending_exception(env);
-  }
-}
-
 static void report_error(tun_t *tun, int err, const char *syscall, const char *what) {
   // A broken device stays readable; without this the loop would spin on it.
   uv_poll_stop(&tun->poll);
@@ -127,15 +96,7 @@ static void report_error(tun_t *tun, int err, const char *syscall, const char *w
     raise_pending_exception(tun->env);
     return;
   }
-  call_js(tun, tun->on_error, error);
-}
-
-static bool typed_array_data(napi_env env, napi_value value, napi_typedarray_type expected, void **data,
-                             size_t *length) {
-  bool is_typed_array = false;
-  napi_typedarray_type type;
-  return napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
-         napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) == napi_ok && type == expected;
+  call_js(tun->env, tun->async, tun->on_error, error);
 }
 
 // Looked up on every wake-up because JS could have transferred (detached) the
@@ -191,7 +152,7 @@ static void deliver_packets(tun_t *tun, int status) {
       raise_pending_exception(tun->env);
       return;
     }
-    call_js(tun, tun->on_batch, count_value);
+    call_js(tun->env, tun->async, tun->on_batch, count_value);
     if (tun->closed) return;
   }
   // On POLLERR libuv only says EBADF; the read error, if any, says what happened.
@@ -206,27 +167,13 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   tun_t *tun = poll->data;
   if (tun->closed) return;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(tun->env, &scope) != napi_ok) {
-    napi_fatal_error("wirefly tun", NAPI_AUTO_LENGTH, "cannot open a handle scope", NAPI_AUTO_LENGTH);
-  }
+  napi_handle_scope scope = open_handle_scope(tun->env);
   deliver_packets(tun, status);
-  if (napi_close_handle_scope(tun->env, scope) != napi_ok) {
-    napi_fatal_error("wirefly tun", NAPI_AUTO_LENGTH, "cannot close a handle scope", NAPI_AUTO_LENGTH);
-  }
+  close_handle_scope(tun->env, scope);
 }
 
 static napi_value unwrap_tun(napi_env env, napi_value value, tun_t **tun) {
-  bool tagged = false;
-  napi_valuetype type;
-  NAPI_TRY(env, napi_typeof(env, value, &type));
-  if (type == napi_object) NAPI_TRY(env, napi_check_object_type_tag(env, value, &TUN_TAG, &tagged));
-  if (!tagged) {
-    napi_throw_type_error(env, NULL, "not a TUN device handle");
-    return NULL;
-  }
-  NAPI_TRY(env, napi_unwrap(env, value, (void **)tun));
-  return value;
+  return unwrap_tagged(env, value, &TUN_TAG, "TUN device", (void **)tun);
 }
 
 // Copies a JS string of 1..IFNAMSIZ-1 bytes; the kernel expands one "%d" in it.
@@ -397,12 +344,6 @@ static napi_value first_tun_argument(napi_env env, napi_callback_info info, tun_
   napi_value argv[1];
   NAPI_TRY(env, get_args(env, info, 1, argv));
   return unwrap_tun(env, argv[0], tun);
-}
-
-static napi_value undefined_value(napi_env env) {
-  napi_value result;
-  NAPI_TRY(env, napi_get_undefined(env, &result));
-  return result;
 }
 
 // pause(handle): stop reading; packets queue in the kernel (and drop when it is full).

@@ -15,6 +15,14 @@ export interface Cidr extends IpAddress {
 
 export interface Endpoint extends IpAddress {
   readonly port: number;
+  /**
+   * The "sticky source" of an endpoint learned from a received datagram: the
+   * local address it was sent to (same family as the endpoint) and the index
+   * of the interface it came in on, so that replies leave from the address the
+   * peer wrote to. Not part of the endpoint's identity (sameEndpoint ignores it).
+   */
+  readonly localAddress?: Uint8Array;
+  readonly localInterface?: number;
 }
 
 export function addressLength(family: IpFamily): 4 | 16 {

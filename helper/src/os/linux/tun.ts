@@ -1,10 +1,7 @@
 // Linux TUN devices on top of the native addon (helper/native): the addon reads
 // every packet of a wake-up into buffers this side owns and reports how many;
 // this side turns that into one PacketBatch per wake-up.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon, type NativeHandle } from '../native-addon.js';
 import type { PacketBatch, TunDevice } from '../tun.js';
 
 /** Most packets handed over per wake-up, so that one busy device cannot starve the loop. */
@@ -15,12 +12,8 @@ export const MAX_BATCH_PACKETS = 64;
  */
 const READ_BUFFER_BYTES = 256 * 1024;
 
-const ADDON_PATH = join('helper', 'native', 'build', 'Release', 'wirefly_native.node');
-
-/** An opaque object that only the addon can make and read. */
-type NativeHandle = object;
-
-interface NativeTun {
+/** The addon's TUN functions. */
+export interface NativeTun {
   open(
     name: string,
     slab: Uint8Array,
@@ -36,31 +29,6 @@ interface NativeTun {
   mtu(handle: NativeHandle): number;
   setMtu(handle: NativeHandle, mtu: number): void;
   index(handle: NativeHandle): number;
-}
-
-interface NativeAddon {
-  readonly tun: NativeTun;
-}
-
-let addon: NativeAddon | undefined;
-
-/**
- * Loads the addon built by `npm ci`. The search walks up from this file because
- * it runs both from helper/src/os/linux (tsx) and dist/helper/src/os/linux.
- */
-export function loadNativeAddon(): NativeAddon {
-  if (addon) return addon;
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) {
-      addon = createRequire(import.meta.url)(candidate) as NativeAddon;
-      return addon;
-    }
-    if (dirname(dir) === dir) {
-      throw new Error(`native addon not found: no ${ADDON_PATH} in ${start} or above it; build it with npm ci`);
-    }
-  }
 }
 
 class ReusedBatch implements PacketBatch {

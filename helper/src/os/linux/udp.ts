@@ -1,0 +1,310 @@
+// The engine's UDP on Linux, over the native addon (helper/native): an IPv6
+// and an IPv4 socket on one port. Each receive wake-up hands over one batch of
+// datagrams with their sources and the local address each was sent to; sends
+// go out in batches (sendmmsg), from that local address when the endpoint
+// carries it ("sticky source"), and under a firewall mark when one is set.
+import { loadNativeAddon, type NativeHandle } from '../native-addon.js';
+import type { Endpoint, IpFamily } from '../../net/ip.js';
+
+/** Most datagrams per receive wake-up (the addon's limit). */
+export const MAX_RECEIVE_BATCH = 64;
+/** Most datagrams per sendmmsg call (the addon's limit); longer batches take several calls. */
+export const MAX_SEND_BATCH = 128;
+/**
+ * Room for each received datagram unless the caller asks for more. WireGuard
+ * wraps a tunnel packet of MTU m in at most m + 48 bytes, so this covers
+ * tunnel MTUs up to 4048; larger ones (9000) need maxDatagramSize = MTU + 48.
+ */
+export const DEFAULT_MAX_DATAGRAM_SIZE = 4096;
+const MAX_UDP_PAYLOAD = 65527;
+/** Slots start on cache lines. */
+const SLOT_ALIGNMENT = 64;
+
+// Per-datagram records shared with udp_linux.c: RECORD_WORDS words and an
+// address pair (remote, then local at LOCAL_OFFSET) of ADDRESS_PAIR_BYTES.
+const RECORD_WORDS = 4;
+const ADDRESS_PAIR_BYTES = 32;
+const LOCAL_OFFSET = 16;
+const RECEIVED_LENGTH = 0;
+const RECEIVED_FAMILY = 1;
+const RECEIVED_PORT = 2;
+const RECEIVED_INTERFACE = 3;
+const OUTGOING_FAMILY = 0;
+const OUTGOING_PORT = 1;
+const OUTGOING_INTERFACE = 2;
+const OUTGOING_SOURCE = 3;
+const SOURCE_ROUTED = 0;
+const SOURCE_STICKY = 1;
+const SOURCE_REFUSED = 2;
+
+/** The addon's UDP functions. */
+export interface NativeUdpBinding {
+  /** Binds IPv6 (v6-only) and IPv4 to `port` (0: a free port for both); throws errors with code/errno/syscall. */
+  bind(
+    port: number,
+    slotSize: number,
+    data: Uint8Array,
+    received: Uint32Array,
+    receivedAddresses: Uint8Array,
+    outgoing: Uint32Array,
+    outgoingAddresses: Uint8Array,
+    onBatch: (count: number) => void,
+    onError: (error: Error) => void,
+  ): NativeHandle;
+  port(handle: NativeHandle): number;
+  /** Sends datagrams[first, first + count) to the endpoints in outgoing records 0..count; returns how many went. */
+  send(handle: NativeHandle, datagrams: readonly Uint8Array[], first: number, count: number): number;
+  setMark(handle: NativeHandle, mark: number): void;
+  truncated(handle: NativeHandle): number;
+  close(handle: NativeHandle): void;
+}
+
+/**
+ * The datagrams of one receive wake-up. It and every view it returns are
+ * reused for the next wake-up: copy what must outlive the handler call.
+ */
+export interface DatagramBatch {
+  readonly count: number;
+  /** Datagram i is data[offsets[i], offsets[i] + lengths[i]). */
+  readonly data: Uint8Array;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  datagram(index: number): Uint8Array;
+  sourceFamily(index: number): IpFamily;
+  /** 4 or 16 bytes, network order (a view). */
+  sourceAddress(index: number): Uint8Array;
+  sourcePort(index: number): number;
+  /** The address the datagram was sent to (a view, same family as the source); undefined if unknown. */
+  localAddress(index: number): Uint8Array | undefined;
+  /** The index of the interface it came in on; 0 if unknown. */
+  localInterface(index: number): number;
+  /** The source as a fresh Endpoint that owns its bytes and carries the sticky local source. */
+  endpoint(index: number): Endpoint;
+}
+
+export interface NativeUdpHandler {
+  /** One call per wake-up of either socket. */
+  datagrams(batch: DatagramBatch): void;
+  /**
+   * The kernel refused the endpoint's sticky source (the address is gone), so
+   * the datagram left from the address routing chose: forget localAddress.
+   */
+  staleSource?(endpoint: Endpoint): void;
+  /** A socket broke and the transport closed; without this handler the error is thrown. */
+  error?(error: Error): void;
+}
+
+export interface NativeUdpOptions {
+  /** Larger datagrams are dropped and counted (stats().receiveTruncated). */
+  readonly maxDatagramSize?: number;
+}
+
+export interface UdpStats {
+  /** Datagrams not sent: a full socket buffer, no route, a firewall. */
+  readonly sendDropped: number;
+  /** Datagrams received larger than maxDatagramSize, dropped. */
+  readonly receiveTruncated: number;
+}
+
+export interface NativeUdp {
+  readonly port: number;
+  /** Sends datagrams[i] to endpoints[i]; returns how many were sent (the rest are dropped and counted). */
+  sendBatch(datagrams: readonly Uint8Array[], endpoints: readonly Endpoint[]): number;
+  send(datagram: Uint8Array, endpoint: Endpoint): boolean;
+  /** SO_MARK on both sockets, for policy routing (wg's fwmark); 0 clears it. Needs CAP_NET_ADMIN. */
+  setMark(mark: number): void;
+  stats(): UdpStats;
+  /** Idempotent; after it, sends return 0 and no batch is delivered. */
+  close(): void;
+}
+
+class ReceivedBatch implements DatagramBatch {
+  count = 0;
+  readonly offsets: Uint32Array;
+  readonly lengths = new Uint32Array(MAX_RECEIVE_BATCH);
+  readonly records = new Uint32Array(MAX_RECEIVE_BATCH * RECORD_WORDS);
+  readonly addresses = new Uint8Array(MAX_RECEIVE_BATCH * ADDRESS_PAIR_BYTES);
+
+  constructor(
+    readonly data: Uint8Array,
+    slotSize: number,
+  ) {
+    this.offsets = Uint32Array.from({ length: MAX_RECEIVE_BATCH }, (_, i) => i * slotSize);
+  }
+
+  fill(count: number): void {
+    this.count = count;
+    for (let i = 0; i < count; i++) this.lengths[i] = this.records[i * RECORD_WORDS + RECEIVED_LENGTH]!;
+  }
+
+  datagram(index: number): Uint8Array {
+    const offset = this.offsets[this.check(index)]!;
+    return this.data.subarray(offset, offset + this.lengths[index]!);
+  }
+
+  sourceFamily(index: number): IpFamily {
+    return this.records[this.check(index) * RECORD_WORDS + RECEIVED_FAMILY] === 4 ? 4 : 6;
+  }
+
+  sourceAddress(index: number): Uint8Array {
+    const start = index * ADDRESS_PAIR_BYTES;
+    return this.addresses.subarray(start, start + this.addressLength(index));
+  }
+
+  sourcePort(index: number): number {
+    return this.records[this.check(index) * RECORD_WORDS + RECEIVED_PORT]!;
+  }
+
+  localAddress(index: number): Uint8Array | undefined {
+    if (this.localInterface(index) === 0) return undefined;
+    const start = index * ADDRESS_PAIR_BYTES + LOCAL_OFFSET;
+    return this.addresses.subarray(start, start + this.addressLength(index));
+  }
+
+  localInterface(index: number): number {
+    return this.records[this.check(index) * RECORD_WORDS + RECEIVED_INTERFACE]!;
+  }
+
+  endpoint(index: number): Endpoint {
+    const endpoint = { family: this.sourceFamily(index), bytes: this.sourceAddress(index).slice(), port: this.sourcePort(index) };
+    const local = this.localAddress(index);
+    if (!local) return endpoint;
+    return { ...endpoint, localAddress: local.slice(), localInterface: this.localInterface(index) };
+  }
+
+  private addressLength(index: number): number {
+    return this.sourceFamily(index) === 4 ? 4 : 16;
+  }
+
+  private check(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new RangeError(`datagram index ${index} outside batch of ${this.count}`);
+    }
+    return index;
+  }
+}
+
+/** The endpoints of one sendmmsg call, in the layout the addon reads. */
+class OutgoingRecords {
+  readonly records = new Uint32Array(MAX_SEND_BATCH * RECORD_WORDS);
+  readonly addresses = new Uint8Array(MAX_SEND_BATCH * ADDRESS_PAIR_BYTES);
+
+  /** Returns whether the endpoint asks for a sticky source. */
+  write(index: number, endpoint: Endpoint): boolean {
+    const record = index * RECORD_WORDS;
+    const pair = index * ADDRESS_PAIR_BYTES;
+    this.records[record + OUTGOING_FAMILY] = endpoint.family;
+    this.records[record + OUTGOING_PORT] = endpoint.port;
+    this.addresses.set(endpoint.bytes, pair);
+    const local = endpoint.localAddress;
+    const sticky = local !== undefined && local.length === endpoint.bytes.length;
+    if (sticky) this.addresses.set(local, pair + LOCAL_OFFSET);
+    this.records[record + OUTGOING_INTERFACE] = sticky ? (endpoint.localInterface ?? 0) : 0;
+    this.records[record + OUTGOING_SOURCE] = sticky ? SOURCE_STICKY : SOURCE_ROUTED;
+    return sticky;
+  }
+
+  refused(index: number): boolean {
+    return this.records[index * RECORD_WORDS + OUTGOING_SOURCE] === SOURCE_REFUSED;
+  }
+}
+
+function slotSizeFor(maxDatagramSize: number): number {
+  if (!Number.isInteger(maxDatagramSize) || maxDatagramSize < 1 || maxDatagramSize > MAX_UDP_PAYLOAD) {
+    throw new RangeError(`maxDatagramSize must be 1..${MAX_UDP_PAYLOAD}, not ${maxDatagramSize}`);
+  }
+  return Math.min(Math.ceil(maxDatagramSize / SLOT_ALIGNMENT) * SLOT_ALIGNMENT, MAX_UDP_PAYLOAD);
+}
+
+class LinuxUdp implements NativeUdp {
+  readonly port: number;
+  private readonly native: NativeUdpBinding;
+  private readonly handle: NativeHandle;
+  private readonly batch: ReceivedBatch;
+  private readonly outgoing = new OutgoingRecords();
+  private closed = false;
+  private sendDropped = 0;
+
+  constructor(
+    port: number,
+    private readonly handler: NativeUdpHandler,
+    maxDatagramSize: number,
+  ) {
+    this.native = loadNativeAddon().udp;
+    const slotSize = slotSizeFor(maxDatagramSize);
+    this.batch = new ReceivedBatch(new Uint8Array(slotSize * MAX_RECEIVE_BATCH), slotSize);
+    this.handle = this.native.bind(
+      port,
+      slotSize,
+      this.batch.data,
+      this.batch.records,
+      this.batch.addresses,
+      this.outgoing.records,
+      this.outgoing.addresses,
+      (count) => this.deliver(count),
+      (error) => this.fail(error),
+    );
+    this.port = this.native.port(this.handle);
+  }
+
+  sendBatch(datagrams: readonly Uint8Array[], endpoints: readonly Endpoint[]): number {
+    if (datagrams.length !== endpoints.length) {
+      throw new RangeError(`${datagrams.length} datagrams for ${endpoints.length} endpoints`);
+    }
+    let sent = 0;
+    for (let first = 0; first < datagrams.length && !this.closed; first += MAX_SEND_BATCH) {
+      sent += this.sendChunk(datagrams, endpoints, first, Math.min(MAX_SEND_BATCH, datagrams.length - first));
+    }
+    this.sendDropped += datagrams.length - sent;
+    return sent;
+  }
+
+  send(datagram: Uint8Array, endpoint: Endpoint): boolean {
+    return this.sendBatch([datagram], [endpoint]) === 1;
+  }
+
+  setMark(mark: number): void {
+    if (!Number.isInteger(mark) || mark < 0 || mark > 0xffffffff) throw new RangeError(`mark ${mark} is not a 32-bit value`);
+    this.native.setMark(this.handle, mark);
+  }
+
+  stats(): UdpStats {
+    return { sendDropped: this.sendDropped, receiveTruncated: this.native.truncated(this.handle) };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.native.close(this.handle);
+  }
+
+  private sendChunk(datagrams: readonly Uint8Array[], endpoints: readonly Endpoint[], first: number, count: number): number {
+    let sticky = false;
+    for (let i = 0; i < count; i++) sticky = this.outgoing.write(i, endpoints[first + i]!) || sticky;
+    const sent = this.native.send(this.handle, datagrams, first, count);
+    if (sticky && this.handler.staleSource) {
+      for (let i = 0; i < count; i++) if (this.outgoing.refused(i)) this.handler.staleSource(endpoints[first + i]!);
+    }
+    return sent;
+  }
+
+  private deliver(count: number): void {
+    this.batch.fill(count);
+    this.handler.datagrams(this.batch);
+  }
+
+  private fail(error: Error): void {
+    if (this.closed) return;
+    this.close();
+    if (this.handler.error) this.handler.error(error);
+    // Like an 'error' event nobody listens to: a transport that died unnoticed must not go quiet.
+    else throw error;
+  }
+}
+
+/**
+ * Binds both families to `port` (0: a free port both share). Throws the bind
+ * error (code EADDRINUSE, errno, syscall) when the port is taken.
+ */
+export function bindNativeUdp(port: number, handler: NativeUdpHandler, options: NativeUdpOptions = {}): NativeUdp {
+  return new LinuxUdp(port, handler, options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE);
+}

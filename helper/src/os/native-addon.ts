@@ -1,0 +1,39 @@
+// Loads wirefly_native, the N-API addon in helper/native (TUN devices, batched
+// UDP). Each platform module describes the part of it that it uses.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NativeTun } from './linux/tun.js';
+import type { NativeUdpBinding } from './linux/udp.js';
+
+/** An opaque object that only the addon can make and read. */
+export type NativeHandle = object;
+
+export interface NativeAddon {
+  readonly tun: NativeTun;
+  readonly udp: NativeUdpBinding;
+}
+
+const ADDON_PATH = join('helper', 'native', 'build', 'Release', 'wirefly_native.node');
+
+let addon: NativeAddon | undefined;
+
+/**
+ * Loads the addon built by `npm ci`. The search walks up from this file because
+ * it runs both from helper/src/os (tsx) and dist/helper/src/os.
+ */
+export function loadNativeAddon(): NativeAddon {
+  if (addon) return addon;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, ADDON_PATH);
+    if (existsSync(candidate)) {
+      addon = createRequire(import.meta.url)(candidate) as NativeAddon;
+      return addon;
+    }
+    if (dirname(dir) === dir) {
+      throw new Error(`native addon not found: no ${ADDON_PATH} in ${start} or above it; build it with npm ci`);
+    }
+  }
+}
