@@ -26,6 +26,7 @@ import {
   HANDSHAKE_RESPONSE_BYTES,
   KEEPALIVE_BYTES,
   MAX_TRANSPORT_MESSAGE_BYTES,
+  maxUdpPayload,
   transportMessageBytes,
 } from './harness/wire-sizes.js';
 import { implementationNamed, type WireGuardImplementation } from './harness/wireguard.js';
@@ -92,20 +93,23 @@ async function pingBytes(from: TunnelPeer, to: TunnelPeer, family: 4 | 6, payloa
   return result.transmitted * transportMessageBytes(echoPacketBytes(family, payloadBytes));
 }
 
-/**
- * With a session up, pings both ways over IPv4 and IPv6, small and exactly
- * MTU-sized (padding stops at the MTU), and checks that both sides count
- * exactly those bytes.
- */
-async function assertPingsCountedExactly(pair: TunnelPair): Promise<void> {
-  const before = await quietCounters(pair);
+/** Pings of these sizes both ways over IPv4 and IPv6 and returns the bytes each direction carried. */
+async function pingBothWays(pair: TunnelPair, payloadBytes: (family: 4 | 6) => number): Promise<number> {
   let bytes = 0;
   for (const family of [4, 6] as const) {
-    for (const payloadBytes of [PING_PAYLOAD_BYTES, fullSizePayload(family, TUNNEL_MTU)]) {
-      bytes += await pingBytes(pair.a, pair.b, family, payloadBytes);
-      bytes += await pingBytes(pair.b, pair.a, family, payloadBytes);
-    }
+    bytes += await pingBytes(pair.a, pair.b, family, payloadBytes(family));
+    bytes += await pingBytes(pair.b, pair.a, family, payloadBytes(family));
   }
+  return bytes;
+}
+
+/** With a session up, pings both ways and checks that both sides count exactly those bytes. */
+async function assertPingsCountedExactly(
+  pair: TunnelPair,
+  payloadBytes: (family: 4 | 6) => number = () => PING_PAYLOAD_BYTES,
+): Promise<void> {
+  const before = await quietCounters(pair);
+  const bytes = await pingBothWays(pair, payloadBytes);
   const after = await quietCounters(pair);
   assert.equal(after.a.txBytes - before.a.txBytes, bytes, `${pair.a.implementation} tx after pings`);
   assert.equal(after.b.rxBytes - before.b.rxBytes, bytes, `${pair.b.implementation} rx after pings`);
@@ -153,10 +157,10 @@ async function assertHandshakeFrom(t: TestContext, pairOf: Pair, initiatorSide: 
     }
 
     const first = await ping(initiator.ns, responder.tunnelV4, { count: 1, deadlineSeconds: 5 });
-    assert.equal(first.received, 1, `${initiator.implementation} got no reply to its first ping`);
+    assert.ok(first.received >= 1, `${initiator.implementation} got no reply to its first ping`);
 
-    // The first echo waits for the handshake and then goes out; the responder
-    // answers the initiation and then every echo. Nothing else is due yet.
+    // The echoes sent while the handshake ran wait for it and then go out; the
+    // responder answers the initiation and then every echo. Nothing else is due yet.
     const echoes = first.transmitted * transportMessageBytes(echoPacketBytes(4));
     const counted = await quietCounters(pair);
     const ofInitiator = counted[initiatorSide];
@@ -187,8 +191,9 @@ async function snapshot(pair: TunnelPair): Promise<Snapshot> {
  * Under load the receiving kernel drops datagrams when the daemon does not
  * read fast enough; those were counted as sent and never as received. Every
  * dropped datagram is one WireGuard message, so what the sender counted beyond
- * what the receiver counted lies between the smallest and the largest message
- * times the drops, and is exactly zero without drops.
+ * what the receiver counted lies between the smallest message and the largest
+ * datagram the outer link carries, times the drops, and is zero without drops.
+ * (How large messages should be is the padding test's business.)
  */
 function assertLossExplainedByKernelDrops(before: Snapshot, after: Snapshot, from: 'a' | 'b', label: string): void {
   const to = otherSide(from);
@@ -197,7 +202,7 @@ function assertLossExplainedByKernelDrops(before: Snapshot, after: Snapshot, fro
   const drops = after.kernelDrops[to] - before.kernelDrops[to];
   const detail = `${label}: sent ${sent} B, received ${received} B, receiving kernel dropped ${drops} datagrams`;
   assert.ok(sent - received >= drops * KEEPALIVE_BYTES, detail);
-  assert.ok(sent - received <= drops * MAX_TRANSPORT_MESSAGE_BYTES, detail);
+  assert.ok(sent - received <= drops * maxUdpPayload(4), detail);
 }
 
 async function assertBulkTransfer(t: TestContext, pair: TunnelPair, fromSide: 'a' | 'b', family: 4 | 6): Promise<void> {
@@ -281,6 +286,14 @@ for (const pairOf of interopPairs(process.env.WIREFLY_INTEROP_PAIRS ?? DEFAULT_P
         const { a, b } = await quietCounters(pair);
         assert.equal(a.endpoint, endpointOf(pair.b, 6));
         assert.equal(b.endpoint, endpointOf(pair.a, 6));
+      }));
+
+    test(`padding stops at the MTU: a full-MTU packet is one ${MAX_TRANSPORT_MESSAGE_BYTES}-byte message`, (t) =>
+      withLab(t, async (lab) => {
+        const pair = await createTunnelPair(lab, ...pairOf);
+        await establishSession(pair);
+        // Right after `ip link set mtu`, as wg-quick leaves an interface.
+        await assertPingsCountedExactly(pair, (family) => fullSizePayload(family, TUNNEL_MTU));
       }));
 
     test('preshared key on both sides', (t) =>

@@ -15,6 +15,8 @@ export interface VethLink {
   readonly b: VethEnd;
 }
 
+/** Linux's default for veth, made explicit because tests reason about packet sizes. */
+export const VETH_MTU = 1500;
 const V4_PREFIX = 24;
 const V6_PREFIX = 64;
 
@@ -30,7 +32,7 @@ export async function createVethLink(a: Namespace, b: Namespace, n: number): Pro
   for (const end of [link.a, link.b]) {
     await addAddress(end, end.v4);
     await addAddress(end, end.v6);
-    await end.ns.exec('ip', ['link', 'set', end.device, 'up']);
+    await end.ns.exec('ip', ['link', 'set', end.device, 'mtu', String(VETH_MTU), 'up']);
   }
   return link;
 }

@@ -1,6 +1,7 @@
 // Sizes of WireGuard messages on the wire (UDP payload), which is what both
 // wireguard-go and the Linux kernel count in `wg show`'s transfer columns.
 import { TUNNEL_MTU } from './pair.js';
+import { VETH_MTU } from './veth.js';
 
 export const HANDSHAKE_INITIATION_BYTES = 148;
 export const HANDSHAKE_RESPONSE_BYTES = 92;
@@ -19,3 +20,11 @@ export function transportMessageBytes(plaintextBytes: number, mtu = TUNNEL_MTU):
 export const KEEPALIVE_BYTES = transportMessageBytes(0);
 /** A full-MTU packet: the largest message a peer sends. */
 export const MAX_TRANSPORT_MESSAGE_BYTES = transportMessageBytes(TUNNEL_MTU);
+
+const IP_HEADER_BYTES = { 4: 20, 6: 40 } as const;
+const UDP_HEADER_BYTES = 8;
+
+/** The largest datagram the outer link carries unfragmented. */
+export function maxUdpPayload(family: 4 | 6): number {
+  return VETH_MTU - IP_HEADER_BYTES[family] - UDP_HEADER_BYTES;
+}
