@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RequestError, type TunnelSummary } from '../../helper/src/rpc/index.js';
+import { clientConfig, FakeSystem, PEER_KEY } from './support/service-fakes.js';
+
+function states(system: FakeSystem, manager = system.manager()) {
+  const seen: string[] = [];
+  manager.onEvent((event) => {
+    if (event.event === 'tunnel.state') seen.push(`${event.tunnel.name}:${event.tunnel.state}`);
+  });
+  return { manager, seen };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<RequestError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RequestError, String(error));
+    return error;
+  }
+  assert.fail('expected a refusal');
+}
+
+test('up starts the engine, configures it from the config, then applies the network', async () => {
+  const system = new FakeSystem();
+  const { manager, seen } = states(system);
+  const summary = await manager.up({ name: 'wf0', configText: clientConfig() });
+  assert.deepEqual(summary, { name: 'wf0', state: 'active', killSwitch: false });
+  assert.deepEqual(system.actions, ['engine start wf0', 'engine configure wf0', 'network apply wf0']);
+  assert.deepEqual(seen, ['wf0:activating', 'wf0:active']);
+  const request = system.engines.get('wf0')!.requests[0]!;
+  assert.equal(request.replacePeers, true);
+  assert.equal(request.peers.length, 1);
+  assert.equal(request.peers[0]!.replaceAllowedIps, true);
+  assert.deepEqual(manager.list(), [summary]);
+});
+
+test('a bad line is refused with its line error, and nothing is started', async () => {
+  const system = new FakeSystem();
+  const { manager, seen } = states(system);
+  const text = clientConfig({ allowedIps: '10.0.0.300/32' });
+  const error = await refusal(manager.up({ name: 'wf0', configText: text }));
+  assert.equal(error.code, 'invalid-config');
+  const line = text.split('\n').findIndex((l) => l.includes('10.0.0.300')) + 1;
+  assert.match(error.message, new RegExp(`line ${line}:`));
+  assert.deepEqual(error.configErrors?.map((e) => [e.line, e.code]), [[line, 'bad-network']]);
+  assert.deepEqual(system.actions, []);
+  assert.deepEqual(seen, []);
+  assert.deepEqual(manager.list(), []);
+});
+
+test('scripts are refused unless the helper settings allow them; allowed, they run around up and down', async () => {
+  const system = new FakeSystem();
+  const extra = 'PreUp = echo pre %i\nPostUp = echo post %i\nPreDown = echo predown\nPostDown = echo postdown';
+  const error = await refusal(system.manager(false).up({ name: 'wf0', configText: clientConfig({ extra }) }));
+  assert.equal(error.code, 'scripts-not-allowed');
+  assert.match(error.message, /PreUp \(line \d+\).*allowScripts/);
+  assert.deepEqual(system.actions, []);
+
+  const manager = system.manager(true);
+  await manager.up({ name: 'wf0', configText: clientConfig({ extra }) });
+  await manager.down('wf0');
+  assert.deepEqual(system.actions, [
+    'script echo pre wf0', 'engine start wf0', 'engine configure wf0', 'network apply wf0', 'script echo post wf0',
+    'script echo predown', 'network undo wf0', 'engine close wf0', 'script echo postdown',
+  ]);
+});
+
+test('down undoes the network before stopping the engine, and the tunnel is gone', async () => {
+  const system = new FakeSystem();
+  const { manager, seen } = states(system);
+  await manager.up({ name: 'wf0', configText: clientConfig() });
+  system.actions.length = 0;
+  await manager.down('wf0');
+  assert.deepEqual(system.actions, ['network undo wf0', 'engine close wf0']);
+  assert.deepEqual(seen.slice(2), ['wf0:deactivating', 'wf0:inactive']);
+  assert.deepEqual(manager.list(), []);
+  assert.equal((await refusal(manager.down('wf0'))).code, 'no-such-tunnel');
+});
+
+test('a full tunnel gets the kill switch by default; the request can turn it off', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  const full = await manager.up({ name: 'wf0', configText: clientConfig({ allowedIps: '0.0.0.0/0, ::/0' }) });
+  assert.equal(full.killSwitch, true);
+  const off = await manager.up({ name: 'wf1', configText: clientConfig({ allowedIps: '0.0.0.0/0' }), killSwitch: false });
+  assert.equal(off.killSwitch, false);
+  assert.deepEqual(system.networkRequests.map((r) => r.killSwitch), [true, false]);
+});
+
+test('the network can set the engine fwmark, and host-name endpoints are resolved once for both', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  await manager.up({ name: 'wf0', configText: clientConfig({ endpoint: 'vpn.example.test:51820' }) });
+  const request = system.networkRequests[0]!;
+  assert.deepEqual([...request.resolvedHosts.keys()], ['vpn.example.test']);
+  assert.deepEqual(system.engines.get('wf0')!.requests[0]!.peers[0]!.endpoint, { family: 4, bytes: new Uint8Array([192, 0, 2, 9]), port: 51820 });
+  await request.setFwmark(51820);
+  assert.deepEqual(system.actions, ['resolve vpn.example.test', 'engine start wf0', 'engine configure wf0', 'network apply wf0', 'engine configure wf0 fwmark=51820']);
+});
+
+test('a failing network step stops the engine and leaves the tunnel in error', async () => {
+  const system = new FakeSystem();
+  system.failNetwork = new Error('RTNETLINK answers: File exists');
+  const { manager, seen } = states(system);
+  const error = await refusal(manager.up({ name: 'wf0', configText: clientConfig() }));
+  assert.equal(error.code, 'tunnel-failed');
+  assert.match(error.message, /File exists/);
+  assert.deepEqual(system.actions, ['engine start wf0', 'engine configure wf0', 'network apply wf0', 'engine close wf0']);
+  assert.deepEqual(seen, ['wf0:activating', 'wf0:error']);
+  assert.equal(manager.list()[0]?.error, 'RTNETLINK answers: File exists');
+  // An errored tunnel can be brought up again.
+  system.failNetwork = undefined;
+  assert.equal((await manager.up({ name: 'wf0', configText: clientConfig() })).state, 'active');
+});
+
+test('a second up of the same tunnel is refused; two different tunnels run at once', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  const [a, b] = await Promise.all([
+    manager.up({ name: 'wf0', configText: clientConfig() }),
+    manager.up({ name: 'wf1', configText: clientConfig() }),
+  ]);
+  assert.deepEqual([a.state, b.state], ['active', 'active']);
+  assert.equal((await refusal(manager.up({ name: 'wf0', configText: clientConfig() }))).code, 'tunnel-exists');
+  assert.deepEqual(manager.list().map((t: TunnelSummary) => t.name).sort(), ['wf0', 'wf1']);
+});
+
+test('an engine that dies by itself takes its networking with it and reports an error', async () => {
+  const system = new FakeSystem();
+  const { manager, seen } = states(system);
+  await manager.up({ name: 'wf0', configText: clientConfig() });
+  system.engines.get('wf0')!.die(new Error('TUN device gone'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(system.actions.includes('network undo wf0'));
+  assert.equal(seen.at(-1), 'wf0:error');
+  assert.match(manager.list()[0]?.error ?? '', /TUN device gone/);
+});
+
+test('stats report every active tunnel peer as the protocol shapes them', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  await manager.up({ name: 'wf0', configText: clientConfig() });
+  system.engines.get('wf0')!.rxBytes = 1234n;
+  const [stats] = manager.stats();
+  assert.equal(stats?.tunnel, 'wf0');
+  assert.deepEqual(stats?.peers, [{
+    publicKey: PEER_KEY,
+    endpoint: '198.51.100.1:51820',
+    latestHandshake: 1_700_000_000_500,
+    rxBytes: 1234,
+    txBytes: 42,
+    allowedIps: ['10.200.0.0/24'],
+  }]);
+});
+
+test('shutdown waits for an up under way and then brings everything down', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  await manager.up({ name: 'wf0', configText: clientConfig() });
+  const late = manager.up({ name: 'wf1', configText: clientConfig() });
+  await manager.shutdown();
+  assert.equal((await late).state, 'active');
+  assert.deepEqual(manager.list(), []);
+  assert.ok(system.actions.includes('network undo wf0') && system.actions.includes('network undo wf1'));
+  assert.equal((await refusal(manager.up({ name: 'wf2', configText: clientConfig() }))).code, 'tunnel-busy');
+});

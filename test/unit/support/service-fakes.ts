@@ -1,0 +1,116 @@
+// Stand-ins for the engine and the system networking, so that the tunnel
+// manager and the control server run without root, TUN devices or `ip`.
+import { generatePrivateKey, keyToBase64, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
+import type { TunnelEngine, EngineStarter } from '../../../helper/src/service/tunnel-engine.js';
+import type { NetworkRequest, TunnelNetwork } from '../../../helper/src/service/tunnel-network.js';
+import { TunnelManager } from '../../../helper/src/service/tunnel-manager.js';
+import type { UapiSetRequest } from '../../../helper/src/uapi/model.js';
+
+/** Everything the fakes were asked to do, in order, as short strings. */
+export class FakeSystem {
+  readonly actions: string[] = [];
+  readonly engines = new Map<string, FakeEngine>();
+  readonly networkRequests: NetworkRequest[] = [];
+  failNetwork: Error | undefined;
+  failEngineStart: Error | undefined;
+
+  readonly startEngine: EngineStarter = async (name) => {
+    if (this.failEngineStart) throw this.failEngineStart;
+    const engine = new FakeEngine(name, this.actions);
+    this.engines.set(name, engine);
+    this.actions.push(`engine start ${name}`);
+    return engine;
+  };
+
+  readonly network: TunnelNetwork = {
+    apply: async (request) => {
+      this.networkRequests.push(request);
+      this.actions.push(`network apply ${request.interfaceName}${request.killSwitch ? ' kill-switch' : ''}`);
+      if (this.failNetwork) throw this.failNetwork;
+      return { undo: async () => void this.actions.push(`network undo ${request.interfaceName}`) };
+    },
+  };
+
+  manager(allowScripts = false): TunnelManager {
+    return new TunnelManager({
+      startEngine: this.startEngine,
+      network: this.network,
+      settings: () => ({ allowScripts }),
+      resolveHost: async (host) => {
+        this.actions.push(`resolve ${host}`);
+        return { family: 4, bytes: new Uint8Array([192, 0, 2, 9]) };
+      },
+      runScripts: async (commands, name) => {
+        for (const command of commands) this.actions.push(`script ${command.replaceAll('%i', name)}`);
+      },
+    });
+  }
+}
+
+export class FakeEngine implements TunnelEngine {
+  readonly requests: UapiSetRequest[] = [];
+  private readonly closedHandlers: ((error?: Error) => void)[] = [];
+  rxBytes = 0n;
+
+  constructor(
+    readonly name: string,
+    private readonly actions: string[],
+  ) {}
+
+  async configure(request: UapiSetRequest): Promise<void> {
+    this.requests.push(request);
+    this.actions.push(`engine configure ${this.name}${request.fwmark !== undefined ? ` fwmark=${request.fwmark}` : ''}`);
+  }
+
+  state() {
+    const configured = this.requests[0];
+    return {
+      privateKey: configured?.privateKey,
+      listenPort: configured?.listenPort ?? 51820,
+      fwmark: 0,
+      peers: (configured?.peers ?? []).map((peer) => ({
+        publicKey: peer.publicKey,
+        presharedKey: undefined,
+        endpoint: peer.endpoint,
+        persistentKeepaliveInterval: 0,
+        lastHandshake: { sec: 1_700_000_000, nsec: 500_000_000 },
+        rxBytes: this.rxBytes,
+        txBytes: 42n,
+        allowedIps: peer.allowedIps.map((change) => change.cidr),
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.actions.push(`engine close ${this.name}`);
+    for (const handler of this.closedHandlers) handler();
+  }
+
+  onClosed(handler: (error?: Error) => void): void {
+    this.closedHandlers.push(handler);
+  }
+
+  /** As if the interface were deleted from outside. */
+  die(error: Error): void {
+    for (const handler of this.closedHandlers) handler(error);
+  }
+}
+
+export const PEER_KEY = keyToBase64(publicKeyFromPrivate(generatePrivateKey()));
+
+/** A client config; `extra` lines go at the end of [Interface]. */
+export function clientConfig(options: { allowedIps?: string; extra?: string; endpoint?: string } = {}): string {
+  return [
+    '[Interface]',
+    `PrivateKey = ${keyToBase64(generatePrivateKey())}`,
+    'Address = 10.200.0.2/32',
+    'DNS = 10.200.0.1',
+    ...(options.extra ? [options.extra] : []),
+    '',
+    '[Peer]',
+    `PublicKey = ${PEER_KEY}`,
+    `AllowedIPs = ${options.allowedIps ?? '10.200.0.0/24'}`,
+    `Endpoint = ${options.endpoint ?? '198.51.100.1:51820'}`,
+    '',
+  ].join('\n');
+}
