@@ -1,0 +1,48 @@
+// Starting the helper as root, once, with the desktop user's uid so that only
+// this user (and root) can reach its socket. @vscode/sudo-prompt shows the OS's
+// own password dialog (pkexec, osascript, UAC) and waits for the command to end,
+// so the command starts the helper in the background and returns.
+import sudoPrompt from '@vscode/sudo-prompt';
+
+export interface HelperLaunch {
+  /** The Node that runs the helper: node itself, or Electron's binary with ELECTRON_RUN_AS_NODE. */
+  readonly nodePath: string;
+  readonly runAsNode: boolean;
+  /** The helper's entry script (bin/wirefly-helper). */
+  readonly helperScript: string;
+  readonly uid: number;
+  readonly socketPath: string;
+}
+
+export interface ElevatedCommand {
+  readonly command: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The exact command the password prompt runs. */
+export function elevatedHelperCommand(launch: HelperLaunch, platform: NodeJS.Platform = process.platform): ElevatedCommand {
+  const env: Record<string, string> = launch.runAsNode ? { ELECTRON_RUN_AS_NODE: '1' } : {};
+  const args = [launch.nodePath, launch.helperScript, 'serve', '--user', String(launch.uid), '--socket', launch.socketPath];
+  if (platform === 'win32') {
+    return { command: `start "" /B ${args.map(quoteWindows).join(' ')}`, env };
+  }
+  return { command: `nohup ${args.map(quotePosix).join(' ')} </dev/null >/dev/null 2>&1 &`, env };
+}
+
+export type SudoExec = typeof sudoPrompt.exec;
+
+/** Shows the password prompt and starts the helper; rejects when the user cancels or the start fails. */
+export function startHelperElevated(launch: HelperLaunch, exec: SudoExec = sudoPrompt.exec): Promise<void> {
+  const { command, env } = elevatedHelperCommand(launch);
+  return new Promise((resolve, reject) => {
+    exec(command, { name: 'Wirefly', env: { ...env } }, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function quotePosix(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+function quoteWindows(arg: string): string {
+  return `"${arg.replaceAll('"', '""')}"`;
+}

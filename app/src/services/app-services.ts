@@ -1,0 +1,261 @@
+// The main process's side of WireflyApi: the tunnel store and preferences, the
+// helper client and the log, behind the one interface. Both shells (Electron and
+// the browser shell) serve this object; it knows nothing of either.
+import { isInterfaceName } from '../../../helper/src/config/index.js';
+import { RequestError } from '../../../helper/src/rpc/index.js';
+import type { Event } from '../../../helper/src/rpc/index.js';
+import type {
+  ExportedArchive,
+  HelperState,
+  ImportedFile,
+  ImportResult,
+  LogLine,
+  SaveResult,
+  Settings,
+  TunnelStats,
+  TunnelSummary,
+  Unsubscribe,
+  WireflyApi,
+} from '../api/wirefly-api.js';
+import type { HelperClient } from '../helper-client/helper-client.js';
+import { checkConfigText, routesEverything } from '../store/config-issues.js';
+import type { Preferences } from '../store/preferences.js';
+import { StoreError } from '../store/store-error.js';
+import { uniqueTunnelName } from '../store/tunnel-name.js';
+import type { TunnelStore } from '../store/tunnel-store.js';
+import { collectImportSources } from '../transfer/import-files.js';
+import { writeConfigArchive } from '../transfer/zip.js';
+import { Listeners } from './listeners.js';
+import type { LogBuffer } from './log-buffer.js';
+
+export interface AppServicesOptions {
+  readonly store: TunnelStore;
+  readonly preferences: Preferences;
+  readonly helper: HelperClient;
+  readonly log: LogBuffer;
+  /** Starts the helper elevated (one password prompt); resolves once the prompt's command ran. */
+  readonly launchHelper: () => Promise<void>;
+  /** How long to wait for a launched helper's socket. */
+  readonly helperStartTimeoutMs?: number;
+}
+
+const MAX_ISSUES_IN_MESSAGE = 3;
+
+export class AppServices implements WireflyApi {
+  private readonly tunnelListeners = new Listeners<TunnelSummary[]>();
+  private readonly statsListeners = new Listeners<TunnelStats>();
+  private readonly detach: Unsubscribe[];
+
+  constructor(private readonly options: AppServicesOptions) {
+    const { helper } = options;
+    this.detach = [
+      helper.onTunnels(() => void this.publishTunnels()),
+      helper.onEvent((event) => this.receive(event)),
+      helper.onState((state) => options.log.app('info', `helper: ${describeHelperState(state)}`)),
+    ];
+  }
+
+  /** Stops listening to the helper (the services' owner stops the helper client itself). */
+  dispose(): void {
+    for (const undo of this.detach) undo();
+  }
+
+  async listTunnels(): Promise<TunnelSummary[]> {
+    const { store, helper, preferences } = this.options;
+    const running = new Map(helper.tunnels.map((tunnel) => [tunnel.name, tunnel]));
+    const names = new Set([...(await store.names()), ...running.keys()]);
+    return [...names]
+      .sort((a, b) => a.localeCompare(b))
+      .map((name) => running.get(name) ?? { name, state: 'inactive', killSwitch: preferences.killSwitch(name) });
+  }
+
+  getConfig(name: string): Promise<string> {
+    return this.options.store.read(name);
+  }
+
+  async saveConfig(name: string, text: string): Promise<SaveResult> {
+    const checked = checkConfigText(text);
+    if (checked.hasErrors) return { saved: false, issues: checked.issues };
+    await this.options.store.update(name, text);
+    return { saved: true, issues: checked.issues };
+  }
+
+  async createTunnel(name: string, text: string): Promise<SaveResult> {
+    if (!isInterfaceName(name)) throw new StoreError('bad-name', `'${name}' is not a valid tunnel name: use 1 to 15 letters, digits or _=+.-`);
+    const checked = checkConfigText(text);
+    if (checked.hasErrors) return { saved: false, issues: checked.issues };
+    await this.options.store.create(name, text);
+    await this.applyKillSwitchDefault(name, checked.config !== undefined && routesEverything(checked.config));
+    this.options.log.app('info', 'tunnel created', name);
+    await this.publishTunnels();
+    return { saved: true, issues: checked.issues };
+  }
+
+  async renameTunnel(from: string, to: string): Promise<void> {
+    this.refuseWhileRunning(from, 'renamed');
+    await this.options.store.rename(from, to);
+    await this.options.preferences.renameTunnel(from, to);
+    this.options.log.app('info', `tunnel renamed to ${to}`, from);
+    await this.publishTunnels();
+  }
+
+  async deleteTunnel(name: string): Promise<void> {
+    this.refuseWhileRunning(name, 'deleted');
+    await this.options.store.delete(name);
+    await this.options.preferences.forgetTunnel(name);
+    this.options.log.app('info', 'tunnel deleted', name);
+    await this.publishTunnels();
+  }
+
+  async importFiles(files: readonly ImportedFile[]): Promise<ImportResult> {
+    const decoded = files.map(({ fileName, dataBase64 }) => ({ fileName, data: Buffer.from(dataBase64, 'base64') }));
+    const { candidates, failed } = collectImportSources(decoded);
+    const imported: string[] = [];
+    for (const candidate of candidates) {
+      const checked = checkConfigText(candidate.text);
+      if (checked.hasErrors) {
+        const { errorMessages } = checked;
+        const shown = errorMessages.slice(0, MAX_ISSUES_IN_MESSAGE).join('; ');
+        const more = errorMessages.length - MAX_ISSUES_IN_MESSAGE;
+        failed.push({ fileName: candidate.source, message: more > 0 ? `${shown} (and ${more} more)` : shown });
+        continue;
+      }
+      const name = await this.options.store.createUnique(candidate.name, candidate.text, uniqueTunnelName);
+      await this.applyKillSwitchDefault(name, checked.config !== undefined && routesEverything(checked.config));
+      imported.push(name);
+    }
+    for (const failure of failed) this.options.log.app('warn', `import of ${failure.fileName} failed: ${failure.message}`);
+    if (imported.length > 0) {
+      this.options.log.app('info', `imported ${imported.join(', ')}`);
+      await this.publishTunnels();
+    }
+    return { imported, failed };
+  }
+
+  async exportAll(): Promise<ExportedArchive> {
+    const { store } = this.options;
+    const tunnels = await Promise.all((await store.names()).map(async (name) => ({ name, text: await store.read(name) })));
+    const day = new Date().toISOString().slice(0, 10);
+    return { fileName: `wirefly-tunnels-${day}.zip`, dataBase64: Buffer.from(writeConfigArchive(tunnels)).toString('base64') };
+  }
+
+  async setKillSwitch(name: string, on: boolean): Promise<void> {
+    if (!(await this.options.store.has(name))) throw new StoreError('no-such-tunnel', `there is no tunnel named '${name}'`);
+    await this.options.preferences.setKillSwitch(name, on);
+    await this.publishTunnels();
+  }
+
+  async activate(name: string): Promise<void> {
+    const { helper, store, preferences, log } = this.options;
+    const configText = await store.read(name);
+    if (helper.state.status !== 'running') await this.startHelper();
+    log.app('info', 'activating', name);
+    try {
+      await helper.request('tunnel.up', { name, configText, killSwitch: preferences.killSwitch(name) });
+    } catch (error) {
+      log.app('error', `activation failed: ${(error as Error).message}`, name);
+      throw explainHelperError(error);
+    }
+  }
+
+  async deactivate(name: string): Promise<void> {
+    this.options.log.app('info', 'deactivating', name);
+    try {
+      await this.options.helper.request('tunnel.down', { name });
+    } catch (error) {
+      throw explainHelperError(error);
+    }
+  }
+
+  async getHelperState(): Promise<HelperState> {
+    return this.options.helper.state;
+  }
+
+  async startHelper(): Promise<void> {
+    const { helper, log } = this.options;
+    if (helper.state.status === 'running') return;
+    helper.expectStart();
+    try {
+      await this.options.launchHelper();
+      await helper.waitUntilRunning(this.options.helperStartTimeoutMs ?? 15_000);
+    } catch (error) {
+      helper.startFailed();
+      log.app('error', `could not start the helper: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  async getSettings(): Promise<Settings> {
+    return this.options.preferences.settings;
+  }
+
+  async saveSettings(settings: Settings): Promise<void> {
+    await this.options.preferences.saveSettings(settings);
+  }
+
+  async getLogs(): Promise<LogLine[]> {
+    return this.options.log.recent();
+  }
+
+  onTunnels(listener: (tunnels: TunnelSummary[]) => void): Unsubscribe {
+    return this.tunnelListeners.add(listener);
+  }
+
+  onStats(listener: (stats: TunnelStats) => void): Unsubscribe {
+    return this.statsListeners.add(listener);
+  }
+
+  onLog(listener: (line: LogLine) => void): Unsubscribe {
+    return this.options.log.onLine(listener);
+  }
+
+  onHelperState(listener: (state: HelperState) => void): Unsubscribe {
+    return this.options.helper.onState(listener);
+  }
+
+  private receive(event: Event): void {
+    if (event.event === 'tunnel.stats') {
+      const { tunnel, at, peers } = event.stats;
+      this.statsListeners.emit({ tunnel, at, peers });
+    } else if (event.event === 'log') {
+      const { at, level, tunnel, message } = event.line;
+      this.options.log.add({ at, level, source: 'helper', message, ...(tunnel === undefined ? {} : { tunnel }) });
+    }
+  }
+
+  private async publishTunnels(): Promise<void> {
+    if (this.tunnelListeners.size === 0) return;
+    this.tunnelListeners.emit(await this.listTunnels());
+  }
+
+  private async applyKillSwitchDefault(name: string, fullTunnel: boolean): Promise<void> {
+    await this.options.preferences.setKillSwitch(name, fullTunnel && this.options.preferences.settings.killSwitchDefault);
+  }
+
+  private refuseWhileRunning(name: string, what: string): void {
+    const running = this.options.helper.tunnels.find((tunnel) => tunnel.name === name);
+    if (running && running.state !== 'inactive') {
+      throw new StoreError('tunnel-busy', `'${name}' is ${running.state}: deactivate it before it can be ${what}`);
+    }
+  }
+}
+
+function describeHelperState(state: HelperState): string {
+  switch (state.status) {
+    case 'running':
+      return `running (version ${state.version})`;
+    case 'incompatible':
+      return `incompatible (helper ${state.helperVersion}, app ${state.appVersion})`;
+    case 'not-permitted':
+      return `not permitted: ${state.message}`;
+    default:
+      return state.status;
+  }
+}
+
+/** Helper errors keep their code; invalid configs say where. */
+function explainHelperError(error: unknown): Error {
+  if (!(error instanceof RequestError) || !error.configErrors?.length) return error as Error;
+  const where = error.configErrors.slice(0, MAX_ISSUES_IN_MESSAGE).map((issue) => `line ${issue.line}: ${issue.message}`);
+  return new RequestError(error.code, `${error.message} (${where.join('; ')})`, error.configErrors);
+}
