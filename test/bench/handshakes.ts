@@ -11,7 +11,7 @@ const RESPONDER: Endpoint = { family: 4, bytes: Uint8Array.of(192, 0, 2, 1), por
 export function measureHandshakesPerSecond(peers = 200, rounds = 5): number {
   let time = 1_000_000;
   const clock = { now: () => time, wallClock: () => 1_700_000_000_000 + time };
-  const responder = new Device({ clock, output: { sendDatagram: () => {}, writePacket: () => {} } });
+  const responder = new Device({ clock, output: { sendDatagrams: () => {}, writePackets: () => {} } });
   const responderKey = generatePrivateKey();
   responder.setPrivateKey(responderKey.raw);
 
@@ -20,7 +20,7 @@ export function measureHandshakesPerSecond(peers = 200, rounds = 5): number {
     const source: Endpoint = { family: 4, bytes: Uint8Array.of(198, 51, (i >> 8) & 0xff, i & 0xff), port: 40000 };
     const device = new Device({
       clock,
-      output: { sendDatagram: (datagram) => initiations.push({ datagram, source }), writePacket: () => {} },
+      output: { sendDatagrams: ([datagram]) => initiations.push({ datagram: Uint8Array.from(datagram!), source }), writePackets: () => {} },
     });
     const key = generatePrivateKey();
     device.setPrivateKey(key.raw);

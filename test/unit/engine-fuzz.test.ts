@@ -26,6 +26,7 @@ test('random datagrams are dropped and counted, never thrown', () => {
     fc.property(fc.uint8Array({ maxLength: 2000 }), (datagram) => {
       const before = totalDrops(b.device.drops);
       b.device.handleDatagram(datagram, source);
+      b.device.flush();
       assert.equal(totalDrops(b.device.drops), before + 1);
     }),
     { numRuns: 2000 },
@@ -46,6 +47,7 @@ test('datagrams of every type with the right length and random contents are drop
     fc.property(shaped, (datagram) => {
       const before = totalDrops(b.device.drops);
       b.device.handleDatagram(datagram, source);
+      b.device.flush();
       assert.equal(totalDrops(b.device.drops), before + 1);
     }),
     { numRuns: 2000 },
@@ -63,6 +65,7 @@ test('valid messages with one bit flipped are rejected', () => {
       message[position % message.length]! ^= 1 << bit;
       const received = b.received.length;
       b.device.handleDatagram(message, a.endpoint);
+      b.device.flush();
       assert.equal(b.received.length, received);
     }),
     { numRuns: 1000 },
@@ -74,6 +77,7 @@ test('random TUN packets are routed, answered with ICMP, or dropped and counted,
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 1600 }), (packet) => {
       a.device.handleTunPacket(packet);
+      a.device.flush();
     }),
     { numRuns: 2000 },
   );

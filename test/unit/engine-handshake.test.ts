@@ -69,6 +69,7 @@ test('replayed, truncated, garbage and unknown-index datagrams are dropped and c
   net.flush();
   const data = a.sent.find((s) => s.datagram[0] === MESSAGE_TRANSPORT && s.datagram.length > 32)!.datagram;
   b.device.handleDatagram(data, a.endpoint);
+  b.device.flush();
   assert.equal(b.received.length, 1);
   assert.equal(b.device.drops.get('replay'), 1);
 
@@ -84,6 +85,7 @@ test('replayed, truncated, garbage and unknown-index datagrams are dropped and c
   const tampered = Uint8Array.from(data);
   tampered[tampered.length - 1]! ^= 1;
   b.device.handleDatagram(tampered, a.endpoint);
+  b.device.flush();
   assert.equal(b.device.drops.get('decrypt'), 1);
 
   const initiation = a.sent.find((s) => s.datagram[0] === MESSAGE_INITIATION)!.datagram;

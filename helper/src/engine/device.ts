@@ -11,14 +11,18 @@ import { IndexTable } from './index-table.js';
 import type { Keypair } from './keypair.js';
 import { Peer } from './peer.js';
 import { RateLimiter } from './ratelimiter.js';
-import { handleDatagram } from './receive.js';
-import { handleTunPacket, runPeerTimer } from './send.js';
+import { handleDatagram, OpenQueue } from './receive.js';
+import { handleTunPacket, runPeerTimer, SealQueue } from './send.js';
+import { InlineTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
 
 export interface DeviceOutput {
-  /** A datagram for the network. The device does not touch the buffer afterwards. */
-  sendDatagram(datagram: Uint8Array, endpoint: Endpoint): void;
-  /** An IP packet for the TUN. */
-  writePacket(packet: Uint8Array): void;
+  /**
+   * Datagrams for the network. The buffers are lent for the call only (they are
+   * views into a crypto batch that is reused afterwards): send or copy them now.
+   */
+  sendDatagrams(datagrams: readonly Uint8Array[], endpoints: readonly Endpoint[]): void;
+  /** IP packets for the TUN, lent for the call only, like sendDatagrams. */
+  writePackets(packets: readonly Uint8Array[]): void;
 }
 
 export interface DeviceClock {
@@ -37,6 +41,8 @@ export interface DeviceOptions {
   readonly log?: (level: LogLevel, message: string) => void;
   /** Handshake messages per second above which cookies are demanded. */
   readonly underLoadThreshold?: number;
+  /** Where transport messages are sealed and opened; inline by default. */
+  readonly crypto?: TransportCrypto;
 }
 
 export type DropReason =
@@ -75,6 +81,9 @@ export class Device {
   readonly indices: IndexTable<IndexEntry>;
   readonly rateLimiter = new RateLimiter();
   readonly drops = new Map<DropReason, number>();
+  readonly crypto: TransportCrypto;
+  readonly sealQueue: SealQueue;
+  readonly openQueue: OpenQueue;
   /** Plaintext packets padded up to this (the TUN's MTU). */
   mtu = 1420;
   privateKey: PrivateKey | undefined;
@@ -91,6 +100,9 @@ export class Device {
     this.randomBytes = options.randomBytes ?? ((length) => randomBytes(length));
     this.log = options.log ?? (() => {});
     this.underLoadThreshold = options.underLoadThreshold ?? UNDER_LOAD_THRESHOLD;
+    this.crypto = options.crypto ?? new InlineTransportCrypto();
+    this.sealQueue = new SealQueue(this);
+    this.openQueue = new OpenQueue(this);
     this.indices = new IndexTable<IndexEntry>(() => new DataView(this.randomBytes(4).buffer).getUint32(0));
   }
 
@@ -186,12 +198,31 @@ export class Device {
     return now < this.underLoadUntil;
   }
 
+  /**
+   * A packet read from the TUN. Transport messages are gathered into batches:
+   * call flush() after the last input of a wake-up.
+   */
   handleTunPacket(packet: Uint8Array): void {
     handleTunPacket(this, packet);
   }
 
+  /** A datagram from the network; like handleTunPacket, flush() afterwards. */
   handleDatagram(datagram: Uint8Array, source: Endpoint): void {
     handleDatagram(this, datagram, source);
+  }
+
+  /** Hands the gathered transport messages to the crypto, which sends and delivers them when done. */
+  flush(): void {
+    this.openQueue.flush();
+    this.sealQueue.flush();
+  }
+
+  writePacket(packet: Uint8Array): void {
+    this.output.writePackets([packet]);
+  }
+
+  sendDatagram(datagram: Uint8Array, endpoint: Endpoint): void {
+    this.output.sendDatagrams([datagram], [endpoint]);
   }
 
   /** The earliest time at which runTimers has work to do; Infinity for none. */
@@ -206,7 +237,7 @@ export class Device {
     for (const peer of [...this.peers]) {
       for (const timer of peer.timers.takeExpired(now)) runPeerTimer(this, peer, timer);
     }
-    this.rateLimiter.gc(now);
+    this.flush();
   }
 
   /** Wipes every key; the device is unusable afterwards. */

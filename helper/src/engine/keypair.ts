@@ -14,6 +14,8 @@ export class Keypair {
   readonly isInitiator: boolean;
   readonly localIndex: number;
   readonly remoteIndex: number;
+  /** Set once the keys are wiped; messages already in flight under it are dropped. */
+  destroyed = false;
 
   constructor(
     session: SessionKeys,
@@ -36,6 +38,7 @@ export class Keypair {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.sendKey.fill(0);
     this.receiveKey.fill(0);
   }

@@ -2,7 +2,7 @@
 // the MAC1 check (and under load MAC2 and the rate limiter) before any DH work;
 // transport messages are decrypted, checked against replay and against the
 // peer's allowed IPs, and written to the TUN.
-import { open } from '../crypto/aead.js';
+import type { TransportBatch } from '../crypto/transport-batch.js';
 import type { Endpoint } from '../net/ip.js';
 import { sameEndpoint } from '../net/ip.js';
 import { KEEPALIVE_TIMEOUT, REJECT_AFTER_MESSAGES, REJECT_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
@@ -63,7 +63,7 @@ function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endp
   if (!device.noteHandshakeMessage(now)) return true;
   if (!checker.checkMac2(message, source, now)) {
     device.drop('cookie-required');
-    device.output.sendDatagram(checker.createReply(message, readUint32LE(message, senderOffset), source, now), source);
+    device.sendDatagram(checker.createReply(message, readUint32LE(message, senderOffset), source, now), source);
     return false;
   }
   if (!device.rateLimiter.allow(source, now)) {
@@ -74,9 +74,7 @@ function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endp
 }
 
 function roam(peer: Peer, source: Endpoint): void {
-  if (!peer.endpoint || !sameEndpoint(peer.endpoint, source)) {
-    peer.endpoint = { family: source.family, bytes: Uint8Array.from(source.bytes), port: source.port };
-  }
+  if (!peer.endpoint || !sameEndpoint(peer.endpoint, source)) peer.endpoint = copyEndpoint(source);
 }
 
 function handleInitiation(device: Device, message: Uint8Array, source: Endpoint): void {
@@ -183,47 +181,102 @@ function handleTransport(device: Device, datagram: Uint8Array, source: Endpoint)
     device.drop('unknown-index');
     return;
   }
-  const now = device.clock.now();
   const counter = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength).getBigUint64(TRANSPORT.counter, true);
-  if (!keypair.canReceive(now) || counter >= REJECT_AFTER_MESSAGES) {
+  if (!keypair.canReceive(device.clock.now()) || counter >= REJECT_AFTER_MESSAGES) {
     device.drop('expired-keypair');
     return;
   }
-  const plaintext = open(keypair.receiveKey, counter, datagram.subarray(TRANSPORT.payload));
-  if (!plaintext) {
-    device.drop('decrypt');
-    return;
+  device.openQueue.add(entry.peer, keypair, counter, datagram, source);
+}
+
+interface OpenContext {
+  readonly peer: Peer;
+  readonly keypair: Keypair;
+  readonly counter: bigint;
+  readonly source: Endpoint;
+}
+
+/**
+ * Transport messages waiting to be opened: gathered per wake-up, opened by the
+ * device's crypto, then checked and delivered in the order they arrived.
+ */
+export class OpenQueue {
+  private batch: TransportBatch | undefined;
+  private contexts: OpenContext[] = [];
+
+  constructor(private readonly device: Device) {}
+
+  add(peer: Peer, keypair: Keypair, counter: bigint, datagram: Uint8Array, source: Endpoint): void {
+    if (this.batch && !this.batch.fits(datagram.length)) this.flush();
+    const batch = (this.batch ??= this.device.crypto.acquire());
+    batch.addOpen(keypair.receiveKey, counter, datagram);
+    this.contexts.push({ peer, keypair, counter, source: copyEndpoint(source) });
+  }
+
+  flush(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    const contexts = this.contexts;
+    this.batch = undefined;
+    this.contexts = [];
+    this.device.crypto.submit(batch, () => this.opened(batch, contexts));
+  }
+
+  private opened(batch: TransportBatch, contexts: OpenContext[]): void {
+    const device = this.device;
+    const deliveries: Uint8Array[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      if (!batch.succeeded(i)) {
+        device.drop('decrypt');
+        continue;
+      }
+      const packet = accept(device, contexts[i]!, batch.plaintext(i), batch.frame(i).length);
+      if (packet) deliveries.push(packet);
+    }
+    if (deliveries.length > 0) device.output.writePackets(deliveries);
+    device.crypto.release(batch);
+    // Confirming a session may have released staged packets.
+    device.sealQueue.flush();
+  }
+}
+
+function copyEndpoint(source: Endpoint): Endpoint {
+  return { family: source.family, bytes: Uint8Array.from(source.bytes), port: source.port };
+}
+
+/** The checks that need an authenticated message; returns the packet to deliver, if any. */
+function accept(device: Device, context: OpenContext, plaintext: Uint8Array, datagramLength: number): Uint8Array | undefined {
+  const { peer, keypair, counter, source } = context;
+  if (keypair.destroyed) {
+    device.drop('expired-keypair');
+    return undefined;
   }
   if (!keypair.replay.validate(counter, REJECT_AFTER_MESSAGES)) {
     device.drop('replay');
-    return;
+    return undefined;
   }
-  const peer = entry.peer;
+  const now = device.clock.now();
   if (peer.keypairs.confirm(keypair)) {
     handshakeComplete(device, peer);
     sendStaged(device, peer);
   }
   keepKeyFreshReceiving(device, peer, now);
   roam(peer, source);
-  peer.rxBytes += datagram.length;
+  peer.rxBytes += datagramLength;
   peer.timers.anyAuthenticatedPacketReceived();
   peer.timers.anyAuthenticatedPacketTraversal(now);
-  if (plaintext.length === 0) return; // keepalive
-  deliver(device, peer, plaintext, now);
-}
-
-function deliver(device: Device, peer: Peer, plaintext: Uint8Array, now: number): void {
+  if (plaintext.length === 0) return undefined; // keepalive
   const at = packetAddresses(plaintext);
   if (!at) {
     device.drop('malformed');
-    return;
+    return undefined;
   }
   if (device.allowedIps.lookup(at.family, plaintext, at.sourceOffset) !== peer) {
     device.drop('source-not-allowed');
-    return;
+    return undefined;
   }
-  device.output.writePacket(plaintext.subarray(0, at.length));
   peer.timers.dataReceived(now);
+  return plaintext.subarray(0, at.length);
 }
 
 /**

@@ -1,7 +1,8 @@
 // The sending side: packets from the TUN are routed to a peer, staged, and sent
 // under its current session; without one, a handshake is started. Also the
 // actions of the timers, which all end up sending something or wiping keys.
-import { seal } from '../crypto/aead.js';
+import type { TransportBatch } from '../crypto/transport-batch.js';
+import type { Endpoint } from '../net/ip.js';
 import {
   KEEPALIVE_TIMEOUT,
   MAX_TIMER_HANDSHAKES,
@@ -29,7 +30,7 @@ export function handleTunPacket(device: Device, packet: Uint8Array): void {
   if (!peer || !peer.endpoint) {
     device.drop(peer ? 'no-endpoint' : 'no-route');
     const answer = destinationUnreachable(packet);
-    if (answer) device.output.writePacket(answer);
+    if (answer) device.writePacket(answer);
     return;
   }
   if (!peer.stage(packet)) device.drop('staged-overflow');
@@ -67,24 +68,62 @@ function paddedLength(length: number, mtu: number): number {
 }
 
 function sendTransport(device: Device, peer: Peer, keypair: Keypair, packet: Uint8Array): void {
-  const counter = keypair.sendCounter++;
-  const plaintext = new Uint8Array(paddedLength(packet.length, device.mtu));
-  plaintext.set(packet);
-  const sealed = seal(keypair.sendKey, counter, plaintext);
-  const datagram = new Uint8Array(TRANSPORT_HEADER_SIZE + sealed.length);
-  writeHeader(datagram, MESSAGE_TRANSPORT);
-  writeUint32LE(datagram, TRANSPORT.receiver, keypair.remoteIndex);
-  new DataView(datagram.buffer).setBigUint64(TRANSPORT.counter, counter, true);
-  datagram.set(sealed, TRANSPORT.payload);
-  sendToPeer(device, peer, datagram);
+  const length = paddedLength(packet.length, device.mtu);
+  const datagramLength = TRANSPORT_HEADER_SIZE + length + 16;
+  device.sealQueue.add(peer.endpoint!, keypair, keypair.sendCounter++, packet, length);
+  peer.txBytes += datagramLength;
   peer.timers.anyAuthenticatedPacketTraversal(device.clock.now());
   peer.timers.anyAuthenticatedPacketSent();
 }
 
+/** Handshake and cookie messages: sent at once, not batched. */
 export function sendToPeer(device: Device, peer: Peer, datagram: Uint8Array): void {
   if (!peer.endpoint) return;
   peer.txBytes += datagram.length;
-  device.output.sendDatagram(datagram, peer.endpoint);
+  device.sendDatagram(datagram, peer.endpoint);
+}
+
+/**
+ * Transport messages waiting to be sealed: gathered into one batch per wake-up,
+ * sealed by the device's crypto, then sent together.
+ */
+export class SealQueue {
+  private batch: TransportBatch | undefined;
+  private endpoints: Endpoint[] = [];
+
+  constructor(private readonly device: Device) {}
+
+  add(endpoint: Endpoint, keypair: Keypair, counter: bigint, packet: Uint8Array, paddedLength: number): void {
+    if (this.batch && !this.batch.fits(paddedLength)) this.flush();
+    const batch = (this.batch ??= this.device.crypto.acquire());
+    const index = batch.addSeal(keypair.sendKey, counter, packet, paddedLength);
+    const frame = batch.frame(index);
+    writeHeader(frame, MESSAGE_TRANSPORT);
+    writeUint32LE(frame, TRANSPORT.receiver, keypair.remoteIndex);
+    new DataView(frame.buffer, frame.byteOffset, TRANSPORT_HEADER_SIZE).setBigUint64(TRANSPORT.counter, counter, true);
+    this.endpoints.push(endpoint);
+  }
+
+  flush(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    const endpoints = this.endpoints;
+    this.batch = undefined;
+    this.endpoints = [];
+    this.device.crypto.submit(batch, () => this.sealed(batch, endpoints));
+  }
+
+  private sealed(batch: TransportBatch, endpoints: Endpoint[]): void {
+    const datagrams: Uint8Array[] = [];
+    const to: Endpoint[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      if (!batch.succeeded(i)) continue;
+      datagrams.push(batch.frame(i));
+      to.push(endpoints[i]!);
+    }
+    if (datagrams.length > 0) this.device.output.sendDatagrams(datagrams, to);
+    this.device.crypto.release(batch);
+  }
 }
 
 /** The initiator rekeys a session that has been used long or much. */

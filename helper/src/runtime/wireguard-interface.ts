@@ -1,7 +1,9 @@
 // One running WireGuard interface: the sans-I/O Device wired to a TUN device, a
 // UDP socket pair, a timer, and the wg(8) control socket.
 import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import { Device } from '../engine/device.js';
+import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
 import type { Endpoint } from '../net/ip.js';
 import { openTun } from '../os/tun.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
@@ -15,13 +17,24 @@ const MTU_REFRESH_INTERVAL = 5_000;
 export interface WireGuardInterfaceOptions {
   readonly name: string;
   readonly log: Logger;
+  /** Worker threads for transport crypto; 0 seals and opens on the main thread. */
+  readonly cryptoWorkers?: number;
   /** Where the control socket goes; wg(8) looks in /var/run/wireguard. */
   readonly socketDirectory?: string;
 }
 
+/**
+ * One worker per core beyond the one the event loop needs, overridable with
+ * WIREFLY_CRYPTO_WORKERS (0: inline). See the benchmark notes in README.md.
+ */
+export function defaultCryptoWorkers(): number {
+  const configured = process.env.WIREFLY_CRYPTO_WORKERS;
+  if (configured !== undefined && /^[0-9]+$/.test(configured)) return Number(configured);
+  return Math.max(0, Math.min(4, availableParallelism() - 1));
+}
+
 export class WireGuardInterface {
   readonly device: Device;
-  private readonly pendingWrites: Uint8Array[] = [];
   private udp: UdpTransport | undefined;
   private uapi: UapiServer | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -30,15 +43,23 @@ export class WireGuardInterface {
   private closing: Promise<void> | undefined;
   private closedHandlers: ((error?: Error) => void)[] = [];
 
+  private readonly crypto: TransportCrypto;
+
   private constructor(
     readonly tun: TunDevice,
     private readonly log: Logger,
+    cryptoWorkers: number,
   ) {
+    this.crypto = cryptoWorkers > 0 ? new WorkerTransportCrypto(cryptoWorkers) : new InlineTransportCrypto();
     this.device = new Device({
+      crypto: this.crypto,
       clock: { now: () => performance.now(), wallClock: () => Date.now() },
       output: {
-        sendDatagram: (datagram, endpoint) => this.udp?.send(datagram, endpoint),
-        writePacket: (packet) => this.pendingWrites.push(packet),
+        sendDatagrams: (datagrams, endpoints) => {
+          // node:dgram sends asynchronously, after the lent buffers are reused: copy.
+          for (let i = 0; i < datagrams.length; i++) this.udp?.send(Buffer.from(datagrams[i]!), endpoints[i]!);
+        },
+        writePackets: (packets) => this.tun.writePackets(packets),
       },
       log,
     });
@@ -46,7 +67,7 @@ export class WireGuardInterface {
 
   static async start(options: WireGuardInterfaceOptions): Promise<WireGuardInterface> {
     const tun = openTun(options.name);
-    const wg = new WireGuardInterface(tun, options.log);
+    const wg = new WireGuardInterface(tun, options.log, options.cryptoWorkers ?? defaultCryptoWorkers());
     try {
       wg.device.mtu = tun.mtu();
       tun.onPackets((batch) => wg.onTunPackets(batch));
@@ -98,12 +119,9 @@ export class WireGuardInterface {
     this.afterInput();
   }
 
-  /** Flushes TUN writes as one batch and re-arms the timer for the device's next deadline. */
+  /** Hands the wake-up's transport messages to the crypto and re-arms the timer. */
   afterInput(): void {
-    if (this.pendingWrites.length > 0) {
-      this.tun.writePackets(this.pendingWrites);
-      this.pendingWrites.length = 0;
-    }
+    this.device.flush();
     this.schedule();
   }
 
@@ -130,6 +148,7 @@ export class WireGuardInterface {
       await this.udp?.close();
       this.tun.close();
       this.device.close();
+      await this.crypto.close();
       for (const handler of this.closedHandlers) handler(error);
     })();
     return this.closing;

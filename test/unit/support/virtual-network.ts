@@ -38,11 +38,16 @@ export class VirtualNetwork {
     const device = new Device({
       clock: this.clock,
       output: {
-        sendDatagram: (datagram, to) => {
-          sent.push({ datagram, to, at: this.clock.time });
-          if (this.filter(datagram, nodeRef.current!.endpoint, to)) this.queue.push({ datagram, from: nodeRef.current!.endpoint, to });
+        // The device lends its buffers for the call only: keep copies.
+        sendDatagrams: (datagrams, endpoints) => {
+          datagrams.forEach((lent, i) => {
+            const datagram = Uint8Array.from(lent);
+            const to = endpoints[i]!;
+            sent.push({ datagram, to, at: this.clock.time });
+            if (this.filter(datagram, nodeRef.current!.endpoint, to)) this.queue.push({ datagram, from: nodeRef.current!.endpoint, to });
+          });
         },
-        writePacket: (packet) => received.push(packet),
+        writePackets: (packets) => packets.forEach((packet) => received.push(Uint8Array.from(packet))),
       },
       ...options,
     });
@@ -65,11 +70,13 @@ export class VirtualNetwork {
   /** Delivers queued datagrams until the network is quiet. */
   flush(limit = 100_000): number {
     let delivered = 0;
+    for (const node of this.nodes.values()) node.device.flush();
     while (this.queue.length > 0) {
       if (++delivered > limit) throw new Error('network did not go quiet');
       const { datagram, from, to } = this.queue.shift()!;
       const target = [...this.nodes.values()].find((n) => formatEndpoint(n.endpoint) === formatEndpoint(to));
       target?.device.handleDatagram(datagram, from);
+      target?.device.flush();
     }
     return delivered;
   }
