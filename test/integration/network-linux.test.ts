@@ -8,7 +8,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../helper/src/config/index.js';
 import {
   applyTunnelNetwork,
@@ -25,6 +26,7 @@ import { Journal } from '../../helper/src/service/journal.js';
 import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';
 import { inNamespace } from './harness/exec.js';
+import type { BackgroundProcess } from './harness/background.js';
 
 const KEY_A = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const KEY_B = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -96,8 +98,8 @@ async function snapshot(c: Client): Promise<Record<string, string>> {
   };
 }
 
-function plan(c: Client, interfaceLines: string, allowedIps: string, killSwitch?: boolean): TunnelNetworkPlan {
-  const text = [
+function configText(c: Client, interfaceLines: string, allowedIps: string): string {
+  return [
     '[Interface]',
     `PrivateKey = ${KEY_A}`,
     interfaceLines,
@@ -106,15 +108,18 @@ function plan(c: Client, interfaceLines: string, allowedIps: string, killSwitch?
     `AllowedIPs = ${allowedIps}`,
     `Endpoint = ${c.serverAddress}:${ENDPOINT_PORT}`,
   ].join('\n');
-  const parsed = parseConfig(text);
+}
+
+function plan(c: Client, interfaceLines: string, allowedIps: string, killSwitch?: boolean): TunnelNetworkPlan {
+  const parsed = parseConfig(configText(c, interfaceLines, allowedIps));
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
   return planTunnelNetwork(parsed.config, { ifname: c.ifname, ...(killSwitch === undefined ? {} : { killSwitch }) });
 }
 
-async function options(c: Client, run: CommandRunner = c.run): Promise<ApplyOptions & { journal: Journal }> {
+async function options(c: Client): Promise<ApplyOptions> {
   return {
     journal: await Journal.open(c.journalDir, networkUndoPerformer(c.run)),
-    runner: run,
+    runner: c.run,
     setFwmark: async () => {},
     dnsBackend: 'file',
     resolvConfPath: c.resolvConf,
@@ -224,34 +229,55 @@ test('full tunnel: fwmark policy rules for both families, no routing loop, kill 
   });
 });
 
-test('crash recovery: a helper that vanishes after bringing a full tunnel up, or half-way, is undone from its journal', async (t) => {
+/** Runs the helper stand-in inside the client namespace, from source under tsx or compiled. */
+function driverArgs(...args: string[]): string[] {
+  const self = fileURLToPath(import.meta.url);
+  const driver = join(dirname(self), `network-crash-driver${extname(self)}`);
+  return [...(extname(self) === '.ts' ? ['--import', 'tsx'] : []), driver, ...args];
+}
+
+function startDriver(c: Client, configFile: string, stopAfter?: number): BackgroundProcess {
+  const stop = stopAfter === undefined ? [] : [String(stopAfter)];
+  return c.ns.spawn(process.execPath, driverArgs('up', c.journalDir, c.ifname, configFile, ...stop));
+}
+
+/** The restarted helper, in the namespace like the one that crashed. */
+async function recoverInNamespace(c: Client): Promise<{ recovered: string[]; steps: number }> {
+  return JSON.parse(await c.ns.exec(process.execPath, driverArgs('recover', c.journalDir))) as { recovered: string[]; steps: number };
+}
+
+async function killWhen(driver: BackgroundProcess, word: string): Promise<void> {
+  await waitFor(async () => {
+    if (driver.hasExited) throw new Error(`${driver.label} ${driver.describeExit()}:\n${driver.log()}`);
+    return driver.log().includes(word);
+  }, `the driver to say "${word}"`);
+  process.kill(driver.pid, 'SIGKILL');
+  await driver.exited;
+}
+
+test('crash recovery: a helper killed (-9) after bringing a full tunnel up, or half-way, is undone from its journal', async (t) => {
   await withLab(t, async (lab) => {
     const c = await client(t, lab);
     const before = await snapshot(c);
-    const fullPlan = plan(c, FULL_TUNNEL, '0.0.0.0/0, ::/0, 10.50.0.0/16');
+    const configFile = join(lab.dir, `${c.ifname}.conf`);
+    writeFileSync(configFile, configText(c, FULL_TUNNEL, '0.0.0.0/0, ::/0, 10.50.0.0/16'));
 
-    // Up completely, then the helper's objects are gone: only the journal remains.
-    await applyTunnelNetwork(fullPlan, await options(c));
-    assert.notDeepEqual(await snapshot(c), before);
-    const restarted = await Journal.open(c.journalDir, networkUndoPerformer(c.run));
-    const report = await restarted.recover();
+    await killWhen(startDriver(c, configFile), 'up');
+    const up = await snapshot(c);
+    assert.match(up.nft!, /wirefly-killswitch/);
+    assert.match(up.rules4!, /suppress_prefixlength 0/);
+    assert.match(up.resolvConf!, /nameserver 10\.9\.0\.1/);
+    const report = await recoverInNamespace(c);
     assert.deepEqual(report.recovered, [c.ifname]);
     // 2 addresses, MTU, link up, 1 route, per family 2 rules and a route, sysctl, 2 nft tables, resolv.conf.
     assert.equal(report.steps, 15);
     assert.deepEqual(await snapshot(c), before);
     assert.deepEqual(readdirSync(c.journalDir), []);
 
-    // Killed in the middle: the runner stops answering after n changes, as if the process died there.
-    for (const changes of [1, 5, 9, 13]) {
-      let made = 0;
-      const dying: CommandRunner = (argv, opts) => {
-        const query = argv.includes('-j') || argv.includes('show') || argv.includes('-n');
-        if (!query && ++made > changes) return new Promise<string>(() => {});
-        return c.run(argv, opts);
-      };
-      void applyTunnelNetwork(fullPlan, await options(c, dying));
-      await waitFor(async () => made > changes, `${changes} changes`);
-      await (await Journal.open(c.journalDir, networkUndoPerformer(c.run))).recover();
+    // Killed while bringing the tunnel up (of 14 commands that change something).
+    for (const changes of [1, 8, 13]) {
+      await killWhen(startDriver(c, configFile, changes), 'stopped');
+      await recoverInNamespace(c);
       assert.deepEqual(await snapshot(c), before, `after a crash at change ${changes}`);
     }
   });
