@@ -128,7 +128,7 @@ export async function down(args: readonly string[], io: CliIo, environment = pro
 }
 
 function ago(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
+  const seconds = Math.max(0, Math.floor(ms / 1000));
   if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'} ago`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes} minute${minutes === 1 ? '' : 's'}, ${seconds % 60} seconds ago`;
