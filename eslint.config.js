@@ -13,7 +13,7 @@ export default tseslint.config(
   },
   {
     // The renderer has no Node and must not reach into the helper or the main
-    // process: it sees the WireflyApi contract and the pure config module only.
+    // process: it sees the WireflyApi contract and the pure config and ip modules only.
     files: ['renderer/src/**/*.{ts,tsx}'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -22,9 +22,9 @@ export default tseslint.config(
           patterns: [
             { regex: `^(node:|(${builtinModules.join('|')})(/|$))`, message: 'The renderer runs without Node; talk to WireflyApi instead.' },
             {
-              regex: '(^|/)helper/(?!src/config/)',
+              regex: '(^|/)helper/(?!src/config/|src/net/ip\.js$)',
               allowTypeImports: true,
-              message: 'Only the pure helper/src/config module may be imported at run time by the renderer.',
+              message: 'Only the pure helper/src/config and helper/src/net/ip modules may be imported at run time by the renderer.',
             },
             {
               regex: '(^|/)app/(?!src/api/)',

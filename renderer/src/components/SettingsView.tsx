@@ -1,0 +1,55 @@
+// Launch at login, the kill switch default and the theme; each change is saved at once.
+import type { Settings, Theme } from '../../../app/src/api/wirefly-api.js';
+import { useApi, useAppStore, useStores } from '../app-context.js';
+import { errorMessage } from '../actions/errors.js';
+
+const THEMES: readonly { value: Theme; label: string }[] = [
+  { value: 'system', label: 'Same as the system' },
+  { value: 'light', label: 'Light' },
+  { value: 'dark', label: 'Dark' },
+];
+
+export function SettingsView() {
+  const api = useApi();
+  const stores = useStores();
+  const settings = useAppStore('system', (s) => s.settings);
+  if (!settings) return <p className="muted">Loading…</p>;
+
+  const change = async (patch: Partial<Settings>): Promise<void> => {
+    const next = { ...settings, ...patch };
+    const { setSettings } = stores.system.getState();
+    setSettings(next);
+    try {
+      await api.saveSettings(next);
+    } catch (error) {
+      setSettings(settings);
+      stores.ui.getState().notify('error', `Settings not saved: ${errorMessage(error)}`);
+    }
+  };
+
+  return (
+    <section className="settings card" aria-labelledby="settings-heading">
+      <h2 id="settings-heading">Settings</h2>
+      <label className="checkbox-row">
+        <input type="checkbox" checked={settings.launchAtLogin} onChange={(event) => void change({ launchAtLogin: event.target.checked })} />
+        <span>Launch Wirefly when I log in</span>
+      </label>
+      <label className="checkbox-row">
+        <input type="checkbox" checked={settings.killSwitchDefault} onChange={(event) => void change({ killSwitchDefault: event.target.checked })} />
+        <span>
+          Block untunneled traffic for new full-tunnel configurations
+          <span className="muted"> — the kill switch; each tunnel can still turn it off in its editor.</span>
+        </span>
+      </label>
+      <fieldset className="theme-choice">
+        <legend>Theme</legend>
+        {THEMES.map((theme) => (
+          <label key={theme.value} className="radio-row">
+            <input type="radio" name="theme" value={theme.value} checked={settings.theme === theme.value} onChange={() => void change({ theme: theme.value })} />
+            <span>{theme.label}</span>
+          </label>
+        ))}
+      </fieldset>
+    </section>
+  );
+}

@@ -1,0 +1,173 @@
+// One tunnel: its state and the switch, what went wrong, the interface and each
+// peer with live handshake and transfer, and the throughput chart.
+import { useEffect, useState } from 'react';
+import type { PeerStats, TunnelSummary } from '../../../app/src/api/wirefly-api.js';
+import { keyToBase64, parseConfig, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
+import type { PeerConfig, PeerEndpoint, WgQuickConfig } from '../../../helper/src/config/index.js';
+import { formatCidr, formatEndpoint, formatIpAddress } from '../../../helper/src/net/ip.js';
+import { useApi, useAppStore, useStores } from '../app-context.js';
+import { errorMessage } from '../actions/errors.js';
+import { isUp, toggleTunnel } from '../actions/toggle-tunnel.js';
+import { formatBytes } from '../format/bytes.js';
+import { formatHandshakeAge } from '../format/handshake.js';
+import { routesAllTraffic } from '../editor/config-analysis.js';
+import { CopyButton } from './CopyButton.js';
+import { StateDot, STATE_LABELS } from './StateDot.js';
+import { ThroughputChart } from './ThroughputChart.js';
+import { TunnelMenu } from './TunnelMenu.js';
+
+type Loaded = { readonly config: WgQuickConfig } | { readonly error: string } | undefined;
+
+function useTunnelConfig(name: string): Loaded {
+  const api = useApi();
+  const [loaded, setLoaded] = useState<Loaded>(undefined);
+  useEffect(() => {
+    let current = true;
+    setLoaded(undefined);
+    api.getConfig(name).then(
+      (text) => {
+        if (!current) return;
+        const parsed = parseConfig(text);
+        setLoaded(parsed.ok ? { config: parsed.config } : { error: 'The saved configuration no longer parses; open the editor to fix it.' });
+      },
+      (error: unknown) => current && setLoaded({ error: errorMessage(error) }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, name]);
+  return loaded;
+}
+
+function endpointText(endpoint: PeerEndpoint | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  return endpoint.kind === 'address' ? formatEndpoint(endpoint.address) : `${endpoint.host}:${endpoint.port}`;
+}
+
+function Field({ label, children }: { readonly label: string; readonly children: React.ReactNode }) {
+  return (
+    <div className="field">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+function KeyText({ value, label }: { readonly value: string; readonly label: string }) {
+  return (
+    <span className="key-text">
+      <code>{value}</code>
+      <CopyButton text={value} label={`Copy ${label}`} />
+    </span>
+  );
+}
+
+function InterfaceSection({ config, tunnel }: { readonly config: WgQuickConfig; readonly tunnel: TunnelSummary }) {
+  const iface = config.interface;
+  const publicKey = iface.privateKey && keyToBase64(publicKeyFromPrivate(iface.privateKey));
+  const dns = [...iface.dns.map(formatIpAddress), ...iface.dnsSearch];
+  return (
+    <section className="card" aria-labelledby="interface-heading">
+      <h3 id="interface-heading">Interface</h3>
+      <dl className="fields">
+        {publicKey && <Field label="Public key"><KeyText value={publicKey} label="interface public key" /></Field>}
+        {iface.addresses.length > 0 && <Field label="Addresses">{iface.addresses.map(formatCidr).join(', ')}</Field>}
+        {dns.length > 0 && <Field label="DNS servers">{dns.join(', ')}</Field>}
+        {iface.listenPort !== undefined && <Field label="Listen port">{iface.listenPort}</Field>}
+        {iface.mtu !== undefined && <Field label="MTU">{iface.mtu}</Field>}
+        {routesAllTraffic(config) && <Field label="Kill switch">{tunnel.killSwitch ? 'On: untunneled traffic is blocked' : 'Off'}</Field>}
+      </dl>
+    </section>
+  );
+}
+
+function PeerSection({ peer, live, index }: { readonly peer: PeerConfig; readonly live: PeerStats | undefined; readonly index: number }) {
+  const publicKey = keyToBase64(peer.publicKey);
+  const endpoint = live?.endpoint ?? endpointText(peer.endpoint);
+  const headingId = `peer-heading-${index}`;
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h3 id={headingId}>Peer</h3>
+      <dl className="fields">
+        <Field label="Public key"><KeyText value={publicKey} label="peer public key" /></Field>
+        {endpoint && <Field label="Endpoint">{endpoint}</Field>}
+        <Field label="Allowed IPs">{peer.allowedIps.length > 0 ? peer.allowedIps.map(formatCidr).join(', ') : 'None'}</Field>
+        {peer.persistentKeepalive ? <Field label="Persistent keepalive">every {peer.persistentKeepalive} seconds</Field> : null}
+        {live && (
+          <>
+            <Field label="Latest handshake">
+              <span data-testid="latest-handshake">{formatHandshakeAge(live.latestHandshake, Date.now())}</span>
+            </Field>
+            <Field label="Transfer">
+              <span data-testid="transfer">{formatBytes(live.rxBytes)} received, {formatBytes(live.txBytes)} sent</span>
+            </Field>
+          </>
+        )}
+      </dl>
+    </section>
+  );
+}
+
+function Problem({ tunnel, failure }: { readonly tunnel: TunnelSummary; readonly failure: string | undefined }) {
+  const message = failure ?? (tunnel.state === 'error' ? tunnel.error : undefined);
+  if (!message) return null;
+  return (
+    <div className="inline-alert error" role="alert">
+      <strong>{failure ? 'The tunnel could not be switched.' : 'The tunnel stopped with an error.'}</strong> {message}
+    </div>
+  );
+}
+
+export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
+  const api = useApi();
+  const stores = useStores();
+  const loaded = useTunnelConfig(tunnel.name);
+  const failure = useAppStore('tunnels', (s) => s.failures[tunnel.name]);
+  // Each stats event re-renders the detail, which is what ages "latest handshake".
+  const stats = useAppStore('stats', (s) => s.latest[tunnel.name]);
+  const busy = tunnel.state === 'activating' || tunnel.state === 'deactivating';
+  const up = isUp(tunnel);
+
+  return (
+    <article className="detail" aria-labelledby="detail-heading">
+      <header className="detail-header">
+        <div className="detail-title">
+          <StateDot state={tunnel.state} />
+          <h2 id="detail-heading">{tunnel.name}</h2>
+          <span className={`state-label state-${tunnel.state}`}>{STATE_LABELS[tunnel.state]}</span>
+        </div>
+        <div className="detail-actions">
+          <button type="button" className={`button ${up ? '' : 'primary'}`} disabled={busy} aria-busy={busy} onClick={() => void toggleTunnel(api, stores, tunnel)}>
+            {tunnel.state === 'activating' ? 'Activating…' : tunnel.state === 'deactivating' ? 'Deactivating…' : up ? 'Deactivate' : 'Activate'}
+          </button>
+          <button type="button" className="button" onClick={() => stores.ui.getState().edit({ kind: 'edit', name: tunnel.name })}>
+            Edit
+          </button>
+          <TunnelMenu tunnel={tunnel} />
+        </div>
+      </header>
+      <Problem tunnel={tunnel} failure={failure} />
+      {loaded === undefined && <p className="muted">Loading…</p>}
+      {loaded && 'error' in loaded && <div className="inline-alert error" role="alert">{loaded.error}</div>}
+      {loaded && 'config' in loaded && (
+        <>
+          <InterfaceSection config={loaded.config} tunnel={tunnel} />
+          {loaded.config.peers.map((peer, index) => (
+            <PeerSection
+              key={index}
+              index={index}
+              peer={peer}
+              live={stats?.peers.find((p) => p.publicKey === keyToBase64(peer.publicKey))}
+            />
+          ))}
+        </>
+      )}
+      {stats && (
+        <section className="card" aria-labelledby="throughput-heading">
+          <h3 id="throughput-heading">Throughput</h3>
+          <ThroughputChart tunnel={tunnel.name} />
+        </section>
+      )}
+    </article>
+  );
+}
