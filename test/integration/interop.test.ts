@@ -35,8 +35,10 @@ const DEFAULT_PAIRS = 'wirefly:wireguard-go,wirefly:wirefly';
 const BULK_BYTES = 100 * 1000 * 1000;
 const ROAMING_BYTES = 24 * 1000 * 1000;
 const ROAMING_PACE = 8 * 1000 * 1000;
-/** Long enough for queued packets to land, far shorter than the 10 s keepalive timeout. */
-const QUIET_MS = 300;
+/** Counters read this far apart and found equal mean the traffic has landed. */
+const QUIET_POLL_MS = 250;
+/** Far shorter than the 10 s keepalive timeout, after which idle peers talk again. */
+const QUIET_LIMIT_MS = 5_000;
 const RECENT_HANDSHAKE_SECONDS = 5;
 /** Pings that must not get through wait this long for a handshake that should never come. */
 const NO_SESSION_DEADLINE_SECONDS = 3;
@@ -60,10 +62,27 @@ interface Counters {
   readonly b: PeerStatus;
 }
 
-/** Each side's view of the other, once packets in flight have landed. */
-async function quietCounters({ a, b }: TunnelPair): Promise<Counters> {
-  await sleep(QUIET_MS);
+async function readCounters({ a, b }: TunnelPair): Promise<Counters> {
   return { a: await showOnlyPeer(a.ns, a.ifname), b: await showOnlyPeer(b.ns, b.ifname) };
+}
+
+function trafficKey({ a, b }: Counters): string {
+  return [a.rxBytes, a.txBytes, b.rxBytes, b.txBytes].join(' ');
+}
+
+/**
+ * Each side's view of the other once packets in flight have landed: when two
+ * readings in a row agree (a loaded machine may take a while to drain queues).
+ */
+async function quietCounters(pair: TunnelPair): Promise<Counters> {
+  const deadline = Date.now() + QUIET_LIMIT_MS;
+  let last = await readCounters(pair);
+  for (;;) {
+    await sleep(QUIET_POLL_MS);
+    const now = await readCounters(pair);
+    if (trafficKey(now) === trafficKey(last) || Date.now() > deadline) return now;
+    last = now;
+  }
 }
 
 function otherSide(side: 'a' | 'b'): 'a' | 'b' {
@@ -231,7 +250,11 @@ async function assertRoamsMidTransfer(t: TestContext, pairOf: Pair, roamerSide: 
     const other = pair[otherSide(roamerSide)];
     await establishSession(pair);
 
-    const transfer = await TcpTransfer.start(pair.a.ns, pair.b.ns, pair.b.tunnelV4, {
+    // The roamer sends the stream: a peer learns a new endpoint from the packets
+    // that come from it, and a roamer that only answered (TCP acknowledgements)
+    // would hear nothing at its new address to answer until a keepalive or
+    // handshake timer fired, 10 to 15 s later.
+    const transfer = await TcpTransfer.start(roamer.ns, other.ns, other.tunnelV4, {
       bytes: ROAMING_BYTES,
       bytesPerSecond: ROAMING_PACE,
       timeoutMs: 60_000,
