@@ -5,7 +5,7 @@
 // Every step is idempotent: undoing what is already gone succeeds.
 import { isInterfaceName } from '../../config/interface-name.js';
 import { parseCidr, type IpFamily } from '../../net/ip.js';
-import { runIgnoringAbsent, type CommandRunner } from './command.js';
+import { runIgnoringAbsent, spawnCommand, type CommandRunner } from './command.js';
 import { deleteNftTable, isWireflyNftTable } from './nftables.js';
 import { restoreResolvConf } from './resolv-conf.js';
 
@@ -53,7 +53,7 @@ export class InvalidUndoStep extends Error {
 }
 
 /** The journal's performer for network steps; pass it to Journal.open. */
-export function networkUndoPerformer(run: CommandRunner): (step: unknown) => Promise<void> {
+export function networkUndoPerformer(run: CommandRunner = spawnCommand): (step: unknown) => Promise<void> {
   return (step) => {
     if (!isNetworkUndoStep(step)) return Promise.reject(new InvalidUndoStep(step));
     return performNetworkUndoStep(run, step);
