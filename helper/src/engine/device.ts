@@ -3,7 +3,7 @@
 // next deadline come out. The driver owns the sockets, the TUN and the clock.
 import { randomBytes } from 'node:crypto';
 import { clamp, dh, importPrivateKey, type PrivateKey } from '../crypto/x25519.js';
-import { equalBytes, type Endpoint } from '../net/ip.js';
+import { equalBytes, sameEndpoint, type Endpoint } from '../net/ip.js';
 import { AllowedIps } from './allowed-ips.js';
 import { CookieChecker } from './cookie.js';
 import { REKEY_TIMEOUT_JITTER_MAX, UNDER_LOAD_AFTER, UNDER_LOAD_THRESHOLD } from './constants.js';
@@ -185,6 +185,15 @@ export class Device {
   private precompute(peer: Peer): void {
     peer.staticStatic?.fill(0);
     peer.staticStatic = this.privateKey ? dh(this.privateKey, peer.publicKey) : undefined;
+  }
+
+  /** The kernel refused this endpoint's sticky source (the address went away): send from any. */
+  forgetStickySource(endpoint: Endpoint): void {
+    for (const peer of this.peers) {
+      if (peer.endpoint && sameEndpoint(peer.endpoint, endpoint)) {
+        peer.endpoint = { family: endpoint.family, bytes: endpoint.bytes, port: endpoint.port };
+      }
+    }
   }
 
   /** Counts a handshake message and says whether the device is now under load. */

@@ -4,7 +4,7 @@
 // peer's allowed IPs, and written to the TUN.
 import type { TransportBatch } from '../crypto/transport-batch.js';
 import type { Endpoint } from '../net/ip.js';
-import { sameEndpoint } from '../net/ip.js';
+import { equalBytes, sameEndpoint } from '../net/ip.js';
 import { KEEPALIVE_TIMEOUT, REJECT_AFTER_MESSAGES, REJECT_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
 import type { Device } from './device.js';
 import { packetAddresses } from './ip-packet.js';
@@ -73,8 +73,10 @@ function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endp
   return true;
 }
 
+/** The peer is where its last authenticated message came from, and we answer from where it arrived. */
 function roam(peer: Peer, source: Endpoint): void {
-  if (!peer.endpoint || !sameEndpoint(peer.endpoint, source)) peer.endpoint = copyEndpoint(source);
+  const current = peer.endpoint;
+  if (!current || !sameEndpoint(current, source) || !sameStickySource(current, source)) peer.endpoint = copyEndpoint(source);
 }
 
 function handleInitiation(device: Device, message: Uint8Array, source: Endpoint): void {
@@ -241,7 +243,14 @@ export class OpenQueue {
 }
 
 function copyEndpoint(source: Endpoint): Endpoint {
-  return { family: source.family, bytes: Uint8Array.from(source.bytes), port: source.port };
+  const copy = { family: source.family, bytes: Uint8Array.from(source.bytes), port: source.port };
+  if (!source.localAddress) return copy;
+  return { ...copy, localAddress: Uint8Array.from(source.localAddress), localInterface: source.localInterface ?? 0 };
+}
+
+function sameStickySource(a: Endpoint, b: Endpoint): boolean {
+  if (!a.localAddress || !b.localAddress) return a.localAddress === b.localAddress;
+  return a.localInterface === b.localInterface && equalBytes(a.localAddress, b.localAddress);
 }
 
 /** The checks that need an authenticated message; returns the packet to deliver, if any. */

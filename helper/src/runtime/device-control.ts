@@ -8,8 +8,6 @@ import { UapiError, type UapiDevice, type UapiDeviceState, type UapiPeerState, t
 import type { WireGuardInterface } from './wireguard-interface.js';
 
 export class DeviceControl implements UapiDevice, UapiSetTarget {
-  private fwmark = 0;
-
   constructor(private readonly wg: WireGuardInterface) {}
 
   get(): UapiDeviceState {
@@ -17,7 +15,7 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
     return {
       privateKey: device.privateKey?.raw,
       listenPort: this.wg.listenPort,
-      fwmark: this.fwmark,
+      fwmark: this.wg.fwmarkValue,
       peers: [...device.peers].map((peer) => this.peerState(peer)),
     };
   }
@@ -45,9 +43,9 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
     }
   }
 
-  async setListenPort(port: number): Promise<void> {
+  setListenPort(port: number): void {
     try {
-      await this.wg.bind(port);
+      this.wg.bind(port);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new UapiError(code === 'EADDRINUSE' ? EADDRINUSE : EINVAL, `cannot listen on port ${port}: ${(error as Error).message}`);
@@ -55,7 +53,11 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
   }
 
   setFwmark(mark: number): void {
-    this.fwmark = mark;
+    try {
+      this.wg.setFwmark(mark);
+    } catch (error) {
+      throw new UapiError(EINVAL, `cannot set fwmark ${mark}: ${(error as Error).message}`);
+    }
   }
 
   setPrivateKey(key: Uint8Array | undefined): void {

@@ -4,10 +4,9 @@ import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { Device } from '../engine/device.js';
 import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
-import type { Endpoint } from '../net/ip.js';
 import { openTun } from '../os/tun.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
-import { bindUdp, type UdpTransport } from '../os/udp.js';
+import { bindUdp, type DatagramBatch, type UdpTransport } from '../os/udp.js';
 import { startUapiServer, type UapiServer } from '../uapi/server.js';
 import { DeviceControl } from './device-control.js';
 import type { Logger } from './log.js';
@@ -36,6 +35,7 @@ export function defaultCryptoWorkers(): number {
 export class WireGuardInterface {
   readonly device: Device;
   private udp: UdpTransport | undefined;
+  private fwmark = 0;
   private uapi: UapiServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Infinity;
@@ -55,10 +55,7 @@ export class WireGuardInterface {
       crypto: this.crypto,
       clock: { now: () => performance.now(), wallClock: () => Date.now() },
       output: {
-        sendDatagrams: (datagrams, endpoints) => {
-          // node:dgram sends asynchronously, after the lent buffers are reused: copy.
-          for (let i = 0; i < datagrams.length; i++) this.udp?.send(Buffer.from(datagrams[i]!), endpoints[i]!);
-        },
+        sendDatagrams: (datagrams, endpoints) => this.udp?.sendBatch(datagrams, endpoints),
         writePackets: (packets) => this.tun.writePackets(packets),
       },
       log,
@@ -75,7 +72,7 @@ export class WireGuardInterface {
         if (error) options.log('error', `TUN device closed: ${error.message}`);
         void wg.close(error);
       });
-      await wg.bind(0);
+      wg.bind(0);
       const control = new DeviceControl(wg);
       wg.uapi = await startUapiServer({
         interfaceName: tun.name,
@@ -96,13 +93,31 @@ export class WireGuardInterface {
   }
 
   /** Rebinds the UDP sockets; the old ones stay if the new port cannot be had. */
-  async bind(port: number): Promise<void> {
+  bind(port: number): void {
     if (this.udp && port !== 0 && port === this.udp.port) return;
-    const next = await bindUdp(port, (datagram, source) => this.onDatagram(datagram, source));
+    const next = bindUdp(port, {
+      datagrams: (batch) => this.onDatagrams(batch),
+      staleSource: (endpoint) => this.device.forgetStickySource(endpoint),
+      error: (error) => {
+        this.log('error', `UDP socket failed: ${error.message}`);
+        void this.close(error);
+      },
+    });
+    if (this.fwmark !== 0) next.setMark(this.fwmark);
     const previous = this.udp;
     this.udp = next;
-    await previous?.close();
+    previous?.close();
     this.log('verbose', `UDP bound to port ${next.port}`);
+  }
+
+  /** The mark on outgoing datagrams (wg's fwmark), kept across rebinds; 0 is none. */
+  setFwmark(mark: number): void {
+    this.udp?.setMark(mark);
+    this.fwmark = mark;
+  }
+
+  get fwmarkValue(): number {
+    return this.fwmark;
   }
 
   onClosed(handler: (error?: Error) => void): void {
@@ -114,8 +129,8 @@ export class WireGuardInterface {
     this.afterInput();
   }
 
-  private onDatagram(datagram: Uint8Array, source: Endpoint): void {
-    this.device.handleDatagram(datagram, source);
+  private onDatagrams(batch: DatagramBatch): void {
+    for (let i = 0; i < batch.count; i++) this.device.handleDatagram(batch.datagram(i), batch.endpoint(i));
     this.afterInput();
   }
 
@@ -145,7 +160,7 @@ export class WireGuardInterface {
       clearTimeout(this.timer);
       clearInterval(this.mtuTimer);
       await this.uapi?.close();
-      await this.udp?.close();
+      this.udp?.close();
       this.tun.close();
       this.device.close();
       await this.crypto.close();
