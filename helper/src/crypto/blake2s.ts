@@ -7,6 +7,8 @@
 //
 // Every function runs to completion synchronously, so one module-wide state
 // serves them all; it is zeroed after each digest, as it may hold key material.
+// Digests go out in Buffers of their own memory, not slices of Node's shared
+// pool, like OpenSSL's were: callers wipe them and may hand them on.
 
 export const HASH_LENGTH = 32;
 export const MAC_LENGTH = 16;
@@ -193,7 +195,7 @@ function finish(out: Uint8Array): void {
 export function hash(...parts: Uint8Array[]): Buffer {
   begin(HASH_LENGTH);
   for (const part of parts) absorb(part);
-  const digest = Buffer.allocUnsafe(HASH_LENGTH);
+  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
   finish(digest);
   return digest;
 }
@@ -231,7 +233,7 @@ function finishHmac(out: Uint8Array): void {
 export function hmac(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   beginHmac(key);
   for (const part of parts) absorb(part);
-  const digest = Buffer.allocUnsafe(HASH_LENGTH);
+  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
   finishHmac(digest);
   return digest;
 }

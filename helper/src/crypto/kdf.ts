@@ -8,7 +8,7 @@ const THREE = Uint8Array.of(3);
 const pseudorandomKey = new Uint8Array(HASH_LENGTH);
 
 function expand(previous: Uint8Array | undefined, counter: Uint8Array): Buffer {
-  const output = Buffer.allocUnsafe(HASH_LENGTH);
+  const output = Buffer.allocUnsafeSlow(HASH_LENGTH);
   if (previous) hmacInto(output, pseudorandomKey, previous, counter);
   else hmacInto(output, pseudorandomKey, counter);
   return output;
