@@ -126,15 +126,28 @@ static void close_socket(udp_socket_t *sock) {
   }
 }
 
+#define HELD_VALUES 7
+
+// The JS values bind holds, in the order of its arguments from `data` on.
+static void held_refs(udp_t *udp, napi_ref *refs[HELD_VALUES]) {
+  refs[0] = &udp->data;
+  refs[1] = &udp->received;
+  refs[2] = &udp->received_addresses;
+  refs[3] = &udp->outgoing;
+  refs[4] = &udp->outgoing_addresses;
+  refs[5] = &udp->on_batch;
+  refs[6] = &udp->on_error;
+}
+
 static void udp_close(udp_t *udp) {
   if (udp->closed) return;
   udp->closed = true;
   close_socket(&udp->v4);
   close_socket(&udp->v6);
   napi_env env = udp->env;
-  napi_ref *refs[] = {&udp->data,     &udp->received,           &udp->received_addresses, &udp->outgoing,
-                      &udp->outgoing_addresses, &udp->on_batch, &udp->on_error};
-  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) delete_ref(env, refs[i]);
+  napi_ref *refs[HELD_VALUES];
+  held_refs(udp, refs);
+  for (size_t i = 0; i < HELD_VALUES; i++) delete_ref(env, refs[i]);
   if (udp->async != NULL) {
     (void)napi_async_destroy(env, udp->async);
     udp->async = NULL;
@@ -625,9 +638,9 @@ static bool start_polling(napi_env env, udp_socket_t *sock) {
 
 // argv: port, slotSize, data, received, receivedAddresses, outgoing, outgoingAddresses, onBatch, onError
 static bool hold_js_values(napi_env env, udp_t *udp, napi_value *argv) {
-  napi_ref *refs[] = {&udp->data,     &udp->received,           &udp->received_addresses, &udp->outgoing,
-                      &udp->outgoing_addresses, &udp->on_batch, &udp->on_error};
-  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+  napi_ref *refs[HELD_VALUES];
+  held_refs(udp, refs);
+  for (size_t i = 0; i < HELD_VALUES; i++) {
     if (napi_create_reference(env, argv[i + 2], 1, refs[i]) != napi_ok) return false;
   }
   napi_value resource, resource_name;

@@ -166,10 +166,15 @@ class ReceivedBatch implements DatagramBatch {
   }
 
   endpoint(index: number): Endpoint {
-    const endpoint = { family: this.sourceFamily(index), bytes: this.sourceAddress(index).slice(), port: this.sourcePort(index) };
     const local = this.localAddress(index);
-    if (!local) return endpoint;
-    return { ...endpoint, localAddress: local.slice(), localInterface: this.localInterface(index) };
+    // One shape whether or not the local source is known, for the engine's sake.
+    return {
+      family: this.sourceFamily(index),
+      bytes: this.sourceAddress(index).slice(),
+      port: this.sourcePort(index),
+      localAddress: local?.slice(),
+      localInterface: local ? this.localInterface(index) : undefined,
+    };
   }
 
   private addressLength(index: number): number {
