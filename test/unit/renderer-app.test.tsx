@@ -1,0 +1,136 @@
+import './renderer-dom.js';
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { act } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { Root } from 'react-dom/client';
+import type { TunnelSummary } from '../../app/src/api/wirefly-api.js';
+import { generatePrivateKey, keyToBase64 } from '../../helper/src/config/index.js';
+import { AppProvider } from '../../renderer/src/app-context.js';
+import { App } from '../../renderer/src/components/App.js';
+import { connectStores, createStores } from '../../renderer/src/state/stores.js';
+import type { Stores } from '../../renderer/src/state/stores.js';
+import { FakeApi } from './renderer-fake-api.js';
+
+let root: Root | undefined;
+let host: HTMLElement | undefined;
+
+afterEach(async () => {
+  await act(async () => root?.unmount());
+  host?.remove();
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await act(async () => new Promise((resolve) => setTimeout(resolve, 0)));
+}
+
+const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false });
+
+async function renderApp(api: FakeApi): Promise<Stores> {
+  const stores = createStores();
+  await connectStores(api, stores);
+  host = document.createElement('div');
+  document.body.append(host);
+  root = createRoot(host);
+  await act(async () => root!.render(<AppProvider api={api} stores={stores}><App /></AppProvider>));
+  await settle();
+  return stores;
+}
+
+const list = (): HTMLElement => host!.querySelector<HTMLElement>('[role=listbox]')!;
+
+async function press(key: string): Promise<void> {
+  await act(async () => list().dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true })));
+  await settle();
+}
+
+function selectedRow(): string | undefined {
+  return host!.querySelector('[role=option][aria-selected=true] .tunnel-name')?.textContent ?? undefined;
+}
+
+test('with no tunnels the app explains how to import or create one', async () => {
+  await renderApp(new FakeApi());
+  assert.match(host!.textContent!, /No tunnels yet/);
+  assert.ok([...host!.querySelectorAll('button')].some((b) => b.textContent === 'Import…'));
+  assert.ok([...host!.querySelectorAll('button')].some((b) => b.textContent === 'Create a tunnel'));
+});
+
+test('arrow keys move through the list, and the list says which row is active', async () => {
+  const api = new FakeApi();
+  for (const name of ['a', 'b', 'c']) api.configs.set(name, `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
+  api.tunnels = [tunnel('a'), tunnel('b', 'active'), tunnel('c', 'error')];
+  await renderApp(api);
+  assert.equal(selectedRow(), 'a');
+  await press('ArrowDown');
+  assert.equal(selectedRow(), 'b');
+  assert.equal(list().getAttribute('aria-activedescendant'), 'tunnel-row-b');
+  assert.equal(host!.querySelector('#detail-heading')!.textContent, 'b');
+  await press('End');
+  assert.equal(selectedRow(), 'c');
+  await press('Home');
+  assert.equal(selectedRow(), 'a');
+  const dots = [...host!.querySelectorAll('[role=option] .state-dot')].map((dot) => dot.getAttribute('aria-label'));
+  assert.deepEqual(dots, ['Inactive', 'Active', 'Error']);
+});
+
+test('Enter toggles the selected tunnel, and a refusal is shown inline in the detail', async () => {
+  const api = new FakeApi();
+  api.configs.set('wg0', `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
+  api.tunnels = [tunnel('wg0')];
+  await renderApp(api);
+  await press('Enter');
+  assert.deepEqual(api.callsOf('activate'), [['wg0']]);
+  api.emitTunnels([tunnel('wg0', 'active')]);
+  await settle();
+  assert.equal(host!.querySelector('.detail-actions button')!.textContent, 'Deactivate');
+  api.refuseSwitching = 'the helper is not running';
+  await press('Enter');
+  assert.deepEqual(api.callsOf('deactivate'), [['wg0']]);
+  assert.match(host!.querySelector('.detail [role=alert]')!.textContent!, /could not be switched.*the helper is not running/);
+});
+
+test('the helper banner offers the action that fixes it', async () => {
+  const api = new FakeApi();
+  api.helper = { status: 'not-running' };
+  await renderApp(api);
+  const banner = host!.querySelector('.banner')!;
+  assert.match(banner.textContent!, /not running/);
+  await act(async () => banner.querySelector('button')!.click());
+  await settle();
+  assert.equal(api.callsOf('startHelper').length, 1);
+  api.emitHelper({ status: 'running', version: '1' });
+  await settle();
+  assert.equal(host!.querySelector('.banner'), null);
+});
+
+test('the settings screen saves each change and the theme reaches the stores', async () => {
+  const api = new FakeApi();
+  const stores = await renderApp(api);
+  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click());
+  await settle();
+  const dark = host!.querySelector<HTMLInputElement>('input[type=radio][value=dark]')!;
+  await act(async () => dark.click());
+  await settle();
+  assert.equal(stores.system.getState().settings?.theme, 'dark');
+  assert.deepEqual(api.callsOf('saveSettings').at(-1), [{ launchAtLogin: false, killSwitchDefault: true, theme: 'dark' }]);
+});
+
+test('the log screen filters by level', async () => {
+  const api = new FakeApi();
+  api.logs = [
+    { at: 1, level: 'debug', source: 'helper', message: 'noisy detail' },
+    { at: 2, level: 'error', source: 'helper', tunnel: 'wg0', message: 'handshake did not complete' },
+  ];
+  await renderApp(api);
+  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Log')!.click());
+  await settle();
+  const messages = (): string[] => [...host!.querySelectorAll('.log-message')].map((m) => m.textContent!);
+  assert.deepEqual(messages(), ['handshake did not complete']);
+  const level = host!.querySelectorAll<HTMLSelectElement>('select')[1]!;
+  await act(async () => {
+    level.value = 'debug';
+    level.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  await settle();
+  assert.deepEqual(messages(), ['noisy detail', 'handshake did not complete']);
+});
