@@ -10,9 +10,6 @@ import { TunnelStore } from '../store/tunnel-store.js';
 import { AppServices } from './app-services.js';
 import { LogBuffer } from './log-buffer.js';
 
-/** Where the helper listens unless told otherwise (the helper's own default). */
-export const DEFAULT_HELPER_SOCKET = '/run/wirefly/helper.sock';
-
 export interface MainServicesOptions {
   /** The user-data folder: tunnels/ and preferences.json go here. */
   readonly dataDir: string;

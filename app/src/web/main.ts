@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { appVersion, helperScript, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
 import { plainText } from '../store/encryption.js';
-import { createMainServices, DEFAULT_HELPER_SOCKET } from '../services/main-services.js';
+import { DEFAULT_HELPER_SOCKET } from '../../../helper/src/rpc/index.js';
+import { createMainServices } from '../services/main-services.js';
 import { startBrowserShell } from './browser-shell.js';
 
 const USAGE = 'usage: npm run web -- [--port N] [--data DIR] [--socket PATH] [--renderer DIR]';
