@@ -517,6 +517,25 @@ function defineTests(): void {
     await Promise.all([holder.stop(), second.stop()]);
   });
 
+  test('a kernel-picked port that is free for IPv6 but taken for IPv4 is given up for another', async () => {
+    const range = (await nsA.exec('sysctl', ['-n', 'net.ipv4.ip_local_port_range'])).trim().split(/\s+/).join(' ');
+    // Two ephemeral ports, one of them taken for IPv4 only: each pick lands on it half the time.
+    await nsA.exec('sysctl', ['-qw', 'net.ipv4.ip_local_port_range=40000 40001']);
+    const ipv4Only = nsA.spawn('ncat', ['-u', '-l', '--recv-only', '0.0.0.0', '40000']);
+    try {
+      await waitUntilListening(nsA, 40000);
+      const a = await agentIn(nsA);
+      for (let round = 0; round < 6; round++) {
+        assert.equal(await a.bind(0), 40001);
+        await a.request({ op: 'close' });
+      }
+      await a.stop();
+    } finally {
+      await ipv4Only.stop();
+      await nsA.exec('sysctl', ['-qw', `net.ipv4.ip_local_port_range=${range}`]);
+    }
+  });
+
   test('close is idempotent, stops delivery and sends, and frees the port', async () => {
     const a = await agentIn(nsA, 51823);
     const b = await agentIn(nsB, 0);
