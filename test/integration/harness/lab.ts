@@ -72,6 +72,8 @@ export class Lab {
 
 const LOG_DIRECTORY = join(tmpdir(), 'wirefly-integration-logs');
 const LOG_TAIL_LINES = 40;
+/** Tests of different pairs share names; each failure gets its own directory. */
+let failures = 0;
 
 function tail(text: string, lines: number): string {
   return text.split('\n').slice(-lines).join('\n');
@@ -79,7 +81,8 @@ function tail(text: string, lines: number): string {
 
 /** Keeps the processes' logs of a failed test and points the test output at them. */
 function reportLogs(t: TestContext, lab: Lab): void {
-  const dir = join(LOG_DIRECTORY, `${process.pid}-${t.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}`);
+  failures += 1;
+  const dir = join(LOG_DIRECTORY, `${process.pid}-${failures}-${t.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}`);
   mkdirSync(dir, { recursive: true });
   lab.startedProcesses().forEach((started, i) => {
     const file = join(dir, `${i}.log`);
