@@ -2,8 +2,9 @@
 // serves, in a directory only root can write to (else that user, or anyone,
 // could swap the socket for their own). A socket left by a crashed helper is
 // replaced; one that a live helper answers on is not.
-import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
-import { createConnection, type Server } from 'node:net';
+import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { listenPrivately } from '../os/private-socket.js';
 import { dirname } from 'node:path';
 
 const WRITABLE_BY_GROUP_OR_OTHERS = 0o022;
@@ -19,43 +20,14 @@ async function assertSafeDirectory(directory: string): Promise<void> {
   }
 }
 
-function listenOwnerOnly(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    // bind() creates the file inside listen(): the umask decides its mode from the first moment.
-    const previousUmask = process.umask(0o077);
-    try {
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    } finally {
-      process.umask(previousUmask);
-    }
-  });
-}
-
-function somebodyAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createConnection(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
 /** Listens on `path`, reachable by root and by `uid` alone. */
 export async function listenForUser(server: Server, path: string, uid: number): Promise<void> {
   await assertSafeDirectory(dirname(path));
   try {
-    await listenOwnerOnly(server, path);
+    await listenPrivately(server, path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    if (await somebodyAnswers(path)) throw new Error(`another helper is already listening on ${path}`);
-    await unlink(path);
-    await listenOwnerOnly(server, path);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`another helper is already listening on ${path}`);
+    throw error;
   }
   await chown(path, uid, 0);
   await chmod(path, 0o600);

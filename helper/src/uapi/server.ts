@@ -2,12 +2,13 @@
 // stream socket only root can open, serving get and set operations to any number
 // of clients, one operation at a time across all of them, as wireguard-go does.
 import { mkdir, unlink } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ENOANO } from './errno.js';
 import { UapiRequestReader, type UapiOperation } from './framing.js';
 import { UapiError, type UapiDevice } from './model.js';
 import { formatErrno, formatGetResponse, parseSetRequest } from './protocol.js';
+import { listenPrivately } from '../os/private-socket.js';
 
 export type UapiLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -52,7 +53,7 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
     serveConnection(socket, { ...options, log, exclusive });
   });
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  await listenReplacingStale(server, path);
+  await listenPrivately(server, path);
   server.on('error', (error) => log('error', `control socket ${path}: ${error.message}`));
   log('info', `control socket listening on ${path}`);
   return {
@@ -67,50 +68,6 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
       });
     },
   };
-}
-
-async function listenReplacingStale(server: Server, path: string): Promise<void> {
-  try {
-    await listenPrivately(server, path);
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-  }
-  if (await somebodyAnswers(path)) {
-    throw Object.assign(new Error(`${path} is in use by another process`), { code: 'EADDRINUSE' });
-  }
-  // Left behind by a process that is gone.
-  await unlink(path);
-  await listenPrivately(server, path);
-}
-
-/** Only root may connect: the socket file is created 0700 (umask 077, as wireguard-go does). */
-function listenPrivately(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    // The bind happens inside listen(), so the umask covers the moment the file appears.
-    const previousUmask = process.umask(0o077);
-    try {
-      server.listen(path, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    } finally {
-      process.umask(previousUmask);
-    }
-  });
-}
-
-function somebodyAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createConnection(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
 }
 
 type Exclusive = <T>(task: () => T | Promise<T>) => Promise<T>;
