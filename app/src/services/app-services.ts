@@ -44,6 +44,7 @@ const MAX_ISSUES_IN_MESSAGE = 3;
 export class AppServices implements WireflyApi {
   private readonly tunnelListeners = new Listeners<TunnelSummary[]>();
   private readonly statsListeners = new Listeners<TunnelStats>();
+  private readonly settingsListeners = new Listeners<Settings>();
   private readonly detach: Unsubscribe[];
 
   constructor(private readonly options: AppServicesOptions) {
@@ -191,6 +192,12 @@ export class AppServices implements WireflyApi {
 
   async saveSettings(settings: Settings): Promise<void> {
     await this.options.preferences.saveSettings(settings);
+    this.settingsListeners.emit(this.options.preferences.settings);
+  }
+
+  /** For the shell (launch at login); not part of WireflyApi. */
+  onSettings(listener: (settings: Settings) => void): Unsubscribe {
+    return this.settingsListeners.add(listener);
   }
 
   async getLogs(): Promise<LogLine[]> {

@@ -1,0 +1,146 @@
+// The Electron main process: one instance, the hardened window, the tray, the
+// services that own the tunnels, and the glue between them. Everything with
+// behaviour worth testing lives outside app/src/electron.
+import { app, BrowserWindow, dialog, Notification } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_HELPER_SOCKET } from '../../../helper/src/rpc/index.js';
+import type { TunnelSummary } from '../api/wirefly-api.js';
+import { appVersion, helperScript, packageRoot, rendererDir } from '../app-paths.js';
+import { helperLauncher } from '../helper-client/helper-launcher.js';
+import { createMainServices } from '../services/main-services.js';
+import type { MainServices } from '../services/main-services.js';
+import { trayModel } from '../tray/tray-model.js';
+import { tunnelNotifications } from '../tray/tunnel-notifications.js';
+import { registerAppScheme, serveRenderer } from './app-protocol.js';
+import { serveApiOverIpc } from './ipc.js';
+import { safeStorageEncryption } from './safe-storage.js';
+import { filesToImport } from './shell-policy.js';
+import { AppTray } from './tray.js';
+import { createMainWindow, hardenSession } from './window.js';
+
+const development = !app.isPackaged;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Where the helper is for the process that runs it as root: outside the asar archive (only Electron can read inside it). */
+function unpackedRoot(): string {
+  return app.isPackaged ? join(process.resourcesPath, 'app.asar.unpacked') : packageRoot();
+}
+
+let window: BrowserWindow | undefined;
+let quitting = false;
+
+function showWindow(): void {
+  if (!window || window.isDestroyed()) {
+    window = createMainWindow({ preloadPath: join(here, 'preload.cjs'), development });
+    // Close to tray: the window hides, the tunnels and the tray stay.
+    window.on('close', (event) => {
+      if (quitting) return;
+      event.preventDefault();
+      window?.hide();
+    });
+  }
+  window.show();
+  window.focus();
+}
+
+async function importPaths(services: MainServices, paths: readonly string[]): Promise<void> {
+  const files = await Promise.all(paths.map(async (path) => ({ fileName: basename(path), dataBase64: (await readFile(path)).toString('base64') })));
+  const result = await services.api.importFiles(files);
+  const lines = [...result.imported.map((name) => `Imported ${name}`), ...result.failed.map((failure) => `${failure.fileName}: ${failure.message}`)];
+  if (lines.length > 0) new Notification({ title: 'Wirefly import', body: lines.join('\n') }).show();
+  showWindow();
+}
+
+async function chooseFilesToImport(services: MainServices): Promise<void> {
+  const choice = await dialog.showOpenDialog({
+    title: 'Import tunnel(s)',
+    properties: ['openFile', 'multiSelections'],
+    filters: [{ name: 'WireGuard tunnels', extensions: ['conf', 'zip'] }],
+  });
+  if (!choice.canceled) await importPaths(services, choice.filePaths);
+}
+
+function watchTunnels(services: MainServices, tray: AppTray): void {
+  let previous: TunnelSummary[] = [];
+  const update = (tunnels: TunnelSummary[]): void => {
+    tray.render(trayModel(tunnels, services.helper.state));
+    if (Notification.isSupported()) {
+      for (const note of tunnelNotifications(previous, tunnels)) new Notification({ title: note.title, body: note.body }).show();
+    }
+    previous = tunnels;
+  };
+  services.api.onTunnels(update);
+  services.api.onHelperState(() => void services.api.listTunnels().then(update));
+  void services.api.listTunnels().then(update);
+}
+
+function applyLaunchAtLogin(on: boolean): void {
+  if (process.platform === 'linux') return; // No login items API; the packaged .desktop autostart is the packaging issue's.
+  app.setLoginItemSettings({ openAtLogin: on });
+}
+
+async function start(): Promise<void> {
+  hardenSession();
+  serveRenderer(rendererDir());
+  const services = await createMainServices({
+    dataDir: app.getPath('userData'),
+    encryption: safeStorageEncryption(),
+    helperSocket: process.env['WIREFLY_HELPER_SOCKET'] ?? DEFAULT_HELPER_SOCKET,
+    appVersion: app.isPackaged ? app.getVersion() : appVersion(),
+    launchHelper: helperLauncher({
+      nodePath: process.execPath,
+      runAsNode: true,
+      helperScript: helperScript(unpackedRoot()),
+      uid: process.getuid?.() ?? 0,
+      socketPath: process.env['WIREFLY_HELPER_SOCKET'] ?? DEFAULT_HELPER_SOCKET,
+    }),
+  });
+  serveApiOverIpc(services.api, () => window);
+  applyLaunchAtLogin((await services.api.getSettings()).launchAtLogin);
+  services.api.onSettings((settings) => applyLaunchAtLogin(settings.launchAtLogin));
+  const tray = new AppTray(join(packageRoot(), 'app', 'assets'), {
+    toggle: (tunnel, on) => void (on ? services.api.activate(tunnel) : services.api.deactivate(tunnel)).catch((error: Error) => dialog.showErrorBox(`Wirefly: ${tunnel}`, error.message)),
+    action: (action) => {
+      if (action === 'manage') showWindow();
+      if (action === 'import') void chooseFilesToImport(services);
+      if (action === 'quit') app.quit();
+    },
+    dropFiles: (paths) => void importPaths(services, filesToImport(paths)),
+  });
+  watchTunnels(services, tray);
+
+  app.on('second-instance', (_event, argv) => {
+    const paths = filesToImport(argv.slice(1));
+    if (paths.length > 0) void importPaths(services, paths);
+    else showWindow();
+  });
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    void importPaths(services, [path]);
+  });
+  app.on('before-quit', () => {
+    quitting = true;
+    services.close();
+    tray.destroy();
+  });
+  // With the window closed the app lives on in the tray.
+  app.on('window-all-closed', () => undefined);
+  app.on('activate', showWindow);
+
+  const launchFiles = filesToImport(process.argv.slice(app.isPackaged ? 1 : 2));
+  if (launchFiles.length > 0) await importPaths(services, launchFiles);
+  else showWindow();
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerAppScheme();
+  app.enableSandbox();
+  app.whenReady().then(start, (error: unknown) => {
+    dialog.showErrorBox('Wirefly could not start', String(error));
+    app.exit(1);
+  });
+}
