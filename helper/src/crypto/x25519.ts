@@ -42,7 +42,11 @@ export function generatePrivateKey(): PrivateKey {
   return key;
 }
 
-function importPublicKey(raw: Uint8Array): KeyObject {
+/** A public key prepared for DH, for keys used more than once (a peer's static key, an ephemeral in a handshake). */
+export type PublicKey = KeyObject;
+
+export function importPublicKey(raw: Uint8Array): PublicKey | undefined {
+  if (raw.length !== KEY_LENGTH) return undefined;
   return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
@@ -50,11 +54,12 @@ function importPublicKey(raw: Uint8Array): KeyObject {
  * The shared secret, or undefined when the peer's key is of low order (the result
  * would be all zeros, which the protocol must reject rather than use).
  */
-export function dh(privateKey: PrivateKey, publicKey: Uint8Array): Buffer | undefined {
-  if (publicKey.length !== KEY_LENGTH) return undefined;
+export function dh(privateKey: PrivateKey, publicKey: Uint8Array | PublicKey): Buffer | undefined {
+  const prepared = publicKey instanceof Uint8Array ? importPublicKey(publicKey) : publicKey;
+  if (!prepared) return undefined;
   let shared: Buffer;
   try {
-    shared = diffieHellman({ privateKey: privateKey.object, publicKey: importPublicKey(publicKey) });
+    shared = diffieHellman({ privateKey: privateKey.object, publicKey: prepared });
   } catch {
     // OpenSSL refuses to derive an all-zero secret itself.
     return undefined;

@@ -3,7 +3,7 @@
 import { hash, HASH_LENGTH } from '../crypto/blake2s.js';
 import { kdf1, kdf2, kdf3 } from '../crypto/kdf.js';
 import { open, seal, TAG_LENGTH } from '../crypto/aead.js';
-import { dh, generatePrivateKey, KEY_LENGTH, type PrivateKey } from '../crypto/x25519.js';
+import { dh, generatePrivateKey, importPublicKey, KEY_LENGTH, type PrivateKey, type PublicKey } from '../crypto/x25519.js';
 import { CONSTRUCTION, HANDSHAKE_INITIATION_RATE, IDENTIFIER } from './constants.js';
 import {
   INITIATION,
@@ -30,7 +30,7 @@ export class HandshakeState {
   chainingKey: Uint8Array = new Uint8Array(HASH_LENGTH);
   hash: Uint8Array = new Uint8Array(HASH_LENGTH);
   localEphemeral: PrivateKey | undefined;
-  remoteEphemeral: Uint8Array | undefined;
+  remoteEphemeral: PublicKey | undefined;
   localIndex = 0;
   remoteIndex = 0;
   /** The newest initiation timestamp accepted from this peer, against replays. */
@@ -51,6 +51,8 @@ export class HandshakeState {
 /** What the handshake needs to know of a peer. */
 export interface HandshakePeer {
   readonly publicKey: Uint8Array;
+  /** The same key prepared for DH once, rather than at every handshake. */
+  readonly publicKeyObject: PublicKey | undefined;
   readonly presharedKey: Uint8Array;
   /** DH(our static, their static), computed once per key change; undefined if it is zero. */
   readonly staticStatic: Uint8Array | undefined;
@@ -73,8 +75,9 @@ export function createInitiation(
   wallClockMs: number,
 ): Uint8Array | undefined {
   if (!peer.staticStatic) return undefined;
+  if (!peer.publicKeyObject) return undefined;
   const ephemeral = generatePrivateKey();
-  const ephemeralShared = dh(ephemeral, peer.publicKey);
+  const ephemeralShared = dh(ephemeral, peer.publicKeyObject);
   if (!ephemeralShared) return undefined;
 
   const message = new Uint8Array(INITIATION_SIZE);
@@ -114,18 +117,19 @@ export interface DecodedInitiation {
   readonly remoteStatic: Uint8Array;
   readonly chainingKey: Buffer;
   readonly hash: Buffer;
-  readonly remoteEphemeral: Uint8Array;
+  readonly remoteEphemeral: PublicKey;
   readonly senderIndex: number;
 }
 
 export function decodeInitiation(identity: LocalIdentity, message: Uint8Array): DecodedInitiation | undefined {
-  const remoteEphemeral = message.slice(INITIATION.ephemeral, INITIATION.ephemeral + KEY_LENGTH);
-  const ephemeralShared = dh(identity.privateKey, remoteEphemeral);
-  if (!ephemeralShared) return undefined;
+  const remoteEphemeralBytes = message.subarray(INITIATION.ephemeral, INITIATION.ephemeral + KEY_LENGTH);
+  const remoteEphemeral = importPublicKey(remoteEphemeralBytes);
+  const ephemeralShared = remoteEphemeral && dh(identity.privateKey, remoteEphemeral);
+  if (!remoteEphemeral || !ephemeralShared) return undefined;
 
   let h = mixHash(INITIAL_HASH, identity.privateKey.publicKey);
-  const c0 = kdf1(INITIAL_CHAIN_KEY, remoteEphemeral);
-  h = mixHash(h, remoteEphemeral);
+  const c0 = kdf1(INITIAL_CHAIN_KEY, remoteEphemeralBytes);
+  h = mixHash(h, remoteEphemeralBytes);
 
   const [c, key] = kdf2(c0, ephemeralShared);
   ephemeralShared.fill(0);
@@ -173,10 +177,10 @@ export function acceptInitiation(
 /** Builds the response (MACs still zero) to an accepted initiation. */
 export function createResponse(identity: LocalIdentity, peer: HandshakePeer, localIndex: number): Uint8Array | undefined {
   const state = peer.handshake;
-  if (state.stage !== 'initiation-consumed' || !state.remoteEphemeral) return undefined;
+  if (state.stage !== 'initiation-consumed' || !state.remoteEphemeral || !peer.publicKeyObject) return undefined;
   const ephemeral = generatePrivateKey();
   const ephemeralEphemeral = dh(ephemeral, state.remoteEphemeral);
-  const ephemeralStatic = dh(ephemeral, peer.publicKey);
+  const ephemeralStatic = dh(ephemeral, peer.publicKeyObject);
   if (!ephemeralEphemeral || !ephemeralStatic) return undefined;
 
   const message = new Uint8Array(RESPONSE_SIZE);
@@ -213,8 +217,9 @@ export function consumeResponse(identity: LocalIdentity, peer: HandshakePeer, me
   const state = peer.handshake;
   if (state.stage !== 'initiation-created' || !state.localEphemeral) return false;
   const remoteEphemeral = message.subarray(RESPONSE.ephemeral, RESPONSE.ephemeral + KEY_LENGTH);
-  const ephemeralEphemeral = dh(state.localEphemeral, remoteEphemeral);
-  const staticEphemeral = dh(identity.privateKey, remoteEphemeral);
+  const prepared = importPublicKey(remoteEphemeral);
+  const ephemeralEphemeral = prepared && dh(state.localEphemeral, prepared);
+  const staticEphemeral = prepared && dh(identity.privateKey, prepared);
   if (!ephemeralEphemeral || !staticEphemeral) return false;
 
   let c = kdf1(state.chainingKey, remoteEphemeral);

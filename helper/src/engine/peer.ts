@@ -1,6 +1,7 @@
 // A peer: its configuration (keys, endpoint, keepalive) and protocol state
 // (handshake, sessions, timers, packets waiting for a session, counters).
 import type { Endpoint } from '../net/ip.js';
+import { importPublicKey, type PublicKey } from '../crypto/x25519.js';
 import { CookieGenerator } from './cookie.js';
 import { MAX_STAGED_PACKETS } from './constants.js';
 import { Keypairs, type Keypair } from './keypair.js';
@@ -9,6 +10,7 @@ import { PeerTimers } from './timers.js';
 
 export class Peer implements HandshakePeer {
   readonly publicKey: Uint8Array;
+  readonly publicKeyObject: PublicKey | undefined;
   presharedKey: Uint8Array = new Uint8Array(32);
   staticStatic: Uint8Array | undefined;
   endpoint: Endpoint | undefined;
@@ -31,6 +33,7 @@ export class Peer implements HandshakePeer {
 
   constructor(publicKey: Uint8Array, onDropKeypair: (keypair: Keypair) => void, jitter: () => number) {
     this.publicKey = Uint8Array.from(publicKey);
+    this.publicKeyObject = importPublicKey(publicKey);
     this.keypairs = new Keypairs(onDropKeypair);
     this.cookies = new CookieGenerator(publicKey);
     this.timers = new PeerTimers(jitter);
