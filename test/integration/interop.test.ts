@@ -130,10 +130,15 @@ async function assertPingsCountedExactly(
   const before = await quietCounters(pair);
   const bytes = await pingBothWays(pair, payloadBytes);
   const after = await quietCounters(pair);
-  assert.equal(after.a.txBytes - before.a.txBytes, bytes, `${pair.a.implementation} tx after pings`);
-  assert.equal(after.b.rxBytes - before.b.rxBytes, bytes, `${pair.b.implementation} rx after pings`);
-  assert.equal(after.b.txBytes - before.b.txBytes, bytes, `${pair.b.implementation} tx after pings`);
-  assert.equal(after.a.rxBytes - before.a.rxBytes, bytes, `${pair.a.implementation} rx after pings`);
+  const sizes = ([4, 6] as const).map((family) => {
+    const packet = echoPacketBytes(family, payloadBytes(family));
+    return `IPv${family} ${packet} B → ${transportMessageBytes(packet)} B`;
+  });
+  const expectation = `expected ${bytes} B: each echo and reply one transport message (${sizes.join(', ')})`;
+  assert.equal(after.a.txBytes - before.a.txBytes, bytes, `${pair.a.implementation} tx after pings, ${expectation}`);
+  assert.equal(after.b.rxBytes - before.b.rxBytes, bytes, `${pair.b.implementation} rx after pings, ${expectation}`);
+  assert.equal(after.b.txBytes - before.b.txBytes, bytes, `${pair.b.implementation} tx after pings, ${expectation}`);
+  assert.equal(after.a.rxBytes - before.a.rxBytes, bytes, `${pair.a.implementation} rx after pings, ${expectation}`);
 }
 
 /** A ping from `a` starts the session that the counted tests take as given. */
