@@ -176,7 +176,7 @@ test('activate sends the stored config with the kill switch; events become tunne
   services.api.onStats((value) => stats.push(value));
   const peer = { publicKey: keyToBase64(generatePrivateKey()), latestHandshake: 1_700_000_000_000, rxBytes: 10, txBytes: 20, allowedIps: ['10.9.0.0/24'] };
   helper.push({ type: 'event', event: 'tunnel.state', tunnel: { name: 'wg0', state: 'active', killSwitch: true } });
-  helper.push({ type: 'event', event: 'tunnel.stats', stats: { tunnel: 'wg0', at: 5, interfaceName: 'wg0', listenPort: 51820, peers: [peer] } });
+  helper.push({ type: 'event', event: 'tunnel.stats', stats: { tunnel: 'wg0', at: 5, listenPort: 51820, peers: [peer] } });
   helper.push({ type: 'event', event: 'log', line: { at: 6, level: 'info', source: 'engine', tunnel: 'wg0', message: 'handshake done' } });
   await until('the stats arrived', () => stats.length === 1);
   assert.deepEqual(stats, [{ tunnel: 'wg0', at: 5, peers: [peer] }]);
