@@ -33,7 +33,10 @@ function filesUnder(dir: string): string[] {
 /** electron-builder's globs, as far as this config uses them: `**` across folders, `*` within one. */
 function globToRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  const regex = escaped.replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:.*/)?[^/]*');
+  const regex = escaped
+    .split(/\*\*\/?/)
+    .map((part) => part.replace(/\*/g, '[^/]*'))
+    .join('(?:.*/)?[^/]*');
   return new RegExp(`^${regex}$`);
 }
 
