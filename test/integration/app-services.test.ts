@@ -1,0 +1,116 @@
+// The app's services against the real helper: the helper serves in a client
+// namespace, wireguard-go is the peer in a server namespace, and the app (this
+// process) imports a config, activates it, hears stats with a handshake and
+// growing counters, and deactivates it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TunnelStats, TunnelSummary } from '../../app/src/api/wirefly-api.js';
+import { helperScript } from '../../app/src/app-paths.js';
+import { createMainServices } from '../../app/src/services/main-services.js';
+import { plainText } from '../../app/src/store/encryption.js';
+import { withLab } from './harness/lab.js';
+import { ping } from './harness/ping.js';
+import { generateKeyPair, upTunnelInterface, wgSet } from './harness/wg.js';
+import { wireguardGo } from './harness/wireguard.js';
+
+const SERVER_PORT = 51820;
+
+async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = value();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('import, activate (starting the helper), stats with a handshake and growing counters, deactivate', async (t) => {
+  await withLab(t, async (lab) => {
+    const [client, server] = [await lab.namespace(), await lab.namespace()];
+    await lab.link(client, server); // client 10.99.1.1, server 10.99.1.2
+
+    const serverIf = lab.tunnelInterfaceName();
+    const serverKeys = await generateKeyPair(lab.dir);
+    const clientKeys = await generateKeyPair(lab.dir);
+    await wireguardGo.start(server, serverIf);
+    await wgSet(server, serverIf, {
+      privateKeyFile: serverKeys.privateKeyFile,
+      listenPort: SERVER_PORT,
+      peers: [{ publicKey: clientKeys.publicKey, allowedIps: ['10.77.0.2/32'] }],
+    });
+    await upTunnelInterface(server, serverIf, ['10.77.0.1/24'], 1420);
+
+    const socketPath = join(lab.dir, 'run', 'helper.sock');
+    mkdirSync(join(lab.dir, 'run'));
+    let helperStarts = 0;
+    const services = await createMainServices({
+      dataDir: join(lab.dir, 'app'),
+      encryption: plainText,
+      helperSocket: socketPath,
+      appVersion: '0.1.0',
+      helperBackoff: { initialMs: 50, maxMs: 200 },
+      helperStartTimeoutMs: 30_000,
+      // What the password prompt would run, here in the client namespace (this test is root already).
+      launchHelper: async () => {
+        helperStarts += 1;
+        client.spawn(process.execPath, [
+          helperScript(), 'serve', '--user', String(process.getuid!()), '--socket', socketPath,
+          '--state-dir', join(lab.dir, 'state'), '--settings', join(lab.dir, 'helper.json'),
+        ]);
+      },
+    });
+    try {
+      const tunnelName = lab.tunnelInterfaceName();
+      const config = [
+        '[Interface]',
+        `PrivateKey = ${clientKeys.privateKey}`,
+        'Address = 10.77.0.2/32',
+        '',
+        '[Peer]',
+        `PublicKey = ${serverKeys.publicKey}`,
+        'AllowedIPs = 10.77.0.0/24',
+        `Endpoint = 10.99.1.2:${SERVER_PORT}`,
+        'PersistentKeepalive = 1',
+        '',
+      ].join('\n');
+      const imported = await services.api.importFiles([{ fileName: `${tunnelName}.conf`, dataBase64: Buffer.from(config).toString('base64') }]);
+      assert.deepEqual(imported, { imported: [tunnelName], failed: [] });
+      assert.deepEqual(await services.api.getHelperState(), { status: 'not-running' });
+
+      let latest: TunnelSummary[] = [];
+      services.api.onTunnels((tunnels) => (latest = tunnels));
+      const stats: TunnelStats[] = [];
+      services.api.onStats((value) => stats.push(value));
+
+      await services.api.activate(tunnelName);
+      assert.equal(helperStarts, 1);
+      assert.equal((await services.api.getHelperState()).status, 'running');
+      await waitFor('the tunnel to be active', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'active'));
+
+      const pinged = await ping(client, '10.77.0.1', { count: 3, deadlineSeconds: 20 });
+      assert.ok(pinged.received > 0, 'echo replies through the tunnel');
+
+      const handshaken = await waitFor('stats with a handshake', () =>
+        stats.find((value) => value.tunnel === tunnelName && value.peers[0]?.latestHandshake !== undefined && value.peers[0].rxBytes > 0),
+      );
+      const peer = handshaken.peers[0]!;
+      assert.equal(peer.publicKey, serverKeys.publicKey);
+      assert.deepEqual(peer.allowedIps, ['10.77.0.0/24']);
+      assert.ok(Math.abs(peer.latestHandshake! - Date.now()) < 120_000, 'handshake time is Unix ms of about now');
+      await ping(client, '10.77.0.1', { count: 3, deadlineSeconds: 20 });
+      await waitFor('counters to grow', () =>
+        stats.find((value) => value.at > handshaken.at && (value.peers[0]?.rxBytes ?? 0) > peer.rxBytes && (value.peers[0]?.txBytes ?? 0) > peer.txBytes),
+      );
+
+      await services.api.deactivate(tunnelName);
+      await waitFor('the tunnel to be inactive', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'inactive'));
+      assert.equal((await ping(client, '10.77.0.1', { count: 1, deadlineSeconds: 2 }).catch(() => ({ received: 0 }))).received, 0, 'no tunnel, no replies');
+      assert.ok((await services.api.getLogs()).some((line) => line.source === 'helper'), 'the helper\'s log lines reach the app');
+    } finally {
+      services.close();
+    }
+  });
+});
