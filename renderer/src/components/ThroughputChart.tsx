@@ -29,7 +29,8 @@ function chartOptions(width: number, colors: { text: string; grid: string }): uP
     height: CHART_HEIGHT,
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1024)] } },
+    // At least a minute across, so a tunnel that just came up is not drawn at millisecond scale.
+    scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] }, y: { range: (_u, _min, max) => [0, Math.max(max, 1024)] } },
     axes: [axis, { ...axis, size: 80, values: (_u, ticks) => ticks.map((v) => formatBytes(v) + '/s') }],
     series: [
       {},
@@ -53,9 +54,14 @@ export function ThroughputChart({ tunnel }: { readonly tunnel: string }) {
       plot.destroy();
       plot = make();
     };
+    // The point count on the element lets end-to-end tests see the chart grow.
+    const showCount = (series: ThroughputSeries): void => void (element.dataset['points'] = String(series.times.length));
+    showCount(seriesOf(stores.stats.getState(), tunnel));
     const unsubscribe = stores.stats.subscribe((state, previous) => {
       const series = seriesOf(state, tunnel);
-      if (series !== seriesOf(previous, tunnel)) plot.setData(chartData(series));
+      if (series === seriesOf(previous, tunnel)) return;
+      plot.setData(chartData(series));
+      showCount(series);
     });
     const resizes = new ResizeObserver(() => plot.setSize({ width: element.clientWidth, height: CHART_HEIGHT }));
     resizes.observe(element);

@@ -7,7 +7,7 @@ export function issueSummary(issues: readonly ConfigIssue[]): string {
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (issues.length === 0) return 'No problems found.';
   if (errors === 0) return `${count(warnings, 'warning')}: the tunnel works, but check ${warnings === 1 ? 'it' : 'them'}.`;
-  return `${count(errors, 'error')}${warnings > 0 ? ` and ${count(warnings, 'warning')}` : ''}: fix the errors to save.`;
+  return `${count(errors, 'error')}${warnings > 0 ? ` and ${count(warnings, 'warning')}` : ''}: fix ${errors === 1 ? 'the error' : 'the errors'} to save.`;
 }
 
 export function IssueList({ issues, onGoToLine }: { readonly issues: readonly ConfigIssue[]; readonly onGoToLine: (line: number) => void }) {
