@@ -11,7 +11,14 @@ import { startUapiServer, type UapiServer } from '../uapi/server.js';
 import { DeviceControl } from './device-control.js';
 import type { Logger } from './log.js';
 
-const MTU_REFRESH_INTERVAL = 5_000;
+/** The MTU a new interface gets, as wireguard-go gives it (1500 minus the 80 bytes of IPv6 + UDP + WireGuard). */
+const DEFAULT_MTU = 1420;
+/**
+ * How stale the device's idea of the MTU may get. It is re-read when packets
+ * arrive from the TUN, since padding past the MTU (wg-quick sets it after
+ * creating the interface) would make messages larger than the path allows.
+ */
+const MTU_REFRESH_INTERVAL = 100;
 
 export interface WireGuardInterfaceOptions {
   readonly name: string;
@@ -39,7 +46,7 @@ export class WireGuardInterface {
   private uapi: UapiServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Infinity;
-  private mtuTimer: NodeJS.Timeout | undefined;
+  private mtuCheckedAt = 0;
   private closing: Promise<void> | undefined;
   private closedHandlers: ((error?: Error) => void)[] = [];
 
@@ -66,7 +73,8 @@ export class WireGuardInterface {
     const tun = openTun(options.name);
     const wg = new WireGuardInterface(tun, options.log, options.cryptoWorkers ?? defaultCryptoWorkers());
     try {
-      wg.device.mtu = tun.mtu();
+      tun.setMtu(DEFAULT_MTU);
+      wg.device.mtu = DEFAULT_MTU;
       tun.onPackets((batch) => wg.onTunPackets(batch));
       tun.onClose((error) => {
         if (error) options.log('error', `TUN device closed: ${error.message}`);
@@ -80,7 +88,6 @@ export class WireGuardInterface {
         ...(options.socketDirectory ? { socketDirectory: options.socketDirectory } : {}),
         log: (level, message) => options.log(level === 'error' ? 'error' : 'verbose', message),
       });
-      wg.mtuTimer = setInterval(() => (wg.device.mtu = tun.mtu()), MTU_REFRESH_INTERVAL).unref();
       return wg;
     } catch (error) {
       await wg.close();
@@ -125,6 +132,7 @@ export class WireGuardInterface {
   }
 
   private onTunPackets(batch: PacketBatch): void {
+    this.refreshMtu();
     for (let i = 0; i < batch.count; i++) this.device.handleTunPacket(batch.packet(i));
     this.afterInput();
   }
@@ -132,6 +140,17 @@ export class WireGuardInterface {
   private onDatagrams(batch: DatagramBatch): void {
     for (let i = 0; i < batch.count; i++) this.device.handleDatagram(batch.datagram(i), batch.endpoint(i));
     this.afterInput();
+  }
+
+  private refreshMtu(): void {
+    const now = performance.now();
+    if (now - this.mtuCheckedAt < MTU_REFRESH_INTERVAL) return;
+    this.mtuCheckedAt = now;
+    try {
+      this.device.mtu = this.tun.mtu();
+    } catch {
+      // Moved into another namespace, where interface ioctls cannot reach it: keep the last value.
+    }
   }
 
   /** Hands the wake-up's transport messages to the crypto and re-arms the timer. */
@@ -158,7 +177,6 @@ export class WireGuardInterface {
   close(error?: Error): Promise<void> {
     this.closing ??= (async () => {
       clearTimeout(this.timer);
-      clearInterval(this.mtuTimer);
       await this.uapi?.close();
       this.udp?.close();
       this.tun.close();
