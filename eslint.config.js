@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain scripts (the test runner, this file) run on Node without type information.
+    files: ['**/*.{js,mjs}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // The renderer has no Node and must not reach into the helper or the main
     // process: it sees the WireflyApi contract and the pure config and ip modules only.
     files: ['renderer/src/**/*.{ts,tsx}'],
