@@ -14,11 +14,12 @@ import { Preferences, DEFAULT_SETTINGS } from '../../app/src/store/preferences.j
 
 const CHILD_ENV = 'WIREFLY_APP_STORE_SAVER_DIR';
 
-/** A stand-in for safeStorage: reversible, and visibly not the plain text. */
-const reversing: Encryption = {
+/** A stand-in for safeStorage: reversible, cheap on megabytes, and visibly not the plain text. */
+const scramble = (data: Uint8Array): Uint8Array => data.map((byte) => byte ^ 0x5a);
+const scrambling: Encryption = {
   available: true,
-  encrypt: (text) => new TextEncoder().encode([...text].reverse().join('')),
-  decrypt: (data) => [...new TextDecoder().decode(data)].reverse().join(''),
+  encrypt: (text) => scramble(new TextEncoder().encode(text)),
+  decrypt: (data) => new TextDecoder().decode(scramble(data)),
 };
 
 function scratch(t: { after(fn: () => void): void }): string {
@@ -27,9 +28,9 @@ function scratch(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
-/** Generation `n` of a big file whose every line says `n`, so a torn write shows. */
+/** Generation `n`: some 1.5 MB (more than one write call) whose every line says `n`, so a torn write shows. */
 function generation(n: number): string {
-  return `# generation ${n}\n` + `# ${n} ${'x'.repeat(100)}\n`.repeat(4000);
+  return `# generation ${n}\n` + `# ${n} ${'x'.repeat(100)}\n`.repeat(15000);
 }
 
 function generationOf(text: string): number {
@@ -42,7 +43,7 @@ function generationOf(text: string): number {
 
 if (process.env[CHILD_ENV]) {
   // The child: saves generation after generation until it is killed, telling the parent each one that completed.
-  const store = await TunnelStore.open(process.env[CHILD_ENV], reversing);
+  const store = await TunnelStore.open(process.env[CHILD_ENV], plainText);
   for (let n = 1; ; n++) {
     await store.update('wg0', generation(n));
     process.stdout.write(`saved ${n}\n`);
@@ -86,7 +87,7 @@ if (process.env[CHILD_ENV]) {
 
   test('files are 0600 in a 0700 folder, sealed when encryption is available', async (t) => {
     const dir = join(scratch(t), 'tunnels');
-    const store = await TunnelStore.open(dir, reversing);
+    const store = await TunnelStore.open(dir, scrambling);
     await store.create('wg0', '[Interface]\nPrivateKey = secret\n');
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     const path = join(dir, 'wg0.conf');
@@ -99,11 +100,11 @@ if (process.env[CHILD_ENV]) {
 
   test('a sealed file cannot be read without the key store; a plain one can be read with it', async (t) => {
     const dir = scratch(t);
-    await (await TunnelStore.open(dir, reversing)).create('sealed', 'text');
+    await (await TunnelStore.open(dir, scrambling)).create('sealed', 'text');
     writeFileSync(join(dir, 'byhand.conf'), 'plain text');
     const plainStore = await TunnelStore.open(dir, plainText);
     await assert.rejects(plainStore.read('sealed'), /not available/);
-    assert.equal(await (await TunnelStore.open(dir, reversing)).read('byhand'), 'plain text');
+    assert.equal(await (await TunnelStore.open(dir, scrambling)).read('byhand'), 'plain text');
   });
 
   test('concurrent creates of one name: exactly one wins', async (t) => {
@@ -116,7 +117,7 @@ if (process.env[CHILD_ENV]) {
 
   test('killed in the middle of saves, again and again: never torn, never behind what was acknowledged', async (t) => {
     const dir = scratch(t);
-    const store = await TunnelStore.open(dir, reversing);
+    const store = await TunnelStore.open(dir, plainText);
     await store.create('wg0', generation(0));
     await store.create('other', 'untouched');
     const self = fileURLToPath(import.meta.url);
@@ -128,20 +129,23 @@ if (process.env[CHILD_ENV]) {
       let output = '';
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       await new Promise<void>((resolve, reject) => {
-        const killAfter = 1 + (round % 4);
+        const acknowledgedAt: number[] = [];
         child.stdout.on('data', (chunk: Buffer) => {
           output += chunk.toString();
           const saves = output.match(/saved \d+\n/g) ?? [];
           acknowledged = saves.length === 0 ? 0 : Number(/\d+/.exec(saves[saves.length - 1]!)![0]);
-          // Kill at a different moment each round, mostly while a save is in flight.
-          if (saves.length >= killAfter) setTimeout(() => child.kill('SIGKILL'), round * 3).unref();
+          acknowledgedAt.push(Date.now());
+          if (acknowledgedAt.length !== 2) return;
+          // Kill at a different point of a save each round, spread over one save's duration.
+          const period = acknowledgedAt[1]! - acknowledgedAt[0]!;
+          setTimeout(() => child.kill('SIGKILL'), Math.round(period * ((round * 0.38) % 1))).unref();
         });
         child.once('exit', () => resolve());
         child.once('error', reject);
       });
       await exited;
       assert.ok(acknowledged > 0, `round ${round}: the child saved something before it was killed`);
-      const reopened = await TunnelStore.open(dir, reversing);
+      const reopened = await TunnelStore.open(dir, plainText);
       const found = generationOf(await reopened.read('wg0'));
       assert.ok(found >= acknowledged, `round ${round}: generation ${found} on disk, ${acknowledged} acknowledged`);
       assert.equal(await reopened.read('other'), 'untouched');
