@@ -150,14 +150,18 @@ test('not running until the helper appears; then running, with its tunnels; not 
   assert.deepEqual(states.map((state) => state.status), ['running', 'not-running', 'running']);
 });
 
-test('a helper that speaks another protocol version is incompatible', async (t) => {
-  const { socketPath, services } = await setup(t);
+test('a helper that speaks another protocol version is incompatible, and activation says to update', async (t) => {
+  let launches = 0;
+  const { socketPath, services } = await setup(t, async () => void (launches += 1));
   const helper = new FakeHelper(socketPath, tunnelsHelper(), PROTOCOL_VERSION + 1);
   await helper.start();
   t.after(() => helper.stop());
   await until('refused', () => services.helper.state.status === 'incompatible');
   assert.deepEqual(services.helper.state, { status: 'incompatible', helperVersion: 'unknown', appVersion: '0.1.0' });
   assert.deepEqual(helper.requests, []);
+  await services.api.createTunnel('wg0', config());
+  await assert.rejects(services.api.activate('wg0'), /another protocol version/);
+  assert.equal(launches, 0, 'no second helper is launched next to an incompatible one');
 });
 
 test('activate sends the stored config with the kill switch; events become tunnel states, stats and log lines', async (t) => {

@@ -174,7 +174,11 @@ export class AppServices implements WireflyApi {
 
   async startHelper(): Promise<void> {
     const { helper, log } = this.options;
-    if (helper.state.status === 'running') return;
+    const { state } = helper;
+    if (state.status === 'running') return;
+    // A helper is there but cannot be used: starting another would not help.
+    if (state.status === 'incompatible') throw new Error(`the running helper speaks another protocol version than this app (${state.appVersion}): update Wirefly and restart the helper`);
+    if (state.status === 'not-permitted') throw new Error(state.message);
     helper.expectStart();
     try {
       await this.options.launchHelper();
