@@ -145,7 +145,8 @@ export class Device {
     const existing = this.getPeer(publicKey);
     if (existing) return existing;
     if (this.privateKey && equalBytes(publicKey, this.privateKey.publicKey)) return undefined;
-    const jitter = () => new DataView(this.randomBytes(4).buffer).getUint32(0) % REKEY_TIMEOUT_JITTER_MAX;
+    // Jitter only keeps peers out of lockstep; it needs no cryptographic randomness.
+    const jitter = () => Math.floor(Math.random() * REKEY_TIMEOUT_JITTER_MAX);
     const peer = new Peer(publicKey, (keypair) => this.indices.delete(keypair.localIndex), jitter);
     this.precompute(peer);
     this.peersByKey.set(hexKey(publicKey), peer);
@@ -215,7 +216,11 @@ export class Device {
     handleTunPacket(this, packet);
   }
 
-  /** A datagram from the network; like handleTunPacket, flush() afterwards. */
+  /**
+   * A datagram from the network; like handleTunPacket, flush() afterwards. The
+   * datagram is lent for the call; the source endpoint may be kept (it becomes
+   * the peer's endpoint when the peer roams), so the caller must not change it.
+   */
   handleDatagram(datagram: Uint8Array, source: Endpoint): void {
     handleDatagram(this, datagram, source);
   }

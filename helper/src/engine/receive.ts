@@ -76,7 +76,8 @@ function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endp
 /** The peer is where its last authenticated message came from, and we answer from where it arrived. */
 function roam(peer: Peer, source: Endpoint): void {
   const current = peer.endpoint;
-  if (!current || !sameEndpoint(current, source) || !sameStickySource(current, source)) peer.endpoint = copyEndpoint(source);
+  if (current === source) return;
+  if (!current || !sameEndpoint(current, source) || !sameStickySource(current, source)) peer.endpoint = source;
 }
 
 function handleInitiation(device: Device, message: Uint8Array, source: Endpoint): void {
@@ -212,7 +213,7 @@ export class OpenQueue {
     if (this.batch && !this.batch.fits(datagram.length)) this.flush();
     const batch = (this.batch ??= this.device.crypto.acquire());
     batch.addOpen(keypair.receiveKey, counter, datagram);
-    this.contexts.push({ peer, keypair, counter, source: copyEndpoint(source) });
+    this.contexts.push({ peer, keypair, counter, source });
   }
 
   flush(): void {
@@ -240,12 +241,6 @@ export class OpenQueue {
     // Confirming a session may have released staged packets.
     device.sealQueue.flush();
   }
-}
-
-function copyEndpoint(source: Endpoint): Endpoint {
-  const copy = { family: source.family, bytes: Uint8Array.from(source.bytes), port: source.port };
-  if (!source.localAddress) return copy;
-  return { ...copy, localAddress: Uint8Array.from(source.localAddress), localInterface: source.localInterface ?? 0 };
 }
 
 function sameStickySource(a: Endpoint, b: Endpoint): boolean {

@@ -33,6 +33,15 @@ export function handleTunPacket(device: Device, packet: Uint8Array): void {
     if (answer) device.writePacket(answer);
     return;
   }
+  const keypair = peer.keypairs.current;
+  const now = device.clock.now();
+  if (peer.staged.length === 0 && keypair?.canSend(now)) {
+    // The common case: straight into the seal batch, which copies it once.
+    sendTransport(device, peer, keypair, packet);
+    peer.timers.dataSent(now);
+    keepKeyFreshSending(device, peer, keypair, now);
+    return;
+  }
   if (!peer.stage(packet)) device.drop('staged-overflow');
   sendStaged(device, peer);
 }
