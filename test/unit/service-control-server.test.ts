@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HelperClient } from '../../helper/src/cli/helper-client.js';
+import { HelperConnection } from '../../helper/src/client/helper-connection.js';
 import { PROTOCOL_VERSION, RequestError, type Event } from '../../helper/src/rpc/index.js';
 import { startControlServer, type ControlServer } from '../../helper/src/service/control-server.js';
 import { clientConfig, FakeSystem } from './support/service-fakes.js';
@@ -66,16 +66,16 @@ test('the socket is 0600, owned by the served user, in a 0755 directory', () =>
 
 test('a client says hello, brings a tunnel up, sees it in status, and brings it down', () =>
   withServer(async ({ path, system }) => {
-    const client = await HelperClient.connect(path, 'test');
+    const client = await HelperConnection.connect(path, 'test');
     try {
-      const { tunnel } = await client.call('tunnel.up', { name: 'wf0', configText: clientConfig() });
+      const { tunnel } = await client.request('tunnel.up', { name: 'wf0', configText: clientConfig() });
       assert.equal(tunnel.state, 'active');
-      const status = await client.call('status', {});
+      const status = await client.request('status', {});
       assert.equal(status.helperVersion, '9.9.9');
       assert.equal(status.tunnels[0]?.summary.name, 'wf0');
       assert.equal(status.tunnels[0]?.stats?.peers.length, 1);
-      await client.call('tunnel.down', { name: 'wf0' });
-      assert.deepEqual((await client.call('tunnel.list', {})).tunnels, []);
+      await client.request('tunnel.down', { name: 'wf0' });
+      assert.deepEqual((await client.request('tunnel.list', {})).tunnels, []);
       assert.ok(system.actions.includes('network undo wf0'));
     } finally {
       client.close();
@@ -84,13 +84,13 @@ test('a client says hello, brings a tunnel up, sees it in status, and brings it 
 
 test('refusals come back as RequestError with the config line errors', () =>
   withServer(async ({ path }) => {
-    const client = await HelperClient.connect(path, 'test');
+    const client = await HelperConnection.connect(path, 'test');
     try {
-      const error = await client.call('tunnel.up', { name: 'wf0', configText: '[Interface]\nBogus = 1\n' }).catch((e: unknown) => e);
+      const error = await client.request('tunnel.up', { name: 'wf0', configText: '[Interface]\nBogus = 1\n' }).catch((e: unknown) => e);
       assert.ok(error instanceof RequestError);
       assert.equal(error.code, 'invalid-config');
       assert.deepEqual(error.configErrors?.map((e) => [e.line, e.code]), [[2, 'unknown-key']]);
-      const missing = await client.call('tunnel.down', { name: 'nope' }).catch((e: unknown) => e);
+      const missing = await client.request('tunnel.down', { name: 'nope' }).catch((e: unknown) => e);
       assert.equal((missing as RequestError).code, 'no-such-tunnel');
     } finally {
       client.close();
@@ -99,13 +99,13 @@ test('refusals come back as RequestError with the config line errors', () =>
 
 test('subscribers get state changes, stats about every interval, and log lines', () =>
   withServer(async ({ path }) => {
-    const watcher = await HelperClient.connect(path, 'watcher');
-    const actor = await HelperClient.connect(path, 'actor');
+    const watcher = await HelperConnection.connect(path, 'watcher');
+    const actor = await HelperConnection.connect(path, 'actor');
     try {
       const events: Event[] = [];
       watcher.onEvent((event) => events.push(event));
-      assert.deepEqual((await watcher.call('subscribe', { topics: ['state', 'stats', 'logs'] })).topics, ['state', 'stats', 'logs']);
-      await actor.call('tunnel.up', { name: 'wf0', configText: clientConfig() });
+      assert.deepEqual((await watcher.request('subscribe', { topics: ['state', 'stats', 'logs'] })).topics, ['state', 'stats', 'logs']);
+      await actor.request('tunnel.up', { name: 'wf0', configText: clientConfig() });
       const deadline = Date.now() + 5000;
       while (events.filter((e) => e.event === 'tunnel.stats').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const states = events.flatMap((e) => (e.event === 'tunnel.state' ? [e.tunnel.state] : []));
@@ -168,9 +168,9 @@ test('1,000 rapid connects do not stop the helper serving', () =>
         socket.on('error', () => resolve());
       })));
     }
-    const client = await HelperClient.connect(path, 'after');
+    const client = await HelperConnection.connect(path, 'after');
     try {
-      assert.deepEqual((await client.call('tunnel.list', {})).tunnels, []);
+      assert.deepEqual((await client.request('tunnel.list', {})).tunnels, []);
     } finally {
       client.close();
     }

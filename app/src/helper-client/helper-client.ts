@@ -2,11 +2,12 @@
 // the helper's state (running, not running, starting, incompatible, not
 // permitted) and the helper's view of the tunnels, and passes on its events.
 import type { HelperState, TunnelSummary } from '../api/wirefly-api.js';
+import { HelperConnection } from '../../../helper/src/client/helper-connection.js';
+import { RequestError } from '../../../helper/src/rpc/index.js';
 import type { Event, Method, ParamsOf, ResultOf } from '../../../helper/src/rpc/index.js';
 import { Listeners } from '../services/listeners.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
-import { HelperConnection, IncompatibleHelperError } from './helper-connection.js';
 
 export interface HelperClientOptions {
   readonly socketPath: string;
@@ -161,7 +162,7 @@ export class HelperClient {
   }
 
   private noteFailure(error: NodeJS.ErrnoException): void {
-    if (error instanceof IncompatibleHelperError) {
+    if (error instanceof RequestError && error.code === 'incompatible-version') {
       this.setState({ status: 'incompatible', helperVersion: 'unknown', appVersion: this.options.appVersion });
     } else if (error.code === 'EACCES' || error.code === 'EPERM') {
       this.setState({ status: 'not-permitted', message: `the helper's socket ${this.options.socketPath} belongs to another user` });

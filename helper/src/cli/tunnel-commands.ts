@@ -2,7 +2,8 @@
 // headless client of the running helper, for servers and scripts, as wg-quick is.
 import { decodeConfigBytes, interfaceNameFromPath, isInterfaceName, MAX_CONFIG_BYTES } from '../config/index.js';
 import { DEFAULT_HELPER_SOCKET, RequestError, type ResultOf } from '../rpc/index.js';
-import { HelperClient, SOCKET_ENV } from './helper-client.js';
+import type { HelperConnection } from '../client/helper-connection.js';
+import { connectToHelper, SOCKET_ENV } from './helper-client.js';
 import type { CliIo } from './io.js';
 
 /** Where a bare NAME is looked for, in order: Wirefly's own tunnels, then wg-quick's. */
@@ -10,13 +11,13 @@ export const TUNNEL_DIRECTORIES = ['/etc/wirefly/tunnels', '/etc/wireguard'] as 
 
 export interface TunnelCommandEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly connect: (path: string) => Promise<HelperClient>;
+  readonly connect: (path: string) => Promise<HelperConnection>;
   readonly now: () => number;
 }
 
 const processEnvironment: TunnelCommandEnvironment = {
   env: process.env,
-  connect: (path) => HelperClient.connect(path, 'wirefly-cli'),
+  connect: (path) => connectToHelper(path, 'wirefly-cli'),
   now: Date.now,
 };
 
@@ -60,7 +61,7 @@ function reportFailure(error: unknown, io: CliIo, file?: string): number {
   return 1;
 }
 
-async function withHelper<T>(socket: string, environment: TunnelCommandEnvironment, body: (client: HelperClient) => Promise<T>): Promise<T> {
+async function withHelper<T>(socket: string, environment: TunnelCommandEnvironment, body: (client: HelperConnection) => Promise<T>): Promise<T> {
   const client = await environment.connect(socket);
   try {
     return await body(client);
@@ -96,7 +97,7 @@ export async function up(args: readonly string[], io: CliIo, environment = proce
   const killSwitch = options.flags.has('--kill-switch') ? { killSwitch: true } : options.flags.has('--no-kill-switch') ? { killSwitch: false } : {};
   try {
     const started = environment.now();
-    const { tunnel } = await withHelper(options.socket, environment, (client) => client.call('tunnel.up', { name, configText: decoded.text, ...killSwitch }));
+    const { tunnel } = await withHelper(options.socket, environment, (client) => client.request('tunnel.up', { name, configText: decoded.text, ...killSwitch }));
     io.stdout(`${name}: up in ${environment.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}\n`);
     return 0;
   } catch (error) {
@@ -119,7 +120,7 @@ export async function down(args: readonly string[], io: CliIo, environment = pro
   }
   try {
     const started = environment.now();
-    await withHelper(options.socket, environment, (client) => client.call('tunnel.down', { name }));
+    await withHelper(options.socket, environment, (client) => client.request('tunnel.down', { name }));
     io.stdout(`${name}: down in ${environment.now() - started} ms\n`);
     return 0;
   } catch (error) {
@@ -172,7 +173,7 @@ export async function status(args: readonly string[], io: CliIo, environment = p
     return 1;
   }
   try {
-    const result = await withHelper(options.socket, environment, (client) => client.call('status', {}));
+    const result = await withHelper(options.socket, environment, (client) => client.request('status', {}));
     io.stdout(options.flags.has('--json') ? `${JSON.stringify(result, null, 2)}\n` : formatStatus(result, environment.now()));
     return 0;
   } catch (error) {
