@@ -24,13 +24,28 @@ export class CommandFailed extends Error {
 
 const COMMAND_TIMEOUT_MS = 30_000;
 
-export const spawnCommand: CommandRunner = (argv, options = {}) =>
-  new Promise((resolve, reject) => {
+export interface ProcessOptions extends CommandOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Killed (SIGKILL) after this long; 30 s when absent. */
+  readonly timeoutMs?: number;
+}
+
+export interface ProcessOutcome {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `argv` to its end, however it ends, and collects its output; rejects only when it cannot be started. */
+export function runProcess(argv: readonly string[], options: ProcessOptions = {}): Promise<ProcessOutcome> {
+  return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv;
     if (cmd === undefined) throw new Error('empty command');
     const child = spawn(cmd, args, {
+      env: options.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout: COMMAND_TIMEOUT_MS,
+      timeout: options.timeoutMs ?? COMMAND_TIMEOUT_MS,
       killSignal: 'SIGKILL',
     });
     const stdout: Buffer[] = [];
@@ -38,16 +53,22 @@ export const spawnCommand: CommandRunner = (argv, options = {}) =>
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(stdout).toString());
-      else reject(new CommandFailed(argv, code, Buffer.concat(stderr).toString()));
-    });
+    child.on('close', (exitCode, signal) =>
+      resolve({ exitCode, signal, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }),
+    );
     if (options.input !== undefined) {
       // A tool that exits without reading its input is judged by its exit code, not by EPIPE.
       child.stdin?.on('error', () => {});
       child.stdin?.end(options.input);
     }
   });
+}
+
+export const spawnCommand: CommandRunner = async (argv, options = {}) => {
+  const outcome = await runProcess(argv, { input: options.input });
+  if (outcome.exitCode !== 0) throw new CommandFailed(argv, outcome.exitCode, outcome.stderr);
+  return outcome.stdout;
+};
 
 /**
  * Undo steps must be idempotent: removing what is already gone succeeds.
