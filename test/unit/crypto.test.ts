@@ -9,7 +9,15 @@ import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { hash, hmac, mac } from '../../helper/src/crypto/blake2s.js';
 import { kdf1, kdf2, kdf3 } from '../../helper/src/crypto/kdf.js';
 import { open, seal, xopen, xseal } from '../../helper/src/crypto/aead.js';
-import { dh, generatePrivateKey, importPrivateKey } from '../../helper/src/crypto/x25519.js';
+import {
+  dh,
+  generatePrivateKey,
+  importPrivateKey,
+  importPublicKey,
+  x25519Implementation,
+  x25519Implementations,
+  type X25519Implementation,
+} from '../../helper/src/crypto/x25519.js';
 import { constantTimeEqual } from '../../helper/src/crypto/constant-time.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
@@ -104,37 +112,93 @@ test('XChaCha20-Poly1305 round trip; a wrong AD fails', () => {
   assert.equal(xopen(key, nonce, sealed, randomBytes(16)), undefined);
 });
 
-test('X25519 (RFC 7748 5.2 and 6.1)', () => {
-  const alicePrivate = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
-  const alicePublic = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
-  const bobPrivate = hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
-  const bobPublic = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
-  const alice = importPrivateKey(alicePrivate);
-  const bob = importPrivateKey(bobPrivate);
-  assert.equal(alice.publicKey.toString('hex'), alicePublic);
-  assert.equal(bob.publicKey.toString('hex'), bobPublic);
-  const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
-  assert.equal(dh(alice, hex(bobPublic))!.toString('hex'), shared);
-  assert.equal(dh(bob, hex(alicePublic))!.toString('hex'), shared);
+test('X25519 runs natively here (the addon is built), with node:crypto as the fallback', () => {
+  assert.equal(x25519Implementation, 'native');
+  assert.deepEqual(
+    x25519Implementations.map((implementation) => implementation.name),
+    ['native', 'node:crypto'],
+  );
 });
 
-test('X25519 refuses low-order public keys (zero shared secret)', () => {
+/** X25519(k, u) with the given implementation; undefined for a zero result. */
+function scalarMult(implementation: X25519Implementation, k: Uint8Array, u: Uint8Array): Buffer | undefined {
+  return implementation.sharedSecret(implementation.importPrivateKey(k), implementation.importPublicKey(u)!);
+}
+
+for (const implementation of x25519Implementations) {
+  test(`X25519 scalar multiplication (RFC 7748 5.2), ${implementation.name}`, () => {
+    const vectors = [
+      [
+        'a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4',
+        'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c',
+        'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552',
+      ],
+      // The u-coordinate's top bit is set and must be ignored.
+      [
+        '4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d',
+        'e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493',
+        '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957',
+      ],
+    ];
+    for (const [k, u, expected] of vectors) assert.equal(scalarMult(implementation, hex(k!), hex(u!))?.toString('hex'), expected);
+  });
+
+  test(`X25519 iterated 1000 times (RFC 7748 5.2), ${implementation.name}`, () => {
+    let k: Buffer = hex('0900000000000000000000000000000000000000000000000000000000000000');
+    let u = k;
+    for (let i = 1; i <= 1000; i++) {
+      const next = scalarMult(implementation, k, u)!;
+      u = k;
+      k = next;
+      if (i === 1) assert.equal(k.toString('hex'), '422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079');
+    }
+    assert.equal(k.toString('hex'), '684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51');
+  });
+
+  test(`X25519 Diffie-Hellman (RFC 7748 6.1), ${implementation.name}`, () => {
+    const alicePublic = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
+    const bobPublic = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
+    const alice = implementation.importPrivateKey(hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'));
+    const bob = implementation.importPrivateKey(hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'));
+    assert.equal(alice.publicKey.toString('hex'), alicePublic);
+    assert.equal(bob.publicKey.toString('hex'), bobPublic);
+    const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+    assert.equal(implementation.sharedSecret(alice, implementation.importPublicKey(hex(bobPublic))!)?.toString('hex'), shared);
+    assert.equal(implementation.sharedSecret(bob, implementation.importPublicKey(hex(alicePublic))!)?.toString('hex'), shared);
+  });
+
+  test(`X25519 refuses low-order public keys (zero shared secret), ${implementation.name}`, () => {
+    const key = generatePrivateKey(implementation);
+    const lowOrder = [
+      '0000000000000000000000000000000000000000000000000000000000000000',
+      '0100000000000000000000000000000000000000000000000000000000000000',
+      'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    ];
+    for (const point of lowOrder) assert.equal(implementation.sharedSecret(key, implementation.importPublicKey(hex(point))!), undefined, point);
+  });
+}
+
+test('X25519 refuses low-order public keys through the engine-facing dh()', () => {
   const key = generatePrivateKey();
-  const lowOrder = [
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    '0100000000000000000000000000000000000000000000000000000000000000',
-    'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  ];
-  for (const point of lowOrder) assert.equal(dh(key, hex(point)), undefined, point);
+  assert.equal(dh(key, hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800')), undefined);
+  assert.equal(dh(key, new Uint8Array(31)), undefined);
 });
 
-test('X25519 agrees with @noble/curves for random keys', () => {
+test('X25519: native, node:crypto and @noble/curves agree for random keys', () => {
   for (let i = 0; i < 20; i++) {
-    const a = generatePrivateKey();
-    const b = generatePrivateKey();
-    assert.deepEqual(new Uint8Array(a.publicKey), x25519.getPublicKey(a.raw));
-    assert.deepEqual(new Uint8Array(dh(a, b.publicKey)!), x25519.getSharedSecret(b.raw, a.publicKey));
+    const a = randomBytes(32);
+    const b = randomBytes(32);
+    const bPublic = x25519.getPublicKey(b);
+    const expected = x25519.getSharedSecret(a, bPublic);
+    for (const implementation of x25519Implementations) {
+      const key = implementation.importPrivateKey(a);
+      assert.deepEqual(new Uint8Array(key.publicKey), x25519.getPublicKey(a), implementation.name);
+      assert.deepEqual(new Uint8Array(implementation.sharedSecret(key, implementation.importPublicKey(bPublic)!)!), expected, implementation.name);
+    }
+    const engineKey = importPrivateKey(a);
+    assert.deepEqual(new Uint8Array(dh(engineKey, bPublic)!), expected);
+    assert.deepEqual(new Uint8Array(dh(engineKey, importPublicKey(bPublic)!)!), expected);
   }
 });
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "napi_util.h"
+#include "x25519.h"
 
 enum {
   JOB_OP = 0,
@@ -139,7 +140,8 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   if (napi_create_function(env, "processJobs", NAPI_AUTO_LENGTH, process_jobs, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "processJobs", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "processJobs", fn) != napi_ok ||
+      register_x25519(env, exports) != napi_ok) {
     return NULL;
   }
   return exports;

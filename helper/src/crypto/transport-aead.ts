@@ -3,33 +3,18 @@
 // Measured here (2 cores, 1424-byte payloads): node:crypto ~5–10 µs per packet
 // of mostly fixed overhead; the native batch ~1 µs.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cryptoAddon } from './crypto-addon.js';
 import { HEADER_BYTES, JOB, JOB_WORDS, OP_SEAL, RESULT_OK, TAG_BYTES, type TransportBatch } from './transport-batch.js';
 
 interface NativeAead {
   processJobs(data: Uint8Array, jobs: Uint32Array, count: number): void;
 }
 
-const ADDON = join('helper', 'native', 'build', 'Release', 'wirefly_aead.node');
 const RESULT_FAILED = 2;
 
 function loadNativeAead(): NativeAead | undefined {
   if (process.env.WIREFLY_AEAD === 'node') return undefined;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, ADDON);
-    if (existsSync(candidate)) {
-      try {
-        return createRequire(import.meta.url)(candidate) as NativeAead;
-      } catch {
-        // A runtime whose OpenSSL lacks ChaCha20-Poly1305 refuses to load it.
-        return undefined;
-      }
-    }
-    if (dirname(dir) === dir) return undefined;
-  }
+  return cryptoAddon as NativeAead | undefined;
 }
 
 const native = loadNativeAead();
