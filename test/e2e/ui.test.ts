@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './chromium.js';
 import { BackgroundProcess } from '../integration/harness/background.js';
 import { withLab } from '../integration/harness/lab.js';
 import type { Lab } from '../integration/harness/lab.js';
@@ -16,8 +16,6 @@ import type { Namespace } from '../integration/harness/namespace.js';
 import { generateKeyPair, upTunnelInterface, wgSet } from '../integration/harness/wg.js';
 import { wireguardGo } from '../integration/harness/wireguard.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SERVER_PORT = 51820;
 const TUNNEL_NAME = 'e2e0';
 const STEP_TIMEOUT_MS = 30_000;
@@ -232,7 +230,7 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
 test('a person imports, edits, activates, exports, re-imports and deletes a tunnel in the browser', { timeout: 240_000 }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
   assert.ok(existsSync(join(ROOT, 'dist', 'renderer', 'index.html')), 'the renderer is not built: run npm run build');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await launchChromium();
   try {
     await withLab(t, (lab) => scenario(lab, browser));
   } finally {
