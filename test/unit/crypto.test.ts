@@ -8,7 +8,7 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { hash, hmac, mac } from '../../helper/src/crypto/blake2s.js';
 import { kdf1, kdf2, kdf3 } from '../../helper/src/crypto/kdf.js';
-import { open, seal, xopen, xseal } from '../../helper/src/crypto/aead.js';
+import { aeadImplementation, aeadImplementations, xopen, xseal } from '../../helper/src/crypto/aead.js';
 import {
   dh,
   generatePrivateKey,
@@ -65,42 +65,55 @@ test('KDF chain: KDF_n outputs are the HKDF expansion, and prefixes agree', () =
   assert.deepEqual(new Uint8Array(c3), t3);
 });
 
-test('ChaCha20-Poly1305 AEAD (RFC 8439 2.8.2 with its nonce layout)', () => {
-  // The RFC's nonce is 07000000 4041424344454647: WireGuard's layout with a
-  // nonzero first word, so use the reference cipher to check the layout itself.
-  const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
-  const ad = hex('50515253c0c1c2c3c4c5c6c7');
-  const plaintext = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
-  const counter = 0x4746454443424140n;
-  const nonce = Buffer.alloc(12);
-  nonce.writeBigUInt64LE(counter, 4);
-  const expected = chacha20poly1305(key, nonce, ad).encrypt(plaintext);
-  const sealed = seal(key, counter, plaintext, ad);
-  assert.deepEqual(new Uint8Array(sealed), expected);
-  assert.deepEqual(open(key, counter, sealed, ad), plaintext);
-  const tampered = Buffer.from(sealed);
-  tampered[3]! ^= 1;
-  assert.equal(open(key, counter, tampered, ad), undefined);
-  assert.equal(open(key, counter + 1n, sealed, ad), undefined);
-  assert.equal(open(key, counter, sealed.subarray(0, 10), ad), undefined);
-});
-
-test('ChaCha20-Poly1305 agrees with @noble/ciphers on random inputs', () => {
-  fc.assert(
-    fc.property(
-      fc.uint8Array({ minLength: 32, maxLength: 32 }),
-      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-      fc.uint8Array({ maxLength: 1500 }),
-      fc.uint8Array({ maxLength: 64 }),
-      (key, counter, plaintext, ad) => {
-        const nonce = Buffer.alloc(12);
-        nonce.writeBigUInt64LE(counter, 4);
-        assert.deepEqual(new Uint8Array(seal(key, counter, plaintext, ad)), chacha20poly1305(key, nonce, ad).encrypt(plaintext));
-      },
-    ),
-    { numRuns: 200 },
+test('ChaCha20-Poly1305 for handshake messages runs natively here', () => {
+  assert.equal(aeadImplementation, 'native');
+  assert.deepEqual(
+    aeadImplementations.map((implementation) => implementation.name),
+    ['native', 'node:crypto'],
   );
 });
+
+for (const { name, seal, open } of aeadImplementations) {
+  test(`ChaCha20-Poly1305 AEAD (RFC 8439 2.8.2 with its nonce layout), ${name}`, () => {
+    // The RFC's nonce is 07000000 4041424344454647: WireGuard's layout with a
+    // nonzero first word, so use the reference cipher to check the layout itself.
+    const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const ad = hex('50515253c0c1c2c3c4c5c6c7');
+    const plaintext = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const counter = 0x4746454443424140n;
+    const nonce = Buffer.alloc(12);
+    nonce.writeBigUInt64LE(counter, 4);
+    const expected = chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+    const sealed = seal(key, counter, plaintext, ad);
+    assert.deepEqual(new Uint8Array(sealed), expected);
+    assert.deepEqual(open(key, counter, sealed, ad), plaintext);
+    const tampered = Buffer.from(sealed);
+    tampered[3]! ^= 1;
+    assert.equal(open(key, counter, tampered, ad), undefined);
+    assert.equal(open(key, counter + 1n, sealed, ad), undefined);
+    assert.equal(open(key, counter, sealed, hex('50515253c0c1c2c3c4c5c6c8')), undefined);
+    assert.equal(open(key, counter, sealed.subarray(0, 10), ad), undefined);
+  });
+
+  test(`ChaCha20-Poly1305 agrees with @noble/ciphers on random inputs, ${name}`, () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        fc.uint8Array({ maxLength: 1500 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (key, counter, plaintext, ad) => {
+          const nonce = Buffer.alloc(12);
+          nonce.writeBigUInt64LE(counter, 4);
+          const expected = chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+          assert.deepEqual(new Uint8Array(seal(key, counter, plaintext, ad)), expected);
+          assert.deepEqual(new Uint8Array(open(key, counter, expected, ad)!), plaintext);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+}
 
 test('XChaCha20-Poly1305 round trip; a wrong AD fails', () => {
   const key = randomBytes(32);

@@ -1,7 +1,10 @@
 // ChaCha20-Poly1305 with WireGuard's nonce (32 zero bits, then the 64-bit counter
-// little-endian) through OpenSSL, and XChaCha20-Poly1305 for cookie replies.
+// little-endian) for the handshake's single messages, through OpenSSL: natively
+// where the crypto addon loads, else through node:crypto. XChaCha20-Poly1305 for
+// cookie replies.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { cryptoAddon } from './crypto-addon.js';
 
 export const TAG_LENGTH = 16;
 const EMPTY = new Uint8Array(0);
@@ -12,33 +15,79 @@ function nonceFor(counter: bigint): Buffer {
   return nonce;
 }
 
+export interface AeadImplementation {
+  readonly name: 'native' | 'node:crypto';
+  seal(key: Uint8Array, counter: bigint, plaintext: Uint8Array, ad?: Uint8Array): Buffer;
+  /** The plaintext, or undefined when authentication fails. */
+  open(key: Uint8Array, counter: bigint, ciphertext: Uint8Array, ad?: Uint8Array): Buffer | undefined;
+}
+
+const nodeCryptoImplementation: AeadImplementation = {
+  name: 'node:crypto',
+  seal(key, counter, plaintext, ad = EMPTY) {
+    const cipher = createCipheriv('chacha20-poly1305', key, nonceFor(counter), { authTagLength: TAG_LENGTH });
+    cipher.setAAD(ad, { plaintextLength: plaintext.length });
+    const body = cipher.update(plaintext);
+    cipher.final();
+    return Buffer.concat([body, cipher.getAuthTag()]);
+  },
+  open(key, counter, ciphertext, ad = EMPTY) {
+    if (ciphertext.length < TAG_LENGTH) return undefined;
+    const bodyLength = ciphertext.length - TAG_LENGTH;
+    const decipher = createDecipheriv('chacha20-poly1305', key, nonceFor(counter), { authTagLength: TAG_LENGTH });
+    decipher.setAAD(ad, { plaintextLength: bodyLength });
+    decipher.setAuthTag(ciphertext.subarray(bodyLength));
+    const body = decipher.update(ciphertext.subarray(0, bodyLength));
+    try {
+      decipher.final();
+    } catch {
+      return undefined;
+    }
+    return body;
+  },
+};
+
+interface NativeMessageAead {
+  sealMessage(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array): boolean;
+  openMessage(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array, out: Uint8Array): boolean;
+}
+
+/** The addon's single-message calls: measured here ~1 µs a message against node:crypto's 13–20 µs. */
+function nativeImplementation(addon: NativeMessageAead): AeadImplementation {
+  return {
+    name: 'native',
+    seal(key, counter, plaintext, ad = EMPTY) {
+      const out = Buffer.alloc(plaintext.length + TAG_LENGTH);
+      if (!addon.sealMessage(key, nonceFor(counter), plaintext, ad, out)) throw new Error('ChaCha20-Poly1305 seal failed');
+      return out;
+    },
+    open(key, counter, ciphertext, ad = EMPTY) {
+      if (ciphertext.length < TAG_LENGTH) return undefined;
+      const out = Buffer.alloc(ciphertext.length - TAG_LENGTH);
+      return addon.openMessage(key, nonceFor(counter), ciphertext, ad, out) ? out : undefined;
+    },
+  };
+}
+
+const addon = cryptoAddon as Partial<NativeMessageAead> | undefined;
+
+/** Every implementation this runtime offers, the one in use first; for cross-checking them in tests. */
+export const aeadImplementations: readonly AeadImplementation[] =
+  addon?.sealMessage && addon.openMessage
+    ? [nativeImplementation(addon as NativeMessageAead), nodeCryptoImplementation]
+    : [nodeCryptoImplementation];
+
+const active = aeadImplementations[0]!;
+
+export const aeadImplementation = active.name;
+
 export function seal(key: Uint8Array, counter: bigint, plaintext: Uint8Array, ad: Uint8Array = EMPTY): Buffer {
-  const cipher = createCipheriv('chacha20-poly1305', key, nonceFor(counter), { authTagLength: TAG_LENGTH });
-  cipher.setAAD(ad, { plaintextLength: plaintext.length });
-  const body = cipher.update(plaintext);
-  cipher.final();
-  return Buffer.concat([body, cipher.getAuthTag()]);
+  return active.seal(key, counter, plaintext, ad);
 }
 
 /** The plaintext, or undefined when authentication fails. */
-export function open(
-  key: Uint8Array,
-  counter: bigint,
-  ciphertext: Uint8Array,
-  ad: Uint8Array = EMPTY,
-): Buffer | undefined {
-  if (ciphertext.length < TAG_LENGTH) return undefined;
-  const bodyLength = ciphertext.length - TAG_LENGTH;
-  const decipher = createDecipheriv('chacha20-poly1305', key, nonceFor(counter), { authTagLength: TAG_LENGTH });
-  decipher.setAAD(ad, { plaintextLength: bodyLength });
-  decipher.setAuthTag(ciphertext.subarray(bodyLength));
-  const body = decipher.update(ciphertext.subarray(0, bodyLength));
-  try {
-    decipher.final();
-  } catch {
-    return undefined;
-  }
-  return body;
+export function open(key: Uint8Array, counter: bigint, ciphertext: Uint8Array, ad: Uint8Array = EMPTY): Buffer | undefined {
+  return active.open(key, counter, ciphertext, ad);
 }
 
 export const XNONCE_LENGTH = 24;
