@@ -11,6 +11,7 @@
 // is a transport message: 16 header bytes, then the payload, then 16 tag bytes.
 // Sealing encrypts payload[0..length) in place and writes the tag after it;
 // opening takes length = payload + tag and decrypts in place.
+#include <dlfcn.h>
 #include <node_api.h>
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
@@ -188,7 +189,25 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(state);
 }
 
+// The OpenSSL functions are resolved from the host process lazily, at first
+// call. A runtime that does not export them (Electron links BoringSSL, for
+// one) would die at that call, so check they exist before making any.
+static int host_exports_openssl(void) {
+  static const char *const needed[] = {
+      "EVP_CIPHER_CTX_new", "EVP_chacha20_poly1305", "EVP_EncryptInit_ex", "EVP_DecryptInit_ex",
+      "EVP_PKEY_new_raw_private_key", "EVP_PKEY_derive",
+  };
+  for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+    if (!dlsym(RTLD_DEFAULT, needed[i])) return 0;
+  }
+  return 1;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  if (!host_exports_openssl()) {
+    napi_throw_error(env, NULL, "this runtime does not export OpenSSL to addons");
+    return NULL;
+  }
   aead_state *state = calloc(1, sizeof(*state));
   napi_value fn;
   if (!state) return NULL;
