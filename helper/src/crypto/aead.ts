@@ -22,7 +22,8 @@ export interface AeadImplementation {
   open(key: Uint8Array, counter: bigint, ciphertext: Uint8Array, ad?: Uint8Array): Buffer | undefined;
 }
 
-const nodeCryptoImplementation: AeadImplementation = {
+/** Through node:crypto's Cipher objects: everywhere, but 13–20 µs a message. */
+export const nodeCryptoAead: AeadImplementation = {
   name: 'node:crypto',
   seal(key, counter, plaintext, ad = EMPTY) {
     const cipher = createCipheriv('chacha20-poly1305', key, nonceFor(counter), { authTagLength: TAG_LENGTH });
@@ -74,8 +75,8 @@ const addon = cryptoAddon as Partial<NativeMessageAead> | undefined;
 /** Every implementation this runtime offers, the one in use first; for cross-checking them in tests. */
 export const aeadImplementations: readonly AeadImplementation[] =
   addon?.sealMessage && addon.openMessage
-    ? [nativeImplementation(addon as NativeMessageAead), nodeCryptoImplementation]
-    : [nodeCryptoImplementation];
+    ? [nativeImplementation(addon as NativeMessageAead), nodeCryptoAead]
+    : [nodeCryptoAead];
 
 const active = aeadImplementations[0]!;
 

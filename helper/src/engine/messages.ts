@@ -74,6 +74,16 @@ export function writeUint32LE(bytes: Uint8Array, offset: number, value: number):
   bytes[offset + 3] = (value >>> 24) & 0xff;
 }
 
+/** The 64-bit little-endian counter of a transport message, read without a DataView per packet. */
+export function readCounter(bytes: Uint8Array): bigint {
+  return (BigInt(readUint32LE(bytes, TRANSPORT.counter + 4)) << 32n) | BigInt(readUint32LE(bytes, TRANSPORT.counter));
+}
+
+export function writeCounter(bytes: Uint8Array, counter: bigint): void {
+  writeUint32LE(bytes, TRANSPORT.counter, Number(counter & 0xffffffffn));
+  writeUint32LE(bytes, TRANSPORT.counter + 4, Number(counter >> 32n));
+}
+
 export function writeHeader(bytes: Uint8Array, type: number): void {
   bytes[0] = type;
   bytes[1] = 0;

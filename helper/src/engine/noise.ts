@@ -189,27 +189,41 @@ export function createResponse(identity: LocalIdentity, peer: HandshakePeer, loc
   writeUint32LE(message, RESPONSE.receiver, state.remoteIndex);
   message.set(ephemeral.publicKey, RESPONSE.ephemeral);
 
-  let c = kdf1(state.chainingKey, ephemeral.publicKey);
-  let h = mixHash(state.hash, ephemeral.publicKey);
-  c = kdf1(c, ephemeralEphemeral);
-  c = kdf1(c, ephemeralStatic);
-  ephemeralEphemeral.fill(0);
-  ephemeralStatic.fill(0);
-  const [c3, tau, key] = kdf3(c, peer.presharedKey);
-  h = mixHash(h, tau);
+  const { chainingKey, hash: h, key } = responseKeys(state, peer, ephemeral.publicKey, ephemeralEphemeral, ephemeralStatic);
   const encryptedNothing = seal(key, 0n, EMPTY, h);
-  message.set(encryptedNothing, RESPONSE.encryptedNothing);
-  h = mixHash(h, encryptedNothing);
-  tau.fill(0);
   key.fill(0);
+  message.set(encryptedNothing, RESPONSE.encryptedNothing);
 
   state.chainingKey.fill(0);
-  state.chainingKey = c3;
-  state.hash = h;
+  state.chainingKey = chainingKey;
+  state.hash = mixHash(h, encryptedNothing);
   ephemeral.raw.fill(0);
   state.localIndex = localIndex;
   state.stage = 'response-created';
   return message;
+}
+
+/**
+ * The key schedule both sides run over a response (whitepaper 5.4.3): the
+ * responder's ephemeral, the two DH results (wiped here) and the preshared key
+ * give the next chaining key, the hash so far and the key for the empty payload.
+ */
+function responseKeys(
+  state: HandshakeState,
+  peer: HandshakePeer,
+  responderEphemeral: Uint8Array,
+  ephemeralEphemeral: Buffer,
+  ephemeralStatic: Buffer,
+): { chainingKey: Buffer; hash: Buffer; key: Buffer } {
+  let c = kdf1(state.chainingKey, responderEphemeral);
+  c = kdf1(c, ephemeralEphemeral);
+  c = kdf1(c, ephemeralStatic);
+  ephemeralEphemeral.fill(0);
+  ephemeralStatic.fill(0);
+  const [chainingKey, tau, key] = kdf3(c, peer.presharedKey);
+  const hash = mixHash(mixHash(state.hash, responderEphemeral), tau);
+  tau.fill(0);
+  return { chainingKey, hash, key };
 }
 
 /** Consumes a response to our initiation; false if it does not authenticate. */
@@ -222,24 +236,16 @@ export function consumeResponse(identity: LocalIdentity, peer: HandshakePeer, me
   const staticEphemeral = prepared && dh(identity.privateKey, prepared);
   if (!ephemeralEphemeral || !staticEphemeral) return false;
 
-  let c = kdf1(state.chainingKey, remoteEphemeral);
-  let h = mixHash(state.hash, remoteEphemeral);
-  c = kdf1(c, ephemeralEphemeral);
-  c = kdf1(c, staticEphemeral);
-  ephemeralEphemeral.fill(0);
-  staticEphemeral.fill(0);
-  const [c3, tau, key] = kdf3(c, peer.presharedKey);
-  h = mixHash(h, tau);
+  const { chainingKey, hash: h, key } = responseKeys(state, peer, remoteEphemeral, ephemeralEphemeral, staticEphemeral);
   const encryptedNothing = message.subarray(RESPONSE.encryptedNothing, RESPONSE.encryptedNothing + TAG_LENGTH);
   const ok = open(key, 0n, encryptedNothing, h) !== undefined;
-  tau.fill(0);
   key.fill(0);
   if (!ok) {
-    c3.fill(0);
+    chainingKey.fill(0);
     return false;
   }
   state.chainingKey.fill(0);
-  state.chainingKey = c3;
+  state.chainingKey = chainingKey;
   state.hash = mixHash(h, encryptedNothing);
   state.remoteIndex = readUint32LE(message, RESPONSE.sender);
   state.stage = 'response-consumed';

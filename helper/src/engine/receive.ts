@@ -19,6 +19,7 @@ import {
   RESPONSE,
   TRANSPORT,
   messageType,
+  readCounter,
   readUint32LE,
 } from './messages.js';
 import { acceptInitiation, consumeResponse, createResponse, decodeInitiation, deriveSession } from './noise.js';
@@ -184,7 +185,7 @@ function handleTransport(device: Device, datagram: Uint8Array, source: Endpoint)
     device.drop('unknown-index');
     return;
   }
-  const counter = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength).getBigUint64(TRANSPORT.counter, true);
+  const counter = readCounter(datagram);
   if (!keypair.canReceive(device.clock.now()) || counter >= REJECT_AFTER_MESSAGES) {
     device.drop('expired-keypair');
     return;

@@ -14,7 +14,7 @@ import {
 } from './constants.js';
 import type { Device } from './device.js';
 import { destinationUnreachable, packetAddresses } from './ip-packet.js';
-import { MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeHeader, writeUint32LE } from './messages.js';
+import { MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeCounter, writeHeader, writeUint32LE } from './messages.js';
 import { createInitiation } from './noise.js';
 import type { Keypair } from './keypair.js';
 import type { Peer } from './peer.js';
@@ -109,7 +109,7 @@ export class SealQueue {
     const frame = batch.frame(index);
     writeHeader(frame, MESSAGE_TRANSPORT);
     writeUint32LE(frame, TRANSPORT.receiver, keypair.remoteIndex);
-    new DataView(frame.buffer, frame.byteOffset, TRANSPORT_HEADER_SIZE).setBigUint64(TRANSPORT.counter, counter, true);
+    writeCounter(frame, counter);
     this.endpoints.push(endpoint);
   }
 
