@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLab } from './harness/lab.js';
+import { withLab, type Lab } from './harness/lab.js';
+import type { Namespace } from './harness/namespace.js';
 import { exec } from './harness/exec.js';
 import { createTunnelPair } from './harness/pair.js';
 import { ping } from './harness/ping.js';
@@ -59,6 +60,35 @@ test('deleting its interface makes the engine exit and remove its socket', (t) =
     assert.ok(!existsSync(uapiSocketPath(ifname)));
   }));
 
+interface ServerPeer {
+  readonly ours: Awaited<ReturnType<typeof generateKeyPair>>;
+  readonly theirs: Awaited<ReturnType<typeof generateKeyPair>>;
+}
+
+/**
+ * A wireguard-go peer in `server` at tunnel address 10.<subnet>.0.2, listening on
+ * `port`, that knows our key (generated here) at 10.<subnet>.0.1, optionally at `ourEndpoint`.
+ */
+async function startServerPeer(
+  lab: Lab,
+  server: Namespace,
+  subnet: number,
+  port: number,
+  ourEndpoint?: string,
+): Promise<ServerPeer> {
+  const serverIf = lab.tunnelInterfaceName();
+  await wireguardGo.start(server, serverIf);
+  const ours = await generateKeyPair(lab.dir);
+  const theirs = await generateKeyPair(lab.dir);
+  await wgSet(server, serverIf, {
+    privateKeyFile: theirs.privateKeyFile,
+    listenPort: port,
+    peers: [{ publicKey: ours.publicKey, allowedIps: [`10.${subnet}.0.1/32`], ...(ourEndpoint ? { endpoint: ourEndpoint } : {}) }],
+  });
+  await upTunnelInterface(server, serverIf, [`10.${subnet}.0.2/24`], 1420);
+  return { ours, theirs };
+}
+
 test('usage errors exit 1 with the usage line', async () => {
   await assert.rejects(exec(undefined, wireflyEnginePath(), []), /Usage: wirefly-engine/);
   await assert.rejects(exec(undefined, wireflyEnginePath(), ['--bogus', 'x']), /Usage: wirefly-engine/);
@@ -72,22 +102,13 @@ test('the interface keeps working after it is moved into another namespace', (t)
     const server = await lab.namespace();
     const link = await lab.link(outer, server);
     const ifname = lab.tunnelInterfaceName();
-    const serverIf = lab.tunnelInterfaceName();
     await wirefly.start(outer, ifname);
-    await wireguardGo.start(server, serverIf);
-    const ours = await generateKeyPair(lab.dir);
-    const theirs = await generateKeyPair(lab.dir);
+    const { ours, theirs } = await startServerPeer(lab, server, 78, 51112, `${link.a.v4}:51111`);
     await wgSet(outer, ifname, {
       privateKeyFile: ours.privateKeyFile,
       listenPort: 51111,
       peers: [{ publicKey: theirs.publicKey, allowedIps: ['10.78.0.2/32'], endpoint: `${link.b.v4}:51112` }],
     });
-    await wgSet(server, serverIf, {
-      privateKeyFile: theirs.privateKeyFile,
-      listenPort: 51112,
-      peers: [{ publicKey: ours.publicKey, allowedIps: ['10.78.0.1/32'], endpoint: `${link.a.v4}:51111` }],
-    });
-    await upTunnelInterface(server, serverIf, ['10.78.0.2/24'], 1420);
     await outer.exec('ip', ['link', 'set', ifname, 'netns', inner.name]);
     await upTunnelInterface(inner, ifname, ['10.78.0.1/24'], 1420);
     const result = await ping(inner, '10.78.0.2', { count: 3, deadlineSeconds: 10 });
@@ -161,16 +182,7 @@ test('wg-quick up and down work with WG_QUICK_USERSPACE_IMPLEMENTATION pointing 
     const server = await lab.namespace();
     const link = await lab.link(client, server);
     const ifname = lab.tunnelInterfaceName();
-    const serverIf = lab.tunnelInterfaceName();
-    await wireguardGo.start(server, serverIf);
-    const ours = await generateKeyPair(lab.dir);
-    const theirs = await generateKeyPair(lab.dir);
-    await wgSet(server, serverIf, {
-      privateKeyFile: theirs.privateKeyFile,
-      listenPort: 51200,
-      peers: [{ publicKey: ours.publicKey, allowedIps: ['10.79.0.1/32'] }],
-    });
-    await upTunnelInterface(server, serverIf, ['10.79.0.2/24'], 1420);
+    const { ours, theirs } = await startServerPeer(lab, server, 79, 51200);
     const file = join(lab.dir, `${ifname}.conf`);
     writeFileSync(
       file,
