@@ -191,6 +191,12 @@ test('activate sends the stored config with the kill switch; events become tunne
   await assert.rejects(services.api.renameTunnel('wg0', 'x'), /deactivate it/);
   await services.api.deactivate('wg0');
   assert.deepEqual(helper.requests.at(-1), { method: 'tunnel.down', params: { name: 'wg0' } });
+
+  // Once the helper reports it down, a deleted tunnel is gone from the list.
+  helper.push({ type: 'event', event: 'tunnel.state', tunnel: { name: 'wg0', state: 'inactive', killSwitch: true } });
+  await until('the helper no longer runs it', () => services.helper.tunnels.length === 0);
+  await services.api.deleteTunnel('wg0');
+  assert.deepEqual(await services.api.listTunnels(), []);
 });
 
 test('helper errors keep their code', async (t) => {

@@ -149,7 +149,9 @@ export class HelperClient {
 
   private receive(event: Event): void {
     if (event.event === 'tunnel.state') {
-      this.tunnelsByName.set(event.tunnel.name, event.tunnel);
+      // A tunnel brought down is no longer one the helper runs.
+      if (event.tunnel.state === 'inactive') this.tunnelsByName.delete(event.tunnel.name);
+      else this.tunnelsByName.set(event.tunnel.name, event.tunnel);
       this.tunnelListeners.emit(this.tunnels);
     }
     this.eventListeners.emit(event);

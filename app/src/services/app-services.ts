@@ -63,8 +63,7 @@ export class AppServices implements WireflyApi {
 
   async listTunnels(): Promise<TunnelSummary[]> {
     const { store, helper, preferences } = this.options;
-    // The helper still reports tunnels it has brought down; the store decides which exist.
-    const running = new Map(helper.tunnels.filter((tunnel) => tunnel.state !== 'inactive').map((tunnel) => [tunnel.name, tunnel]));
+    const running = new Map(helper.tunnels.map((tunnel) => [tunnel.name, tunnel]));
     const names = new Set([...(await store.names()), ...running.keys()]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
