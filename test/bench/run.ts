@@ -129,12 +129,15 @@ export function formatTable(results: BenchResults): string {
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  // BENCH_PAIRS=wirefly↔wireguard-go (comma-separated) and BENCH_MTUS=1420 narrow a run while working on one case.
+  const onlyPairs = process.env.BENCH_PAIRS?.split(',');
+  const onlyMtus = process.env.BENCH_MTUS?.split(',').map(Number);
   const results = await runBench({
     seconds,
     udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
-    mtus: [1500, 9080],
-    pairs: PAIRS,
-    ipv6Outer: true,
+    mtus: [1500, 9080].filter((outer) => !onlyMtus || onlyMtus.includes(outer - 80)),
+    pairs: PAIRS.filter(([a, b]) => !onlyPairs || onlyPairs.includes(`${a.name}↔${b.name}`)),
+    ipv6Outer: !onlyPairs && !onlyMtus,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const table = formatTable(results);
