@@ -215,6 +215,16 @@ test('X25519: every implementation and @noble/curves agree for random keys', () 
   }
 });
 
+test('X25519 public keys agree across implementations for 2,000 keys, with scalars that stress digit recoding', () => {
+  // Nibbles of 8 and above make every signed radix-16 digit carry; 0 and 0xff clamp to the extremes.
+  const edges = [0x00, 0xff, 0x88, 0x77, 0xf8, 0x08].map((byte) => new Uint8Array(32).fill(byte));
+  const keys = [...edges, ...Array.from({ length: 2000 }, () => randomBytes(32))];
+  for (const raw of keys) {
+    const [reference, ...others] = x25519Implementations.map((implementation) => implementation.importPrivateKey(raw).publicKey);
+    for (const other of others) assert.deepEqual(other, reference, Buffer.from(raw).toString('hex'));
+  }
+});
+
 test('constant-time equality', () => {
   assert.equal(constantTimeEqual(Buffer.from('abcd'), Buffer.from('abcd')), true);
   assert.equal(constantTimeEqual(Buffer.from('abcd'), Buffer.from('abce')), false);

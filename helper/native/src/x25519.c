@@ -22,6 +22,7 @@
 
 #include "napi_util.h"
 #include "x25519.h"
+#include "x25519_base.h"
 
 enum { KEY_BYTES = 32 };
 
@@ -73,10 +74,8 @@ static bool x25519_base(const uint8_t *private_key, uint8_t *out) {
 }
 
 typedef int (*primitive_shared_fn)(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key);
-typedef void (*primitive_public_fn)(uint8_t *out, const uint8_t *private_key);
 
 static primitive_shared_fn primitive_shared;
-static primitive_public_fn primitive_public;
 
 // RFC 7748 section 6.1: Alice's private and public key, Bob's public key, and their shared secret.
 static const uint8_t KAT_ALICE_PRIVATE[KEY_BYTES] = {
@@ -92,21 +91,17 @@ static const uint8_t KAT_SHARED[KEY_BYTES] = {
     0x4a, 0x5d, 0x9d, 0x5b, 0xa4, 0xce, 0x2d, 0xe1, 0x72, 0x8e, 0x3b, 0xf4, 0x80, 0x35, 0x0f, 0x25,
     0xe0, 0x7e, 0x21, 0xc9, 0x47, 0xd1, 0x9e, 0x33, 0x76, 0xf0, 0x9b, 0x3c, 0x1e, 0x16, 0x17, 0x42};
 
-static bool primitives_pass_known_answers(primitive_shared_fn shared_fn, primitive_public_fn public_fn) {
+static bool primitive_passes_known_answers(primitive_shared_fn shared_fn) {
   uint8_t public_key[KEY_BYTES], shared[KEY_BYTES];
-  public_fn(public_key, KAT_ALICE_PRIVATE);
-  return shared_fn(shared, KAT_ALICE_PRIVATE, KAT_BOB_PUBLIC) == 1 && memcmp(shared, KAT_SHARED, KEY_BYTES) == 0 &&
-         memcmp(public_key, KAT_ALICE_PUBLIC, KEY_BYTES) == 0;
+  return shared_fn(public_key, KAT_ALICE_PRIVATE, BASE_POINT) == 1 &&
+         memcmp(public_key, KAT_ALICE_PUBLIC, KEY_BYTES) == 0 &&
+         shared_fn(shared, KAT_ALICE_PRIVATE, KAT_BOB_PUBLIC) == 1 && memcmp(shared, KAT_SHARED, KEY_BYTES) == 0;
 }
 
-// OpenSSL 3 declares them in crypto/ecx.h as (out, private, peer) and (out, private).
-static void find_primitives(void) {
+// OpenSSL 3 declares it in crypto/ecx.h as (out, private, peer), returning 1 on success.
+static void find_primitive(void) {
   primitive_shared_fn shared_fn = (primitive_shared_fn)dlsym(RTLD_DEFAULT, "ossl_x25519");
-  primitive_public_fn public_fn = (primitive_public_fn)dlsym(RTLD_DEFAULT, "ossl_x25519_public_from_private");
-  if (shared_fn && public_fn && primitives_pass_known_answers(shared_fn, public_fn)) {
-    primitive_shared = shared_fn;
-    primitive_public = public_fn;
-  }
+  if (shared_fn && primitive_passes_known_answers(shared_fn)) primitive_shared = shared_fn;
 }
 
 static bool primitive_x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
@@ -115,8 +110,8 @@ static bool primitive_x25519_shared(const uint8_t *private_key, const uint8_t *p
   return ok;
 }
 
-static bool primitive_x25519_base(const uint8_t *private_key, uint8_t *out) {
-  primitive_public(out, private_key);
+static bool fixed_base_x25519_base(const uint8_t *private_key, uint8_t *out) {
+  x25519_public_key(out, private_key);
   return true;
 }
 
@@ -183,10 +178,10 @@ static napi_status export_pair(napi_env env, napi_value exports, const char *sha
 
 napi_status register_x25519(napi_env env, napi_value exports) {
   napi_status status = napi_ok;
-  find_primitives();
+  find_primitive();
   if (primitive_shared) {
-    status = export_pair(env, exports, "x25519Primitive", primitive_x25519_shared, "x25519BasePrimitive",
-                         primitive_x25519_base);
+    status = export_pair(env, exports, "x25519Primitive", primitive_x25519_shared, "x25519BaseFixed",
+                         fixed_base_x25519_base);
   }
   if (status == napi_ok && x25519_works()) {
     status = export_pair(env, exports, "x25519", x25519_shared, "x25519Base", x25519_base);

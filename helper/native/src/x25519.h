@@ -5,8 +5,9 @@
 #include <node_api.h>
 
 // Adds x25519() and x25519Base() (through OpenSSL's EVP layer) to `exports` when
-// this runtime's OpenSSL supports X25519, and x25519Primitive() and
-// x25519BasePrimitive() (the same, on the curve primitives) when it exports them.
+// this runtime's OpenSSL supports X25519, and x25519Primitive() (on OpenSSL's
+// curve primitive) with x25519BaseFixed() (our fixed-base multiplication) when
+// the runtime exports that primitive.
 napi_status register_x25519(napi_env env, napi_value exports);
 
 #endif

@@ -50,7 +50,7 @@ type NativePublicKey = (privateKey: Uint8Array, out: Uint8Array) => boolean;
 /** The addon's functions: on OpenSSL's curve primitives where the host exports them, through EVP where it supports X25519. */
 interface NativeX25519 {
   x25519Primitive?: NativeSharedSecret;
-  x25519BasePrimitive?: NativePublicKey;
+  x25519BaseFixed?: NativePublicKey;
   x25519?: NativeSharedSecret;
   x25519Base?: NativePublicKey;
 }
@@ -126,8 +126,8 @@ const nodeCryptoImplementation: X25519Implementation = {
 function nativeImplementations(): X25519Implementation[] {
   const addon = cryptoAddon as NativeX25519 | undefined;
   const found: X25519Implementation[] = [];
-  if (addon?.x25519Primitive && addon.x25519BasePrimitive) {
-    found.push(nativeImplementation('native', addon.x25519Primitive, addon.x25519BasePrimitive));
+  if (addon?.x25519Primitive && addon.x25519BaseFixed) {
+    found.push(nativeImplementation('native', addon.x25519Primitive, addon.x25519BaseFixed));
   }
   if (addon?.x25519 && addon.x25519Base) found.push(nativeImplementation('native-evp', addon.x25519, addon.x25519Base));
   return found;
