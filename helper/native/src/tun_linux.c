@@ -1,7 +1,13 @@
 // Linux TUN devices through /dev/net/tun. Reads are driven by a libuv poll
 // handle and handed to JS in batches, one call per wake-up, through buffers
-// that JS owns and the addon fills; writes take a batch per call. Every packet
-// is a bare IP packet (IFF_NO_PI).
+// that JS owns and the addon fills; writes take a batch per call. JS sees bare
+// IP packets only (IFF_NO_PI).
+//
+// With offloads (IFF_VNET_HDR), every packet crosses the fd behind a
+// virtio_net_hdr. The kernel then hands over TCP super-packets of up to 64 KB,
+// which are split here into MTU-sized packets, and takes back runs of TCP
+// segments merged into one super-packet: one syscall, and one trip through the
+// kernel's TCP/IP stack, for up to 64 KB instead of one per MTU.
 #include "tun.h"
 
 #include <errno.h>
@@ -15,14 +21,54 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "napi_util.h"
+#include "tun_offload.h"
 
-// A TUN device hands over at most one MTU per read and the largest MTU it
-// accepts is 65535, so every read gets this much room and cannot truncate.
-#define MAX_PACKET_SIZE 65535
+// A TUN device hands over at most one MTU (or one super-packet) per read and
+// neither exceeds 65535 bytes, so every read gets this much room and cannot truncate.
+#define MAX_PACKET_SIZE MAX_IP_PACKET
+
+// What the kernel may hand over, most first; it refuses flags it does not know.
+static const unsigned OFFLOAD_CHOICES[] = {
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+    TUN_F_CSUM | TUN_F_TSO4,
+    TUN_F_CSUM,
+    0,
+};
+
+// Counters of the offload paths, so that JS (and tests) can see them work.
+typedef struct {
+  double gso_packets_read;
+  double segments_read;
+  double checksums_completed;
+  double malformed_dropped;
+  double gso_packets_written;
+  double segments_coalesced;
+  double gso_write_failures;
+} offload_stats_t;
+
+// The read side's state between reads: a super-packet whose segments did not
+// all fit into the last batch waits here and goes first into the next one.
+typedef struct {
+  offload_stats_t *stats;
+  bool splitting;
+  gso_split_t split;
+  uint8_t gso_packet[MAX_IP_PACKET];
+} splitter_t;
+
+// The run of segments being merged during one write call.
+typedef struct {
+  bool open;
+  gro_run_t run;
+  tcp_packet_t segments[MAX_COALESCED_SEGMENTS];
+  struct iovec iov[2 + MAX_COALESCED_SEGMENTS];
+  uint8_t headers[MAX_TCP_HEADERS];
+} merger_t;
 
 // Marks the JS objects that wrap a tun_t, so that a stray object passed from JS
 // is refused instead of being dereferenced.
@@ -33,6 +79,11 @@ typedef struct {
   int fd;
   char name[IFNAMSIZ];
   bool closed;
+  bool vnet_hdr;
+  unsigned offloads;  // TUN_F_* the kernel accepted
+  offload_stats_t stats;
+  splitter_t splitter;
+  merger_t merger;
   uv_poll_t poll;
   // The struct is freed only when libuv is done with `poll` and the JS wrapper
   // is gone, whichever comes last.
@@ -116,45 +167,123 @@ static bool read_buffers(tun_t *tun, uint8_t **slab, size_t *slab_size, uint32_t
   return *slab_size >= MAX_PACKET_SIZE && *capacity > 0;
 }
 
-// Reads until the device is empty or the buffers are full. Returns the packet
-// count and sets *err to a read error other than "no more packets".
-static uint32_t read_batch(int fd, uint8_t *slab, size_t slab_size, uint32_t *lengths, size_t capacity, int *err) {
-  uint32_t count = 0;
-  size_t used = 0;
-  *err = 0;
-  while (count < capacity && slab_size - used >= MAX_PACKET_SIZE) {
-    ssize_t n = read(fd, slab + used, MAX_PACKET_SIZE);
-    if (n > 0) {
-      lengths[count++] = (uint32_t)n;
-      used += (size_t)n;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) *err = errno;
-    break;
-  }
-  return count;
+// The part of the JS buffers that one batch fills, packets back to back.
+typedef struct {
+  uint8_t *slab;
+  size_t slab_size;
+  uint32_t *lengths;
+  size_t capacity;
+  size_t used;
+  uint32_t count;
+} batch_t;
+
+static bool batch_has_room(const batch_t *batch, size_t length) {
+  return batch->count < batch->capacity && batch->slab_size - batch->used >= length;
 }
 
-static void deliver_packets(tun_t *tun, int status) {
-  uint8_t *slab;
-  uint32_t *lengths;
-  size_t slab_size, capacity;
-  if (!read_buffers(tun, &slab, &slab_size, &lengths, &capacity)) {
-    report_error(tun, EFAULT, "read", "using the packet buffers of");
+static void batch_add(batch_t *batch, size_t length) {
+  batch->lengths[batch->count++] = (uint32_t)length;
+  batch->used += length;
+}
+
+// Moves segments of the pending super-packet into the batch while they fit.
+// A segment is at most MAX_PACKET_SIZE, so an empty batch always takes one.
+static void take_segments(splitter_t *splitter, batch_t *batch) {
+  while (splitter->splitting) {
+    gso_split_t *split = &splitter->split;
+    if (!batch_has_room(batch, gso_split_next_len(split))) return;
+    batch_add(batch, gso_split_next(split, batch->slab + batch->used));
+    splitter->stats->segments_read++;
+    splitter->splitting = !gso_split_done(split);
+  }
+}
+
+// Takes the packet just read to the end of the batch (`length` bytes after its
+// vnet header): kept as is, completed, split, or dropped when malformed.
+static void accept_packet(splitter_t *splitter, batch_t *batch, const struct virtio_net_hdr *hdr, size_t length) {
+  uint8_t *packet = batch->slab + batch->used;
+  if (hdr->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+    if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+      if (!complete_checksum(packet, length, hdr->csum_start, hdr->csum_offset)) {
+        splitter->stats->malformed_dropped++;
+        return;
+      }
+      splitter->stats->checksums_completed++;
+    }
+    batch_add(batch, length);
     return;
   }
-  int read_err;
-  uint32_t count = read_batch(tun->fd, slab, slab_size, lengths, capacity, &read_err);
-  if (count > 0) {
-    napi_value count_value;
-    if (napi_create_uint32(tun->env, count, &count_value) != napi_ok) {
-      raise_pending_exception(tun->env);
+  // The segments are written where the super-packet now lies, so it moves out of the way first.
+  memcpy(splitter->gso_packet, packet, length);
+  if (!gso_split_begin(&splitter->split, hdr, splitter->gso_packet, length)) {
+    splitter->stats->malformed_dropped++;
+    return;
+  }
+  splitter->stats->gso_packets_read++;
+  splitter->splitting = true;
+  take_segments(splitter, batch);
+}
+
+// Reads one packet into `into`; with offloads its vnet header goes to `hdr`.
+// Returns the packet's length, 0 for a read too short to hold a vnet header, or -1.
+static ssize_t read_packet(const tun_t *tun, struct virtio_net_hdr *hdr, uint8_t *into) {
+  if (!tun->vnet_hdr) {
+    memset(hdr, 0, sizeof *hdr);
+    return read(tun->fd, into, MAX_PACKET_SIZE);
+  }
+  struct iovec iov[2] = {{hdr, VNET_HDR_LEN}, {into, MAX_PACKET_SIZE}};
+  ssize_t n = readv(tun->fd, iov, 2);
+  if (n < 0) return n;
+  return n < (ssize_t)VNET_HDR_LEN ? 0 : n - (ssize_t)VNET_HDR_LEN;
+}
+
+// Fills the batch: first with what is left of a super-packet, then with reads
+// until the device is empty, the batch is full, or a super-packet did not fit.
+// Sets *err to a read error other than "no more packets".
+static void read_batch(tun_t *tun, batch_t *batch, int *err) {
+  splitter_t *splitter = &tun->splitter;
+  *err = 0;
+  take_segments(splitter, batch);
+  while (!splitter->splitting && batch_has_room(batch, MAX_PACKET_SIZE)) {
+    struct virtio_net_hdr hdr;
+    ssize_t n = read_packet(tun, &hdr, batch->slab + batch->used);
+    if (n > 0) {
+      accept_packet(splitter, batch, &hdr, (size_t)n);
+      continue;
+    }
+    if (n == 0) {
+      tun->stats.malformed_dropped++;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) *err = errno;
+    break;
+  }
+}
+
+static bool call_on_batch(tun_t *tun, uint32_t count) {
+  napi_value count_value;
+  if (napi_create_uint32(tun->env, count, &count_value) != napi_ok) {
+    raise_pending_exception(tun->env);
+    return false;
+  }
+  call_js(tun->env, tun->async, tun->on_batch, count_value);
+  return !tun->closed;
+}
+
+// One JS call per batch; the rest of a super-packet that did not fit follows at
+// once, as the fd may not become readable again for it.
+static void deliver_packets(tun_t *tun, int status) {
+  int read_err = 0;
+  do {
+    batch_t batch = {0};
+    if (!read_buffers(tun, &batch.slab, &batch.slab_size, &batch.lengths, &batch.capacity)) {
+      report_error(tun, EFAULT, "read", "using the packet buffers of");
       return;
     }
-    call_js(tun->env, tun->async, tun->on_batch, count_value);
-    if (tun->closed) return;
-  }
+    read_batch(tun, &batch, &read_err);
+    if (batch.count > 0 && !call_on_batch(tun, batch.count)) return;
+  } while (tun->splitter.splitting && read_err == 0);
   // On POLLERR libuv only says EBADF; the read error, if any, says what happened.
   if (read_err != 0) {
     report_error(tun, read_err, "read", "reading from");
@@ -192,7 +321,20 @@ static napi_value get_ifname(napi_env env, napi_value value, char name[IFNAMSIZ]
   return value;
 }
 
-static bool open_device(napi_env env, const char *requested, tun_t *tun) {
+// Asks for the most offloads the kernel grants; with none at all, the vnet
+// header still comes with every packet and says so.
+static bool enable_offloads(napi_env env, tun_t *tun) {
+  for (size_t i = 0; i < sizeof OFFLOAD_CHOICES / sizeof OFFLOAD_CHOICES[0]; i++) {
+    if (ioctl(tun->fd, TUNSETOFFLOAD, (unsigned long)OFFLOAD_CHOICES[i]) == 0) {
+      tun->offloads = OFFLOAD_CHOICES[i];
+      return true;
+    }
+  }
+  throw_errno(env, errno, "ioctl", "setting the offloads of a TUN device");
+  return false;
+}
+
+static bool open_device(napi_env env, const char *requested, bool offloads, tun_t *tun) {
   tun->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (tun->fd < 0) {
     throw_errno(env, errno, "open", "opening /dev/net/tun");
@@ -200,7 +342,7 @@ static bool open_device(napi_env env, const char *requested, tun_t *tun) {
   }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0));
   memcpy(ifr.ifr_name, requested, strlen(requested));
   if (ioctl(tun->fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
@@ -212,7 +354,8 @@ static bool open_device(napi_env env, const char *requested, tun_t *tun) {
   // The kernel filled in the actual name, which matters when a pattern was given.
   memcpy(tun->name, ifr.ifr_name, IFNAMSIZ);
   tun->name[IFNAMSIZ - 1] = '\0';
-  return true;
+  tun->vnet_hdr = offloads;
+  return !offloads || enable_offloads(env, tun);
 }
 
 static bool hold_js_values(napi_env env, tun_t *tun, napi_value slab, napi_value lengths, napi_value on_batch,
@@ -273,12 +416,14 @@ static napi_value check_open_arguments(napi_env env, napi_value *argv) {
   return argv[0];
 }
 
-// open(name, slab, lengths, onBatch(count), onError(error)) -> handle
+// open(name, slab, lengths, onBatch(count), onError(error), offloads: boolean) -> handle
 static napi_value tun_open(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
+  napi_value argv[6];
   char requested[IFNAMSIZ];
-  NAPI_TRY(env, get_args(env, info, 5, argv));
+  bool offloads;
+  NAPI_TRY(env, get_args(env, info, 6, argv));
   if (check_open_arguments(env, argv) == NULL || get_ifname(env, argv[0], requested) == NULL) return NULL;
+  NAPI_TRY(env, napi_get_value_bool(env, argv[5], &offloads));
 
   tun_t *tun = calloc(1, sizeof *tun);
   if (tun == NULL) {
@@ -288,8 +433,9 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   tun->env = env;
   tun->fd = -1;
   tun->poll_closed = true;
+  tun->splitter.stats = &tun->stats;
   napi_value handle;
-  if (open_device(env, requested, tun) && hold_js_values(env, tun, argv[1], argv[2], argv[3], argv[4]) &&
+  if (open_device(env, requested, offloads, tun) && hold_js_values(env, tun, argv[1], argv[2], argv[3], argv[4]) &&
       start_polling(env, tun) && wrap_tun(env, tun, &handle)) {
     return handle;
   }
@@ -300,14 +446,69 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static bool write_packet(int fd, const void *packet, size_t length) {
+static bool write_iov(int fd, const struct iovec *iov, int count, size_t length) {
   ssize_t n;
   do {
-    n = write(fd, packet, length);
+    n = writev(fd, iov, count);
   } while (n < 0 && errno == EINTR);
   // A TUN write is all or nothing; anything else (a full queue, a malformed
   // packet, a device that is gone) drops this packet and the caller counts it.
   return n >= 0 && (size_t)n == length;
+}
+
+// A packet written as it is: with offloads, behind a header that asks for nothing.
+static bool write_plain(const tun_t *tun, const uint8_t *packet, size_t length) {
+  static const struct virtio_net_hdr no_offload;
+  struct iovec iov[2] = {{(void *)&no_offload, VNET_HDR_LEN}, {(void *)packet, length}};
+  if (!tun->vnet_hdr) return write_iov(tun->fd, iov + 1, 1, length);
+  return write_iov(tun->fd, iov, 2, VNET_HDR_LEN + length);
+}
+
+// Writes the open run as one super-packet (merged headers, then each segment's
+// payload straight from JS memory), or segment by segment if the kernel
+// refuses it. Returns how many segments were written.
+static uint32_t write_run(tun_t *tun) {
+  merger_t *merger = &tun->merger;
+  const gro_run_t *run = &merger->run;
+  merger->open = false;
+  if (run->count == 1) return write_plain(tun, run->first.packet, run->first.length) ? 1 : 0;
+  struct virtio_net_hdr hdr;
+  gro_run_headers(run, &hdr, merger->headers);
+  merger->iov[0] = (struct iovec){&hdr, VNET_HDR_LEN};
+  merger->iov[1] = (struct iovec){merger->headers, run->first.header_len};
+  for (uint32_t i = 0; i < run->count; i++) {
+    const tcp_packet_t *segment = &merger->segments[i];
+    merger->iov[2 + i] = (struct iovec){(void *)(segment->packet + segment->header_len), segment->payload_len};
+  }
+  if (write_iov(tun->fd, merger->iov, (int)run->count + 2, VNET_HDR_LEN + run->total_len)) {
+    tun->stats.gso_packets_written++;
+    tun->stats.segments_coalesced += run->count;
+    return run->count;
+  }
+  tun->stats.gso_write_failures++;
+  uint32_t written = 0;
+  for (uint32_t i = 0; i < run->count; i++) {
+    written += write_plain(tun, merger->segments[i].packet, merger->segments[i].length) ? 1 : 0;
+  }
+  return written;
+}
+
+// Writes one packet of a write call: it extends the open run, or ends it and
+// starts another, or (not a TCP segment that can merge) goes out alone.
+static uint32_t write_in_order(tun_t *tun, const uint8_t *packet, size_t length) {
+  merger_t *merger = &tun->merger;
+  tcp_packet_t segment;
+  bool mergeable = tun->vnet_hdr && parse_coalescable(packet, length, &segment);
+  if (mergeable && merger->open && gro_run_append(&merger->run, &segment)) {
+    merger->segments[merger->run.count - 1] = segment;
+    return 0;
+  }
+  uint32_t written = merger->open ? write_run(tun) : 0;
+  if (!mergeable) return written + (write_plain(tun, packet, length) ? 1 : 0);
+  gro_run_start(&merger->run, &segment);
+  merger->segments[0] = segment;
+  merger->open = true;
+  return written;
 }
 
 // write(handle, packets: Uint8Array[]) -> how many were written
@@ -324,17 +525,23 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
     return NULL;
   }
   NAPI_TRY(env, napi_get_array_length(env, argv[1], &total));
+  // The run holds pointers into the packets, which stay put during this call.
+  tun->merger.open = false;
   for (uint32_t i = 0; i < total && !tun->closed; i++) {
     napi_value element;
     void *data;
     size_t length;
-    NAPI_TRY(env, napi_get_element(env, argv[1], i, &element));
-    if (!typed_array_data(env, element, napi_uint8_array, &data, &length)) {
-      napi_throw_type_error(env, NULL, "packets must be an array of Uint8Array");
+    bool got = napi_get_element(env, argv[1], i, &element) == napi_ok;
+    if (!got || !typed_array_data(env, element, napi_uint8_array, &data, &length)) {
+      // What came before is written, as it would be without merging.
+      if (tun->merger.open) write_run(tun);
+      if (got) napi_throw_type_error(env, NULL, "packets must be an array of Uint8Array");
+      else throw_last_napi_error(env);
       return NULL;
     }
-    if (write_packet(tun->fd, data, length)) written++;
+    written += write_in_order(tun, data, length);
   }
+  if (tun->merger.open) written += write_run(tun);
   napi_value result;
   NAPI_TRY(env, napi_create_uint32(env, written, &result));
   return result;
@@ -437,6 +644,76 @@ static napi_value tun_index(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static bool set_number(napi_env env, napi_value object, const char *name, double value) {
+  napi_value number;
+  return napi_create_double(env, value, &number) == napi_ok &&
+         napi_set_named_property(env, object, name, number) == napi_ok;
+}
+
+// stats(handle) -> the offloads granted and the counters of the offload paths
+static napi_value tun_stats(napi_env env, napi_callback_info info) {
+  tun_t *tun;
+  napi_value result;
+  if (first_tun_argument(env, info, &tun) == NULL) return NULL;
+  const offload_stats_t *stats = &tun->stats;
+  NAPI_TRY(env, napi_create_object(env, &result));
+  bool ok = set_number(env, result, "offloads", tun->vnet_hdr ? (double)tun->offloads : -1) &&
+            set_number(env, result, "gsoPacketsRead", stats->gso_packets_read) &&
+            set_number(env, result, "segmentsRead", stats->segments_read) &&
+            set_number(env, result, "checksumsCompleted", stats->checksums_completed) &&
+            set_number(env, result, "malformedDropped", stats->malformed_dropped) &&
+            set_number(env, result, "gsoPacketsWritten", stats->gso_packets_written) &&
+            set_number(env, result, "segmentsCoalesced", stats->segments_coalesced) &&
+            set_number(env, result, "gsoWriteFailures", stats->gso_write_failures);
+  if (!ok) {
+    throw_last_napi_error(env);
+    return NULL;
+  }
+  return result;
+}
+
+// splitPacket(input, slab, lengths) -> packets placed in slab: what the read
+// path makes of one packet read with offloads (`input` is its vnet header and
+// the packet), without a device, so that tests can feed it any header.
+static napi_value tun_split_packet(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  void *input, *slab, *lengths;
+  size_t input_len, slab_size, capacity;
+  NAPI_TRY(env, get_args(env, info, 3, argv));
+  if (!typed_array_data(env, argv[0], napi_uint8_array, &input, &input_len) ||
+      !typed_array_data(env, argv[1], napi_uint8_array, &slab, &slab_size) ||
+      !typed_array_data(env, argv[2], napi_uint32_array, &lengths, &capacity)) {
+    napi_throw_type_error(env, NULL, "input and slab must be Uint8Arrays, lengths a Uint32Array");
+    return NULL;
+  }
+  size_t length = input_len - VNET_HDR_LEN;
+  if (input_len < VNET_HDR_LEN || length > MAX_PACKET_SIZE || slab_size < length) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "input must be a vnet header and at most 65535 bytes that fit the slab");
+    return NULL;
+  }
+  offload_stats_t stats = {0};
+  splitter_t *splitter = calloc(1, sizeof *splitter);
+  if (splitter == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  splitter->stats = &stats;
+  batch_t batch = {.slab = slab, .slab_size = slab_size, .lengths = lengths, .capacity = capacity};
+  struct virtio_net_hdr hdr;
+  memcpy(&hdr, input, VNET_HDR_LEN);
+  memcpy(slab, (uint8_t *)input + VNET_HDR_LEN, length);
+  accept_packet(splitter, &batch, &hdr, length);
+  bool incomplete = splitter->splitting;
+  free(splitter);
+  if (incomplete) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "slab or lengths too small for every segment");
+    return NULL;
+  }
+  napi_value result;
+  NAPI_TRY(env, napi_create_uint32(env, batch.count, &result));
+  return result;
+}
+
 napi_status tun_register(napi_env env, napi_value exports) {
   napi_value tun;
   napi_status status = napi_create_object(env, &tun);
@@ -451,6 +728,8 @@ napi_status tun_register(napi_env env, napi_value exports) {
       {"mtu", NULL, tun_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMtu", NULL, tun_set_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"index", NULL, tun_index, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stats", NULL, tun_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"splitPacket", NULL, tun_split_packet, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   status = napi_define_properties(env, tun, sizeof functions / sizeof functions[0], functions);
   if (status != napi_ok) return status;
