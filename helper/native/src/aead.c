@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blake2s.h"
 #include "napi_util.h"
 #include "x25519.h"
 
@@ -234,7 +235,7 @@ static napi_value init(napi_env env, napi_value exports) {
       napi_set_named_property(env, exports, "sealMessage", fn) != napi_ok ||
       napi_create_function(env, "openMessage", NAPI_AUTO_LENGTH, open_message, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "openMessage", fn) != napi_ok ||
-      register_x25519(env, exports) != napi_ok) {
+      register_x25519(env, exports) != napi_ok || register_blake2s(env, exports) != napi_ok) {
     return NULL;
   }
   return exports;

@@ -1,14 +1,17 @@
 // BLAKE2s (RFC 7693) as WireGuard uses it: HASH (unkeyed, 32 bytes), HMAC (for
-// the KDF) and MAC (keyed BLAKE2s with a 16-byte output, for MAC1/MAC2 and
-// cookies). Written out on 32-bit integers rather than through node:crypto:
-// creating an OpenSSL hash or HMAC object costs several microseconds, many times
-// the work of the one or two blocks a handshake hashes at a time, and OpenSSL
-// offers no keyed BLAKE2s with a custom length at all.
+// the KDF, see kdf.ts) and MAC (keyed BLAKE2s with a 16-byte output, for MAC1/MAC2
+// and cookies). Natively in the crypto addon where it loads, else in TypeScript.
 //
-// Every function runs to completion synchronously, so one module-wide state
-// serves them all; it is zeroed after each digest, as it may hold key material.
-// Digests go out in Buffers of their own memory, not slices of Node's shared
-// pool, like OpenSSL's were: callers wipe them and may hand them on.
+// Why not node:crypto: creating an OpenSSL hash or HMAC object costs several
+// microseconds, many times the work of the one or two blocks a handshake hashes
+// at a time, and OpenSSL offers no keyed BLAKE2s with a custom length at all.
+//
+// The TypeScript implementation is written out on 32-bit integers. Every function
+// runs to completion synchronously, so one module-wide state serves them all; it
+// is zeroed after each digest, as it may hold key material. Digests returned go
+// out in Buffers of their own memory, not slices of Node's shared pool: callers
+// wipe them and may hand them on.
+import { cryptoAddon } from './crypto-addon.js';
 
 export const HASH_LENGTH = 32;
 export const MAC_LENGTH = 16;
@@ -192,14 +195,6 @@ function finish(out: Uint8Array): void {
   pending.fill(0);
 }
 
-export function hash(...parts: Uint8Array[]): Buffer {
-  begin(HASH_LENGTH);
-  for (const part of parts) absorb(part);
-  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
-  finish(digest);
-  return digest;
-}
-
 /**
  * RFC 2104 with a 64-byte block: keeps the key (hashed if longer than a block)
  * and starts the inner hash over it padded and masked with ipad.
@@ -230,36 +225,145 @@ function finishHmac(out: Uint8Array): void {
   innerDigest.fill(0);
 }
 
-export function hmac(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+function typescriptHmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void {
   beginHmac(key);
-  for (const part of parts) absorb(part);
-  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
-  finishHmac(digest);
-  return digest;
+  absorb(first);
+  absorb(second);
+  finishHmac(out);
+}
+
+const EMPTY = new Uint8Array(0);
+// The KDF's pseudorandom key and counter byte, wiped after each use.
+const pseudorandomKey = new Uint8Array(HASH_LENGTH);
+const counter = new Uint8Array(1);
+
+/** HKDF's extract and expand, each output the HMAC of the previous one and its counter. */
+function typescriptKdf(out: Uint8Array, key: Uint8Array, input: Uint8Array): void {
+  typescriptHmac(pseudorandomKey, key, input, EMPTY);
+  let previous: Uint8Array = EMPTY;
+  for (let offset = 0; offset < out.length; offset += HASH_LENGTH) {
+    const output = out.subarray(offset, offset + HASH_LENGTH);
+    counter[0] = offset / HASH_LENGTH + 1;
+    typescriptHmac(output, pseudorandomKey, previous, counter);
+    previous = output;
+  }
+  pseudorandomKey.fill(0);
+  counter.fill(0);
 }
 
 /**
- * HMAC-BLAKE2s of `first` followed by `second` into `out`, for callers that keep
- * the result in their own scratch. `out` may alias the inputs: they are all read
- * before it is written.
+ * One implementation of what WireGuard builds on BLAKE2s, writing into buffers
+ * the caller owns. Lengths are checked by the exported functions below, not
+ * here. `out` may alias the inputs: they are all read before it is written.
  */
-export function hmacInto(out: Uint8Array, key: Uint8Array, first: Uint8Array, second?: Uint8Array): void {
-  beginHmac(key);
-  absorb(first);
-  if (second) absorb(second);
-  finishHmac(out);
+export interface Blake2sImplementation {
+  readonly name: 'native' | 'typescript';
+  /** out (32 bytes) = HASH(first ‖ second). */
+  hash(out: Uint8Array, first: Uint8Array, second: Uint8Array): void;
+  /** Keyed BLAKE2s (RFC 7693 section 3.3); out's length (1 to 32) is the output length, the key at most 32 bytes. */
+  keyedHash(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
+  /** out (32 bytes) = HMAC(key, first ‖ second), over BLAKE2s-256 with a 64-byte block. */
+  hmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void;
+  /** The whitepaper's KDF_n(key, input) with n = out.length / 32 (1 to 3), the outputs one after the other. */
+  kdf(out: Uint8Array, key: Uint8Array, input: Uint8Array): void;
+}
+
+const typescriptImplementation: Blake2sImplementation = {
+  name: 'typescript',
+  hash(out, first, second) {
+    begin(HASH_LENGTH);
+    absorb(first);
+    absorb(second);
+    finish(out);
+  },
+  keyedHash(out, key, data) {
+    begin(out.length, key);
+    absorb(data);
+    finish(out);
+  },
+  hmac: typescriptHmac,
+  kdf: typescriptKdf,
+};
+
+interface NativeBlake2s {
+  blake2sHash(out: Uint8Array, first: Uint8Array, second: Uint8Array): void;
+  blake2sKeyed(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
+  blake2sHmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void;
+  blake2sKdf(out: Uint8Array, key: Uint8Array, input: Uint8Array): void;
+}
+
+/** The crypto addon's, one call per operation (see helper/native/src/blake2s.c for measurements). */
+function nativeImplementation(addon: NativeBlake2s): Blake2sImplementation {
+  return {
+    name: 'native',
+    hash: addon.blake2sHash,
+    keyedHash: addon.blake2sKeyed,
+    hmac: addon.blake2sHmac,
+    kdf: addon.blake2sKdf,
+  };
+}
+
+const addon = cryptoAddon as Partial<NativeBlake2s> | undefined;
+
+/**
+ * Every implementation this runtime offers, the one in use first; for
+ * cross-checking them in tests. The native one comes with the crypto addon, so
+ * a runtime that refuses the addon (one without OpenSSL exports, which the
+ * BLAKE2s code itself does not need) uses the TypeScript one.
+ */
+export const blake2sImplementations: readonly Blake2sImplementation[] =
+  addon?.blake2sHash && addon.blake2sKeyed && addon.blake2sHmac && addon.blake2sKdf
+    ? [nativeImplementation(addon as NativeBlake2s), typescriptImplementation]
+    : [typescriptImplementation];
+
+const active = blake2sImplementations[0]!;
+
+export const blake2sImplementation = active.name;
+
+function checkLength(length: number, what: string, min: number, max: number): void {
+  if (!(length >= min && length <= max)) {
+    throw new RangeError(min === max ? `${what} must be ${min} bytes` : `${what} must be ${min} to ${max} bytes`);
+  }
+}
+
+/** Writes HASH(first ‖ second) into `out` (32 bytes). */
+export function hashInto(out: Uint8Array, first: Uint8Array, second: Uint8Array = EMPTY): void {
+  checkLength(out.length, 'BLAKE2s output', HASH_LENGTH, HASH_LENGTH);
+  active.hash(out, first, second);
+}
+
+export function hash(first: Uint8Array, second: Uint8Array = EMPTY): Buffer {
+  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
+  active.hash(digest, first, second);
+  return digest;
+}
+
+/** Writes HMAC-BLAKE2s(key, first ‖ second) into `out` (32 bytes), which may alias the inputs. */
+export function hmacInto(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array = EMPTY): void {
+  checkLength(out.length, 'HMAC output', HASH_LENGTH, HASH_LENGTH);
+  active.hmac(out, key, first, second);
+}
+
+export function hmac(key: Uint8Array, first: Uint8Array, second: Uint8Array = EMPTY): Buffer {
+  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
+  active.hmac(digest, key, first, second);
+  return digest;
+}
+
+/** Keyed BLAKE2s (RFC 7693 section 3.3) into `out`, whose length (1 to 32 bytes) is the output length. */
+export function keyedHashInto(out: Uint8Array, key: Uint8Array, data: Uint8Array): void {
+  checkLength(key.length, 'BLAKE2s key', 0, MAX_KEY_LENGTH);
+  checkLength(out.length, 'BLAKE2s output', 1, HASH_LENGTH);
+  active.keyedHash(out, key, data);
 }
 
 /** Keyed BLAKE2s (RFC 7693 section 3.3) with an output of 1 to 32 bytes. */
 export function keyedHash(key: Uint8Array, data: Uint8Array, outputLength: number): Uint8Array {
-  if (key.length > MAX_KEY_LENGTH) throw new RangeError(`BLAKE2s key must be at most ${MAX_KEY_LENGTH} bytes`);
-  if (!Number.isInteger(outputLength) || outputLength < 1 || outputLength > HASH_LENGTH) {
-    throw new RangeError(`BLAKE2s output must be 1 to ${HASH_LENGTH} bytes`);
-  }
-  begin(outputLength, key);
-  absorb(data);
+  checkLength(key.length, 'BLAKE2s key', 0, MAX_KEY_LENGTH);
+  if (!Number.isInteger(outputLength)) throw new RangeError('BLAKE2s output length must be an integer');
+  checkLength(outputLength, 'BLAKE2s output', 1, HASH_LENGTH);
   const digest = new Uint8Array(outputLength);
-  finish(digest);
+  active.keyedHash(digest, key, data);
   return digest;
 }
 
