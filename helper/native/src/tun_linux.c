@@ -202,6 +202,10 @@ static void take_segments(splitter_t *splitter, batch_t *batch) {
 // vnet header): kept as is, completed, split, or dropped when malformed.
 static void accept_packet(splitter_t *splitter, batch_t *batch, const struct virtio_net_hdr *hdr, size_t length) {
   uint8_t *packet = batch->slab + batch->used;
+  if (length == 0) {
+    splitter->stats->malformed_dropped++;
+    return;
+  }
   if (hdr->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
     if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
       if (!complete_checksum(packet, length, hdr->csum_start, hdr->csum_offset)) {
