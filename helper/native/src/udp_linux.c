@@ -1,14 +1,20 @@
 // Linux UDP for the engine: an IPv6-only and an IPv4 socket bound to one port,
 // as wireguard-go binds them. Receives are driven by libuv poll handles: each
-// wake-up takes up to a batch of datagrams with one recvmmsg into buffers that
-// JS owns, and hands them over with one JS call. Sends take a batch per call
-// and go out with sendmmsg. Both directions carry the local address of the
-// datagram (IP_PKTINFO / IPV6_PKTINFO), so that a reply leaves from the address
-// the peer wrote to ("sticky source"), which node:dgram cannot do.
+// wake-up takes up to a batch of messages with one recvmmsg into buffers that
+// JS owns, and hands their datagrams over with one JS call. Sends take a batch
+// per call and go out with sendmmsg. Both directions carry the local address of
+// the datagram (IP_PKTINFO / IPV6_PKTINFO), so that a reply leaves from the
+// address the peer wrote to ("sticky source"), which node:dgram cannot do.
+//
+// Offloads: a run of equal-size datagrams to one destination leaves as one
+// message with UDP_SEGMENT (the kernel cuts it into datagrams as late as it
+// can, so the train crosses the stack once), and with UDP_GRO the kernel hands
+// over trains it received coalesced, which are split here by segment size.
 #include "udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,9 +26,18 @@
 
 #include "napi_util.h"
 
-// Datagrams per receive wake-up: bounds the time one busy socket holds the loop.
-#define MAX_RECEIVE_BATCH 64
+// Messages per receive wake-up: bounds the time one busy socket holds the loop.
+#define MAX_RECEIVE_MESSAGES 64
+// Each message gets a slot that holds the largest coalesced train (and the
+// largest datagram); shared with helper/src/os/linux/udp.ts.
+#define RECEIVE_SLOT_BYTES 65536
 #define MAX_SEND_BATCH 128
+// Datagrams per UDP_SEGMENT message: UDP_MAX_SEGMENTS of kernels before 6.9
+// (later ones take 128, but 64 full-size datagrams already reach the size limit).
+#define MAX_SEGMENTS 64
+// A segmented message is one IP packet before the kernel cuts it: its payload
+// must leave room for the IPv6 and UDP headers within 65535 bytes.
+#define MAX_SEGMENTED_BYTES (65535 - 40 - 8)
 // Kernel socket buffers, so that a burst arriving while JS is busy is queued
 // rather than dropped. Only what is queued uses memory.
 #define SOCKET_BUFFER_BYTES (4 * 1024 * 1024)
@@ -30,13 +45,15 @@
 #define BIND_ATTEMPTS 16
 #define MAX_UDP_PAYLOAD 65527
 
-// Per-datagram records shared with helper/src/os/linux/udp.ts: RECORD_WORDS
-// 32-bit words, and ADDRESS_PAIR_BYTES of addresses (the remote address, then
-// the local one at LOCAL_OFFSET; an IPv4 address takes the first 4 bytes).
-#define RECORD_WORDS 4
+// Per-datagram records shared with helper/src/os/linux/udp.ts: RECEIVED_WORDS
+// or OUTGOING_WORDS 32-bit words, and ADDRESS_PAIR_BYTES of addresses (the
+// remote address, then the local one at LOCAL_OFFSET; an IPv4 address takes
+// the first 4 bytes).
+#define RECEIVED_WORDS 5
+#define OUTGOING_WORDS 4
 #define ADDRESS_PAIR_BYTES 32
 #define LOCAL_OFFSET 16
-enum { RECEIVED_LENGTH, RECEIVED_FAMILY, RECEIVED_PORT, RECEIVED_IFINDEX };
+enum { RECEIVED_LENGTH, RECEIVED_FAMILY, RECEIVED_PORT, RECEIVED_IFINDEX, RECEIVED_OFFSET };
 enum { OUTGOING_FAMILY, OUTGOING_PORT, OUTGOING_IFINDEX, OUTGOING_SOURCE };
 // OUTGOING_SOURCE: JS says whether to pin the source; the addon answers
 // SOURCE_REFUSED when the kernel would not send from it.
@@ -44,10 +61,20 @@ enum { SOURCE_ROUTED, SOURCE_STICKY, SOURCE_REFUSED };
 
 static const napi_type_tag UDP_TAG = {0x7769726566c79f02ULL, 0x7564705f6c696e78ULL};
 
+// A received message carries its local address and, when the kernel
+// coalesced it, the segment size (an int).
 typedef union {
-  char buffer[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  char buffer[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
   struct cmsghdr align;
-} control_t;
+} receive_control_t;
+
+// An outgoing message: the segment size (a uint16_t) first, so that dropping
+// the pinned source after it only shortens the control data.
+#define SEGMENT_SPACE CMSG_SPACE(sizeof(uint16_t))
+typedef union {
+  char buffer[SEGMENT_SPACE + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  struct cmsghdr align;
+} send_control_t;
 
 typedef union {
   struct sockaddr any;
@@ -61,17 +88,36 @@ typedef struct {
   udp_t *owner;
   int fd;
   uint32_t family;
+  // Whether messages on this socket may carry UDP_SEGMENT: the kernel has it,
+  // JS asked for it, and no send has shown that this socket's path refuses it.
+  bool segmentation;
   uv_poll_t poll;
   bool poll_closed;
 } udp_socket_t;
 
-// What sendmmsg or recvmmsg is handed, kept here so that no call allocates.
+// What recvmmsg and sendmmsg are handed, kept here so that no call allocates.
+typedef struct {
+  struct mmsghdr messages[MAX_RECEIVE_MESSAGES];
+  struct iovec iovecs[MAX_RECEIVE_MESSAGES];
+  socket_address_t names[MAX_RECEIVE_MESSAGES];
+  receive_control_t controls[MAX_RECEIVE_MESSAGES];
+} receive_batch_t;
+
+// Datagram i of a send call is iovecs[i]; message m takes datagrams
+// firsts[m] .. firsts[m] + counts[m], all to one destination from one source.
 typedef struct {
   struct mmsghdr messages[MAX_SEND_BATCH];
   struct iovec iovecs[MAX_SEND_BATCH];
   socket_address_t names[MAX_SEND_BATCH];
-  control_t controls[MAX_SEND_BATCH];
-} message_batch_t;
+  send_control_t controls[MAX_SEND_BATCH];
+  uint32_t firsts[MAX_SEND_BATCH];
+  uint32_t counts[MAX_SEND_BATCH];
+} send_batch_t;
+
+// Since the sockets were bound; read by JS through stats().
+typedef struct {
+  double truncated, segmented, segmented_datagrams, segmentation_refused, coalesced, coalesced_datagrams;
+} udp_stats_t;
 
 struct udp {
   napi_env env;
@@ -81,15 +127,15 @@ struct udp {
   // JS wrapper is gone, whichever comes last.
   bool wrapper_finalized;
   udp_socket_t v4, v6;
-  size_t slot_size;
-  uint64_t truncated;
-  // data: Uint8Array of slots of slot_size bytes, one received datagram each.
+  size_t max_datagram;
+  udp_stats_t stats;
+  // data: Uint8Array of RECEIVE_SLOT_BYTES slots, one received message each.
   // received, outgoing: Uint32Array records; *_addresses: Uint8Array address pairs.
   napi_ref data, received, received_addresses, outgoing, outgoing_addresses, on_batch, on_error;
   napi_async_context async;
-  message_batch_t receive, send;
+  receive_batch_t receive;
+  send_batch_t send;
 };
-
 // A failed step of binding: the errno, the call that set it, and the family
 // of the socket it happened on.
 typedef struct {
@@ -189,7 +235,8 @@ static size_t min_size(size_t a, size_t b) {
 
 // Looked up on every use because JS could have transferred (detached) the
 // buffers since the last one, which would leave a stale pointer.
-static bool get_records(napi_env env, napi_ref records_ref, napi_ref addresses_ref, records_t *records) {
+static bool get_records(napi_env env, napi_ref records_ref, napi_ref addresses_ref, size_t record_words,
+                        records_t *records) {
   napi_value records_value, addresses_value;
   void *records_data, *addresses_data;
   size_t words, bytes;
@@ -201,28 +248,28 @@ static bool get_records(napi_env env, napi_ref records_ref, napi_ref addresses_r
   }
   records->records = records_data;
   records->addresses = addresses_data;
-  records->capacity = min_size(words / RECORD_WORDS, bytes / ADDRESS_PAIR_BYTES);
+  records->capacity = min_size(words / record_words, bytes / ADDRESS_PAIR_BYTES);
   return records->capacity > 0;
 }
 
-static bool get_receive_buffers(udp_t *udp, uint8_t **data, records_t *records) {
+// Sets *slots to how many messages the data buffer takes in one call.
+static bool get_receive_buffers(udp_t *udp, uint8_t **data, size_t *slots, records_t *records) {
   napi_value data_value;
   void *bytes;
   size_t length;
-  if (!get_records(udp->env, udp->received, udp->received_addresses, records) ||
+  if (!get_records(udp->env, udp->received, udp->received_addresses, RECEIVED_WORDS, records) ||
       napi_get_reference_value(udp->env, udp->data, &data_value) != napi_ok ||
       !typed_array_data(udp->env, data_value, napi_uint8_array, &bytes, &length)) {
     return false;
   }
   *data = bytes;
-  records->capacity = min_size(min_size(records->capacity, length / udp->slot_size), MAX_RECEIVE_BATCH);
-  return records->capacity > 0;
+  *slots = min_size(min_size(length / RECEIVE_SLOT_BYTES, MAX_RECEIVE_MESSAGES), records->capacity);
+  return *slots > 0;
 }
 
-static void prepare_receive(udp_t *udp, uint8_t *data, size_t count) {
-  message_batch_t *batch = &udp->receive;
+static void prepare_receive(receive_batch_t *batch, uint8_t *data, size_t count) {
   for (size_t i = 0; i < count; i++) {
-    batch->iovecs[i] = (struct iovec){.iov_base = data + i * udp->slot_size, .iov_len = udp->slot_size};
+    batch->iovecs[i] = (struct iovec){.iov_base = data + i * RECEIVE_SLOT_BYTES, .iov_len = RECEIVE_SLOT_BYTES};
     batch->messages[i].msg_hdr = (struct msghdr){
         .msg_name = &batch->names[i],
         .msg_namelen = sizeof batch->names[i],
@@ -246,8 +293,10 @@ static void record_source(const socket_address_t *name, uint32_t *record, uint8_
   }
 }
 
-// Interface index 0 tells JS that the local address is unknown.
-static void record_destination(struct msghdr *header, uint32_t *record, uint8_t *local) {
+// Records the local address (interface index 0 tells JS that it is unknown)
+// and returns the segment size of a coalesced message, 0 for a plain one.
+static size_t record_destination(struct msghdr *header, uint32_t *record, uint8_t *local) {
+  size_t segment = 0;
   record[RECEIVED_IFINDEX] = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(header); c != NULL; c = CMSG_NXTHDR(header, c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -262,19 +311,68 @@ static void record_destination(struct msghdr *header, uint32_t *record, uint8_t 
       memcpy(&info, CMSG_DATA(c), sizeof info);
       memcpy(local, &info.ipi6_addr, 16);
       record[RECEIVED_IFINDEX] = info.ipi6_ifindex;
+    } else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+      int size;
+      memcpy(&size, CMSG_DATA(c), sizeof size);
+      if (size > 0) segment = (size_t)size;
     }
   }
+  return segment;
 }
 
-// Receives what is queued, up to the capacity, and records each datagram for
-// JS; datagrams larger than a slot are dropped and counted. Returns how many
-// were recorded and sets *err to a receive error other than "nothing queued".
-static uint32_t receive_batch(udp_t *udp, udp_socket_t *sock, uint8_t *data, records_t *records, int *err) {
-  message_batch_t *batch = &udp->receive;
-  prepare_receive(udp, data, records->capacity);
+static size_t segments_in(size_t length, size_t segment) {
+  return length == 0 ? 1 : (length + segment - 1) / segment;
+}
+
+// Records the datagrams of received message i (one, or the segments of a
+// coalesced train, each with the message's addresses) from record `kept` on.
+// Datagrams larger than max_datagram, or beyond the records, are dropped and
+// counted. Returns the new number of records.
+static uint32_t record_message(udp_t *udp, uint32_t i, records_t *records, uint32_t kept) {
+  receive_batch_t *batch = &udp->receive;
+  struct mmsghdr *message = &batch->messages[i];
+  uint32_t head[RECEIVED_WORDS] = {0};
+  uint8_t pair[ADDRESS_PAIR_BYTES] = {0};
+  size_t length = message->msg_len;
+  size_t segment = record_destination(&message->msg_hdr, head, pair + LOCAL_OFFSET);
+  if (segment == 0 || segment > length) segment = length;
+  size_t count = segments_in(length, segment);
+  if (message->msg_hdr.msg_flags & MSG_TRUNC) {
+    udp->stats.truncated += (double)count;
+    return kept;
+  }
+  record_source(&batch->names[i], head, pair);
+  uint32_t first = kept;
+  for (size_t s = 0; s < count; s++) {
+    // All but the last segment of a train have the segment size.
+    size_t piece = min_size(segment, length - s * segment);
+    if (piece > udp->max_datagram || kept == records->capacity) {
+      udp->stats.truncated++;
+      continue;
+    }
+    head[RECEIVED_OFFSET] = (uint32_t)(i * RECEIVE_SLOT_BYTES + s * segment);
+    head[RECEIVED_LENGTH] = (uint32_t)piece;
+    memcpy(records->records + kept * RECEIVED_WORDS, head, sizeof head);
+    memcpy(records->addresses + kept * ADDRESS_PAIR_BYTES, pair, sizeof pair);
+    kept++;
+  }
+  if (count > 1) {
+    udp->stats.coalesced++;
+    udp->stats.coalesced_datagrams += kept - first;
+  }
+  return kept;
+}
+
+// Receives what is queued, up to `slots` messages, and records each datagram
+// for JS. Returns how many were recorded and sets *err to a receive error
+// other than "nothing queued".
+static uint32_t receive_batch(udp_t *udp, udp_socket_t *sock, uint8_t *data, size_t slots, records_t *records,
+                              int *err) {
+  receive_batch_t *batch = &udp->receive;
+  prepare_receive(batch, data, slots);
   int received;
   do {
-    received = recvmmsg(sock->fd, batch->messages, (unsigned)records->capacity, MSG_DONTWAIT, NULL);
+    received = recvmmsg(sock->fd, batch->messages, (unsigned)slots, MSG_DONTWAIT, NULL);
   } while (received < 0 && errno == EINTR);
   *err = 0;
   if (received < 0) {
@@ -284,35 +382,21 @@ static uint32_t receive_batch(udp_t *udp, udp_socket_t *sock, uint8_t *data, rec
     return 0;
   }
   uint32_t kept = 0;
-  for (int i = 0; i < received; i++) {
-    struct mmsghdr *message = &batch->messages[i];
-    if (message->msg_hdr.msg_flags & MSG_TRUNC) {
-      udp->truncated++;
-      continue;
-    }
-    // Rare: only after a truncated datagram do slots need to close the gap.
-    if (kept != (uint32_t)i) memmove(data + kept * udp->slot_size, data + i * udp->slot_size, message->msg_len);
-    uint32_t *record = records->records + kept * RECORD_WORDS;
-    uint8_t *addresses = records->addresses + kept * ADDRESS_PAIR_BYTES;
-    memset(addresses, 0, ADDRESS_PAIR_BYTES);
-    record[RECEIVED_LENGTH] = message->msg_len;
-    record_source(&batch->names[i], record, addresses);
-    record_destination(&message->msg_hdr, record, addresses + LOCAL_OFFSET);
-    kept++;
-  }
+  for (uint32_t i = 0; i < (uint32_t)received; i++) kept = record_message(udp, i, records, kept);
   return kept;
 }
 
 static void deliver_datagrams(udp_socket_t *sock, int status) {
   udp_t *udp = sock->owner;
   uint8_t *data;
+  size_t slots;
   records_t records;
-  if (!get_receive_buffers(udp, &data, &records)) {
+  if (!get_receive_buffers(udp, &data, &slots, &records)) {
     report_error(sock, EFAULT, "recvmmsg", "using the datagram buffers of");
     return;
   }
   int receive_err;
-  uint32_t count = receive_batch(udp, sock, data, &records, &receive_err);
+  uint32_t count = receive_batch(udp, sock, data, slots, &records, &receive_err);
   if (count > 0) {
     napi_value count_value;
     if (napi_create_uint32(udp->env, count, &count_value) != napi_ok) {
@@ -364,10 +448,8 @@ static void fill_destination(const uint32_t *record, const uint8_t *address, soc
 
 // Pins the source address only; the interface is left to routing (and to
 // policy rules such as a firewall mark's), except for link-local sources,
-// which exist only on their interface.
-static size_t fill_source(const uint32_t *record, const uint8_t *local, control_t *control) {
-  memset(control, 0, sizeof *control);
-  struct cmsghdr *c = (struct cmsghdr *)control->buffer;
+// which exist only on their interface. Returns the control bytes it took.
+static size_t fill_source(const uint32_t *record, const uint8_t *local, struct cmsghdr *c) {
   if (record[OUTGOING_FAMILY] == 4) {
     struct in_pktinfo info = {0};
     memcpy(&info.ipi_spec_dst, local, 4);
@@ -387,21 +469,119 @@ static size_t fill_source(const uint32_t *record, const uint8_t *local, control_
   return CMSG_SPACE(sizeof info);
 }
 
-static void prepare_send(message_batch_t *batch, uint32_t i, void *data, size_t length, const uint32_t *record,
-                         const uint8_t *addresses) {
-  struct msghdr *header = &batch->messages[i].msg_hdr;
-  batch->iovecs[i] = (struct iovec){.iov_base = data, .iov_len = length};
+static void fill_segment_size(uint16_t size, struct cmsghdr *c) {
+  c->cmsg_level = IPPROTO_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof size);
+  memcpy(CMSG_DATA(c), &size, sizeof size);
+}
+
+static const uint32_t *outgoing_record(const records_t *records, uint32_t i) {
+  return records->records + i * OUTGOING_WORDS;
+}
+
+static const uint8_t *outgoing_addresses(const records_t *records, uint32_t i) {
+  return records->addresses + i * ADDRESS_PAIR_BYTES;
+}
+
+// Whether datagrams a and b go to one destination from one source, and so
+// may share a message.
+static bool same_route(const records_t *records, uint32_t a, uint32_t b) {
+  const uint32_t *x = outgoing_record(records, a), *y = outgoing_record(records, b);
+  if (x[OUTGOING_FAMILY] != y[OUTGOING_FAMILY] || x[OUTGOING_PORT] != y[OUTGOING_PORT] ||
+      x[OUTGOING_SOURCE] != y[OUTGOING_SOURCE]) {
+    return false;
+  }
+  size_t length = x[OUTGOING_FAMILY] == 4 ? 4 : 16;
+  const uint8_t *p = outgoing_addresses(records, a), *q = outgoing_addresses(records, b);
+  if (memcmp(p, q, length) != 0) return false;
+  // A routed datagram's local half is whatever JS left there.
+  return x[OUTGOING_SOURCE] != SOURCE_STICKY ||
+         (x[OUTGOING_IFINDEX] == y[OUTGOING_IFINDEX] && memcmp(p + LOCAL_OFFSET, q + LOCAL_OFFSET, length) == 0);
+}
+
+// Where the message that starts at datagram `first` ends (before `end`): the
+// datagrams that follow it to the same route, as long as they have its size;
+// the last one may be shorter. UDP_SEGMENT cuts the message at that size.
+static uint32_t train_end(const send_batch_t *batch, const records_t *records, uint32_t first, uint32_t end) {
+  size_t segment = batch->iovecs[first].iov_len, total = segment;
+  uint32_t next = first + 1;
+  if (segment == 0) return next;
+  while (next < end && next - first < MAX_SEGMENTS && same_route(records, first, next)) {
+    size_t length = batch->iovecs[next].iov_len;
+    if (length == 0 || length > segment || total + length > MAX_SEGMENTED_BYTES) break;
+    total += length;
+    next++;
+    if (length < segment) break;
+  }
+  return next;
+}
+
+// Makes message m of datagrams [first, first + count): one plain datagram,
+// or a train that the kernel cuts into datagrams of the first one's size.
+static void fill_message(send_batch_t *batch, const records_t *records, uint32_t m, uint32_t first, uint32_t count) {
+  const uint32_t *record = outgoing_record(records, first);
+  const uint8_t *addresses = outgoing_addresses(records, first);
+  struct msghdr *header = &batch->messages[m].msg_hdr;
+  send_control_t *control = &batch->controls[m];
   socklen_t name_length;
-  fill_destination(record, addresses, &batch->names[i], &name_length);
+  fill_destination(record, addresses, &batch->names[m], &name_length);
   *header = (struct msghdr){
-      .msg_name = &batch->names[i],
+      .msg_name = &batch->names[m],
       .msg_namelen = name_length,
-      .msg_iov = &batch->iovecs[i],
-      .msg_iovlen = 1,
+      .msg_iov = &batch->iovecs[first],
+      .msg_iovlen = count,
   };
-  if (record[OUTGOING_SOURCE] == SOURCE_STICKY) {
-    header->msg_control = &batch->controls[i];
-    header->msg_controllen = fill_source(record, addresses + LOCAL_OFFSET, &batch->controls[i]);
+  batch->firsts[m] = first;
+  batch->counts[m] = count;
+  bool segmented = count > 1, sticky = record[OUTGOING_SOURCE] == SOURCE_STICKY;
+  if (!segmented && !sticky) return;
+  memset(control, 0, sizeof *control);
+  size_t length = 0;
+  if (segmented) {
+    fill_segment_size((uint16_t)batch->iovecs[first].iov_len, (struct cmsghdr *)control->buffer);
+    length = SEGMENT_SPACE;
+  }
+  if (sticky) length += fill_source(record, addresses + LOCAL_OFFSET, (struct cmsghdr *)(control->buffer + SEGMENT_SPACE));
+  header->msg_control = control->buffer + (segmented ? 0 : SEGMENT_SPACE);
+  header->msg_controllen = length;
+}
+
+// Groups datagrams [first, end) into messages from message m on; trains only
+// where `segment` allows it and not before datagram `plain_until`. Returns
+// the number of messages.
+static uint32_t fill_messages(send_batch_t *batch, const records_t *records, uint32_t m, uint32_t first, uint32_t end,
+                              bool segment, uint32_t plain_until) {
+  while (first < end) {
+    uint32_t next = segment && first >= plain_until ? train_end(batch, records, first, end) : first + 1;
+    fill_message(batch, records, m++, first, next - first);
+    first = next;
+  }
+  return m;
+}
+
+static bool is_segmented(const send_batch_t *batch, uint32_t m) {
+  return batch->counts[m] > 1;
+}
+
+static bool carries_source(const send_batch_t *batch, uint32_t m) {
+  return batch->messages[m].msg_hdr.msg_controllen > (is_segmented(batch, m) ? SEGMENT_SPACE : 0);
+}
+
+// Sends the message from the routed source instead of its pinned one.
+static void drop_source(send_batch_t *batch, uint32_t m) {
+  struct msghdr *header = &batch->messages[m].msg_hdr;
+  if (is_segmented(batch, m)) {
+    header->msg_controllen = SEGMENT_SPACE;
+  } else {
+    header->msg_control = NULL;
+    header->msg_controllen = 0;
+  }
+}
+
+static void mark_source(const send_batch_t *batch, uint32_t m, uint32_t *records, uint32_t mark) {
+  for (uint32_t i = batch->firsts[m]; i < batch->firsts[m] + batch->counts[m]; i++) {
+    records[i * OUTGOING_WORDS + OUTGOING_SOURCE] = mark;
   }
 }
 
@@ -412,54 +592,91 @@ static bool may_be_refused_source(int err) {
   return err == ENETUNREACH || err == EINVAL || err == EADDRNOTAVAIL;
 }
 
-// Sends datagrams [first, end) of one family. A datagram that cannot go (no
-// route, too big, filtered) is dropped alone; one whose pinned source may be
-// the reason is retried from the routed source, as wireguard-go does, and
-// marked SOURCE_REFUSED if that is what it took. A full socket buffer drops
-// the rest. Returns how many were sent.
-static uint32_t send_run(udp_socket_t *sock, message_batch_t *batch, uint32_t first, uint32_t end,
-                         uint32_t *records, bool *full) {
-  uint32_t next = first, sent = 0;
-  while (next < end) {
-    int count = sendmmsg(sock->fd, batch->messages + next, end - next, MSG_DONTWAIT);
-    if (count > 0) {
-      next += (uint32_t)count;
-      sent += (uint32_t)count;
+// How the kernel refuses a segmented message. EIO: the device cannot
+// checksum for it (or IPsec is in the way); ENOPROTOOPT/EOPNOTSUPP: no
+// UDP_SEGMENT at all. Those hold for every message of the socket. EMSGSIZE
+// (EINVAL before Linux 6.10): a segment is larger than the path's MTU, which
+// is one destination's matter; its datagrams alone go one by one, and the
+// kernel fragments them as it would have without the offload.
+static bool refuses_segmentation(int err) {
+  return err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP || err == EMSGSIZE || err == EINVAL;
+}
+
+static bool refuses_segmentation_on_socket(int err) {
+  return err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP;
+}
+
+typedef struct {
+  uint32_t sent;
+  bool full;
+} send_result_t;
+
+static void count_sent(udp_t *udp, uint32_t first_message, int messages, send_result_t *result) {
+  const send_batch_t *batch = &udp->send;
+  for (uint32_t m = first_message; m < first_message + (uint32_t)messages; m++) {
+    result->sent += batch->counts[m];
+    if (is_segmented(batch, m)) {
+      udp->stats.segmented++;
+      udp->stats.segmented_datagrams += batch->counts[m];
+    }
+  }
+}
+
+// Sends datagrams [first, end), all of one family. A datagram that cannot go
+// (no route, too big, filtered) is dropped alone (a train with all of its
+// datagrams); one whose pinned source may be the reason is retried from the
+// routed source, as wireguard-go does, and marked SOURCE_REFUSED if that is
+// what it took. A train the kernel will not segment is sent again as plain
+// datagrams. A full socket buffer drops the rest.
+static void send_run(udp_t *udp, udp_socket_t *sock, records_t *records, uint32_t first, uint32_t end,
+                     send_result_t *result) {
+  send_batch_t *batch = &udp->send;
+  uint32_t next = 0, count = fill_messages(batch, records, 0, first, end, sock->segmentation, first);
+  while (next < count) {
+    int sent = sendmmsg(sock->fd, batch->messages + next, count - next, MSG_DONTWAIT);
+    if (sent > 0) {
+      count_sent(udp, next, sent, result);
+      next += (uint32_t)sent;
       continue;
     }
-    if (errno == EINTR) continue;
-    uint32_t *source = &records[next * RECORD_WORDS + OUTGOING_SOURCE];
-    struct msghdr *header = &batch->messages[next].msg_hdr;
-    if (header->msg_control != NULL && may_be_refused_source(errno)) {
-      header->msg_control = NULL;
-      header->msg_controllen = 0;
-      *source = SOURCE_REFUSED;
+    int err = errno;
+    if (err == EINTR) continue;
+    bool refused = records->records[batch->firsts[next] * OUTGOING_WORDS + OUTGOING_SOURCE] == SOURCE_REFUSED;
+    if (carries_source(batch, next) && may_be_refused_source(err)) {
+      drop_source(batch, next);
+      mark_source(batch, next, records->records, SOURCE_REFUSED);
       continue;
     }
     // The retry failed as well, so the source was not what stood in the way.
-    if (*source == SOURCE_REFUSED) *source = SOURCE_STICKY;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      *full = true;
-      break;
+    if (refused) mark_source(batch, next, records->records, SOURCE_STICKY);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      result->full = true;
+      return;
+    }
+    if (is_segmented(batch, next) && refuses_segmentation(err)) {
+      udp->stats.segmentation_refused++;
+      if (refuses_segmentation_on_socket(err)) sock->segmentation = false;
+      uint32_t train = batch->firsts[next];
+      count = fill_messages(batch, records, next, train, end, sock->segmentation, train + batch->counts[next]);
+      continue;
     }
     next++;
   }
-  return sent;
 }
 
-// Sends runs of one family each, in order, on that family's socket.
-static uint32_t send_batch(udp_t *udp, uint32_t count, uint32_t *records) {
-  uint32_t sent = 0;
-  bool full = false;
-  for (uint32_t first = 0, end; first < count && !full; first = end) {
-    uint32_t family = records[first * RECORD_WORDS + OUTGOING_FAMILY];
+// Sends runs of one family each, in order, on that family's socket. Returns
+// how many datagrams were sent.
+static uint32_t send_batch(udp_t *udp, uint32_t count, records_t *records) {
+  send_result_t result = {0, false};
+  for (uint32_t first = 0, end; first < count && !result.full; first = end) {
+    uint32_t family = outgoing_record(records, first)[OUTGOING_FAMILY];
     end = first + 1;
-    while (end < count && records[end * RECORD_WORDS + OUTGOING_FAMILY] == family) end++;
+    while (end < count && outgoing_record(records, end)[OUTGOING_FAMILY] == family) end++;
     udp_socket_t *sock = family == 4 ? &udp->v4 : &udp->v6;
     // Without an IPv6 socket (a host without IPv6) its datagrams are dropped.
-    if (sock->fd >= 0) sent += send_run(sock, &udp->send, first, end, records, &full);
+    if (sock->fd >= 0) send_run(udp, sock, records, first, end, &result);
   }
-  return sent;
+  return result.sent;
 }
 
 static napi_value unwrap_udp(napi_env env, napi_value value, udp_t **udp) {
@@ -477,10 +694,11 @@ static napi_value type_error(napi_env env, const char *message) {
   return NULL;
 }
 
-// Reads datagrams[first .. first + count) into the send batch. Returns NULL
-// with an exception pending when an argument is malformed.
+// Reads datagrams[first .. first + count) into the send batch's iovecs (the
+// bytes stay where JS has them). Returns NULL with an exception pending when
+// an argument is malformed.
 static napi_value prepare_send_batch(napi_env env, udp_t *udp, napi_value datagrams, uint32_t first, uint32_t count,
-                                     records_t *records) {
+                                     const records_t *records) {
   for (uint32_t i = 0; i < count; i++) {
     napi_value element;
     void *data;
@@ -489,9 +707,9 @@ static napi_value prepare_send_batch(napi_env env, udp_t *udp, napi_value datagr
     if (!typed_array_data(env, element, napi_uint8_array, &data, &length)) {
       return type_error(env, "datagrams must be an array of Uint8Array");
     }
-    const uint32_t *record = records->records + i * RECORD_WORDS;
-    if (record[OUTGOING_FAMILY] != 4 && record[OUTGOING_FAMILY] != 6) return type_error(env, "family must be 4 or 6");
-    prepare_send(&udp->send, i, data, length, record, records->addresses + i * ADDRESS_PAIR_BYTES);
+    uint32_t family = outgoing_record(records, i)[OUTGOING_FAMILY];
+    if (family != 4 && family != 6) return type_error(env, "family must be 4 or 6");
+    udp->send.iovecs[i] = (struct iovec){.iov_base = data, .iov_len = length};
   }
   return datagrams;
 }
@@ -517,7 +735,7 @@ static napi_value udp_send_js(napi_env env, napi_callback_info info) {
     return result;
   }
   records_t records;
-  if (!get_records(env, udp->outgoing, udp->outgoing_addresses, &records)) {
+  if (!get_records(env, udp->outgoing, udp->outgoing_addresses, OUTGOING_WORDS, &records)) {
     return throw_errno(env, EFAULT, "sendmmsg", "using the outgoing records");
   }
   if (first > length || count > length - first || count > records.capacity || count > MAX_SEND_BATCH) {
@@ -525,7 +743,7 @@ static napi_value udp_send_js(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (prepare_send_batch(env, udp, argv[1], first, count, &records) == NULL) return NULL;
-  NAPI_TRY(env, napi_create_uint32(env, send_batch(udp, count, records.records), &result));
+  NAPI_TRY(env, napi_create_uint32(env, send_batch(udp, count, &records), &result));
   return result;
 }
 
@@ -541,7 +759,19 @@ static void raise_buffer(int fd, int force_option, int option) {
   }
 }
 
-static failure_t configure_socket(int fd, uint32_t family) {
+// Both offloads are optional: a kernel without them (before 4.18 and 5.0)
+// gets plain datagrams both ways. UDP_SEGMENT is only probed here, since it
+// is set per message.
+static void enable_offloads(udp_socket_t *sock) {
+  int size;
+  socklen_t length = sizeof size;
+  sock->segmentation = getsockopt(sock->fd, IPPROTO_UDP, UDP_SEGMENT, &size, &length) == 0;
+  (void)set_int_option(sock->fd, IPPROTO_UDP, UDP_GRO, 1);
+}
+
+static failure_t configure_socket(udp_socket_t *sock, bool offload) {
+  int fd = sock->fd;
+  uint32_t family = sock->family;
   if (family == 6) {
     // The IPv4 socket takes IPv4; without this the two would collide on the port.
     if (!set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1)) return failure("setsockopt", family);
@@ -551,9 +781,9 @@ static failure_t configure_socket(int fd, uint32_t family) {
   }
   raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
   raise_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+  if (offload) enable_offloads(sock);
   return NO_FAILURE;
 }
-
 static failure_t bind_socket(int fd, uint32_t family, uint16_t port) {
   socket_address_t address;
   memset(&address, 0, sizeof address);
@@ -572,10 +802,11 @@ static failure_t bind_socket(int fd, uint32_t family, uint16_t port) {
   return bind(fd, &address.any, length) == 0 ? NO_FAILURE : failure("bind", family);
 }
 
-static failure_t open_socket(udp_socket_t *sock, uint16_t port) {
+
+static failure_t open_socket(udp_socket_t *sock, uint16_t port, bool offload) {
   sock->fd = socket(sock->family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (sock->fd < 0) return failure("socket", sock->family);
-  failure_t result = configure_socket(sock->fd, sock->family);
+  failure_t result = configure_socket(sock, offload);
   if (result.err == 0) result = bind_socket(sock->fd, sock->family, port);
   if (result.err != 0) close_socket(sock);
   return result;
@@ -591,17 +822,17 @@ static failure_t bound_port(udp_socket_t *sock, uint16_t *port) {
 
 // Binds IPv6 first and gives IPv4 the same port. A host without IPv6 gets an
 // IPv4 socket alone. On failure, udp->port says which port failed.
-static failure_t bind_pair(udp_t *udp, uint16_t requested) {
+static failure_t bind_pair(udp_t *udp, uint16_t requested, bool offload) {
   for (int attempt = 1;; attempt++) {
     udp->port = requested;
-    failure_t result = open_socket(&udp->v6, requested);
+    failure_t result = open_socket(&udp->v6, requested, offload);
     if (result.err == EAFNOSUPPORT) {
       result = NO_FAILURE;
     } else if (result.err == 0 && requested == 0) {
       result = bound_port(&udp->v6, &udp->port);
     }
     if (result.err != 0) return result;
-    result = open_socket(&udp->v4, udp->port);
+    result = open_socket(&udp->v4, udp->port, offload);
     if (result.err == 0 && udp->port == 0) result = bound_port(&udp->v4, &udp->port);
     if (result.err == 0) return result;
     close_socket(&udp->v6);
@@ -636,12 +867,14 @@ static bool start_polling(napi_env env, udp_socket_t *sock) {
   return true;
 }
 
-// argv: port, slotSize, data, received, receivedAddresses, outgoing, outgoingAddresses, onBatch, onError
+// argv: port, maxDatagramSize, offload, data, received, receivedAddresses,
+// outgoing, outgoingAddresses, onBatch, onError
+#define HELD_FROM 3
 static bool hold_js_values(napi_env env, udp_t *udp, napi_value *argv) {
   napi_ref *refs[HELD_VALUES];
   held_refs(udp, refs);
   for (size_t i = 0; i < HELD_VALUES; i++) {
-    if (napi_create_reference(env, argv[i + 2], 1, refs[i]) != napi_ok) return false;
+    if (napi_create_reference(env, argv[i + HELD_FROM], 1, refs[i]) != napi_ok) return false;
   }
   napi_value resource, resource_name;
   return napi_create_object(env, &resource) == napi_ok &&
@@ -655,44 +888,51 @@ static bool wrap_udp(napi_env env, udp_t *udp, napi_value *handle) {
          napi_wrap(env, *handle, udp, on_wrapper_finalized, NULL, NULL) == napi_ok;
 }
 
-static bool is_records_pair(napi_env env, napi_value records, napi_value addresses) {
+static bool is_records_pair(napi_env env, napi_value records, napi_value addresses, size_t record_words) {
   void *data;
   size_t words, bytes;
-  return typed_array_data(env, records, napi_uint32_array, &data, &words) && words >= RECORD_WORDS &&
+  return typed_array_data(env, records, napi_uint32_array, &data, &words) && words >= record_words &&
          typed_array_data(env, addresses, napi_uint8_array, &data, &bytes) && bytes >= ADDRESS_PAIR_BYTES;
 }
 
-static napi_value check_bind_arguments(napi_env env, napi_value *argv, uint16_t *port, size_t *slot_size) {
-  uint32_t port_value, slot_value;
+typedef struct {
+  uint16_t port;
+  size_t max_datagram;
+  bool offload;
+} bind_options_t;
+
+static napi_value check_bind_arguments(napi_env env, napi_value *argv, bind_options_t *options) {
+  uint32_t port_value, max_value;
   void *data;
   size_t length;
   NAPI_TRY(env, napi_get_value_uint32(env, argv[0], &port_value));
-  NAPI_TRY(env, napi_get_value_uint32(env, argv[1], &slot_value));
-  if (port_value > 65535 || slot_value == 0 || slot_value > MAX_UDP_PAYLOAD) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "port must be 0..65535 and slotSize 1..65527");
+  NAPI_TRY(env, napi_get_value_uint32(env, argv[1], &max_value));
+  NAPI_TRY(env, napi_get_value_bool(env, argv[2], &options->offload));
+  if (port_value > 65535 || max_value == 0 || max_value > MAX_UDP_PAYLOAD) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "port must be 0..65535 and maxDatagramSize 1..65527");
     return NULL;
   }
-  if (!typed_array_data(env, argv[2], napi_uint8_array, &data, &length) || length < slot_value) {
-    return type_error(env, "data must be a Uint8Array of at least one slot");
+  if (!typed_array_data(env, argv[3], napi_uint8_array, &data, &length) || length < RECEIVE_SLOT_BYTES) {
+    return type_error(env, "data must be a Uint8Array of at least one 65536-byte slot");
   }
-  if (!is_records_pair(env, argv[3], argv[4]) || !is_records_pair(env, argv[5], argv[6])) {
+  if (!is_records_pair(env, argv[4], argv[5], RECEIVED_WORDS) || !is_records_pair(env, argv[6], argv[7], OUTGOING_WORDS)) {
     return type_error(env, "records must be Uint32Arrays and addresses Uint8Arrays with room for a datagram");
   }
-  for (int i = 7; i < 9; i++) {
+  for (int i = 8; i < 10; i++) {
     napi_valuetype type;
     NAPI_TRY(env, napi_typeof(env, argv[i], &type));
     if (type != napi_function) return type_error(env, "onBatch and onError must be functions");
   }
-  *port = (uint16_t)port_value;
-  *slot_size = slot_value;
+  options->port = (uint16_t)port_value;
+  options->max_datagram = max_value;
   return argv[0];
 }
 
-static udp_t *new_udp(napi_env env, size_t slot_size) {
+static udp_t *new_udp(napi_env env, size_t max_datagram) {
   udp_t *udp = calloc(1, sizeof *udp);
   if (udp == NULL) return NULL;
   udp->env = env;
-  udp->slot_size = slot_size;
+  udp->max_datagram = max_datagram;
   udp_socket_t *sockets[] = {&udp->v4, &udp->v6};
   for (int i = 0; i < 2; i++) {
     sockets[i]->owner = udp;
@@ -703,21 +943,20 @@ static udp_t *new_udp(napi_env env, size_t slot_size) {
   return udp;
 }
 
-// bind(port, slotSize, data, received, receivedAddresses, outgoing,
-//      outgoingAddresses, onBatch(count), onError(error)) -> handle
+// bind(port, maxDatagramSize, offload, data, received, receivedAddresses,
+//      outgoing, outgoingAddresses, onBatch(count), onError(error)) -> handle
 static napi_value udp_bind_js(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  uint16_t port;
-  size_t slot_size;
-  NAPI_TRY(env, get_args(env, info, 9, argv));
-  if (check_bind_arguments(env, argv, &port, &slot_size) == NULL) return NULL;
-  udp_t *udp = new_udp(env, slot_size);
+  napi_value argv[10];
+  bind_options_t options;
+  NAPI_TRY(env, get_args(env, info, 10, argv));
+  if (check_bind_arguments(env, argv, &options) == NULL) return NULL;
+  udp_t *udp = new_udp(env, options.max_datagram);
   if (udp == NULL) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
   napi_value handle;
-  failure_t failed = bind_pair(udp, port);
+  failure_t failed = bind_pair(udp, options.port, options.offload);
   if (failed.err != 0) {
     throw_bind_failure(env, failed, udp->port);
   } else if (hold_js_values(env, udp, argv) && start_polling(env, &udp->v4) && start_polling(env, &udp->v6) &&
@@ -739,12 +978,30 @@ static napi_value udp_port_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// truncated(handle) -> datagrams dropped because they were larger than a slot
-static napi_value udp_truncated_js(napi_env env, napi_callback_info info) {
+static bool set_number(napi_env env, napi_value object, const char *name, double value) {
+  napi_value number;
+  return napi_create_double(env, value, &number) == napi_ok &&
+         napi_set_named_property(env, object, name, number) == napi_ok;
+}
+
+// stats(handle) -> { truncated, segmented, segmentedDatagrams,
+// segmentationRefused, coalesced, coalescedDatagrams }: counts since bind.
+static napi_value udp_stats_js(napi_env env, napi_callback_info info) {
   udp_t *udp;
   napi_value result;
   if (first_udp_argument(env, info, &udp) == NULL) return NULL;
-  NAPI_TRY(env, napi_create_double(env, (double)udp->truncated, &result));
+  const udp_stats_t *stats = &udp->stats;
+  NAPI_TRY(env, napi_create_object(env, &result));
+  bool ok = set_number(env, result, "truncated", stats->truncated) &&
+            set_number(env, result, "segmented", stats->segmented) &&
+            set_number(env, result, "segmentedDatagrams", stats->segmented_datagrams) &&
+            set_number(env, result, "segmentationRefused", stats->segmentation_refused) &&
+            set_number(env, result, "coalesced", stats->coalesced) &&
+            set_number(env, result, "coalescedDatagrams", stats->coalesced_datagrams);
+  if (!ok) {
+    throw_last_napi_error(env);
+    return NULL;
+  }
   return result;
 }
 
@@ -784,7 +1041,7 @@ napi_status udp_register(napi_env env, napi_value exports) {
       {"port", NULL, udp_port_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, udp_send_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMark", NULL, udp_set_mark_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"truncated", NULL, udp_truncated_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stats", NULL, udp_stats_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, udp_close_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   status = napi_define_properties(env, udp, sizeof functions / sizeof functions[0], functions);

@@ -3,32 +3,45 @@
 // datagrams with their sources and the local address each was sent to; sends
 // go out in batches (sendmmsg), from that local address when the endpoint
 // carries it ("sticky source"), and under a firewall mark when one is set.
+// Where the kernel has them, runs of equal-size datagrams to one endpoint
+// leave as one UDP_SEGMENT message, and trains the kernel coalesced on
+// receive (UDP_GRO) are split back into datagrams before JS sees them.
 import { loadNativeAddon, type NativeHandle } from '../native-addon.js';
 import type { Endpoint, IpFamily } from '../../net/ip.js';
 
-/** Most datagrams per receive wake-up (the addon's limit). */
-export const MAX_RECEIVE_BATCH = 64;
+/** Most messages per receive wake-up (the addon's limit); each is a datagram or a coalesced train of them. */
+export const MAX_RECEIVE_MESSAGES = 64;
+/**
+ * Most datagrams in a coalesced train: the kernel's UDP_MAX_SEGMENTS (128
+ * since Linux 6.9; UDP_GRO_CNT_MAX, 64, for trains coalesced from the wire).
+ */
+const MAX_TRAIN = 128;
+/** Most datagrams per receive wake-up, so that no train is cut short. */
+export const MAX_RECEIVE_BATCH = MAX_RECEIVE_MESSAGES * MAX_TRAIN;
+/** Each message's slot holds the largest train (udp_linux.c's RECEIVE_SLOT_BYTES). */
+const RECEIVE_SLOT_BYTES = 65536;
 /** Most datagrams per sendmmsg call (the addon's limit); longer batches take several calls. */
 export const MAX_SEND_BATCH = 128;
 /**
- * Room for each received datagram unless the caller asks for more. WireGuard
- * wraps a tunnel packet of MTU m in at most m + 48 bytes, so this covers
- * tunnel MTUs up to 4048; larger ones (9000) need maxDatagramSize = MTU + 48.
+ * Larger received datagrams are dropped unless the caller allows more.
+ * WireGuard wraps a tunnel packet of MTU m in at most m + 48 bytes, so this
+ * covers tunnel MTUs up to 4048; larger ones (9000) need maxDatagramSize = MTU + 48.
  */
 export const DEFAULT_MAX_DATAGRAM_SIZE = 4096;
 const MAX_UDP_PAYLOAD = 65527;
-/** Slots start on cache lines. */
-const SLOT_ALIGNMENT = 64;
 
-// Per-datagram records shared with udp_linux.c: RECORD_WORDS words and an
-// address pair (remote, then local at LOCAL_OFFSET) of ADDRESS_PAIR_BYTES.
-const RECORD_WORDS = 4;
+// Per-datagram records shared with udp_linux.c: RECEIVED_WORDS or
+// OUTGOING_WORDS words and an address pair (remote, then local at
+// LOCAL_OFFSET) of ADDRESS_PAIR_BYTES.
+const RECEIVED_WORDS = 5;
+const OUTGOING_WORDS = 4;
 const ADDRESS_PAIR_BYTES = 32;
 const LOCAL_OFFSET = 16;
 const RECEIVED_LENGTH = 0;
 const RECEIVED_FAMILY = 1;
 const RECEIVED_PORT = 2;
 const RECEIVED_INTERFACE = 3;
+const RECEIVED_OFFSET = 4;
 const OUTGOING_FAMILY = 0;
 const OUTGOING_PORT = 1;
 const OUTGOING_INTERFACE = 2;
@@ -42,7 +55,8 @@ export interface NativeUdpBinding {
   /** Binds IPv6 (v6-only) and IPv4 to `port` (0: a free port for both); throws errors with code/errno/syscall. */
   bind(
     port: number,
-    slotSize: number,
+    maxDatagramSize: number,
+    offload: boolean,
     data: Uint8Array,
     received: Uint32Array,
     receivedAddresses: Uint8Array,
@@ -55,8 +69,18 @@ export interface NativeUdpBinding {
   /** Sends datagrams[first, first + count) to the endpoints in outgoing records 0..count; returns how many went. */
   send(handle: NativeHandle, datagrams: readonly Uint8Array[], first: number, count: number): number;
   setMark(handle: NativeHandle, mark: number): void;
-  truncated(handle: NativeHandle): number;
+  stats(handle: NativeHandle): NativeUdpCounters;
   close(handle: NativeHandle): void;
+}
+
+/** Counts since bind, kept by the addon. */
+export interface NativeUdpCounters {
+  readonly truncated: number;
+  readonly segmented: number;
+  readonly segmentedDatagrams: number;
+  readonly segmentationRefused: number;
+  readonly coalesced: number;
+  readonly coalescedDatagrams: number;
 }
 
 /**
@@ -97,13 +121,23 @@ export interface NativeUdpHandler {
 export interface NativeUdpOptions {
   /** Larger datagrams are dropped and counted (stats().receiveTruncated). */
   readonly maxDatagramSize?: number;
+  /** UDP_SEGMENT on send and UDP_GRO on receive, where the kernel has them (the default); false sends and receives plain datagrams. */
+  readonly offload?: boolean;
 }
 
 export interface UdpStats {
   /** Datagrams not sent: a full socket buffer, no route, a firewall. */
   readonly sendDropped: number;
-  /** Datagrams received larger than maxDatagramSize, dropped. */
+  /** Datagrams received larger than maxDatagramSize (or, in a train, beyond a batch's room), dropped. */
   readonly receiveTruncated: number;
+  /** Messages sent as a train of datagrams with UDP_SEGMENT, and the datagrams in them. */
+  readonly sendSegmented: number;
+  readonly sendSegmentedDatagrams: number;
+  /** Trains the kernel would not segment, whose datagrams went one by one instead. */
+  readonly sendSegmentationRefused: number;
+  /** Received messages the kernel had coalesced (UDP_GRO), and the datagrams split from them. */
+  readonly receiveCoalesced: number;
+  readonly receiveCoalescedDatagrams: number;
 }
 
 export interface NativeUdp {
@@ -120,21 +154,19 @@ export interface NativeUdp {
 
 class ReceivedBatch implements DatagramBatch {
   count = 0;
-  readonly offsets: Uint32Array;
+  /** Slots for the messages of one wake-up; pages the kernel never writes to cost no memory. */
+  readonly data = new Uint8Array(MAX_RECEIVE_MESSAGES * RECEIVE_SLOT_BYTES);
+  readonly offsets = new Uint32Array(MAX_RECEIVE_BATCH);
   readonly lengths = new Uint32Array(MAX_RECEIVE_BATCH);
-  readonly records = new Uint32Array(MAX_RECEIVE_BATCH * RECORD_WORDS);
+  readonly records = new Uint32Array(MAX_RECEIVE_BATCH * RECEIVED_WORDS);
   readonly addresses = new Uint8Array(MAX_RECEIVE_BATCH * ADDRESS_PAIR_BYTES);
-
-  constructor(
-    readonly data: Uint8Array,
-    slotSize: number,
-  ) {
-    this.offsets = Uint32Array.from({ length: MAX_RECEIVE_BATCH }, (_, i) => i * slotSize);
-  }
 
   fill(count: number): void {
     this.count = count;
-    for (let i = 0; i < count; i++) this.lengths[i] = this.records[i * RECORD_WORDS + RECEIVED_LENGTH]!;
+    for (let i = 0; i < count; i++) {
+      this.offsets[i] = this.records[i * RECEIVED_WORDS + RECEIVED_OFFSET]!;
+      this.lengths[i] = this.records[i * RECEIVED_WORDS + RECEIVED_LENGTH]!;
+    }
   }
 
   datagram(index: number): Uint8Array {
@@ -143,7 +175,7 @@ class ReceivedBatch implements DatagramBatch {
   }
 
   sourceFamily(index: number): IpFamily {
-    return this.records[this.check(index) * RECORD_WORDS + RECEIVED_FAMILY] === 4 ? 4 : 6;
+    return this.records[this.check(index) * RECEIVED_WORDS + RECEIVED_FAMILY] === 4 ? 4 : 6;
   }
 
   sourceAddress(index: number): Uint8Array {
@@ -152,7 +184,7 @@ class ReceivedBatch implements DatagramBatch {
   }
 
   sourcePort(index: number): number {
-    return this.records[this.check(index) * RECORD_WORDS + RECEIVED_PORT]!;
+    return this.records[this.check(index) * RECEIVED_WORDS + RECEIVED_PORT]!;
   }
 
   localAddress(index: number): Uint8Array | undefined {
@@ -162,7 +194,7 @@ class ReceivedBatch implements DatagramBatch {
   }
 
   localInterface(index: number): number {
-    return this.records[this.check(index) * RECORD_WORDS + RECEIVED_INTERFACE]!;
+    return this.records[this.check(index) * RECEIVED_WORDS + RECEIVED_INTERFACE]!;
   }
 
   endpoint(index: number): Endpoint {
@@ -191,12 +223,12 @@ class ReceivedBatch implements DatagramBatch {
 
 /** The endpoints of one sendmmsg call, in the layout the addon reads. */
 class OutgoingRecords {
-  readonly records = new Uint32Array(MAX_SEND_BATCH * RECORD_WORDS);
+  readonly records = new Uint32Array(MAX_SEND_BATCH * OUTGOING_WORDS);
   readonly addresses = new Uint8Array(MAX_SEND_BATCH * ADDRESS_PAIR_BYTES);
 
   /** Returns whether the endpoint asks for a sticky source. */
   write(index: number, endpoint: Endpoint): boolean {
-    const record = index * RECORD_WORDS;
+    const record = index * OUTGOING_WORDS;
     const pair = index * ADDRESS_PAIR_BYTES;
     this.records[record + OUTGOING_FAMILY] = endpoint.family;
     this.records[record + OUTGOING_PORT] = endpoint.port;
@@ -210,22 +242,22 @@ class OutgoingRecords {
   }
 
   refused(index: number): boolean {
-    return this.records[index * RECORD_WORDS + OUTGOING_SOURCE] === SOURCE_REFUSED;
+    return this.records[index * OUTGOING_WORDS + OUTGOING_SOURCE] === SOURCE_REFUSED;
   }
 }
 
-function slotSizeFor(maxDatagramSize: number): number {
+function checkMaxDatagramSize(maxDatagramSize: number): number {
   if (!Number.isInteger(maxDatagramSize) || maxDatagramSize < 1 || maxDatagramSize > MAX_UDP_PAYLOAD) {
     throw new RangeError(`maxDatagramSize must be 1..${MAX_UDP_PAYLOAD}, not ${maxDatagramSize}`);
   }
-  return Math.min(Math.ceil(maxDatagramSize / SLOT_ALIGNMENT) * SLOT_ALIGNMENT, MAX_UDP_PAYLOAD);
+  return maxDatagramSize;
 }
 
 class LinuxUdp implements NativeUdp {
   readonly port: number;
   private readonly native: NativeUdpBinding;
   private readonly handle: NativeHandle;
-  private readonly batch: ReceivedBatch;
+  private readonly batch = new ReceivedBatch();
   private readonly outgoing = new OutgoingRecords();
   private closed = false;
   private sendDropped = 0;
@@ -234,13 +266,13 @@ class LinuxUdp implements NativeUdp {
     port: number,
     private readonly handler: NativeUdpHandler,
     maxDatagramSize: number,
+    offload: boolean,
   ) {
     this.native = loadNativeAddon().udp;
-    const slotSize = slotSizeFor(maxDatagramSize);
-    this.batch = new ReceivedBatch(new Uint8Array(slotSize * MAX_RECEIVE_BATCH), slotSize);
     this.handle = this.native.bind(
       port,
-      slotSize,
+      checkMaxDatagramSize(maxDatagramSize),
+      offload,
       this.batch.data,
       this.batch.records,
       this.batch.addresses,
@@ -274,7 +306,16 @@ class LinuxUdp implements NativeUdp {
   }
 
   stats(): UdpStats {
-    return { sendDropped: this.sendDropped, receiveTruncated: this.native.truncated(this.handle) };
+    const counters = this.native.stats(this.handle);
+    return {
+      sendDropped: this.sendDropped,
+      receiveTruncated: counters.truncated,
+      sendSegmented: counters.segmented,
+      sendSegmentedDatagrams: counters.segmentedDatagrams,
+      sendSegmentationRefused: counters.segmentationRefused,
+      receiveCoalesced: counters.coalesced,
+      receiveCoalescedDatagrams: counters.coalescedDatagrams,
+    };
   }
 
   close(): void {
@@ -311,5 +352,5 @@ class LinuxUdp implements NativeUdp {
  * error (code EADDRINUSE, errno, syscall) when the port is taken.
  */
 export function bindNativeUdp(port: number, handler: NativeUdpHandler, options: NativeUdpOptions = {}): NativeUdp {
-  return new LinuxUdp(port, handler, options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE);
+  return new LinuxUdp(port, handler, options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE, options.offload ?? true);
 }
