@@ -19,7 +19,8 @@ import {
   type LinuxTun,
   type TunOffloadStats,
 } from '../../helper/src/os/linux/tun.js';
-import { readTcp, TCP_SYN, type TcpView } from '../unit/tun-offload-packets.js';
+import { parseIpv4 } from '../../helper/src/net/ip.js';
+import { buildTcp, readTcp, TCP_ACK, TCP_SYN, type TcpView } from '../unit/tun-offload-packets.js';
 
 const MTU = 1420;
 const ADDRESS_A = '10.98.0.1';
@@ -164,4 +165,48 @@ test('8 MB over IPv6 through both offload paths arrive intact, merged on write',
   const readBefore = tunA.offloadStats().gsoPacketsRead;
   await assertTransferMerged(nsA, nsB, ADDRESS6_B, tunB);
   assert.ok(tunA.offloadStats().gsoPacketsRead > readBefore, 'IPv6 super-packets were read and split');
+});
+
+/** The kernel's count of TCP segments dropped for a bad checksum in `ns`. */
+async function tcpChecksumErrors(ns: Namespace): Promise<number> {
+  const lines = (await ns.exec('cat', ['/proc/net/snmp'])).split('\n').filter((line) => line.startsWith('Tcp:'));
+  const [names, values] = lines.map((line) => line.trim().split(/\s+/));
+  const index = names?.indexOf('InCsumErrors') ?? -1;
+  assert.ok(index > 0 && values, 'Tcp InCsumErrors in /proc/net/snmp');
+  return Number(values[index]);
+}
+
+/** Three back-to-back segments of one flow from A to B, 1000 bytes each. */
+function threeSegments(): Uint8Array[] {
+  const [source, destination] = [parseIpv4(ADDRESS_A), parseIpv4(ADDRESS_B)];
+  assert.ok(source && destination);
+  return [0, 1, 2].map((i) =>
+    buildTcp({
+      version: 4,
+      source,
+      destination,
+      sourcePort: 40999,
+      destinationPort: 5999,
+      seq: 1000 + i * 1000,
+      ack: 1,
+      flags: TCP_ACK,
+      id: i,
+      payload: new Uint8Array(1000).fill(i),
+    }),
+  );
+}
+
+test('segments are merged only when their checksums hold, and the kernel still checks the others', async () => {
+  assert.ok(tunB);
+  const tun = tunB;
+  const errorsBefore = await tcpChecksumErrors(nsB);
+  let delta = await statsDelta(tun, async () => assert.equal(tun.writePackets(threeSegments()), 3));
+  assert.equal(delta('gsoPacketsWritten'), 1, 'three good segments: one super-packet');
+  assert.equal(delta('segmentsCoalesced'), 3);
+
+  const corrupt = threeSegments();
+  corrupt[1]![100] ^= 0xff;
+  delta = await statsDelta(tun, async () => assert.equal(tun.writePackets(corrupt), 3));
+  assert.equal(delta('gsoPacketsWritten'), 0, 'a bad checksum in the middle ends every run');
+  assert.equal(await tcpChecksumErrors(nsB), errorsBefore + 1, 'the kernel saw the bad segment and dropped it');
 });

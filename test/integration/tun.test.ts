@@ -11,7 +11,7 @@ import type { Namespace } from './harness/namespace.js';
 import type { BackgroundProcess } from './harness/background.js';
 import { openTun } from '../../helper/src/os/tun.js';
 import type { PacketBatch, TunDevice } from '../../helper/src/os/tun.js';
-import { MAX_BATCH_PACKETS, openLinuxTun } from '../../helper/src/os/linux/tun.js';
+import { MAX_BATCH_PACKETS, openLinuxTun, TUN_F_CSUM, TUN_F_TSO4 } from '../../helper/src/os/linux/tun.js';
 import { parseIpv4 } from '../../helper/src/net/ip.js';
 
 const LOCAL = '10.99.0.1';
@@ -188,6 +188,22 @@ test('opens a device by name pattern, reports MTU and index, and refuses bad nam
   assert.throws(() => openTun('a-name-too-long-'), RangeError);
   assert.throws(() => openTun(''), RangeError);
   assert.throws(() => openTun('bad/name'), { code: 'EINVAL' });
+});
+
+test('opens with offloads unless told not to', () => {
+  const offloaded = track(openLinuxTun('wft%d'));
+  const plain = track(openLinuxTun('wft%d', { offloads: false }));
+  try {
+    assert.equal(offloaded.offloadStats().offloads & (TUN_F_CSUM | TUN_F_TSO4), TUN_F_CSUM | TUN_F_TSO4);
+    assert.equal(plain.offloadStats().offloads, -1);
+    const flags = (tun: typeof plain) => Number(readFileSync(`/sys/class/net/${tun.name}/tun_flags`, 'utf8'));
+    const IFF_VNET_HDR = 0x4000;
+    assert.equal(flags(offloaded) & IFF_VNET_HDR, IFF_VNET_HDR);
+    assert.equal(flags(plain) & IFF_VNET_HDR, 0);
+  } finally {
+    offloaded.close();
+    plain.close();
+  }
 });
 
 let tun: ReturnType<typeof openLinuxTun>;

@@ -460,10 +460,13 @@ static bool write_iov(int fd, const struct iovec *iov, int count, size_t length)
   return n >= 0 && (size_t)n == length;
 }
 
+static const struct virtio_net_hdr NO_OFFLOAD = {0};
+// For a packet whose checksums were checked here: the kernel need not check them again.
+static const struct virtio_net_hdr CHECKSUM_VERIFIED = {.flags = VIRTIO_NET_HDR_F_DATA_VALID};
+
 // A packet written as it is: with offloads, behind a header that asks for nothing.
-static bool write_plain(const tun_t *tun, const uint8_t *packet, size_t length) {
-  static const struct virtio_net_hdr no_offload;
-  struct iovec iov[2] = {{(void *)&no_offload, VNET_HDR_LEN}, {(void *)packet, length}};
+static bool write_plain(const tun_t *tun, const struct virtio_net_hdr *hdr, const uint8_t *packet, size_t length) {
+  struct iovec iov[2] = {{(void *)hdr, VNET_HDR_LEN}, {(void *)packet, length}};
   if (!tun->vnet_hdr) return write_iov(tun->fd, iov + 1, 1, length);
   return write_iov(tun->fd, iov, 2, VNET_HDR_LEN + length);
 }
@@ -475,7 +478,7 @@ static uint32_t write_run(tun_t *tun) {
   merger_t *merger = &tun->merger;
   const gro_run_t *run = &merger->run;
   merger->open = false;
-  if (run->count == 1) return write_plain(tun, run->first.packet, run->first.length) ? 1 : 0;
+  if (run->count == 1) return write_plain(tun, &CHECKSUM_VERIFIED, run->first.packet, run->first.length) ? 1 : 0;
   struct virtio_net_hdr hdr;
   gro_run_headers(run, &hdr, merger->headers);
   merger->iov[0] = (struct iovec){&hdr, VNET_HDR_LEN};
@@ -492,7 +495,8 @@ static uint32_t write_run(tun_t *tun) {
   tun->stats.gso_write_failures++;
   uint32_t written = 0;
   for (uint32_t i = 0; i < run->count; i++) {
-    written += write_plain(tun, merger->segments[i].packet, merger->segments[i].length) ? 1 : 0;
+    const tcp_packet_t *segment = &merger->segments[i];
+    written += write_plain(tun, &CHECKSUM_VERIFIED, segment->packet, segment->length) ? 1 : 0;
   }
   return written;
 }
@@ -508,7 +512,7 @@ static uint32_t write_in_order(tun_t *tun, const uint8_t *packet, size_t length)
     return 0;
   }
   uint32_t written = merger->open ? write_run(tun) : 0;
-  if (!mergeable) return written + (write_plain(tun, packet, length) ? 1 : 0);
+  if (!mergeable) return written + (write_plain(tun, &NO_OFFLOAD, packet, length) ? 1 : 0);
   gro_run_start(&merger->run, &segment);
   merger->segments[0] = segment;
   merger->open = true;
