@@ -205,7 +205,8 @@ test('segments are merged only when their checksums hold, and the kernel still c
   assert.equal(delta('segmentsCoalesced'), 3);
 
   const corrupt = threeSegments();
-  corrupt[1]![100] ^= 0xff;
+  const middle = corrupt[1]!;
+  middle[100] = middle[100]! ^ 0xff;
   delta = await statsDelta(tun, async () => assert.equal(tun.writePackets(corrupt), 3));
   assert.equal(delta('gsoPacketsWritten'), 0, 'a bad checksum in the middle ends every run');
   assert.equal(await tcpChecksumErrors(nsB), errorsBefore + 1, 'the kernel saw the bad segment and dropped it');
