@@ -64,10 +64,13 @@ function hmacOf(implementation: Blake2sImplementation, key: Uint8Array, first: U
   return out;
 }
 
+/** KDF_n's outputs concatenated, called with exactly n outputs as implementations expect. */
 function kdfOf(implementation: Blake2sImplementation, key: Uint8Array, input: Uint8Array, outputs: number): Uint8Array {
-  const out = new Uint8Array(outputs * HASH_LENGTH);
-  implementation.kdf(out, key, input);
-  return out;
+  const t = Array.from({ length: outputs }, () => new Uint8Array(HASH_LENGTH));
+  if (outputs === 1) implementation.kdf(key, input, t[0]!);
+  else if (outputs === 2) implementation.kdf(key, input, t[0]!, t[1]!);
+  else implementation.kdf(key, input, t[0]!, t[1]!, t[2]!);
+  return concat(...t);
 }
 
 test('BLAKE2s runs natively here, the TypeScript implementation beside it', () => {
@@ -181,17 +184,23 @@ for (const implementation of blake2sImplementations) {
 
   test(`HMAC and KDF may write over their own key or input, ${name}`, () => {
     fc.assert(
-      fc.property(key32, fc.uint8Array({ maxLength: 100 }), (key, data) => {
+      fc.property(key32, fc.uint8Array({ minLength: 32, maxLength: 100 }), (key, data) => {
         const expected = nobleHmac(blake2s, key, data);
         const overKey = Uint8Array.from(key);
         implementation.hmac(overKey, overKey, data, EMPTY);
         assert.deepEqual(overKey, expected);
-        const overMessage = concat(key, data);
-        implementation.hmac(overMessage.subarray(0, 32), key, overMessage.subarray(32), EMPTY);
+        const overMessage = Uint8Array.from(data);
+        implementation.hmac(overMessage.subarray(0, 32), key, overMessage, EMPTY);
         assert.deepEqual(overMessage.subarray(0, 32), expected);
-        const overKdfKey = concat(key, new Uint8Array(64));
-        implementation.kdf(overKdfKey, overKdfKey.subarray(0, 32), data);
-        assert.deepEqual(overKdfKey, referenceKdf(key, data, 3));
+
+        const expectedKdf = referenceKdf(key, data, 2);
+        const overKdfKey = Uint8Array.from(key);
+        const t2 = new Uint8Array(32);
+        implementation.kdf(overKdfKey, data, overKdfKey, t2);
+        assert.deepEqual(concat(overKdfKey, t2), expectedKdf);
+        const overKdfInput = Uint8Array.from(data);
+        implementation.kdf(key, overKdfInput, t2, overKdfInput.subarray(0, 32));
+        assert.deepEqual(concat(t2, overKdfInput.subarray(0, 32)), expectedKdf);
       }),
       { numRuns: 100 },
     );
@@ -241,7 +250,7 @@ test('public functions: results in Buffers of their own memory, the Into forms w
   assert.deepEqual(mac7, blake2s(data, { key, dkLen: 7 }));
 });
 
-test('KDF outputs are separately wipeable Buffers, and kdfInto writes all of them', () => {
+test('KDF outputs are separate Buffers of their own memory, and kdfInto writes all it is given', () => {
   fc.assert(
     fc.property(key32, bytes, (key, input) => {
       const expected = referenceKdf(key, input, 3);
@@ -249,13 +258,18 @@ test('KDF outputs are separately wipeable Buffers, and kdfInto writes all of the
       const [a1, a2] = kdf2(key, input);
       assert.deepEqual(new Uint8Array(Buffer.concat([a1, a2])), expected.subarray(0, 64));
       const [b1, b2, b3] = kdf3(key, input);
+      assert.ok([b1, b2, b3].every((b) => b.buffer.byteLength === HASH_LENGTH));
       b1.fill(0);
       b2.fill(0);
       assert.deepEqual(new Uint8Array(b3), expected.subarray(64));
       assert.deepEqual(new Uint8Array(a2), expected.subarray(32, 64));
-      const out = new Uint8Array(96);
-      kdfInto(out, key, input);
-      assert.deepEqual(out, expected);
+      const t = [new Uint8Array(32), new Uint8Array(32), new Uint8Array(32)] as const;
+      kdfInto(key, input, ...t);
+      assert.deepEqual(concat(...t), expected);
+      kdfInto(key, input, t[0], t[1]);
+      assert.deepEqual(concat(t[0], t[1]), expected.subarray(0, 64));
+      kdfInto(key, input, t[2]);
+      assert.deepEqual(t[2], expected.subarray(0, 32));
     }),
     { numRuns: 100 },
   );
@@ -269,7 +283,10 @@ test('public functions refuse out-of-range keys and output lengths', () => {
   assert.throws(() => keyedHashInto(EMPTY, EMPTY, EMPTY), RangeError);
   assert.throws(() => hashInto(new Uint8Array(31), EMPTY), RangeError);
   assert.throws(() => hmacInto(new Uint8Array(33), EMPTY, EMPTY), RangeError);
-  for (const length of [0, 31, 33, 128]) assert.throws(() => kdfInto(new Uint8Array(length), EMPTY, EMPTY), RangeError);
+  for (const length of [0, 31, 33, 96]) {
+    assert.throws(() => kdfInto(EMPTY, EMPTY, new Uint8Array(length)), RangeError);
+    assert.throws(() => kdfInto(EMPTY, EMPTY, new Uint8Array(32), new Uint8Array(32), new Uint8Array(length)), RangeError);
+  }
 });
 
 test('the addon itself refuses wrong argument types and lengths rather than touching memory', () => {
@@ -282,6 +299,9 @@ test('the addon itself refuses wrong argument types and lengths rather than touc
   assert.throws(() => addon.blake2sHmac!(new Uint8Array(64), EMPTY, EMPTY, EMPTY), RangeError);
   assert.throws(() => addon.blake2sKeyed!(EMPTY, EMPTY, EMPTY), RangeError);
   assert.throws(() => addon.blake2sKeyed!(out, new Uint8Array(33), EMPTY), RangeError);
-  assert.throws(() => addon.blake2sKdf!(new Uint8Array(128), EMPTY, EMPTY), RangeError);
-  assert.throws(() => addon.blake2sKdf!(new Uint8Array(33), EMPTY, EMPTY), RangeError);
+  assert.throws(() => addon.blake2sKdf!(EMPTY, EMPTY), TypeError);
+  assert.throws(() => addon.blake2sKdf!(EMPTY, EMPTY, out, out, out, out), TypeError);
+  assert.throws(() => addon.blake2sKdf!(EMPTY, EMPTY, out, undefined), TypeError);
+  assert.throws(() => addon.blake2sKdf!(EMPTY, EMPTY, new Uint8Array(96)), RangeError);
+  assert.throws(() => addon.blake2sKdf!(EMPTY, EMPTY, out, new Uint8Array(33)), RangeError);
 });

@@ -14,7 +14,7 @@
 
 #include "blake2s.h"
 
-enum { BLOCK_BYTES = 64, HASH_BYTES = 32, MAX_KEY_BYTES = 32, MAX_KDF_OUTPUTS = 3, MAX_ARGS = 4 };
+enum { BLOCK_BYTES = 64, HASH_BYTES = 32, MAX_KEY_BYTES = 32, MAX_KDF_OUTPUTS = 3, MAX_ARGS = 2 + MAX_KDF_OUTPUTS };
 enum { IPAD = 0x36, OPAD = 0x5c };
 
 typedef struct {
@@ -214,10 +214,10 @@ static void hmac(uint8_t out[HASH_BYTES], const uint8_t *key, size_t key_length,
   wipe(&hmac_state, sizeof(hmac_state));
 }
 
-// KDF_n: HKDF with HMAC-BLAKE2s, n = outputs, each 32 bytes, one after the other in `out`.
+// KDF_n: HKDF with HMAC-BLAKE2s into n = `count` 32-byte outputs, which may alias the inputs.
 // Every expansion hashes a counter after the padded key, so the padded key
 // blocks are compressed once for all of them: a KDF_3 in 12 blocks, not 16.
-static void kdf(uint8_t *out, size_t outputs, const uint8_t *key, size_t key_length, const uint8_t *input,
+static void kdf(uint8_t *const *outputs, size_t count, const uint8_t *key, size_t key_length, const uint8_t *input,
                 size_t input_length) {
   uint8_t pseudorandom_key[HASH_BYTES];
   hmac_key expand_key;
@@ -226,32 +226,32 @@ static void kdf(uint8_t *out, size_t outputs, const uint8_t *key, size_t key_len
   wipe(pseudorandom_key, sizeof(pseudorandom_key));
   commit_pending(&expand_key.inner);
   commit_pending(&expand_key.outer);
-  for (size_t i = 0; i < outputs; i++) {
+  for (size_t i = 0; i < count; i++) {
     const uint8_t counter = (uint8_t)(i + 1);
-    const uint8_t *previous = i == 0 ? NULL : out + (i - 1) * HASH_BYTES;
-    hmac_with(&expand_key, out + i * HASH_BYTES, previous, previous ? HASH_BYTES : 0, &counter, 1);
+    const uint8_t *previous = i == 0 ? NULL : outputs[i - 1];
+    hmac_with(&expand_key, outputs[i], previous, previous ? HASH_BYTES : 0, &counter, 1);
   }
   wipe(&expand_key, sizeof(expand_key));
 }
 
-// Fetches `count` Uint8Array arguments; throws a TypeError with `usage` otherwise.
-// napi_get_typedarray_info alone both checks and reads: one call per argument.
-static bool byte_args(napi_env env, napi_callback_info info, size_t count, uint8_t **data, size_t *lengths,
-                      const char *usage) {
+// Fetches `min` to `max` Uint8Array arguments and sets `count` to how many; throws a
+// TypeError with `usage` otherwise. napi_get_typedarray_info alone both checks and
+// reads: one call per argument.
+static bool byte_args(napi_env env, napi_callback_info info, size_t min, size_t max, uint8_t **data, size_t *lengths,
+                      size_t *count, const char *usage) {
   napi_value argv[MAX_ARGS];
   size_t argc = MAX_ARGS;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
-  for (size_t i = 0; i < count; i++) {
+  bool ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= min && argc <= max;
+  for (size_t i = 0; ok && i < argc; i++) {
     napi_typedarray_type type;
     void *bytes = NULL;
-    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, &lengths[i], &bytes, NULL, NULL) != napi_ok ||
-        type != napi_uint8_array) {
-      napi_throw_type_error(env, NULL, usage);
-      return false;
-    }
+    ok = napi_get_typedarray_info(env, argv[i], &type, &lengths[i], &bytes, NULL, NULL) == napi_ok &&
+         type == napi_uint8_array;
     data[i] = bytes;
   }
-  return true;
+  if (!ok) napi_throw_type_error(env, NULL, usage);
+  *count = argc;
+  return ok;
 }
 
 static napi_value range_error(napi_env env, const char *message) {
@@ -263,7 +263,8 @@ static napi_value range_error(napi_env env, const char *message) {
 static napi_value js_hash(napi_env env, napi_callback_info info) {
   uint8_t *data[3];
   size_t lengths[3];
-  if (!byte_args(env, info, 3, data, lengths, "blake2sHash(out, first, second: Uint8Array)")) return NULL;
+  size_t count;
+  if (!byte_args(env, info, 3, 3, data, lengths, &count, "blake2sHash(out, first, second: Uint8Array)")) return NULL;
   if (lengths[0] != HASH_BYTES) return range_error(env, "out must be 32 bytes");
   hash_two(data[0], data[1], lengths[1], data[2], lengths[2]);
   return NULL;
@@ -274,7 +275,8 @@ static napi_value js_keyed(napi_env env, napi_callback_info info) {
   uint8_t *data[3];
   size_t lengths[3];
   blake2s_state state;
-  if (!byte_args(env, info, 3, data, lengths, "blake2sKeyed(out, key, data: Uint8Array)")) return NULL;
+  size_t count;
+  if (!byte_args(env, info, 3, 3, data, lengths, &count, "blake2sKeyed(out, key, data: Uint8Array)")) return NULL;
   if (lengths[0] < 1 || lengths[0] > HASH_BYTES || lengths[1] > MAX_KEY_BYTES) {
     return range_error(env, "out must be 1 to 32 bytes, key at most 32");
   }
@@ -288,22 +290,27 @@ static napi_value js_keyed(napi_env env, napi_callback_info info) {
 static napi_value js_hmac(napi_env env, napi_callback_info info) {
   uint8_t *data[4];
   size_t lengths[4];
-  if (!byte_args(env, info, 4, data, lengths, "blake2sHmac(out, key, first, second: Uint8Array)")) return NULL;
+  size_t count;
+  if (!byte_args(env, info, 4, 4, data, lengths, &count, "blake2sHmac(out, key, first, second: Uint8Array)")) return NULL;
   if (lengths[0] != HASH_BYTES) return range_error(env, "out must be 32 bytes");
   hmac(data[0], data[1], lengths[1], data[2], lengths[2], data[3], lengths[3]);
   return NULL;
 }
 
-// blake2sKdf(out: 32, 64 or 96 bytes, key, input: Uint8Array): KDF_n(key, input), n = out's length / 32
+// blake2sKdf(key, input, t1[, t2[, t3]]: Uint8Array): KDF_n(key, input) into the n given 32-byte outputs.
+// Separate outputs rather than one of 96 bytes: V8 allocates typed arrays of up to
+// 64 bytes on its heap, larger ones outside it at several times the cost.
 static napi_value js_kdf(napi_env env, napi_callback_info info) {
-  uint8_t *data[3];
-  size_t lengths[3];
-  if (!byte_args(env, info, 3, data, lengths, "blake2sKdf(out, key, input: Uint8Array)")) return NULL;
-  size_t outputs = lengths[0] / HASH_BYTES;
-  if (lengths[0] % HASH_BYTES != 0 || outputs < 1 || outputs > MAX_KDF_OUTPUTS) {
-    return range_error(env, "out must be 32, 64 or 96 bytes");
+  uint8_t *data[MAX_ARGS];
+  size_t lengths[MAX_ARGS];
+  size_t count;
+  if (!byte_args(env, info, 3, MAX_ARGS, data, lengths, &count, "blake2sKdf(key, input, t1[, t2[, t3]]: Uint8Array)")) {
+    return NULL;
   }
-  kdf(data[0], outputs, data[1], lengths[1], data[2], lengths[2]);
+  for (size_t i = 2; i < count; i++) {
+    if (lengths[i] != HASH_BYTES) return range_error(env, "KDF outputs must be 32 bytes");
+  }
+  kdf(data + 2, count - 2, data[0], lengths[0], data[1], lengths[1]);
   return NULL;
 }
 

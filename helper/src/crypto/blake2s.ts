@@ -237,16 +237,17 @@ const EMPTY = new Uint8Array(0);
 const pseudorandomKey = new Uint8Array(HASH_LENGTH);
 const counter = new Uint8Array(1);
 
-/** HKDF's extract and expand, each output the HMAC of the previous one and its counter. */
-function typescriptKdf(out: Uint8Array, key: Uint8Array, input: Uint8Array): void {
+/** HKDF's expand step: output i is the HMAC of output i - 1 (none for the first) and i. */
+function expand(out: Uint8Array, previous: Uint8Array, i: number): void {
+  counter[0] = i;
+  typescriptHmac(out, pseudorandomKey, previous, counter);
+}
+
+function typescriptKdf(key: Uint8Array, input: Uint8Array, t1: Uint8Array, t2?: Uint8Array, t3?: Uint8Array): void {
   typescriptHmac(pseudorandomKey, key, input, EMPTY);
-  let previous: Uint8Array = EMPTY;
-  for (let offset = 0; offset < out.length; offset += HASH_LENGTH) {
-    const output = out.subarray(offset, offset + HASH_LENGTH);
-    counter[0] = offset / HASH_LENGTH + 1;
-    typescriptHmac(output, pseudorandomKey, previous, counter);
-    previous = output;
-  }
+  expand(t1, EMPTY, 1);
+  if (t2) expand(t2, t1, 2);
+  if (t2 && t3) expand(t3, t2, 3);
   pseudorandomKey.fill(0);
   counter.fill(0);
 }
@@ -264,8 +265,11 @@ export interface Blake2sImplementation {
   keyedHash(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
   /** out (32 bytes) = HMAC(key, first ‖ second), over BLAKE2s-256 with a 64-byte block. */
   hmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void;
-  /** The whitepaper's KDF_n(key, input) with n = out.length / 32 (1 to 3), the outputs one after the other. */
-  kdf(out: Uint8Array, key: Uint8Array, input: Uint8Array): void;
+  /**
+   * The whitepaper's KDF_n(key, input) into n = 1 to 3 outputs of 32 bytes. Called
+   * with exactly n outputs, no undefined in their place: the native one counts them.
+   */
+  kdf(key: Uint8Array, input: Uint8Array, t1: Uint8Array, t2?: Uint8Array, t3?: Uint8Array): void;
 }
 
 const typescriptImplementation: Blake2sImplementation = {
@@ -289,7 +293,7 @@ interface NativeBlake2s {
   blake2sHash(out: Uint8Array, first: Uint8Array, second: Uint8Array): void;
   blake2sKeyed(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
   blake2sHmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void;
-  blake2sKdf(out: Uint8Array, key: Uint8Array, input: Uint8Array): void;
+  blake2sKdf(key: Uint8Array, input: Uint8Array, t1: Uint8Array, t2?: Uint8Array, t3?: Uint8Array): void;
 }
 
 /** The crypto addon's, one call per operation (see helper/native/src/blake2s.c for measurements). */
@@ -333,7 +337,7 @@ export function hashInto(out: Uint8Array, first: Uint8Array, second: Uint8Array 
 }
 
 export function hash(first: Uint8Array, second: Uint8Array = EMPTY): Buffer {
-  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
+  const digest = Buffer.alloc(HASH_LENGTH);
   active.hash(digest, first, second);
   return digest;
 }
@@ -345,7 +349,7 @@ export function hmacInto(out: Uint8Array, key: Uint8Array, first: Uint8Array, se
 }
 
 export function hmac(key: Uint8Array, first: Uint8Array, second: Uint8Array = EMPTY): Buffer {
-  const digest = Buffer.allocUnsafeSlow(HASH_LENGTH);
+  const digest = Buffer.alloc(HASH_LENGTH);
   active.hmac(digest, key, first, second);
   return digest;
 }
