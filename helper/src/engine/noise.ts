@@ -1,7 +1,7 @@
 // The Noise_IKpsk2 handshake (whitepaper 5.4.2–5.4.4) as pure functions over a
 // per-peer HandshakeState. MACs and cookies are added by the caller (cookie.ts).
-import { hash, HASH_LENGTH } from '../crypto/blake2s.js';
-import { kdf1, kdf2, kdf3 } from '../crypto/kdf.js';
+import { hash, hashInto, HASH_LENGTH } from '../crypto/blake2s.js';
+import { kdf1, kdf2, kdf3, kdfInto } from '../crypto/kdf.js';
 import { open, seal, TAG_LENGTH } from '../crypto/aead.js';
 import { dh, generatePrivateKey, importPublicKey, KEY_LENGTH, type PrivateKey, type PublicKey } from '../crypto/x25519.js';
 import { CONSTRUCTION, HANDSHAKE_INITIATION_RATE, IDENTIFIER } from './constants.js';
@@ -67,6 +67,18 @@ function mixHash(h: Uint8Array, data: Uint8Array): Buffer {
   return hash(h, data);
 }
 
+/** HASH(INITIAL_HASH ‖ our static public key): the same for every initiation we receive, so made once per key. */
+const responderHashes = new WeakMap<PrivateKey, Buffer>();
+
+function responderInitialHash(identity: LocalIdentity): Buffer {
+  let h = responderHashes.get(identity.privateKey);
+  if (!h) {
+    h = mixHash(INITIAL_HASH, identity.privateKey.publicKey);
+    responderHashes.set(identity.privateKey, h);
+  }
+  return h;
+}
+
 /** Builds an initiation (MACs still zero) and records the state needed for the response. */
 export function createInitiation(
   identity: LocalIdentity,
@@ -127,17 +139,21 @@ export function decodeInitiation(identity: LocalIdentity, message: Uint8Array): 
   const ephemeralShared = remoteEphemeral && dh(identity.privateKey, remoteEphemeral);
   if (!remoteEphemeral || !ephemeralShared) return undefined;
 
-  let h = mixHash(INITIAL_HASH, identity.privateKey.publicKey);
-  const c0 = kdf1(INITIAL_CHAIN_KEY, remoteEphemeralBytes);
-  h = mixHash(h, remoteEphemeralBytes);
-
-  const [c, key] = kdf2(c0, ephemeralShared);
+  // The hash and the chaining key are each mixed in place, in buffers of their own.
+  const h = mixHash(responderInitialHash(identity), remoteEphemeralBytes);
+  const c = Buffer.alloc(HASH_LENGTH);
+  const key = Buffer.alloc(HASH_LENGTH);
+  kdfInto(INITIAL_CHAIN_KEY, remoteEphemeralBytes, c);
+  kdfInto(c, ephemeralShared, c, key);
   ephemeralShared.fill(0);
   const encryptedStatic = message.subarray(INITIATION.encryptedStatic, INITIATION.encryptedStatic + KEY_LENGTH + TAG_LENGTH);
   const remoteStatic = open(key, 0n, encryptedStatic, h);
   key.fill(0);
-  if (!remoteStatic) return undefined;
-  h = mixHash(h, encryptedStatic);
+  if (!remoteStatic) {
+    c.fill(0);
+    return undefined;
+  }
+  hashInto(h, h, encryptedStatic);
   return { remoteStatic, chainingKey: c, hash: h, remoteEphemeral, senderIndex: readUint32LE(message, INITIATION.sender) };
 }
 
@@ -152,6 +168,8 @@ export function acceptInitiation(
 ): InitiationRejection | undefined {
   if (!peer.staticStatic) return 'no-static-static';
   const [c, key] = kdf2(decoded.chainingKey, peer.staticStatic);
+  // The decoded initiation is of no use beyond this point, accepted or not.
+  decoded.chainingKey.fill(0);
   const encryptedTimestamp = message.subarray(
     INITIATION.encryptedTimestamp,
     INITIATION.encryptedTimestamp + TAI64N_LENGTH + TAG_LENGTH,
@@ -165,7 +183,8 @@ export function acceptInitiation(
 
   state.clear();
   state.chainingKey = c;
-  state.hash = mixHash(decoded.hash, encryptedTimestamp);
+  hashInto(decoded.hash, decoded.hash, encryptedTimestamp);
+  state.hash = decoded.hash;
   state.remoteEphemeral = decoded.remoteEphemeral;
   state.remoteIndex = decoded.senderIndex;
   state.latestTimestamp = timestamp;
@@ -196,7 +215,8 @@ export function createResponse(identity: LocalIdentity, peer: HandshakePeer, loc
 
   state.chainingKey.fill(0);
   state.chainingKey = chainingKey;
-  state.hash = mixHash(h, encryptedNothing);
+  hashInto(h, h, encryptedNothing);
+  state.hash = h;
   ephemeral.raw.fill(0);
   state.localIndex = localIndex;
   state.stage = 'response-created';
@@ -215,15 +235,17 @@ function responseKeys(
   ephemeralEphemeral: Buffer,
   ephemeralStatic: Buffer,
 ): { chainingKey: Buffer; hash: Buffer; key: Buffer } {
-  let c = kdf1(state.chainingKey, responderEphemeral);
-  c = kdf1(c, ephemeralEphemeral);
-  c = kdf1(c, ephemeralStatic);
+  const c = kdf1(state.chainingKey, responderEphemeral);
+  kdfInto(c, ephemeralEphemeral, c);
+  kdfInto(c, ephemeralStatic, c);
   ephemeralEphemeral.fill(0);
   ephemeralStatic.fill(0);
   const [chainingKey, tau, key] = kdf3(c, peer.presharedKey);
-  const hash = mixHash(mixHash(state.hash, responderEphemeral), tau);
+  c.fill(0);
+  const h = mixHash(state.hash, responderEphemeral);
+  hashInto(h, h, tau);
   tau.fill(0);
-  return { chainingKey, hash, key };
+  return { chainingKey, hash: h, key };
 }
 
 /** Consumes a response to our initiation; false if it does not authenticate. */
@@ -246,7 +268,8 @@ export function consumeResponse(identity: LocalIdentity, peer: HandshakePeer, me
   }
   state.chainingKey.fill(0);
   state.chainingKey = chainingKey;
-  state.hash = mixHash(h, encryptedNothing);
+  hashInto(h, h, encryptedNothing);
+  state.hash = h;
   state.remoteIndex = readUint32LE(message, RESPONSE.sender);
   state.stage = 'response-consumed';
   return true;
