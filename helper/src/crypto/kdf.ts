@@ -1,10 +1,10 @@
 // The whitepaper's KDF_n: HKDF with HMAC-BLAKE2s, in one call to the BLAKE2s
 // implementation in use whatever n is (natively, one crossing into C).
 //
-// Outputs are 32-byte Buffers of their own: V8 keeps typed arrays of up to 64
-// bytes on its heap, and measured here one allocation of 96 bytes cut in three
-// cost several times as much as three of 32 (~2 µs against ~0.3 µs).
-import { blake2sImplementations, HASH_LENGTH } from './blake2s.js';
+// Outputs are separate 32-byte Buffers cut from blake2s.ts's slabs outside V8's
+// heap (see there why): measured here, one fresh allocation of 96 bytes cut in
+// three cost several times as much as three of 32 (~2 µs against ~0.3 µs).
+import { blake2sImplementations, digestBuffer, HASH_LENGTH } from './blake2s.js';
 
 const active = blake2sImplementations[0]!;
 
@@ -27,22 +27,22 @@ export function kdfInto(key: Uint8Array, input: Uint8Array, t1: Uint8Array, t2?:
 
 /** Callers wipe the outputs. */
 export function kdf1(key: Uint8Array, input: Uint8Array): Buffer {
-  const t1 = Buffer.alloc(HASH_LENGTH);
+  const t1 = digestBuffer();
   active.kdf(key, input, t1);
   return t1;
 }
 
 export function kdf2(key: Uint8Array, input: Uint8Array): [Buffer, Buffer] {
-  const t1 = Buffer.alloc(HASH_LENGTH);
-  const t2 = Buffer.alloc(HASH_LENGTH);
+  const t1 = digestBuffer();
+  const t2 = digestBuffer();
   active.kdf(key, input, t1, t2);
   return [t1, t2];
 }
 
 export function kdf3(key: Uint8Array, input: Uint8Array): [Buffer, Buffer, Buffer] {
-  const t1 = Buffer.alloc(HASH_LENGTH);
-  const t2 = Buffer.alloc(HASH_LENGTH);
-  const t3 = Buffer.alloc(HASH_LENGTH);
+  const t1 = digestBuffer();
+  const t2 = digestBuffer();
+  const t3 = digestBuffer();
   active.kdf(key, input, t1, t2, t3);
   return [t1, t2, t3];
 }
