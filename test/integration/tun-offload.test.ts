@@ -28,6 +28,8 @@ const ADDRESS_B = '10.98.0.2';
 const ADDRESS6_A = 'fd98::1';
 const ADDRESS6_B = 'fd98::2';
 const MB = 1024 * 1024;
+/** A's batches are small, so that most super-packets it reads are split across two or more. */
+const BATCH_A = 16;
 
 let lab: Lab | undefined;
 let tunA: LinuxTun | undefined;
@@ -35,7 +37,7 @@ let tunB: LinuxTun | undefined;
 let nsA: Namespace;
 let nsB: Namespace;
 /** Set while a test wants to see the TCP packets read from A, with the port they go to. */
-let capture: { port: number; packets: TcpView[] } | undefined;
+let capture: { port: number; packets: TcpView[]; largestBatch: number } | undefined;
 
 function packetsOf(batch: PacketBatch): Uint8Array[] {
   const packets: Uint8Array[] = [];
@@ -45,6 +47,7 @@ function packetsOf(batch: PacketBatch): Uint8Array[] {
 
 function record(packets: readonly Uint8Array[]): void {
   if (!capture) return;
+  capture.largestBatch = Math.max(capture.largestBatch, packets.length);
   for (const packet of packets) {
     const tcp = readTcp(packet.slice());
     if (tcp?.destinationPort === capture.port) capture.packets.push(tcp);
@@ -62,7 +65,7 @@ before(async () => {
   lab = await Lab.create();
   nsA = await lab.namespace();
   nsB = await lab.namespace();
-  const a = openLinuxTun(lab.tunnelInterfaceName());
+  const a = openLinuxTun(lab.tunnelInterfaceName(), { batchPackets: BATCH_A });
   const b = openLinuxTun(lab.tunnelInterfaceName());
   tunA = a;
   tunB = b;
@@ -121,16 +124,18 @@ function reassemble(packets: readonly TcpView[]): Buffer {
 
 test('TCP super-packets are read as valid packets of at most the MTU that carry the stream', async () => {
   const port = 5101;
-  capture = { port, packets: [] };
+  capture = { port, packets: [], largestBatch: 0 };
   let result: Awaited<ReturnType<typeof tcpTransfer>> | undefined;
   const delta = await statsDelta(tunA, async () => {
     result = await tcpTransfer(nsA, nsB, ADDRESS_B, { bytes: 4 * MB, port, timeoutMs: 60_000 });
   });
-  const { packets } = capture;
+  const { packets, largestBatch } = capture;
   capture = undefined;
   assert.ok(result);
   assert.ok(delta('gsoPacketsRead') > 0, 'the kernel handed over super-packets');
   assert.ok(delta('segmentsRead') >= 2 * delta('gsoPacketsRead'), 'each was split into several packets');
+  assert.ok(delta('splitsCarriedOver') > 0, 'super-packets continued in the next batch');
+  assert.ok(largestBatch <= BATCH_A, `a batch of ${largestBatch} packets`);
   assert.equal(delta('malformedDropped'), 0);
   for (const packet of packets) {
     assert.ok(packet.totalLength <= MTU, `a packet of ${packet.totalLength} bytes`);

@@ -45,6 +45,7 @@ static const unsigned OFFLOAD_CHOICES[] = {
 typedef struct {
   double gso_packets_read;
   double segments_read;
+  double splits_carried_over;
   double checksums_completed;
   double malformed_dropped;
   double gso_packets_written;
@@ -247,6 +248,7 @@ static ssize_t read_packet(const tun_t *tun, struct virtio_net_hdr *hdr, uint8_t
 static void read_batch(tun_t *tun, batch_t *batch, int *err) {
   splitter_t *splitter = &tun->splitter;
   *err = 0;
+  if (splitter->splitting) tun->stats.splits_carried_over++;
   take_segments(splitter, batch);
   while (!splitter->splitting && batch_has_room(batch, MAX_PACKET_SIZE)) {
     struct virtio_net_hdr hdr;
@@ -668,6 +670,7 @@ static napi_value tun_stats(napi_env env, napi_callback_info info) {
   bool ok = set_number(env, result, "offloads", tun->vnet_hdr ? (double)tun->offloads : -1) &&
             set_number(env, result, "gsoPacketsRead", stats->gso_packets_read) &&
             set_number(env, result, "segmentsRead", stats->segments_read) &&
+            set_number(env, result, "splitsCarriedOver", stats->splits_carried_over) &&
             set_number(env, result, "checksumsCompleted", stats->checksums_completed) &&
             set_number(env, result, "malformedDropped", stats->malformed_dropped) &&
             set_number(env, result, "gsoPacketsWritten", stats->gso_packets_written) &&

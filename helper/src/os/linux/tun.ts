@@ -34,6 +34,8 @@ export interface TunOffloadStats {
   /** Super-packets read and split, and the packets they were split into. */
   readonly gsoPacketsRead: number;
   readonly segmentsRead: number;
+  /** Super-packets whose segments did not all fit into one batch; the rest led the next one. */
+  readonly splitsCarriedOver: number;
   /** Packets read with a checksum the kernel left for the addon to finish. */
   readonly checksumsCompleted: number;
   /** Reads dropped because their vnet header or packet did not make sense. */
@@ -47,6 +49,8 @@ export interface TunOffloadStats {
 export interface LinuxTunOptions {
   /** Open with IFF_VNET_HDR and ask for checksum and TCP segmentation offloads (default true). */
   readonly offloads?: boolean;
+  /** Most packets per batch, 1 to MAX_BATCH_PACKETS (default MAX_BATCH_PACKETS). */
+  readonly batchPackets?: number;
 }
 
 /** The addon's TUN functions. */
@@ -78,12 +82,14 @@ export interface NativeTun {
 
 class ReusedBatch implements PacketBatch {
   count = 0;
-  readonly offsets = new Uint32Array(MAX_BATCH_PACKETS);
+  readonly offsets: Uint32Array;
 
   constructor(
     readonly data: Uint8Array,
     readonly lengths: Uint32Array,
-  ) {}
+  ) {
+    this.offsets = new Uint32Array(lengths.length);
+  }
 
   /** The addon packs packets back to back, so offsets are running sums of lengths. */
   fill(count: number): void {
@@ -115,8 +121,12 @@ export class LinuxTun implements TunDevice {
   private closeError: Error | undefined;
 
   constructor(name: string, options: LinuxTunOptions = {}) {
+    const batchPackets = options.batchPackets ?? MAX_BATCH_PACKETS;
+    if (!Number.isInteger(batchPackets) || batchPackets < 1 || batchPackets > MAX_BATCH_PACKETS) {
+      throw new RangeError(`batchPackets must be an integer from 1 to ${MAX_BATCH_PACKETS}, not ${batchPackets}`);
+    }
     this.native = loadNativeAddon().tun;
-    this.batch = new ReusedBatch(new Uint8Array(READ_BUFFER_BYTES), new Uint32Array(MAX_BATCH_PACKETS));
+    this.batch = new ReusedBatch(new Uint8Array(READ_BUFFER_BYTES), new Uint32Array(batchPackets));
     this.handle = this.native.open(
       name,
       this.batch.data,
