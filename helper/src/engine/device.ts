@@ -68,9 +68,13 @@ export interface IndexEntry {
   readonly keypair: Keypair | undefined;
 }
 
-/** A map key for a public key; a view, not a copy, of the bytes (measured 0.4 µs against 0.7 µs). */
-function hexKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
+/**
+ * A map key for a public key: its bytes as a latin1 string, measured at about
+ * half the cost of hex. Not a view through `key.buffer`: for a small array on
+ * V8's heap, asking for its buffer moves it off the heap, which costs more.
+ */
+function mapKey(key: Uint8Array): string {
+  return Buffer.from(key).toString('latin1');
 }
 
 function randomUint32(randomBytes: (length: number) => Uint8Array): number {
@@ -146,7 +150,7 @@ export class Device {
   }
 
   getPeer(publicKey: Uint8Array): Peer | undefined {
-    return this.peersByKey.get(hexKey(publicKey));
+    return this.peersByKey.get(mapKey(publicKey));
   }
 
   /** The peer with this key, created if it does not exist; undefined for our own key. */
@@ -158,13 +162,13 @@ export class Device {
     const jitter = () => Math.floor(Math.random() * REKEY_TIMEOUT_JITTER_MAX);
     const peer = new Peer(publicKey, (keypair) => this.indices.delete(keypair.localIndex), jitter);
     this.precompute(peer);
-    this.peersByKey.set(hexKey(publicKey), peer);
+    this.peersByKey.set(mapKey(publicKey), peer);
     return peer;
   }
 
   removePeer(peer: Peer): void {
-    if (this.peersByKey.get(hexKey(peer.publicKey)) !== peer) return;
-    this.peersByKey.delete(hexKey(peer.publicKey));
+    if (this.peersByKey.get(mapKey(peer.publicKey)) !== peer) return;
+    this.peersByKey.delete(mapKey(peer.publicKey));
     this.allowedIps.removeValue(peer);
     this.forgetHandshake(peer);
     peer.destroy();
