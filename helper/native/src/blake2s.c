@@ -1,9 +1,13 @@
 // BLAKE2s (RFC 7693) with WireGuard's HMAC and KDF_n (whitepaper 5.4) on top.
 //
-// Why in C: a responder hashes some 80 blocks per handshake; in TypeScript that
+// Why in C: a responder compresses ~86 blocks per handshake; in TypeScript that
 // measured ~60 µs of its ~110 µs outside X25519. Each call here does a whole
 // operation (a KDF with all of its outputs, an HMAC of two parts) into buffers
-// the caller owns, so a handshake crosses into C about twenty times.
+// the caller owns, so a responder crosses into C 16 times per handshake. Measured
+// here per call, crossing included (TypeScript in brackets): a hash of one block
+// 0.3 µs (0.6-1.4), a 116-byte MAC 0.65 (1.5), KDF_1 1.6-1.9 (3.3-10), KDF_3
+// 2.6 (7.6-13); a block alone ~170 ns, so a crossing costs ~0.1-0.2 µs. An SSE2
+// version of the rounds (rows in vectors) measured no faster than this one.
 //
 // Everything that held key material (states, padded keys, inner digests,
 // message words) is wiped before returning, with a wipe the compiler may not drop.
