@@ -32,8 +32,8 @@
 // largest datagram); shared with helper/src/os/linux/udp.ts.
 #define RECEIVE_SLOT_BYTES 65536
 #define MAX_SEND_BATCH 128
-// Datagrams per UDP_SEGMENT message: UDP_MAX_SEGMENTS of kernels before 6.9
-// (later ones take 128, but 64 full-size datagrams already reach the size limit).
+// Datagrams per UDP_SEGMENT message: UDP_MAX_SEGMENTS of older kernels (newer
+// ones take 128, but 64 full-size datagrams already reach the size limit).
 #define MAX_SEGMENTS 64
 // A segmented message is one IP packet before the kernel cuts it: its payload
 // must leave room for the IPv6 and UDP headers within 65535 bytes.
@@ -595,7 +595,7 @@ static bool may_be_refused_source(int err) {
 // How the kernel refuses a segmented message. EIO: the device cannot
 // checksum for it (or IPsec is in the way); ENOPROTOOPT/EOPNOTSUPP: no
 // UDP_SEGMENT at all. Those hold for every message of the socket. EMSGSIZE
-// (EINVAL before Linux 6.10): a segment is larger than the path's MTU, which
+// (EINVAL on older kernels): a segment is larger than the path's MTU, which
 // is one destination's matter; its datagrams alone go one by one, and the
 // kernel fragments them as it would have without the offload.
 static bool refuses_segmentation(int err) {

@@ -12,8 +12,9 @@ import type { Endpoint, IpFamily } from '../../net/ip.js';
 /** Most messages per receive wake-up (the addon's limit); each is a datagram or a coalesced train of them. */
 export const MAX_RECEIVE_MESSAGES = 64;
 /**
- * Most datagrams in a coalesced train: the kernel's UDP_MAX_SEGMENTS (128
- * since Linux 6.9; UDP_GRO_CNT_MAX, 64, for trains coalesced from the wire).
+ * Most datagrams in a coalesced train: the kernel's UDP_MAX_SEGMENTS (64 on
+ * older kernels, 128 on newer ones; UDP_GRO_CNT_MAX, 64, for trains coalesced
+ * from the wire).
  */
 const MAX_TRAIN = 128;
 /** Most datagrams per receive wake-up, so that no train is cut short. */
