@@ -25,12 +25,23 @@ export interface BenchResults {
   readonly date: string;
   readonly node: string;
   readonly seconds: number;
+  readonly rounds: number;
+  /** The median of the rounds. */
   readonly handshakesPerSecond: number;
+  /** Each figure the median of its rounds. */
   readonly pairs: readonly PairResult[];
+  /** Every round's figures, in the order measured. */
+  readonly samples: readonly (readonly PairResult[])[];
 }
 
 export interface BenchOptions {
   readonly seconds: number;
+  /**
+   * Times every pair is measured, all pairs once per round so that a slow
+   * spell of a shared machine does not fall on one pair only; the table gives
+   * medians.
+   */
+  readonly rounds: number;
   readonly udpOfferedMbps: number;
   readonly mtus: readonly number[];
   readonly pairs: readonly (readonly [WireGuardImplementation, WireGuardImplementation])[];
@@ -82,20 +93,58 @@ async function measurePair(
   }
 }
 
-export async function runBench(options: BenchOptions): Promise<BenchResults> {
-  options.log('handshakes per second (one responder, one core)…');
-  const handshakesPerSecond = measureHandshakesPerSecond();
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The same shape with every number replaced by the median of that number across the rounds. */
+function medianOf<T>(rounds: readonly T[]): T {
+  const [first] = rounds;
+  if (typeof first === 'number') return median(rounds as readonly number[]) as T;
+  if (typeof first !== 'object' || first === null) return first as T;
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(first)) result[key] = medianOf(rounds.map((round) => (round as Record<string, unknown>)[key]));
+  return result as T;
+}
+
+/** Medians, except where one bad round matters: reordering and peak memory take the worst round. */
+function summarize(rounds: readonly PairResult[]): PairResult {
+  const summary = medianOf(rounds);
+  const worst = (pick: (row: PairResult) => number | undefined) => Math.max(...rounds.map((row) => pick(row) ?? -Infinity));
+  return {
+    ...summary,
+    ...(summary.udp ? { udp: { ...summary.udp, outOfOrder: worst((row) => row.udp?.outOfOrder) } } : {}),
+    ...(summary.wireflyPeakRssMb !== undefined ? { wireflyPeakRssMb: worst((row) => row.wireflyPeakRssMb) } : {}),
+  };
+}
+
+async function measureRound(options: BenchOptions): Promise<PairResult[]> {
   const pairs: PairResult[] = [];
   for (const mtu of options.mtus) {
     for (const [a, b] of options.pairs) pairs.push(await measurePair(a, b, mtu, 4, options));
   }
   if (options.ipv6Outer) pairs.push(await measurePair(wirefly, wireguardGo, 1500, 6, options));
+  return pairs;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const handshakeRounds: number[] = [];
+  const samples: PairResult[][] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    options.log(`round ${round} of ${options.rounds}: handshakes per second (one responder, one core)…`);
+    handshakeRounds.push(measureHandshakesPerSecond());
+    samples.push(await measureRound(options));
+  }
   return {
     date: new Date().toISOString(),
     node: process.version,
     seconds: options.seconds,
-    handshakesPerSecond,
-    pairs,
+    rounds: options.rounds,
+    handshakesPerSecond: median(handshakeRounds),
+    pairs: samples[0]!.map((_, row) => summarize(samples.map((round) => round[row]!))),
+    samples,
   };
 }
 
@@ -107,6 +156,7 @@ export function formatTable(results: BenchResults): string {
   for (const row of results.pairs) {
     if (row.pair === 'wireguard-go↔wireguard-go' && row.outer === 'IPv4') baseline.set(row.mtu, row);
   }
+  lines.push(`medians of ${results.rounds} round(s) of ${results.seconds} s per direction`);
   lines.push(`handshakes/s (one core): ${results.handshakesPerSecond.toFixed(0)}`);
   lines.push('');
   lines.push('| pair | outer | MTU | a→b Gbit/s | ratio | b→a Gbit/s | ratio | CPU s/GB | UDP delivered / offered, loss, reordered | +latency ms | peak RSS MB |');
@@ -129,11 +179,13 @@ export function formatTable(results: BenchResults): string {
 
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   // BENCH_PAIRS=wirefly↔wireguard-go (comma-separated) and BENCH_MTUS=1420 narrow a run while working on one case.
   const onlyPairs = process.env.BENCH_PAIRS?.split(',');
   const onlyMtus = process.env.BENCH_MTUS?.split(',').map(Number);
   const results = await runBench({
     seconds,
+    rounds,
     udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
     mtus: [1500, 9080].filter((outer) => !onlyMtus || onlyMtus.includes(outer - 80)),
     pairs: PAIRS.filter(([a, b]) => !onlyPairs || onlyPairs.includes(`${a.name}↔${b.name}`)),

@@ -9,6 +9,7 @@ import { wirefly, wireguardGo } from './harness/wireguard.js';
 test('the benchmark runs end to end and reports every figure', async (t) => {
   const results = await runBench({
     seconds: 2,
+    rounds: 1,
     udpOfferedMbps: 50,
     mtus: [1500],
     pairs: [[wirefly, wireguardGo]],
