@@ -20,7 +20,7 @@ import {
   type TunOffloadStats,
 } from '../../helper/src/os/linux/tun.js';
 import { parseIpv4 } from '../../helper/src/net/ip.js';
-import { buildTcp, readTcp, TCP_ACK, TCP_SYN, type TcpView } from '../unit/tun-offload-packets.js';
+import { buildTcp, readTcp, TCP_ACK, TCP_SYN, type TcpView } from '../unit/support/tcp-packets.js';
 
 const MTU = 1420;
 const ADDRESS_A = '10.98.0.1';

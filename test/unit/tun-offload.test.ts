@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import fc from 'fast-check';
 import { loadNativeAddon } from '../../helper/src/os/native-addon.js';
-import { buildTcp, readTcp, withPartialChecksum, TCP_ACK, TCP_CWR, TCP_FIN, TCP_PSH } from './tun-offload-packets.js';
+import { buildTcp, readTcp, withPartialChecksum, TCP_ACK, TCP_CWR, TCP_FIN, TCP_PSH } from './support/tcp-packets.js';
 
 const native = loadNativeAddon().tun;
 
