@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { offHeapBuffer } from '../../helper/src/crypto/off-heap.js';
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { blake2s } from '@noble/hashes/blake2.js';
@@ -9,7 +10,6 @@ import {
   MAC_LENGTH,
   blake2sImplementation,
   blake2sImplementations,
-  digestBuffer,
   hash,
   hashInto,
   hmac,
@@ -274,15 +274,15 @@ test('KDF outputs are separate Buffers, and kdfInto writes all it is given', () 
   );
 });
 
-test('digests, MACs and KDF outputs never share bytes: wiping one leaves the others', () => {
+test('digests, MACs, KDF outputs and other off-heap buffers never share bytes: wiping one leaves the others', () => {
   const results: Uint8Array[] = [];
   // Up to 255 results, each marked with its own byte value below; slabs hold 1 KB, so several are crossed.
   for (let i = 0; i < 36; i++) {
     const data = Uint8Array.of(i);
     results.push(hash(data), hmac(data, data), mac(counting(16), data), keyedHash(EMPTY, data, 1 + (i % 32)), ...kdf3(data, data));
   }
-  const fresh = digestBuffer(7);
-  assert.ok(fresh.every((byte) => byte === 0), 'a fresh digest buffer is zeroed');
+  const fresh = offHeapBuffer(7);
+  assert.ok(fresh.every((byte) => byte === 0), 'a fresh off-heap buffer is zeroed');
   results.push(fresh);
   results.forEach((result, i) => result.fill(i + 1));
   results.forEach((result, i) => assert.ok(result.every((byte) => byte === i + 1), `result ${i} was overwritten`));

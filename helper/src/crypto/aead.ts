@@ -5,12 +5,15 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { cryptoAddon } from './crypto-addon.js';
+import { offHeapBuffer } from './off-heap.js';
 
 export const TAG_LENGTH = 16;
 const EMPTY = new Uint8Array(0);
 
+/** One nonce for every call: both implementations take it in synchronously. */
+const nonce = offHeapBuffer(12);
+
 function nonceFor(counter: bigint): Buffer {
-  const nonce = Buffer.alloc(12);
   nonce.writeBigUInt64LE(counter, 4);
   return nonce;
 }
@@ -58,13 +61,13 @@ function nativeImplementation(addon: NativeMessageAead): AeadImplementation {
   return {
     name: 'native',
     seal(key, counter, plaintext, ad = EMPTY) {
-      const out = Buffer.alloc(plaintext.length + TAG_LENGTH);
+      const out = offHeapBuffer(plaintext.length + TAG_LENGTH);
       if (!addon.sealMessage(key, nonceFor(counter), plaintext, ad, out)) throw new Error('ChaCha20-Poly1305 seal failed');
       return out;
     },
     open(key, counter, ciphertext, ad = EMPTY) {
       if (ciphertext.length < TAG_LENGTH) return undefined;
-      const out = Buffer.alloc(ciphertext.length - TAG_LENGTH);
+      const out = offHeapBuffer(ciphertext.length - TAG_LENGTH);
       return addon.openMessage(key, nonceFor(counter), ciphertext, ad, out) ? out : undefined;
     },
   };

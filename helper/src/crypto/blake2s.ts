@@ -10,6 +10,7 @@
 // runs to completion synchronously, so one module-wide state serves them all; it
 // is zeroed after each digest, as it may hold key material.
 import { cryptoAddon } from './crypto-addon.js';
+import { offHeapArray, offHeapBuffer } from './off-heap.js';
 
 export const HASH_LENGTH = 32;
 export const MAC_LENGTH = 16;
@@ -322,36 +323,6 @@ const active = blake2sImplementations[0]!;
 
 export const blake2sImplementation = active.name;
 
-// Digests returned (and KDF outputs) are cut from slabs outside V8's heap, which
-// hold nothing else. V8 keeps typed arrays of up to 64 bytes on its heap, and
-// handing one to the addon moves it out first, a malloc and a tracked backing
-// store each: measured ~1 µs per 32-byte output against ~0.3 µs for a slab view.
-// A slab lives while any digest cut from it does; small enough that this pins little.
-const SLAB_BYTES = 1024;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-/** Where in `slab` (after this call) the next `length` bytes, at most 32, are. */
-function carve(length: number): number {
-  if (slabUsed + length > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  slabUsed += length;
-  return slabUsed - length;
-}
-
-/** A zeroed Buffer of `length` bytes (at most 32) for a digest or key, overlapping no other; its owner wipes it. */
-export function digestBuffer(length: number = HASH_LENGTH): Buffer {
-  const offset = carve(length);
-  return Buffer.from(slab, offset, length);
-}
-
-function digestArray(length: number): Uint8Array {
-  const offset = carve(length);
-  return new Uint8Array(slab, offset, length);
-}
-
 function checkLength(length: number, what: string, min: number, max: number): void {
   if (!(length >= min && length <= max)) {
     throw new RangeError(min === max ? `${what} must be ${min} bytes` : `${what} must be ${min} to ${max} bytes`);
@@ -365,7 +336,7 @@ export function hashInto(out: Uint8Array, first: Uint8Array, second: Uint8Array 
 }
 
 export function hash(first: Uint8Array, second: Uint8Array = EMPTY): Buffer {
-  const digest = digestBuffer();
+  const digest = offHeapBuffer(HASH_LENGTH);
   active.hash(digest, first, second);
   return digest;
 }
@@ -377,7 +348,7 @@ export function hmacInto(out: Uint8Array, key: Uint8Array, first: Uint8Array, se
 }
 
 export function hmac(key: Uint8Array, first: Uint8Array, second: Uint8Array = EMPTY): Buffer {
-  const digest = digestBuffer();
+  const digest = offHeapBuffer(HASH_LENGTH);
   active.hmac(digest, key, first, second);
   return digest;
 }
@@ -394,7 +365,7 @@ export function keyedHash(key: Uint8Array, data: Uint8Array, outputLength: numbe
   checkLength(key.length, 'BLAKE2s key', 0, MAX_KEY_LENGTH);
   if (!Number.isInteger(outputLength)) throw new RangeError('BLAKE2s output length must be an integer');
   checkLength(outputLength, 'BLAKE2s output', 1, HASH_LENGTH);
-  const digest = digestArray(outputLength);
+  const digest = offHeapArray(outputLength);
   active.keyedHash(digest, key, data);
   return digest;
 }

@@ -5,8 +5,10 @@
 // public key: OpenSSL's curve primitive called directly and our fixed-base
 // multiplication 40 and 25 µs, OpenSSL's EVP layer 50 and 57 µs; node:crypto adds a JWK import per key (30–60 µs;
 // DER would be 0.6–1.6 ms) and its own per-call overhead.
-import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { cryptoAddon } from './crypto-addon.js';
+import { offHeapBuffer } from './off-heap.js';
+import { fillSecretRandom } from './secret-random.js';
 
 export const KEY_LENGTH = 32;
 
@@ -34,7 +36,8 @@ export interface X25519Implementation {
 }
 
 export function clamp(raw: Uint8Array): Buffer {
-  const key = Buffer.from(raw);
+  const key = offHeapBuffer(KEY_LENGTH);
+  key.set(raw);
   key[0]! &= 248;
   key[31] = (key[31]! & 127) | 64;
   return key;
@@ -65,15 +68,18 @@ function nativeImplementation(
     importPrivateKey(raw) {
       checkPrivateKeyLength(raw);
       const key = clamp(raw);
-      const publicKey = Buffer.alloc(KEY_LENGTH);
+      const publicKey = offHeapBuffer(KEY_LENGTH);
       if (!x25519Base(key, publicKey)) throw new Error('X25519 public key derivation failed');
       return { raw: key, publicKey, object: undefined };
     },
     importPublicKey(raw) {
-      return raw.length === KEY_LENGTH ? { raw: Buffer.from(raw), object: undefined } : undefined;
+      if (raw.length !== KEY_LENGTH) return undefined;
+      const key = offHeapBuffer(KEY_LENGTH);
+      key.set(raw);
+      return { raw: key, object: undefined };
     },
     sharedSecret(privateKey, publicKey) {
-      const shared = Buffer.alloc(KEY_LENGTH);
+      const shared = offHeapBuffer(KEY_LENGTH);
       return x25519(privateKey.raw, publicKey.raw, shared) ? shared : undefined;
     },
   };
@@ -144,11 +150,15 @@ export function importPrivateKey(raw: Uint8Array): PrivateKey {
   return active.importPrivateKey(raw);
 }
 
+const generatedRaw = offHeapBuffer(KEY_LENGTH);
+
 export function generatePrivateKey(implementation: X25519Implementation = active): PrivateKey {
-  const raw = randomBytes(KEY_LENGTH);
-  const key = implementation.importPrivateKey(raw);
-  raw.fill(0);
-  return key;
+  fillSecretRandom(generatedRaw);
+  try {
+    return implementation.importPrivateKey(generatedRaw);
+  } finally {
+    generatedRaw.fill(0);
+  }
 }
 
 export function importPublicKey(raw: Uint8Array): PublicKey | undefined {

@@ -1,6 +1,7 @@
 // The Noise_IKpsk2 handshake (whitepaper 5.4.2–5.4.4) as pure functions over a
 // per-peer HandshakeState. MACs and cookies are added by the caller (cookie.ts).
-import { digestBuffer, hash, hashInto, HASH_LENGTH } from '../crypto/blake2s.js';
+import { hash, hashInto, HASH_LENGTH } from '../crypto/blake2s.js';
+import { offHeapBuffer } from '../crypto/off-heap.js';
 import { kdf1, kdf2, kdf3, kdfInto } from '../crypto/kdf.js';
 import { open, seal, TAG_LENGTH } from '../crypto/aead.js';
 import { dh, generatePrivateKey, importPublicKey, KEY_LENGTH, type PrivateKey, type PublicKey } from '../crypto/x25519.js';
@@ -141,8 +142,8 @@ export function decodeInitiation(identity: LocalIdentity, message: Uint8Array): 
 
   // The hash and the chaining key are each mixed in place, in buffers of their own.
   const h = mixHash(responderInitialHash(identity), remoteEphemeralBytes);
-  const c = digestBuffer();
-  const key = digestBuffer();
+  const c = offHeapBuffer(HASH_LENGTH);
+  const key = offHeapBuffer(HASH_LENGTH);
   kdfInto(INITIAL_CHAIN_KEY, remoteEphemeralBytes, c);
   kdfInto(c, ephemeralShared, c, key);
   ephemeralShared.fill(0);

@@ -10,6 +10,8 @@ import { PeerTimers } from './timers.js';
 
 export class Peer implements HandshakePeer {
   readonly publicKey: Uint8Array;
+  /** How logs name the peer: the start of its public key, as wireguard-go does. */
+  readonly name: string;
   readonly publicKeyObject: PublicKey | undefined;
   presharedKey: Uint8Array = new Uint8Array(32);
   staticStatic: Uint8Array | undefined;
@@ -33,6 +35,7 @@ export class Peer implements HandshakePeer {
 
   constructor(publicKey: Uint8Array, onDropKeypair: (keypair: Keypair) => void, jitter: () => number) {
     this.publicKey = Uint8Array.from(publicKey);
+    this.name = `peer(${Buffer.from(publicKey).toString('base64').slice(0, 4)}…)`;
     this.publicKeyObject = importPublicKey(publicKey);
     this.keypairs = new Keypairs(onDropKeypair);
     this.cookies = new CookieGenerator(publicKey);

@@ -24,7 +24,7 @@ import {
 } from './messages.js';
 import { acceptInitiation, consumeResponse, createResponse, decodeInitiation, deriveSession } from './noise.js';
 import type { Peer } from './peer.js';
-import { peerName, sendInitiation, sendKeepalive, sendStaged, sendToPeer } from './send.js';
+import { sendInitiation, sendKeepalive, sendStaged, sendToPeer } from './send.js';
 
 export function handleDatagram(device: Device, datagram: Uint8Array, source: Endpoint): void {
   switch (messageType(datagram)) {
@@ -96,11 +96,11 @@ function handleInitiation(device: Device, message: Uint8Array, source: Endpoint)
   const now = device.clock.now();
   const rejection = acceptInitiation(peer, decoded, message, now);
   if (rejection) {
-    device.log('verbose', `${peerName(peer)}: handshake initiation rejected: ${rejection}`);
+    device.log('verbose', `${peer.name}: handshake initiation rejected: ${rejection}`);
     device.drop('handshake-rejected');
     return;
   }
-  device.log('verbose', `${peerName(peer)}: received handshake initiation`);
+  device.log('verbose', `${peer.name}: received handshake initiation`);
   peer.rxBytes += message.length;
   roam(peer, source);
   peer.timers.anyAuthenticatedPacketTraversal(now);
@@ -122,7 +122,7 @@ function handleInitiation(device: Device, message: Uint8Array, source: Endpoint)
   peer.keypairs.install(keypair);
   peer.timers.sessionDerived(now);
   peer.cookies.addMacs(response, now);
-  device.log('verbose', `${peerName(peer)}: sending handshake response`);
+  device.log('verbose', `${peer.name}: sending handshake response`);
   sendToPeer(device, peer, response);
   peer.timers.anyAuthenticatedPacketTraversal(now);
   peer.timers.anyAuthenticatedPacketSent();
@@ -140,7 +140,7 @@ function handleResponse(device: Device, message: Uint8Array, source: Endpoint): 
     return;
   }
   const now = device.clock.now();
-  device.log('verbose', `${peerName(peer)}: received handshake response`);
+  device.log('verbose', `${peer.name}: received handshake response`);
   peer.rxBytes += message.length;
   roam(peer, source);
   peer.timers.anyAuthenticatedPacketTraversal(now);
@@ -175,7 +175,7 @@ function handleCookieReply(device: Device, message: Uint8Array): void {
     device.drop('decrypt');
     return;
   }
-  device.log('verbose', `${peerName(entry.peer)}: received cookie reply`);
+  device.log('verbose', `${entry.peer.name}: received cookie reply`);
 }
 
 function handleTransport(device: Device, datagram: Uint8Array, source: Endpoint): void {

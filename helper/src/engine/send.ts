@@ -156,13 +156,13 @@ export function sendInitiation(device: Device, peer: Peer, isRetry: boolean): vo
   const message = createInitiation({ privateKey: device.privateKey }, peer, localIndex, device.clock.wallClock());
   if (!message) {
     device.indices.delete(localIndex);
-    device.log('error', `${peerName(peer)}: cannot create a handshake initiation (low-order key)`);
+    device.log('error', `${peer.name}: cannot create a handshake initiation (low-order key)`);
     return;
   }
   peer.handshakeIndex = localIndex;
   peer.lastSentHandshake = now;
   peer.cookies.addMacs(message, now);
-  device.log('verbose', `${peerName(peer)}: sending handshake initiation`);
+  device.log('verbose', `${peer.name}: sending handshake initiation`);
   sendToPeer(device, peer, message);
   peer.timers.anyAuthenticatedPacketTraversal(now);
   peer.timers.anyAuthenticatedPacketSent();
@@ -179,14 +179,14 @@ export function runPeerTimer(device: Device, peer: Peer, timer: TimerName): void
   switch (timer) {
     case 'retransmitHandshake':
       if (peer.timers.handshakeAttempts > MAX_TIMER_HANDSHAKES) {
-        device.log('verbose', `${peerName(peer)}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`);
+        device.log('verbose', `${peer.name}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`);
         peer.staged = [];
         device.forgetHandshake(peer);
         if (!peer.timers.isPending('zeroKeyMaterial')) peer.timers.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
         return;
       }
       peer.timers.handshakeAttempts++;
-      device.log('verbose', `${peerName(peer)}: handshake did not complete after ${REKEY_TIMEOUT / 1000} s, retrying`);
+      device.log('verbose', `${peer.name}: handshake did not complete after ${REKEY_TIMEOUT / 1000} s, retrying`);
       sendInitiation(device, peer, true);
       return;
     case 'sendKeepalive':
@@ -197,11 +197,11 @@ export function runPeerTimer(device: Device, peer: Peer, timer: TimerName): void
       }
       return;
     case 'newHandshake':
-      device.log('verbose', `${peerName(peer)}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`);
+      device.log('verbose', `${peer.name}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`);
       sendInitiation(device, peer, false);
       return;
     case 'zeroKeyMaterial':
-      device.log('verbose', `${peerName(peer)}: no new session for ${(REJECT_AFTER_TIME * 3) / 1000} s, zeroing keys`);
+      device.log('verbose', `${peer.name}: no new session for ${(REJECT_AFTER_TIME * 3) / 1000} s, zeroing keys`);
       device.forgetHandshake(peer);
       peer.zeroKeyMaterial();
       return;
@@ -209,8 +209,4 @@ export function runPeerTimer(device: Device, peer: Peer, timer: TimerName): void
       if (peer.timers.persistentKeepaliveInterval > 0) sendKeepalive(device, peer);
       return;
   }
-}
-
-export function peerName(peer: Peer): string {
-  return `peer(${Buffer.from(peer.publicKey).toString('base64').slice(0, 4)}…)`;
 }
