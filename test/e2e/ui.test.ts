@@ -1,7 +1,8 @@
 // The whole app as a person uses it: the browser shell serving the built UI to
 // headless Chromium, a real Wirefly helper in a client namespace, and a
 // wireguard-go peer in a server namespace. Saves a screenshot of each main
-// screen in both themes to test/e2e/screenshots/.
+// screen in both themes to test/e2e/test-results/screenshots/, or with
+// UPDATE_SCREENSHOTS=1 to test/e2e/screenshots/, the ones the README shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,8 +30,8 @@ function repositoryRoot(): string {
 }
 
 const ROOT = repositoryRoot();
-const SCREENSHOTS = join(ROOT, 'test', 'e2e', 'screenshots');
 const FAILURE_DIR = join(ROOT, 'test', 'e2e', 'test-results');
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'test', 'e2e', 'screenshots') : join(FAILURE_DIR, 'screenshots');
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
