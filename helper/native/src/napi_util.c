@@ -132,3 +132,9 @@ napi_value undefined_value(napi_env env) {
   NAPI_TRY(env, napi_get_undefined(env, &result));
   return result;
 }
+
+bool set_number(napi_env env, napi_value object, const char *name, double value) {
+  napi_value number;
+  return napi_create_double(env, value, &number) == napi_ok &&
+         napi_set_named_property(env, object, name, number) == napi_ok;
+}

@@ -55,4 +55,7 @@ napi_value unwrap_tagged(napi_env env, napi_value value, const napi_type_tag *ta
 
 napi_value undefined_value(napi_env env);
 
+// Sets object[name] = value; false (with the Node-API error pending) if that fails.
+bool set_number(napi_env env, napi_value object, const char *name, double value);
+
 #endif

@@ -654,12 +654,6 @@ static napi_value tun_index(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static bool set_number(napi_env env, napi_value object, const char *name, double value) {
-  napi_value number;
-  return napi_create_double(env, value, &number) == napi_ok &&
-         napi_set_named_property(env, object, name, number) == napi_ok;
-}
-
 // stats(handle) -> the offloads granted and the counters of the offload paths
 static napi_value tun_stats(napi_env env, napi_callback_info info) {
   tun_t *tun;

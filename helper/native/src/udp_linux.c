@@ -978,12 +978,6 @@ static napi_value udp_port_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static bool set_number(napi_env env, napi_value object, const char *name, double value) {
-  napi_value number;
-  return napi_create_double(env, value, &number) == napi_ok &&
-         napi_set_named_property(env, object, name, number) == napi_ok;
-}
-
 // stats(handle) -> { truncated, segmented, segmentedDatagrams,
 // segmentationRefused, coalesced, coalescedDatagrams }: counts since bind.
 static napi_value udp_stats_js(napi_env env, napi_callback_info info) {

@@ -104,19 +104,10 @@ static void point_double(point *r, const point *p) {
   fe_mul(r->Z, f, g);
 }
 
-// r = p + q, both in extended coordinates (used only to build the table).
-static void point_add(point *r, const point *p, const point *q) {
-  fe a, b, c, d, e, f, g, h, t;
-  fe_sub(a, p->Y, p->X);
-  fe_sub(t, q->Y, q->X);
-  fe_mul(a, a, t);
-  fe_add(b, p->Y, p->X);
-  fe_add(t, q->Y, q->X);
-  fe_mul(b, b, t);
-  fe_mul(c, p->T, q->T);
-  fe_mul(c, c, curve_d2);
-  fe_mul(d, p->Z, q->Z);
-  fe_add(d, d, d);
+// The common end of both additions: from A = (Y1-X1)(y2-x2), B = (Y1+X1)(y2+x2),
+// C = T1 * 2d * t2 and D = 2 Z1 z2.
+static void finish_add(point *r, const fe a, const fe b, const fe c, const fe d) {
+  fe e, f, g, h;
   fe_sub(e, b, a);
   fe_sub(f, d, c);
   fe_add(g, d, c);
@@ -127,23 +118,32 @@ static void point_add(point *r, const point *p, const point *q) {
   fe_mul(r->Z, f, g);
 }
 
+// r = p + q, both in extended coordinates (used only to build the table).
+static void point_add(point *r, const point *p, const point *q) {
+  fe a, b, c, d, t;
+  fe_sub(a, p->Y, p->X);
+  fe_sub(t, q->Y, q->X);
+  fe_mul(a, a, t);
+  fe_add(b, p->Y, p->X);
+  fe_add(t, q->Y, q->X);
+  fe_mul(b, b, t);
+  fe_mul(c, p->T, q->T);
+  fe_mul(c, c, curve_d2);
+  fe_mul(d, p->Z, q->Z);
+  fe_add(d, d, d);
+  finish_add(r, a, b, c, d);
+}
+
 // r = p + q with q affine and cached: 7 multiplications.
 static void point_add_cached(point *r, const point *p, const cached *q) {
-  fe a, b, c, d, e, f, g, h;
+  fe a, b, c, d;
   fe_sub(a, p->Y, p->X);
   fe_mul(a, a, q->y_minus_x);
   fe_add(b, p->Y, p->X);
   fe_mul(b, b, q->y_plus_x);
   fe_mul(c, p->T, q->xy2d);
   fe_add(d, p->Z, p->Z);
-  fe_sub(e, b, a);
-  fe_sub(f, d, c);
-  fe_add(g, d, c);
-  fe_add(h, b, a);
-  fe_mul(r->X, e, f);
-  fe_mul(r->Y, g, h);
-  fe_mul(r->T, e, h);
-  fe_mul(r->Z, f, g);
+  finish_add(r, a, b, c, d);
 }
 
 static void to_cached(cached *r, const point *p) {
