@@ -1,6 +1,7 @@
 // Newline-delimited JSON with a size limit per message, enforced while reading:
 // a line longer than the limit is reported once and then skipped as it streams
 // past, so a client can never make the reader hold more than the limit.
+import { PartialLine } from '../net/partial-line.js';
 import { ProtocolError } from './errors.js';
 
 /** Room for the largest config (1 MiB) even after JSON escaping, with headroom. */
@@ -12,8 +13,7 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
 export class MessageReader {
-  private pieces: Uint8Array[] = [];
-  private size = 0;
+  private readonly partial = new PartialLine();
   /** Inside an oversized line, until its newline. */
   private skipping = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
@@ -29,17 +29,14 @@ export class MessageReader {
       const end = newline < 0 ? chunk.length : newline;
       if (this.skipping) {
         this.skipping = newline < 0;
-      } else if (this.size + end - start > this.maxBytes) {
+      } else if (this.partial.size + end - start > this.maxBytes) {
         frames.push({ kind: 'error', error: new ProtocolError('message-too-large', `a message may be at most ${this.maxBytes} bytes; this one was skipped`) });
-        this.pieces = [];
-        this.size = 0;
+        this.partial.clear();
         this.skipping = newline < 0;
       } else if (newline < 0) {
-        // Copied: the caller may reuse the chunk's memory.
-        this.pieces.push(chunk.slice(start));
-        this.size += chunk.length - start;
+        this.partial.append(chunk.subarray(start));
       } else {
-        const frame = this.parse(this.completeLine(chunk.subarray(start, newline)));
+        const frame = this.parse(this.partial.complete(chunk.subarray(start, newline)));
         if (frame) frames.push(frame);
       }
       if (newline < 0) break;
@@ -50,20 +47,7 @@ export class MessageReader {
 
   /** Bytes held for an unfinished line. */
   get buffered(): number {
-    return this.size;
-  }
-
-  private completeLine(tail: Uint8Array): Uint8Array {
-    if (this.pieces.length === 0) return tail;
-    const line = new Uint8Array(this.size + tail.length);
-    let offset = 0;
-    for (const piece of [...this.pieces, tail]) {
-      line.set(piece, offset);
-      offset += piece.length;
-    }
-    this.pieces = [];
-    this.size = 0;
-    return line;
+    return this.partial.size;
   }
 
   private parse(line: Uint8Array): Frame | undefined {

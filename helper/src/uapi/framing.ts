@@ -1,6 +1,7 @@
 // Cuts the byte stream of one control-socket connection into operations, with
 // limits, so that a client can neither desynchronise the conversation nor make
 // the helper hold unbounded amounts of its text.
+import { PartialLine } from '../net/partial-line.js';
 import { EINVAL, EIO, EMSGSIZE } from './errno.js';
 import { UapiError } from './model.js';
 
@@ -28,8 +29,7 @@ const NEWLINE = 0x0a;
 
 export class UapiRequestReader {
   private state: State = { name: 'operation' };
-  private partial: Uint8Array[] = [];
-  private partialBytes = 0;
+  private readonly partial = new PartialLine();
   private readonly decoder = new TextDecoder();
 
   get closed(): boolean {
@@ -43,16 +43,16 @@ export class UapiRequestReader {
     while (!this.closed) {
       const newline = chunk.indexOf(NEWLINE, start);
       const end = newline < 0 ? chunk.length : newline;
-      if (this.partialBytes + end - start > UAPI_MAX_LINE_BYTES) {
+      if (this.partial.size + end - start > UAPI_MAX_LINE_BYTES) {
         operations.push(this.closeOnLongLine());
         break;
       }
       if (newline < 0) {
-        if (end > start) this.keepPartial(chunk.subarray(start));
+        if (end > start) this.partial.append(chunk.subarray(start));
         break;
       }
-      const bytes = this.partialBytes + end - start;
-      const operation = this.takeLine(this.completeLine(chunk.subarray(start, newline)), bytes);
+      const bytes = this.partial.size + end - start;
+      const operation = this.takeLine(this.decoder.decode(this.partial.complete(chunk.subarray(start, newline))), bytes);
       if (operation) operations.push(operation);
       start = newline + 1;
     }
@@ -67,27 +67,8 @@ export class UapiRequestReader {
     const state = this.state;
     this.state = { name: 'closed' };
     if (state.name !== 'set') return [];
-    const last = this.completeLine(new Uint8Array(0));
+    const last = this.decoder.decode(this.partial.complete(new Uint8Array(0)));
     return [{ kind: 'set', lines: last === '' ? state.lines : [...state.lines, last] }];
-  }
-
-  private keepPartial(bytes: Uint8Array): void {
-    // Copied: the caller may reuse the chunk's memory.
-    this.partial.push(bytes.slice());
-    this.partialBytes += bytes.length;
-  }
-
-  private completeLine(tail: Uint8Array): string {
-    if (this.partial.length === 0) return this.decoder.decode(tail);
-    const bytes = new Uint8Array(this.partialBytes + tail.length);
-    let offset = 0;
-    for (const piece of [...this.partial, tail]) {
-      bytes.set(piece, offset);
-      offset += piece.length;
-    }
-    this.partial = [];
-    this.partialBytes = 0;
-    return this.decoder.decode(bytes);
   }
 
   private takeLine(line: string, bytes: number): UapiOperation | undefined {
@@ -141,8 +122,7 @@ export class UapiRequestReader {
   private closeOnLongLine(): UapiOperation {
     const inSet = this.state.name === 'set';
     this.state = { name: 'closed' };
-    this.partial = [];
-    this.partialBytes = 0;
+    this.partial.clear();
     const reason = `line over ${UAPI_MAX_LINE_BYTES} bytes`;
     // Inside a set request wireguard-go's line scanner fails with EIO; elsewhere it is no operation.
     return inSet ? { kind: 'close', reason, error: new UapiError(EIO, reason) } : { kind: 'close', reason };
