@@ -14,10 +14,8 @@ import { BackgroundProcess } from '../integration/harness/background.js';
 import { withLab } from '../integration/harness/lab.js';
 import type { Lab } from '../integration/harness/lab.js';
 import type { Namespace } from '../integration/harness/namespace.js';
-import { generateKeyPair, upTunnelInterface, wgSet } from '../integration/harness/wg.js';
-import { wireguardGo } from '../integration/harness/wireguard.js';
+import { startTunnelServer } from '../integration/harness/tunnel-server.js';
 
-const SERVER_PORT = 51820;
 const TUNNEL_NAME = 'e2e0';
 const STEP_TIMEOUT_MS = 30_000;
 /** A preshared key one character short: the config module says why, at line 10. */
@@ -48,33 +46,9 @@ interface Setup {
 
 /** A wireguard-go server at 10.99.1.2 and a client config for it in the lab directory. */
 async function serverAndConfig(lab: Lab): Promise<Setup> {
-  const client = await lab.namespace();
-  const server = await lab.namespace();
-  await lab.link(client, server);
-  const ifname = lab.tunnelInterfaceName();
-  await wireguardGo.start(server, ifname);
-  const serverKeys = await generateKeyPair(lab.dir);
-  const clientKeys = await generateKeyPair(lab.dir);
-  await wgSet(server, ifname, {
-    privateKeyFile: serverKeys.privateKeyFile,
-    listenPort: SERVER_PORT,
-    peers: [{ publicKey: clientKeys.publicKey, allowedIps: ['10.77.0.2/32'] }],
-  });
-  await upTunnelInterface(server, ifname, ['10.77.0.1/24'], 1420);
+  const { client, clientConfig } = await startTunnelServer(lab, { persistentKeepalive: 25 });
   const configPath = join(lab.dir, `${TUNNEL_NAME}.conf`);
-  const config = [
-    '[Interface]',
-    `PrivateKey = ${clientKeys.privateKey}`,
-    'Address = 10.77.0.2/32',
-    '',
-    '[Peer]',
-    `PublicKey = ${serverKeys.publicKey}`,
-    'AllowedIPs = 10.77.0.0/24',
-    `Endpoint = 10.99.1.2:${SERVER_PORT}`,
-    'PersistentKeepalive = 25',
-    '',
-  ].join('\n');
-  writeFileSync(configPath, config);
+  writeFileSync(configPath, clientConfig);
   return { client, configPath };
 }
 

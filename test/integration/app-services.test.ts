@@ -12,10 +12,7 @@ import { createMainServices } from '../../app/src/services/main-services.js';
 import { plainText } from '../../app/src/store/encryption.js';
 import { withLab } from './harness/lab.js';
 import { ping } from './harness/ping.js';
-import { generateKeyPair, upTunnelInterface, wgSet } from './harness/wg.js';
-import { wireguardGo } from './harness/wireguard.js';
-
-const SERVER_PORT = 51820;
+import { SERVER_TUNNEL_ADDRESS, startTunnelServer } from './harness/tunnel-server.js';
 
 async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -29,19 +26,7 @@ async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 
 
 test('import, activate (starting the helper), stats with a handshake and growing counters, deactivate', async (t) => {
   await withLab(t, async (lab) => {
-    const [client, server] = [await lab.namespace(), await lab.namespace()];
-    await lab.link(client, server); // client 10.99.1.1, server 10.99.1.2
-
-    const serverIf = lab.tunnelInterfaceName();
-    const serverKeys = await generateKeyPair(lab.dir);
-    const clientKeys = await generateKeyPair(lab.dir);
-    await wireguardGo.start(server, serverIf);
-    await wgSet(server, serverIf, {
-      privateKeyFile: serverKeys.privateKeyFile,
-      listenPort: SERVER_PORT,
-      peers: [{ publicKey: clientKeys.publicKey, allowedIps: ['10.77.0.2/32'] }],
-    });
-    await upTunnelInterface(server, serverIf, ['10.77.0.1/24'], 1420);
+    const { client, clientConfig, serverPublicKey } = await startTunnelServer(lab, { persistentKeepalive: 1 });
 
     const socketPath = join(lab.dir, 'run', 'helper.sock');
     mkdirSync(join(lab.dir, 'run'));
@@ -64,19 +49,7 @@ test('import, activate (starting the helper), stats with a handshake and growing
     });
     try {
       const tunnelName = lab.tunnelInterfaceName();
-      const config = [
-        '[Interface]',
-        `PrivateKey = ${clientKeys.privateKey}`,
-        'Address = 10.77.0.2/32',
-        '',
-        '[Peer]',
-        `PublicKey = ${serverKeys.publicKey}`,
-        'AllowedIPs = 10.77.0.0/24',
-        `Endpoint = 10.99.1.2:${SERVER_PORT}`,
-        'PersistentKeepalive = 1',
-        '',
-      ].join('\n');
-      const imported = await services.api.importFiles([{ fileName: `${tunnelName}.conf`, dataBase64: Buffer.from(config).toString('base64') }]);
+      const imported = await services.api.importFiles([{ fileName: `${tunnelName}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') }]);
       assert.deepEqual(imported, { imported: [tunnelName], failed: [] });
       assert.deepEqual(await services.api.getHelperState(), { status: 'not-running' });
 
@@ -90,24 +63,24 @@ test('import, activate (starting the helper), stats with a handshake and growing
       assert.equal((await services.api.getHelperState()).status, 'running');
       await waitFor('the tunnel to be active', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'active'));
 
-      const pinged = await ping(client, '10.77.0.1', { count: 3, deadlineSeconds: 20 });
+      const pinged = await ping(client, SERVER_TUNNEL_ADDRESS, { count: 3, deadlineSeconds: 20 });
       assert.ok(pinged.received > 0, 'echo replies through the tunnel');
 
       const handshaken = await waitFor('stats with a handshake', () =>
         stats.find((value) => value.tunnel === tunnelName && value.peers[0]?.latestHandshake !== undefined && value.peers[0].rxBytes > 0),
       );
       const peer = handshaken.peers[0]!;
-      assert.equal(peer.publicKey, serverKeys.publicKey);
+      assert.equal(peer.publicKey, serverPublicKey);
       assert.deepEqual(peer.allowedIps, ['10.77.0.0/24']);
       assert.ok(Math.abs(peer.latestHandshake! - Date.now()) < 120_000, 'handshake time is Unix ms of about now');
-      await ping(client, '10.77.0.1', { count: 3, deadlineSeconds: 20 });
+      await ping(client, SERVER_TUNNEL_ADDRESS, { count: 3, deadlineSeconds: 20 });
       await waitFor('counters to grow', () =>
         stats.find((value) => value.at > handshaken.at && (value.peers[0]?.rxBytes ?? 0) > peer.rxBytes && (value.peers[0]?.txBytes ?? 0) > peer.txBytes),
       );
 
       await services.api.deactivate(tunnelName);
       await waitFor('the tunnel to be inactive', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'inactive'));
-      assert.equal((await ping(client, '10.77.0.1', { count: 1, deadlineSeconds: 2 }).catch(() => ({ received: 0 }))).received, 0, 'no tunnel, no replies');
+      assert.equal((await ping(client, SERVER_TUNNEL_ADDRESS, { count: 1, deadlineSeconds: 2 }).catch(() => ({ received: 0 }))).received, 0, 'no tunnel, no replies');
       assert.ok((await services.api.getLogs()).some((line) => line.source === 'helper'), 'the helper\'s log lines reach the app');
     } finally {
       services.close();
