@@ -12,6 +12,10 @@
 // per shared secret and 25 µs per public key, against 50 and 57 µs through EVP,
 // whose key objects and contexts are made and freed at every call. Otherwise
 // both through EVP.
+//
+// Where the CPU has AVX-512 IFMA and our ladder on it (x25519_ifma.c) also
+// reproduces the known answers, shared secrets run on that instead of on
+// OpenSSL's primitive: measured in one process, 29 against 42 µs per shared secret.
 #include <dlfcn.h>
 #include <node_api.h>
 #include <openssl/core_names.h>
@@ -25,6 +29,7 @@
 #include "napi_util.h"
 #include "x25519.h"
 #include "x25519_base.h"
+#include "x25519_ifma.h"
 
 enum { KEY_BYTES = 32 };
 
@@ -93,15 +98,48 @@ static const uint8_t KAT_SHARED[KEY_BYTES] = {
     0x4a, 0x5d, 0x9d, 0x5b, 0xa4, 0xce, 0x2d, 0xe1, 0x72, 0x8e, 0x3b, 0xf4, 0x80, 0x35, 0x0f, 0x25,
     0xe0, 0x7e, 0x21, 0xc9, 0x47, 0xd1, 0x9e, 0x33, 0x76, 0xf0, 0x9b, 0x3c, 0x1e, 0x16, 0x17, 0x42};
 
+// RFC 7748 section 5.2: scalar, u-coordinate (the second with its top bit set, to be ignored), result.
+static const uint8_t KAT_SCALAR_MULT[2][3][KEY_BYTES] = {
+    {{0xa5, 0x46, 0xe3, 0x6b, 0xf0, 0x52, 0x7c, 0x9d, 0x3b, 0x16, 0x15, 0x4b, 0x82, 0x46, 0x5e, 0xdd,
+      0x62, 0x14, 0x4c, 0x0a, 0xc1, 0xfc, 0x5a, 0x18, 0x50, 0x6a, 0x22, 0x44, 0xba, 0x44, 0x9a, 0xc4},
+     {0xe6, 0xdb, 0x68, 0x67, 0x58, 0x30, 0x30, 0xdb, 0x35, 0x94, 0xc1, 0xa4, 0x24, 0xb1, 0x5f, 0x7c,
+      0x72, 0x66, 0x24, 0xec, 0x26, 0xb3, 0x35, 0x3b, 0x10, 0xa9, 0x03, 0xa6, 0xd0, 0xab, 0x1c, 0x4c},
+     {0xc3, 0xda, 0x55, 0x37, 0x9d, 0xe9, 0xc6, 0x90, 0x8e, 0x94, 0xea, 0x4d, 0xf2, 0x8d, 0x08, 0x4f,
+      0x32, 0xec, 0xcf, 0x03, 0x49, 0x1c, 0x71, 0xf7, 0x54, 0xb4, 0x07, 0x55, 0x77, 0xa2, 0x85, 0x52}},
+    {{0x4b, 0x66, 0xe9, 0xd4, 0xd1, 0xb4, 0x67, 0x3c, 0x5a, 0xd2, 0x26, 0x91, 0x95, 0x7d, 0x6a, 0xf5,
+      0xc1, 0x1b, 0x64, 0x21, 0xe0, 0xea, 0x01, 0xd4, 0x2c, 0xa4, 0x16, 0x9e, 0x79, 0x18, 0xba, 0x0d},
+     {0xe5, 0x21, 0x0f, 0x12, 0x78, 0x68, 0x11, 0xd3, 0xf4, 0xb7, 0x95, 0x9d, 0x05, 0x38, 0xae, 0x2c,
+      0x31, 0xdb, 0xe7, 0x10, 0x6f, 0xc0, 0x3c, 0x3e, 0xfc, 0x4c, 0xd5, 0x49, 0xc7, 0x15, 0xa4, 0x93},
+     {0x95, 0xcb, 0xde, 0x94, 0x76, 0xe8, 0x90, 0x7d, 0x7a, 0xad, 0xe4, 0x5c, 0xb4, 0xb8, 0x73, 0xf8,
+      0x8b, 0x59, 0x5a, 0x68, 0x79, 0x9f, 0xa1, 0x52, 0xe6, 0xf8, 0xf7, 0x64, 0x7a, 0xac, 0x79, 0x57}},
+};
+
 static bool primitive_passes_known_answers(primitive_shared_fn shared_fn) {
   uint8_t public_key[KEY_BYTES], shared[KEY_BYTES];
-  return shared_fn(public_key, KAT_ALICE_PRIVATE, BASE_POINT) == 1 &&
-         memcmp(public_key, KAT_ALICE_PUBLIC, KEY_BYTES) == 0 &&
-         shared_fn(shared, KAT_ALICE_PRIVATE, KAT_BOB_PUBLIC) == 1 && memcmp(shared, KAT_SHARED, KEY_BYTES) == 0;
+  bool ok = shared_fn(public_key, KAT_ALICE_PRIVATE, BASE_POINT) == 1 &&
+            memcmp(public_key, KAT_ALICE_PUBLIC, KEY_BYTES) == 0 &&
+            shared_fn(shared, KAT_ALICE_PRIVATE, KAT_BOB_PUBLIC) == 1 && memcmp(shared, KAT_SHARED, KEY_BYTES) == 0;
+  for (size_t i = 0; ok && i < sizeof(KAT_SCALAR_MULT) / sizeof(KAT_SCALAR_MULT[0]); i++) {
+    ok = shared_fn(shared, KAT_SCALAR_MULT[i][0], KAT_SCALAR_MULT[i][1]) == 1 &&
+         memcmp(shared, KAT_SCALAR_MULT[i][2], KEY_BYTES) == 0;
+  }
+  return ok;
 }
 
-// OpenSSL 3 declares it in crypto/ecx.h as (out, private, peer), returning 1 on success.
+// In ossl_x25519's shape; the section 5.2 scalars are not clamped, which the ladder does itself.
+static int ifma_shared(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key) {
+  x25519_ifma(out, private_key, public_key);
+  return 1;
+}
+
+// The AVX-512 IFMA ladder where this CPU runs it and it passes the known answers, else
+// OpenSSL's own primitive: OpenSSL 3 declares it in crypto/ecx.h as (out, private, peer),
+// returning 1 on success.
 static void find_primitive(void) {
+  if (x25519_ifma_supported() && primitive_passes_known_answers(ifma_shared)) {
+    primitive_shared = ifma_shared;
+    return;
+  }
   primitive_shared_fn shared_fn = (primitive_shared_fn)dlsym(RTLD_DEFAULT, "ossl_x25519");
   if (shared_fn && primitive_passes_known_answers(shared_fn)) primitive_shared = shared_fn;
 }
@@ -178,6 +216,37 @@ static napi_status export_pair(napi_env env, napi_value exports, const char *sha
   return status;
 }
 
+static bool ifma_x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
+  x25519_ifma(out, private_key, public_key);
+  return !all_zero(out, KEY_BYTES);
+}
+
+static napi_value js_x25519_ifma_unsupported(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_throw_error(env, "ERR_X25519_IFMA_UNSUPPORTED",
+                   "x25519Ifma: this CPU lacks AVX-512 F, VL or IFMA, or the OS does not save their registers");
+  return NULL;
+}
+
+// x25519Ifma(privateKey, publicKey, out): boolean calls the IFMA ladder directly, for
+// tests, and throws where the CPU cannot run it; x25519PrimitiveBackend says what
+// x25519Primitive runs on: 'avx512ifma' or 'openssl'.
+static napi_status export_ifma(napi_env env, napi_value exports) {
+  napi_value fn, backend;
+  napi_status status = x25519_ifma_supported()
+                           ? napi_create_function(env, "x25519Ifma", NAPI_AUTO_LENGTH, js_x25519,
+                                                  (void *)ifma_x25519_shared, &fn)
+                           : napi_create_function(env, "x25519Ifma", NAPI_AUTO_LENGTH, js_x25519_ifma_unsupported,
+                                                  NULL, &fn);
+  if (status == napi_ok) status = napi_set_named_property(env, exports, "x25519Ifma", fn);
+  if (status == napi_ok && primitive_shared) {
+    status = napi_create_string_utf8(env, primitive_shared == ifma_shared ? "avx512ifma" : "openssl",
+                                     NAPI_AUTO_LENGTH, &backend);
+    if (status == napi_ok) status = napi_set_named_property(env, exports, "x25519PrimitiveBackend", backend);
+  }
+  return status;
+}
+
 napi_status register_x25519(napi_env env, napi_value exports) {
   napi_status status = napi_ok;
   find_primitive();
@@ -185,6 +254,7 @@ napi_status register_x25519(napi_env env, napi_value exports) {
     status = export_pair(env, exports, "x25519Primitive", primitive_x25519_shared, "x25519BaseFixed",
                          fixed_base_x25519_base);
   }
+  if (status == napi_ok) status = export_ifma(env, exports);
   if (status == napi_ok && x25519_works()) {
     status = export_pair(env, exports, "x25519", x25519_shared, "x25519Base", x25519_base);
   }

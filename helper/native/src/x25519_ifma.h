@@ -1,0 +1,16 @@
+// X25519 shared secrets on AVX-512 IFMA (x86-64 only; see x25519_ifma.c).
+#ifndef WIREFLY_X25519_IFMA_H
+#define WIREFLY_X25519_IFMA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+// Whether the CPU has AVX-512 F, VL and IFMA and the OS saves their registers.
+// Always false off x86-64, where x25519_ifma must not be called.
+bool x25519_ifma_supported(void);
+
+// out = X25519(private_key, public_key) as RFC 7748 defines it: the key is
+// clamped and the u-coordinate's top bit ignored here. Safe from any thread.
+void x25519_ifma(uint8_t out[32], const uint8_t private_key[32], const uint8_t public_key[32]);
+
+#endif

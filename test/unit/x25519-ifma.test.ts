@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { cryptoAddon } from '../../helper/src/crypto/crypto-addon.js';
+
+// The AVX-512 IFMA ladder called directly through the addon. CI machines have
+// IFMA, so where the CPU lacks it these tests fail (x25519Ifma throws) rather than skip.
+
+type SharedSecret = (privateKey: Uint8Array, publicKey: Uint8Array, out: Uint8Array) => boolean;
+
+interface IfmaAddon {
+  x25519Ifma: SharedSecret;
+  /** OpenSSL's own X25519 behind its EVP layer: the independent reference. */
+  x25519: SharedSecret;
+  x25519PrimitiveBackend: string;
+}
+
+const addon = cryptoAddon as unknown as IfmaAddon;
+
+const hex = (text: string) => Buffer.from(text, 'hex');
+
+/** X25519(k, u) on the IFMA ladder; undefined for the all-zero result of a low-order point. */
+function ifma(k: Uint8Array, u: Uint8Array): Buffer | undefined {
+  const out = Buffer.alloc(32, 0xaa);
+  const ok = addon.x25519Ifma(k, u, out);
+  assert.equal(ok, !out.equals(Buffer.alloc(32)), 'false exactly for a zero result');
+  return ok ? out : undefined;
+}
+
+function openssl(k: Uint8Array, u: Uint8Array): Buffer | undefined {
+  const out = Buffer.alloc(32);
+  return addon.x25519(k, u, out) ? out : undefined;
+}
+
+function noble(k: Uint8Array, u: Uint8Array): Buffer | undefined {
+  try {
+    return Buffer.from(x25519.scalarMult(k, u));
+  } catch {
+    // @noble/curves refuses to return the zero result.
+    return undefined;
+  }
+}
+
+const P_MINUS_1 = 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f';
+
+/** u-coordinates of order 1, 2, 4 and 8, and the same values plus p (not reduced, as RFC 7748 allows). */
+const LOW_ORDER = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  P_MINUS_1,
+  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
+
+test('this CPU runs the IFMA ladder, and x25519Primitive (the engine\'s X25519) runs on it', () => {
+  assert.doesNotThrow(() => ifma(new Uint8Array(32), new Uint8Array(32).fill(9, 0, 1)));
+  assert.equal(addon.x25519PrimitiveBackend, 'avx512ifma');
+});
+
+test('IFMA ladder: RFC 7748 section 5.2 vectors, the second with the u-coordinate\'s top bit set', () => {
+  const vectors = [
+    [
+      'a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4',
+      'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c',
+      'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552',
+    ],
+    [
+      '4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d',
+      'e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493',
+      '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957',
+    ],
+  ] as const;
+  for (const [k, u, expected] of vectors) assert.equal(ifma(hex(k), hex(u))?.toString('hex'), expected);
+});
+
+test('IFMA ladder: RFC 7748 section 5.2, iterated 1 and 1,000 times', () => {
+  let k: Buffer = hex('0900000000000000000000000000000000000000000000000000000000000000');
+  let u = k;
+  for (let i = 1; i <= 1000; i++) {
+    const next = ifma(k, u)!;
+    u = k;
+    k = next;
+    if (i === 1) assert.equal(k.toString('hex'), '422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079');
+  }
+  assert.equal(k.toString('hex'), '684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51');
+});
+
+test('IFMA ladder: RFC 7748 section 6.1 Diffie-Hellman', () => {
+  const alicePrivate = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+  const bobPrivate = hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
+  const base = hex('0900000000000000000000000000000000000000000000000000000000000000');
+  const alicePublic = ifma(alicePrivate, base)!;
+  const bobPublic = ifma(bobPrivate, base)!;
+  assert.equal(alicePublic.toString('hex'), '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+  assert.equal(bobPublic.toString('hex'), 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+  const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+  assert.equal(ifma(alicePrivate, bobPublic)?.toString('hex'), shared);
+  assert.equal(ifma(bobPrivate, alicePublic)?.toString('hex'), shared);
+});
+
+test('IFMA ladder: low-order points, also unreduced and with the top bit set, give the zero result', () => {
+  for (const point of LOW_ORDER) {
+    for (const topBit of [0, 0x80]) {
+      const u = hex(point);
+      u[31]! |= topBit;
+      for (let i = 0; i < 4; i++) assert.equal(ifma(randomBytes(32), u), undefined, u.toString('hex'));
+    }
+  }
+});
+
+/** A u-coordinate of one of several kinds that stress decoding, reduction and carries. */
+function testPoint(i: number): Buffer {
+  const u = randomBytes(32);
+  switch (i % 8) {
+    case 0: // a low-order point, maybe unreduced
+      hex(LOW_ORDER[(i >> 3) % LOW_ORDER.length]!).copy(u);
+      break;
+    case 1: // at or just below p and 2^255 - 1: the values that decode unreduced
+      u.fill(0xff);
+      u[0] = 0xe0 + (u[0]! & 0x1f);
+      break;
+    case 2: // bytes of all ones or zeros: long carries across limbs
+      for (let j = 0; j < 32; j++) u[j] = u[j]! & 1 ? 0xff : 0;
+      break;
+    case 3: // small values
+      u.fill(0, 1);
+      break;
+    default:
+      break;
+  }
+  u[31] = (u[31]! & 0x7f) | ((i >> 1) & 1 ? 0x80 : 0); // the ignored top bit, half of the time set
+  return u;
+}
+
+function testScalar(i: number): Buffer {
+  const k = randomBytes(32);
+  if (i % 16 === 5) k.fill(0xff);
+  if (i % 16 === 6) k.fill(0);
+  return k;
+}
+
+test('IFMA ladder agrees with OpenSSL for 24,000 (scalar, u) pairs, unreduced, low-order and top-bit u included', () => {
+  for (let i = 0; i < 24_000; i++) {
+    const k = testScalar(i);
+    const u = testPoint(i);
+    assert.deepEqual(ifma(k, u), openssl(k, u), `k=${k.toString('hex')} u=${u.toString('hex')}`);
+  }
+});
+
+test('IFMA ladder agrees with @noble/curves for 200 (scalar, u) pairs of the same kinds', () => {
+  for (let i = 0; i < 200; i++) {
+    const k = testScalar(i);
+    const u = testPoint(i);
+    assert.deepEqual(ifma(k, u), noble(k, u), `k=${k.toString('hex')} u=${u.toString('hex')}`);
+  }
+});
+
+test('x25519Ifma refuses keys that are not 32-byte Uint8Arrays', () => {
+  assert.throws(() => addon.x25519Ifma(new Uint8Array(31), new Uint8Array(32), new Uint8Array(32)), TypeError);
+  assert.throws(() => addon.x25519Ifma(new Uint8Array(32), new Uint8Array(32), new Uint8Array(33)), TypeError);
+});
