@@ -11,6 +11,14 @@ type SharedSecret = (privateKey: Uint8Array, publicKey: Uint8Array, out: Uint8Ar
 
 interface IfmaAddon {
   x25519Ifma: SharedSecret;
+  x25519IfmaPair: (
+    privateKeyA: Uint8Array,
+    publicKeyA: Uint8Array,
+    outA: Uint8Array,
+    privateKeyB: Uint8Array,
+    publicKeyB: Uint8Array,
+    outB: Uint8Array,
+  ) => boolean;
   /** OpenSSL's own X25519 behind its EVP layer: the independent reference. */
   x25519: SharedSecret;
   x25519PrimitiveBackend: string;
@@ -142,8 +150,8 @@ function testScalar(i: number): Buffer {
   return k;
 }
 
-test('IFMA ladder agrees with OpenSSL for 24,000 (scalar, u) pairs, unreduced, low-order and top-bit u included', () => {
-  for (let i = 0; i < 24_000; i++) {
+test('IFMA ladder agrees with OpenSSL for 20,000 (scalar, u) pairs, unreduced, low-order and top-bit u included', () => {
+  for (let i = 0; i < 20_000; i++) {
     const k = testScalar(i);
     const u = testPoint(i);
     assert.deepEqual(ifma(k, u), openssl(k, u), `k=${k.toString('hex')} u=${u.toString('hex')}`);
@@ -158,7 +166,43 @@ test('IFMA ladder agrees with @noble/curves for 200 (scalar, u) pairs of the sam
   }
 });
 
-test('x25519Ifma refuses keys that are not 32-byte Uint8Arrays', () => {
-  assert.throws(() => addon.x25519Ifma(new Uint8Array(31), new Uint8Array(32), new Uint8Array(32)), TypeError);
-  assert.throws(() => addon.x25519Ifma(new Uint8Array(32), new Uint8Array(32), new Uint8Array(33)), TypeError);
+/** Both shared secrets from one call of the pair; undefined for a zero result. */
+function ifmaPair(kA: Uint8Array, uA: Uint8Array, kB: Uint8Array, uB: Uint8Array): [Buffer | undefined, Buffer | undefined] {
+  const outA = Buffer.alloc(32, 0xaa);
+  const outB = Buffer.alloc(32, 0xbb);
+  const ok = addon.x25519IfmaPair(kA, uA, outA, kB, uB, outB);
+  const [a, b] = [outA, outB].map((out) => (out.equals(Buffer.alloc(32)) ? undefined : out));
+  assert.equal(ok, a !== undefined && b !== undefined, 'true exactly when neither result is zero');
+  return [a, b];
+}
+
+test('IFMA pair: both RFC 7748 section 5.2 vectors in one call, in either order', () => {
+  const k1 = hex('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4');
+  const u1 = hex('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c');
+  const k2 = hex('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d');
+  const u2 = hex('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493');
+  const r1 = 'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552';
+  const r2 = '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957';
+  assert.deepEqual(ifmaPair(k1, u1, k2, u2).map((out) => out?.toString('hex')), [r1, r2]);
+  assert.deepEqual(ifmaPair(k2, u2, k1, u1).map((out) => out?.toString('hex')), [r2, r1]);
+});
+
+test('IFMA pair agrees with OpenSSL for 6,000 pairs: one key with two points (ee and se), two keys, a low-order point on either side', () => {
+  for (let i = 0; i < 6_000; i++) {
+    const kA = testScalar(i);
+    const kB = i % 3 === 0 ? kA : testScalar(i + 7);
+    const uA = testPoint(i);
+    const uB = testPoint(i + 3);
+    const context = `kA=${kA.toString('hex')} uA=${uA.toString('hex')} kB=${kB.toString('hex')} uB=${uB.toString('hex')}`;
+    assert.deepEqual(ifmaPair(kA, uA, kB, uB), [openssl(kA, uA), openssl(kB, uB)], context);
+  }
+});
+
+test('x25519Ifma and x25519IfmaPair refuse keys that are not 32-byte Uint8Arrays', () => {
+  const key = new Uint8Array(32);
+  assert.throws(() => addon.x25519Ifma(new Uint8Array(31), key, key), TypeError);
+  assert.throws(() => addon.x25519Ifma(key, key, new Uint8Array(33)), TypeError);
+  assert.throws(() => addon.x25519IfmaPair(key, key, key, key, new Uint8Array(31), key), TypeError);
+  const loosePair = addon.x25519IfmaPair as (...keys: Uint8Array[]) => boolean;
+  assert.throws(() => loosePair(key, key, key, key, key), TypeError);
 });
