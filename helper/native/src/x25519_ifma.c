@@ -224,6 +224,7 @@ static void fe_guard_zero(fe x, fe z) {
   uint8_t bytes[32], any = 0;
   fe_tobytes(bytes, z);
   for (int i = 0; i < 32; i++) any |= bytes[i];
+  OPENSSL_cleanse(bytes, sizeof(bytes));
   const uint64_t zero = (((uint64_t)any - 1) >> 8) & 1;
   static const fe one = {1, 0, 0, 0, 0}, nil = {0, 0, 0, 0, 0};
   fe_cmov(z, one, zero);
