@@ -15,9 +15,8 @@
 //
 // Where the CPU has AVX-512 IFMA and our ladders on it (x25519_ifma.c) also
 // reproduce the known answers, shared secrets run on those instead of on
-// OpenSSL's primitive: measured in one process, 1.4x as fast (34 against 48 µs,
-// medians on a busy machine), and two at once (x25519IfmaPair) in about the
-// time of one.
+// OpenSSL's primitive. Measured in one process (medians of 5 x 20,000 on a busy
+// machine): 22.6 µs against 42 µs, and two at once (x25519IfmaPair) in 29 µs.
 #include <dlfcn.h>
 #include <node_api.h>
 #include <openssl/core_names.h>

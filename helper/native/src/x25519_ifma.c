@@ -1,22 +1,22 @@
-// X25519 (RFC 7748) with the Montgomery ladder on AVX-512 IFMA, two ladders at a time.
+// X25519 (RFC 7748) with the Montgomery ladder on AVX-512 IFMA.
 //
-// The ladder step has three rounds of field multiplications whose members are
-// independent of each other, so each round is one vector multiplication: a
-// vector of field elements keeps limb i of each in one 512-bit register, a
-// 64-bit lane each, and its eight lanes carry two ladders of four elements
-// side by side (lanes 0-3 and 4-7), each with its own scalar and point. With
-// a ladder's state [x2, z2, x3, z3]:
+// A vector of field elements keeps limb i of each in one 512-bit register, a
+// 64-bit lane each, so one vector multiplication makes eight independent
+// products. The products of a ladder step come in rounds whose members do
+// not depend on each other, and each round is one such multiplication.
+//
+// A pair of ladders, each with its own scalar and point, runs side by side in
+// lanes 0-3 and 4-7, with a ladder's state [x2, z2, x3, z3]:
 //   round 1: [A, B, D, C] times [A, B, A, B]      = [AA, BB, DA, CB]
 //   round 2: [AA, E, X, Z] times [BB, F, X, Z]    = [x2', z2', X^2, Z^2]
 //   round 3: round 2 times [1, 1, 1, u]           = [x2', z2', x3', z3']
 // where E = AA - BB, F = AA + a24 E, X = DA + CB, Z = DA - CB, so that round 3
-// leaves the state in the layout round 1 reads. The conditional swap is folded
-// into round 1's lane permutations, whose index each ladder's swap bit flips.
-//
-// A single X25519 runs as a pair of the same one. 512-bit IFMA instructions
-// issue at the rate of 256-bit ones here (two a cycle), so the second ladder
-// comes almost free; a lone 4-lane ladder on 256-bit registers measured ~10%
-// faster than one pair, not enough to keep a second implementation for.
+// leaves the state in the layout round 1 reads. A lone ladder instead keeps u
+// times its state in lanes 4-7, which folds round 3 into the other two (see
+// scaled_ladder_step): two rounds a step, against three for two ladders. 512-bit
+// IFMA instructions issue at the rate of 256-bit ones here (two a cycle), which
+// is what makes the wider vectors pay. The conditional swap is folded into
+// round 1's lane permutations, whose index the swap bit flips.
 //
 // Limbs are radix 2^51 as in field25519.h (which does the final inversion),
 // not 2^52: vpmadd52luq/huq read only the low 52 bits of their inputs, and
@@ -55,7 +55,7 @@ typedef struct {
 
 enum { A24 = 121665 };  // (486662 - 2) / 4, RFC 7748's ladder constant
 
-// Lane masks and permutation indices name lanes 0-3 and apply to both ladders alike.
+// For a pair, lane masks and permutation indices name lanes 0-3 and apply to both ladders alike.
 enum { LANE0 = 0x11, LANE1 = 0x22, LANE2 = 0x44, LANE3 = 0x88 };
 
 IFMA static inline lanes lane_index(long long l0, long long l1, long long l2, long long l3) {
@@ -149,12 +149,71 @@ IFMA static inline void fe8_add_a24_times(fe8 *h, const fe8 *f, __mmask8 which) 
   fe8_carry(h);
 }
 
+// h = the field element in lane `lane` of f.
+IFMA static void fe8_lane(fe h, const fe8 *f, int lane) {
+  _Alignas(64) uint64_t limb[8];
+  for (int i = 0; i < 5; i++) {
+    _mm512_store_si512((lanes *)limb, f->limb[i]);
+    h[i] = limb[lane];
+  }
+  OPENSSL_cleanse(limb, sizeof(limb));
+}
+
+// One step of a lone ladder, whose state [x2, z2, x3, z3, ux2, uz2, ux3, uz3]
+// carries u times itself in lanes 4-7, after swapping (x2, z2) with (x3, z3)
+// where `swap` is 2 in every lane rather than 0. The multiplication by u then
+// joins the others, and the step takes two rounds instead of three:
+//   round 1: [A, B, D, C, uD, uC, uA, uB] times [A, B, A, B, A, B, A, B]
+//          = [AA, BB, DA, CB, uDA, uCB, uAA, uBB]
+//   round 2: [AA, E, X, Z, uAA, uE, uX, uZ] times [BB, F, X, uZ, BB, F, X, uZ]
+//          = [x2', z2', x3', z3', ux2', uz2', ux3', uz3']
+// since z3' = u Z^2 = Z uZ, u z3' = uZ uZ, and everything else is linear in u.
+IFMA static inline void scaled_ladder_step(fe8 *state, lanes swap) {
+  fe8 left, right, round1;
+  fe8_permute(&left, state, _mm512_xor_si512(_mm512_setr_epi64(0, 0, 2, 2, 6, 6, 4, 4), swap));
+  fe8_permute(&right, state, _mm512_xor_si512(_mm512_setr_epi64(1, 1, 3, 3, 7, 7, 5, 5), swap));
+  fe8_add_or_sub(&left, &left, &right, 0x96);                                // lanes 1, 2, 4, 7
+  fe8_permute(&right, &left, _mm512_setr_epi64(0, 1, 0, 1, 0, 1, 0, 1));  // [A, B] four times
+  fe8_mul_uncarried(&round1, &left, &right);
+
+  fe8_permute(&left, &round1, _mm512_setr_epi64(0, 0, 2, 2, 6, 6, 4, 4));               // [AA, AA, DA, DA, uAA, uAA, uDA, uDA]
+  fe8_permute_or_zero(&right, &round1, _mm512_setr_epi64(0, 1, 3, 3, 0, 7, 5, 5), 0xee);  // [0, BB, CB, CB, 0, uBB, uCB, uCB]
+  fe8_add_or_sub(&left, &left, &right, 0xaa);                                             // [AA, E, X, Z, uAA, uE, uX, uZ]
+  right = left;
+  fe8_permute_into(&right, &round1, _mm512_setr_epi64(1, 0, 0, 0, 0, 0, 0, 0), 0x03);  // BB, AA in lanes 0, 1
+  fe8_add_a24_times(&right, &left, 0x02);                                               // F in lane 1
+  fe8_permute(&right, &right, _mm512_setr_epi64(0, 1, 2, 7, 0, 1, 2, 7));               // [BB, F, X, uZ] twice
+  fe8_mul_uncarried(state, &left, &right);
+}
+
+// x2 / z2 of a lone ladder's result, before the inversion.
+IFMA static void scaled_ladder(fe x2, fe z2, const uint8_t scalar[32], const fe u) {
+  fe u_squared;
+  fe_sq(u_squared, u);
+  fe8 state;
+  for (int i = 0; i < 5; i++) {
+    const long long one = i == 0, ui = (long long)u[i];
+    state.limb[i] = _mm512_setr_epi64(one, 0, ui, one, ui, 0, (long long)u_squared[i], ui);  // x2 = 1, z2 = 0, x3 = u, z3 = 1
+  }
+  uint64_t swap = 0;
+  for (int t = 254; t >= 0; t--) {
+    const uint64_t bit = (scalar[t >> 3] >> (t & 7)) & 1;
+    scaled_ladder_step(&state, broadcast((swap ^ bit) << 1));
+    swap = bit;
+  }
+  fe8_permute(&state, &state, _mm512_xor_si512(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), broadcast(swap << 1)));
+  fe8_carry(&state);
+  fe8_lane(x2, &state, 0);
+  fe8_lane(z2, &state, 1);
+  OPENSSL_cleanse(&state, sizeof(state));
+}
+
 // 2 in the lanes of a ladder whose points are to be swapped, 0 in the others: XORed into a lane index.
 IFMA static inline lanes swap_index(uint64_t swap0, uint64_t swap1) {
   return _mm512_mask_blend_epi64(0xf0, broadcast(swap0 << 1), broadcast(swap1 << 1));
 }
 
-// One ladder step on both states [x2, z2, x3, z3] (RFC 7748 section 5), after swapping
+// One ladder step on both states of a pair (see the top of the file), after swapping
 // (x2, z2) with (x3, z3) in the ladders where `swap` is 2 rather than 0.
 IFMA static inline void ladder_step(fe8 *state, const fe8 *u_in_lane3, lanes swap) {
   fe8 left, right, round1, round2;
@@ -192,15 +251,10 @@ IFMA static void ladders(fe x2[2], fe z2[2], const uint8_t scalar[2][32], const 
   }
   fe8_permute(&state, &state, _mm512_xor_si512(lane_index(0, 1, 2, 3), swap_index(swap[0], swap[1])));
   fe8_carry(&state);
-  _Alignas(64) uint64_t limbs[5][8];
-  for (int i = 0; i < 5; i++) {
-    _mm512_store_si512((lanes *)limbs[i], state.limb[i]);
-    for (int l = 0; l < 2; l++) {
-      x2[l][i] = limbs[i][4 * l];
-      z2[l][i] = limbs[i][4 * l + 1];
-    }
+  for (int l = 0; l < 2; l++) {
+    fe8_lane(x2[l], &state, 4 * l);
+    fe8_lane(z2[l], &state, 4 * l + 1);
   }
-  OPENSSL_cleanse(limbs, sizeof(limbs));
   OPENSSL_cleanse(&state, sizeof(state));
 }
 
@@ -231,13 +285,31 @@ static void fe_guard_zero(fe x, fe z) {
   fe_cmov(x, nil, zero);
 }
 
+static void clamp(uint8_t scalar[32], const uint8_t private_key[32]) {
+  memcpy(scalar, private_key, 32);
+  scalar[0] &= 248;
+  scalar[31] = (uint8_t)((scalar[31] & 127) | 64);
+}
+
+void x25519_ifma(uint8_t out[32], const uint8_t private_key[32], const uint8_t public_key[32]) {
+  uint8_t scalar[32];
+  fe u, x, z;
+  clamp(scalar, private_key);
+  fe_frombytes(u, public_key);
+  scaled_ladder(x, z, scalar, u);
+  fe_invert(z, z);
+  fe_mul(x, x, z);
+  fe_tobytes(out, x);
+  OPENSSL_cleanse(scalar, sizeof(scalar));
+  OPENSSL_cleanse(x, sizeof(x));
+  OPENSSL_cleanse(z, sizeof(z));
+}
+
 void x25519_ifma_pair(uint8_t *const out[2], const uint8_t *const private_key[2], const uint8_t *const public_key[2]) {
   uint8_t scalar[2][32];
   fe u[2], x[2], z[2], inverse;
   for (int l = 0; l < 2; l++) {
-    memcpy(scalar[l], private_key[l], 32);
-    scalar[l][0] &= 248;
-    scalar[l][31] = (uint8_t)((scalar[l][31] & 127) | 64);
+    clamp(scalar[l], private_key[l]);
     fe_frombytes(u[l], public_key[l]);
   }
   ladders(x, z, scalar, u);
@@ -255,14 +327,6 @@ void x25519_ifma_pair(uint8_t *const out[2], const uint8_t *const private_key[2]
   OPENSSL_cleanse(x, sizeof(x));
   OPENSSL_cleanse(z, sizeof(z));
   OPENSSL_cleanse(inverse, sizeof(inverse));
-}
-
-void x25519_ifma(uint8_t out[32], const uint8_t private_key[32], const uint8_t public_key[32]) {
-  uint8_t unused[32];
-  uint8_t *const outs[2] = {out, unused};
-  const uint8_t *const keys[2] = {private_key, private_key}, *const points[2] = {public_key, public_key};
-  x25519_ifma_pair(outs, keys, points);
-  OPENSSL_cleanse(unused, sizeof(unused));
 }
 
 bool x25519_ifma_supported(void) {

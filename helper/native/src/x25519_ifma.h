@@ -13,8 +13,9 @@ bool x25519_ifma_supported(void);
 // clamped and the u-coordinate's top bit ignored here. Safe from any thread.
 void x25519_ifma(uint8_t out[32], const uint8_t private_key[32], const uint8_t public_key[32]);
 
-// out[l] = X25519(private_key[l], public_key[l]) for l = 0, 1 at about the cost of
-// one: a responder's ee and se, say. All inputs are read before any output is written.
+// out[l] = X25519(private_key[l], public_key[l]) for l = 0, 1, at about 1.3 times
+// the cost of one: a responder's ee and se, say. All inputs are read before any
+// output is written.
 void x25519_ifma_pair(uint8_t *const out[2], const uint8_t *const private_key[2], const uint8_t *const public_key[2]);
 
 #endif
