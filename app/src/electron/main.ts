@@ -16,6 +16,7 @@ import { tunnelNotifications } from '../tray/tunnel-notifications.js';
 import { registerAppScheme, serveRenderer } from './app-protocol.js';
 import { serveApiOverIpc } from './ipc.js';
 import { safeStorageEncryption } from './safe-storage.js';
+import { HIDDEN_ARGUMENT, setLinuxAutostart } from './linux-autostart.js';
 import { filesToImport } from './shell-policy.js';
 import { AppTray } from './tray.js';
 import { createMainWindow, hardenSession } from './window.js';
@@ -76,9 +77,23 @@ function watchTunnels(services: MainServices, tray: AppTray): void {
   void services.api.listTunnels().then(update);
 }
 
-function applyLaunchAtLogin(on: boolean): void {
-  if (process.platform === 'linux') return; // No login items API; the packaged .desktop autostart is the packaging issue's.
-  app.setLoginItemSettings({ openAtLogin: on });
+/** What starts this app again: the AppImage file itself rather than its temporary mount, or Electron plus the app folder in development. */
+function launchCommand(): string[] {
+  if (!app.isPackaged) return [process.execPath, app.getAppPath()];
+  return [process.env['APPIMAGE'] ?? process.execPath];
+}
+
+function applyLaunchAtLogin(services: MainServices, on: boolean): void {
+  if (process.platform === 'linux') {
+    setLinuxAutostart(on, launchCommand()).catch((error: Error) => services.log.app('error', `launch at login: ${error.message}`));
+    return;
+  }
+  app.setLoginItemSettings({ openAtLogin: on, args: [HIDDEN_ARGUMENT] });
+}
+
+/** Started at login: the tray only, as users expect of a VPN client; the window opens from the tray. */
+function startedHidden(): boolean {
+  return process.argv.includes(HIDDEN_ARGUMENT) || (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin);
 }
 
 async function start(): Promise<void> {
@@ -98,8 +113,8 @@ async function start(): Promise<void> {
     }),
   });
   serveApiOverIpc(services.api, () => window);
-  applyLaunchAtLogin((await services.api.getSettings()).launchAtLogin);
-  services.api.onSettings((settings) => applyLaunchAtLogin(settings.launchAtLogin));
+  applyLaunchAtLogin(services, (await services.api.getSettings()).launchAtLogin);
+  services.api.onSettings((settings) => applyLaunchAtLogin(services, settings.launchAtLogin));
   const tray = new AppTray(join(packageRoot(), 'app', 'assets'), {
     toggle: (tunnel, on) => void (on ? services.api.activate(tunnel) : services.api.deactivate(tunnel)).catch((error: Error) => dialog.showErrorBox(`Wirefly: ${tunnel}`, error.message)),
     action: (action) => {
@@ -131,7 +146,7 @@ async function start(): Promise<void> {
 
   const launchFiles = filesToImport(process.argv.slice(app.isPackaged ? 1 : 2));
   if (launchFiles.length > 0) await importPaths(services, launchFiles);
-  else showWindow();
+  else if (!startedHidden()) showWindow();
 }
 
 if (!app.requestSingleInstanceLock()) {
