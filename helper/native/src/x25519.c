@@ -128,7 +128,7 @@ static bool primitive_passes_known_answers(primitive_shared_fn shared_fn) {
 }
 
 // In ossl_x25519's shape; the section 5.2 scalars are not clamped, which the ladder does itself.
-static int ifma_shared(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key) {
+static int ifma_primitive(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key) {
   x25519_ifma(out, private_key, public_key);
   return 1;
 }
@@ -148,8 +148,8 @@ static bool ifma_pair_passes_known_answers(void) {
 // OpenSSL's own primitive: OpenSSL 3 declares it in crypto/ecx.h as (out, private, peer),
 // returning 1 on success.
 static void find_primitive(void) {
-  if (x25519_ifma_supported() && primitive_passes_known_answers(ifma_shared) && ifma_pair_passes_known_answers()) {
-    primitive_shared = ifma_shared;
+  if (x25519_ifma_supported() && primitive_passes_known_answers(ifma_primitive) && ifma_pair_passes_known_answers()) {
+    primitive_shared = ifma_primitive;
     return;
   }
   primitive_shared_fn shared_fn = (primitive_shared_fn)dlsym(RTLD_DEFAULT, "ossl_x25519");
@@ -218,14 +218,17 @@ static bool x25519_works(void) {
   return x25519_base(private_key, public_key) && x25519_shared(private_key, public_key, shared);
 }
 
+static napi_status export_function(napi_env env, napi_value exports, const char *name, napi_callback callback,
+                                   void *data) {
+  napi_value fn;
+  napi_status status = napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, data, &fn);
+  return status == napi_ok ? napi_set_named_property(env, exports, name, fn) : status;
+}
+
 static napi_status export_pair(napi_env env, napi_value exports, const char *shared_name, shared_fn shared,
                                const char *base_name, base_fn base) {
-  napi_value fn;
-  napi_status status = napi_create_function(env, shared_name, NAPI_AUTO_LENGTH, js_x25519, (void *)shared, &fn);
-  if (status == napi_ok) status = napi_set_named_property(env, exports, shared_name, fn);
-  if (status == napi_ok) status = napi_create_function(env, base_name, NAPI_AUTO_LENGTH, js_x25519_base, (void *)base, &fn);
-  if (status == napi_ok) status = napi_set_named_property(env, exports, base_name, fn);
-  return status;
+  napi_status status = export_function(env, exports, shared_name, js_x25519, (void *)shared);
+  return status == napi_ok ? export_function(env, exports, base_name, js_x25519_base, (void *)base) : status;
 }
 
 static bool ifma_x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
@@ -254,13 +257,6 @@ static napi_value js_x25519_ifma_unsupported(napi_env env, napi_callback_info in
   return NULL;
 }
 
-static napi_status export_function(napi_env env, napi_value exports, const char *name, napi_callback callback,
-                                   void *data) {
-  napi_value fn;
-  napi_status status = napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, data, &fn);
-  return status == napi_ok ? napi_set_named_property(env, exports, name, fn) : status;
-}
-
 // x25519Ifma and x25519IfmaPair call the IFMA ladders directly, and throw where the
 // CPU cannot run them; x25519PrimitiveBackend says what x25519Primitive runs on,
 // 'avx512ifma' or 'openssl'. Only with 'avx512ifma' did the pair pass the known answers here.
@@ -275,7 +271,7 @@ static napi_status export_ifma(napi_env env, napi_value exports) {
   }
   if (status == napi_ok && primitive_shared) {
     napi_value backend;
-    status = napi_create_string_utf8(env, primitive_shared == ifma_shared ? "avx512ifma" : "openssl",
+    status = napi_create_string_utf8(env, primitive_shared == ifma_primitive ? "avx512ifma" : "openssl",
                                      NAPI_AUTO_LENGTH, &backend);
     if (status == napi_ok) status = napi_set_named_property(env, exports, "x25519PrimitiveBackend", backend);
   }
