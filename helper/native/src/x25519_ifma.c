@@ -48,7 +48,7 @@
 
 typedef __m512i lanes;
 
-// Eight field elements, limb by limb: two ladders' four each, in lanes 0-3 and 4-7.
+// Eight field elements, limb by limb, in one of the two layouts described at the top.
 typedef struct {
   lanes limb[5];
 } fe8;
