@@ -11,6 +11,7 @@ import { kdf1, kdf2, kdf3 } from '../../helper/src/crypto/kdf.js';
 import { aeadImplementation, aeadImplementations, xopen, xseal } from '../../helper/src/crypto/aead.js';
 import {
   dh,
+  dhPair,
   generatePrivateKey,
   importPrivateKey,
   importPublicKey,
@@ -21,6 +22,7 @@ import {
 import { constantTimeEqual } from '../../helper/src/crypto/constant-time.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+const LOW_ORDER_POINT = 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800';
 
 test('BLAKE2s-256 of "abc" (RFC 7693 appendix B)', () => {
   assert.equal(
@@ -194,7 +196,7 @@ for (const implementation of x25519Implementations) {
 
 test('X25519 refuses low-order public keys through the engine-facing dh()', () => {
   const key = generatePrivateKey();
-  assert.equal(dh(key, hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800')), undefined);
+  assert.equal(dh(key, hex(LOW_ORDER_POINT)), undefined);
   assert.equal(dh(key, new Uint8Array(31)), undefined);
 });
 
@@ -212,6 +214,41 @@ test('X25519: every implementation and @noble/curves agree for random keys', () 
     const engineKey = importPrivateKey(a);
     assert.deepEqual(new Uint8Array(dh(engineKey, bPublic)!), expected);
     assert.deepEqual(new Uint8Array(dh(engineKey, importPublicKey(bPublic)!)!), expected);
+  }
+});
+
+test('the engine computes a handshake\'s two secrets side by side where the IFMA ladder runs them', () => {
+  const native = x25519Implementations.find((implementation) => implementation.name === 'native');
+  assert.ok(native?.sharedSecretPair, 'the native implementation has no pair: the IFMA ladder did not load');
+});
+
+test('X25519 pairs (one key with two points, two keys with one point) match two single secrets, side by side or not', () => {
+  for (let i = 0; i < 100; i++) {
+    const [a, b, aPoint, bPoint] = [randomBytes(32), randomBytes(32), x25519.getPublicKey(randomBytes(32)), x25519.getPublicKey(randomBytes(32))];
+    const cases = [
+      [a, aPoint, a, bPoint],
+      [a, aPoint, b, aPoint],
+      [a, aPoint, b, bPoint],
+    ] as const;
+    for (const [keyA, pointA, keyB, pointB] of cases) {
+      const expected = [x25519.getSharedSecret(keyA, pointA), x25519.getSharedSecret(keyB, pointB)];
+      assert.deepEqual(dhPair(importPrivateKey(keyA), pointA, importPrivateKey(keyB), pointB)?.map((secret) => new Uint8Array(secret)), expected);
+      for (const implementation of x25519Implementations) {
+        const pair = dhPair(implementation.importPrivateKey(keyA), pointA, implementation.importPrivateKey(keyB), pointB, implementation);
+        assert.deepEqual(pair?.map((secret) => new Uint8Array(secret)), expected, implementation.name);
+      }
+    }
+  }
+});
+
+test('X25519 pairs refuse a low-order point on either side, side by side or not', () => {
+  for (const implementation of x25519Implementations) {
+    const key = generatePrivateKey(implementation);
+    const good = x25519.getPublicKey(randomBytes(32));
+    assert.equal(dhPair(key, hex(LOW_ORDER_POINT), key, good, implementation), undefined, implementation.name);
+    assert.equal(dhPair(key, good, key, hex(LOW_ORDER_POINT), implementation), undefined, implementation.name);
+    assert.equal(dhPair(key, good, key, new Uint8Array(31), implementation), undefined, implementation.name);
+    assert.ok(dhPair(key, good, key, good, implementation), implementation.name);
   }
 });
 
