@@ -189,10 +189,12 @@ export class WireGuardInterface {
   private schedule(): void {
     if (this.closing) return;
     const deadline = this.device.nextDeadline();
-    if (deadline === this.timerDeadline) return;
+    // A later deadline keeps the armed timer, which then fires early, finds
+    // nothing due and arms the next: traffic pushes the keepalive and rekey
+    // deadlines on with every packet, and re-arming at each wake-up cost more.
+    if (deadline >= this.timerDeadline) return;
     clearTimeout(this.timer);
     this.timerDeadline = deadline;
-    if (deadline === Infinity) return;
     this.timer = setTimeout(() => {
       this.timerDeadline = Infinity;
       this.device.runTimers();
