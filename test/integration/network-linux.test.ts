@@ -217,6 +217,9 @@ test('full tunnel: fwmark policy rules for both families, no routing loop, kill 
     const ping = await c.ns.exec('ping', ['-c', '1', '-W', '1', c.serverAddress]).then(() => 'replied', () => 'failed');
     assert.equal(ping, 'failed', 'a ping out of the uplink is blocked');
     assert.ok((await counter(c, KILL_SWITCH_COUNTERS.droppedOut)) > droppedBefore);
+    // What carries the engine's mark is not tied to the endpoints known at start: a roaming peer keeps working.
+    const marked = await c.ns.exec('ping', ['-m', '51820', '-c', '1', '-W', '2', c.serverAddress]).then(() => 'replied', () => 'failed');
+    assert.equal(marked, 'replied', "with the engine's mark a ping leaves, and its reply comes back in");
     const dnsBefore = await counter(c, KILL_SWITCH_COUNTERS.droppedDns);
     await c.ns.exec('ncat', ['-u', '--send-only', '192.0.2.53', '53'], { input: 'query' }).catch(() => {});
     assert.ok((await counter(c, KILL_SWITCH_COUNTERS.droppedDns)) > dnsBefore, 'DNS to a server outside the tunnel is dropped');

@@ -311,6 +311,21 @@ test('kill switch script: tunnel, loopback, endpoints, DHCP and NDP pass; DNS on
   assert.match(noServers, /oifname "wf0" meta l4proto \{ tcp, udp \} th dport 53 accept/);
 });
 
+test('kill switch script: with the engine\'s mark, its packets leave for any address and only their flows\' replies come back', () => {
+  const endpoints = [parseEndpoint('198.51.100.1:51820')!];
+  const script = killSwitchScript({ ifname: 'wf0', endpoints, dnsServers: [], engineMark: 51820 });
+  const output = script.slice(script.indexOf('chain output'), script.indexOf('chain input'));
+  const input = script.slice(script.indexOf('chain input'));
+  const between = (text: string, first: string, middle: string, last: string) => {
+    const [a, b, c] = [text.indexOf(first), text.indexOf(middle), text.indexOf(last)];
+    assert.ok(a >= 0 && a < b && b < c, `${middle} between ${first} and ${last}`);
+  };
+  between(output, 'oifname "wf0" accept', 'meta mark 51820 ct mark set meta mark accept', 'counter name "dropped_out" drop');
+  between(input, 'iifname "wf0" accept', 'ct mark 51820 accept', 'counter name "dropped_in" drop');
+  assert.ok(!/ct state/.test(script), 'no established shortcut around the tunnel');
+  assert.doesNotMatch(killSwitchScript({ ifname: 'wf0', endpoints, dnsServers: [] }), /mark/, 'no mark, no rule');
+});
+
 test('auto MTU: the smallest path MTU to the endpoints minus 80, else the default route\'s, never below 1280', async () => {
   const system = new FakeSystem();
   system.answers = [

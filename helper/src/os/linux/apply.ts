@@ -81,7 +81,12 @@ export async function applyLinuxTunnelNetwork(plan: TunnelNetworkPlan, options: 
       });
     }
     if (plan.killSwitch) {
-      await addKillSwitch(system, { ifname: plan.ifname, endpoints: plan.endpoints, dnsServers: plan.dns.servers });
+      await addKillSwitch(system, {
+        ifname: plan.ifname,
+        endpoints: plan.endpoints,
+        dnsServers: plan.dns.servers,
+        ...(fwmark === undefined ? {} : { engineMark: fwmark }),
+      });
     }
     return {
       mtu,

@@ -4,6 +4,12 @@
 // and DHCPv6 on the link. DNS may go only to the configured servers, and only
 // through the tunnel. Everything else is counted and dropped.
 //
+// Where the engine marks its UDP (a full tunnel's fwmark), whatever carries the
+// mark may leave, and the connection tracker marks the flow so that its replies
+// may come back: a peer that roams, or an endpoint whose name now resolves to
+// another address, keeps working, where the addresses known at start would not.
+// Only root can mark a socket.
+//
 // Inbound, no "ct state established" rule: a connection opened before the
 // tunnel came up would keep talking around it. Replies to what is allowed out
 // match the inbound rules by themselves.
@@ -22,6 +28,8 @@ export interface KillSwitch {
   readonly ifname: string;
   readonly endpoints: readonly Endpoint[];
   readonly dnsServers: readonly IpAddress[];
+  /** The fwmark on the engine's UDP socket, if it has one. */
+  readonly engineMark?: number;
 }
 
 export function killSwitchTable(ifname: string): string {
@@ -37,7 +45,7 @@ const DNS = 'meta l4proto { tcp, udp } th dport 53';
 const NDP_OUT = 'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255';
 const NDP_IN = 'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } ip6 hoplimit 255';
 
-export function killSwitchScript({ ifname, endpoints, dnsServers }: KillSwitch): string {
+export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark }: KillSwitch): string {
   const tunnel = `"${ifname}"`;
   const { droppedOut, droppedIn, droppedDns } = KILL_SWITCH_COUNTERS;
   const proto = (family: IpFamily) => (family === 4 ? 'ip' : 'ip6');
@@ -54,11 +62,14 @@ export function killSwitchScript({ ifname, endpoints, dnsServers }: KillSwitch):
   const endpointIn = endpoints.map(
     (endpoint) => `${proto(endpoint.family)} saddr ${formatIpAddress(endpoint)} udp sport ${endpoint.port} accept`,
   );
+  const engineOut = engineMark === undefined ? [] : [`meta mark ${engineMark} ct mark set meta mark accept`];
+  const engineIn = engineMark === undefined ? [] : [`ct mark ${engineMark} accept`];
   const output = [
     'oifname "lo" accept',
     ...dnsThroughTunnel,
     `${DNS} counter name "${droppedDns}" drop`,
     `oifname ${tunnel} accept`,
+    ...engineOut,
     ...endpointOut,
     'udp sport 68 udp dport 67 accept',
     NDP_OUT + ' accept',
@@ -68,6 +79,7 @@ export function killSwitchScript({ ifname, endpoints, dnsServers }: KillSwitch):
   const input = [
     'iifname "lo" accept',
     `iifname ${tunnel} accept`,
+    ...engineIn,
     ...endpointIn,
     'udp sport 67 udp dport 68 accept',
     NDP_IN + ' accept',
