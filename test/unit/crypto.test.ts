@@ -20,6 +20,7 @@ import {
   type X25519Implementation,
 } from '../../helper/src/crypto/x25519.js';
 import { constantTimeEqual } from '../../helper/src/crypto/constant-time.js';
+import { DIFFIE_HELLMAN, ITERATED, iterate, SCALAR_MULT_VECTORS } from './support/rfc7748.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const LOW_ORDER_POINT = 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800';
@@ -142,42 +143,23 @@ function scalarMult(implementation: X25519Implementation, k: Uint8Array, u: Uint
 
 for (const implementation of x25519Implementations) {
   test(`X25519 scalar multiplication (RFC 7748 5.2), ${implementation.name}`, () => {
-    const vectors = [
-      [
-        'a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4',
-        'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c',
-        'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552',
-      ],
-      // The u-coordinate's top bit is set and must be ignored.
-      [
-        '4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d',
-        'e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493',
-        '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957',
-      ],
-    ];
-    for (const [k, u, expected] of vectors) assert.equal(scalarMult(implementation, hex(k!), hex(u!))?.toString('hex'), expected);
+    for (const { scalar, u, result } of SCALAR_MULT_VECTORS) {
+      assert.equal(scalarMult(implementation, hex(scalar), hex(u))?.toString('hex'), result);
+    }
   });
 
   test(`X25519 iterated 1000 times (RFC 7748 5.2), ${implementation.name}`, () => {
-    let k: Buffer = hex('0900000000000000000000000000000000000000000000000000000000000000');
-    let u = k;
-    for (let i = 1; i <= 1000; i++) {
-      const next = scalarMult(implementation, k, u)!;
-      u = k;
-      k = next;
-      if (i === 1) assert.equal(k.toString('hex'), '422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079');
-    }
-    assert.equal(k.toString('hex'), '684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51');
+    const seen = iterate((k, u) => scalarMult(implementation, k, u), 1000);
+    assert.equal(seen.get(1), ITERATED.once);
+    assert.equal(seen.get(1000), ITERATED.thousand);
   });
 
   test(`X25519 Diffie-Hellman (RFC 7748 6.1), ${implementation.name}`, () => {
-    const alicePublic = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
-    const bobPublic = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
-    const alice = implementation.importPrivateKey(hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'));
-    const bob = implementation.importPrivateKey(hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'));
+    const { alicePrivate, alicePublic, bobPrivate, bobPublic, shared } = DIFFIE_HELLMAN;
+    const alice = implementation.importPrivateKey(hex(alicePrivate));
+    const bob = implementation.importPrivateKey(hex(bobPrivate));
     assert.equal(alice.publicKey.toString('hex'), alicePublic);
     assert.equal(bob.publicKey.toString('hex'), bobPublic);
-    const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
     assert.equal(implementation.sharedSecret(alice, implementation.importPublicKey(hex(bobPublic))!)?.toString('hex'), shared);
     assert.equal(implementation.sharedSecret(bob, implementation.importPublicKey(hex(alicePublic))!)?.toString('hex'), shared);
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { cryptoAddon } from '../../helper/src/crypto/crypto-addon.js';
+import { DIFFIE_HELLMAN, ITERATED, iterate, SCALAR_MULT_VECTORS } from './support/rfc7748.js';
 
 // The AVX-512 IFMA ladder called directly through the addon. CI machines have
 // IFMA, so where the CPU lacks it these tests fail (x25519Ifma throws) rather than skip.
@@ -69,44 +70,22 @@ test('this CPU runs the IFMA ladder, and x25519Primitive (the engine\'s X25519) 
 });
 
 test('IFMA ladder: RFC 7748 section 5.2 vectors, the second with the u-coordinate\'s top bit set', () => {
-  const vectors = [
-    [
-      'a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4',
-      'e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c',
-      'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552',
-    ],
-    [
-      '4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d',
-      'e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493',
-      '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957',
-    ],
-  ] as const;
-  for (const [k, u, expected] of vectors) assert.equal(ifma(hex(k), hex(u))?.toString('hex'), expected);
+  for (const { scalar, u, result } of SCALAR_MULT_VECTORS) assert.equal(ifma(hex(scalar), hex(u))?.toString('hex'), result);
 });
 
 test('IFMA ladder: RFC 7748 section 5.2, iterated 1 and 1,000 times', () => {
-  let k: Buffer = hex('0900000000000000000000000000000000000000000000000000000000000000');
-  let u = k;
-  for (let i = 1; i <= 1000; i++) {
-    const next = ifma(k, u)!;
-    u = k;
-    k = next;
-    if (i === 1) assert.equal(k.toString('hex'), '422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079');
-  }
-  assert.equal(k.toString('hex'), '684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51');
+  const seen = iterate(ifma, 1000);
+  assert.equal(seen.get(1), ITERATED.once);
+  assert.equal(seen.get(1000), ITERATED.thousand);
 });
 
 test('IFMA ladder: RFC 7748 section 6.1 Diffie-Hellman', () => {
-  const alicePrivate = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
-  const bobPrivate = hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
-  const base = hex('0900000000000000000000000000000000000000000000000000000000000000');
-  const alicePublic = ifma(alicePrivate, base)!;
-  const bobPublic = ifma(bobPrivate, base)!;
-  assert.equal(alicePublic.toString('hex'), '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
-  assert.equal(bobPublic.toString('hex'), 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
-  const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
-  assert.equal(ifma(alicePrivate, bobPublic)?.toString('hex'), shared);
-  assert.equal(ifma(bobPrivate, alicePublic)?.toString('hex'), shared);
+  const { alicePrivate, alicePublic, bobPrivate, bobPublic, shared } = DIFFIE_HELLMAN;
+  const base = hex('09'.padEnd(64, '0'));
+  assert.equal(ifma(hex(alicePrivate), base)?.toString('hex'), alicePublic);
+  assert.equal(ifma(hex(bobPrivate), base)?.toString('hex'), bobPublic);
+  assert.equal(ifma(hex(alicePrivate), hex(bobPublic))?.toString('hex'), shared);
+  assert.equal(ifma(hex(bobPrivate), hex(alicePublic))?.toString('hex'), shared);
 });
 
 test('IFMA ladder: low-order points, also unreduced and with the top bit set, give the zero result', () => {
@@ -177,14 +156,10 @@ function ifmaPair(kA: Uint8Array, uA: Uint8Array, kB: Uint8Array, uB: Uint8Array
 }
 
 test('IFMA pair: both RFC 7748 section 5.2 vectors in one call, in either order', () => {
-  const k1 = hex('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4');
-  const u1 = hex('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c');
-  const k2 = hex('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d');
-  const u2 = hex('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493');
-  const r1 = 'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552';
-  const r2 = '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957';
-  assert.deepEqual(ifmaPair(k1, u1, k2, u2).map((out) => out?.toString('hex')), [r1, r2]);
-  assert.deepEqual(ifmaPair(k2, u2, k1, u1).map((out) => out?.toString('hex')), [r2, r1]);
+  const [first, second] = SCALAR_MULT_VECTORS;
+  const [k1, u1, k2, u2] = [first.scalar, first.u, second.scalar, second.u].map(hex) as [Buffer, Buffer, Buffer, Buffer];
+  assert.deepEqual(ifmaPair(k1, u1, k2, u2).map((out) => out?.toString('hex')), [first.result, second.result]);
+  assert.deepEqual(ifmaPair(k2, u2, k1, u1).map((out) => out?.toString('hex')), [second.result, first.result]);
 });
 
 test('IFMA pair agrees with OpenSSL for 6,000 pairs: one key with two points (ee and se), two keys, a low-order point on either side', () => {
