@@ -206,6 +206,29 @@ test('opens with offloads unless told not to', () => {
   }
 });
 
+test('deepens the device queue to 1000 packets, as the kernel WireGuard queues, and keeps a deeper one set beforehand', async () => {
+  const queueLength = (name: string) => Number(readFileSync(`/sys/class/net/${name}/tx_queue_len`, 'utf8'));
+  const fresh = track(openLinuxTun('wft%d'));
+  try {
+    assert.equal(queueLength(fresh.name), 1000);
+  } finally {
+    fresh.close();
+  }
+  const persistent = lab!.tunnelInterfaceName();
+  await exec(undefined, 'ip', ['tuntap', 'add', 'dev', persistent, 'mode', 'tun']);
+  try {
+    await exec(undefined, 'ip', ['link', 'set', 'dev', persistent, 'txqueuelen', '2000']);
+    const attached = track(openLinuxTun(persistent));
+    try {
+      assert.equal(queueLength(attached.name), 2000);
+    } finally {
+      attached.close();
+    }
+  } finally {
+    await exec(undefined, 'ip', ['tuntap', 'del', 'dev', persistent, 'mode', 'tun']);
+  }
+});
+
 let tun: ReturnType<typeof openLinuxTun>;
 let log: PacketLog;
 

@@ -340,6 +340,34 @@ static bool enable_offloads(napi_env env, tun_t *tun) {
   return false;
 }
 
+// An interface ioctl on `name` through a socket of this network namespace; 0 or the errno.
+static int ioctl_by_name(const char *name, unsigned long request, struct ifreq *ifr) {
+  memcpy(ifr->ifr_name, name, IFNAMSIZ);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int result = ioctl(fd, request, ifr);
+  int err = result < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
+// The device's queue, raised from a TUN's 500 packets to about the depth of the
+// kernel WireGuard's (1024; wireguard-go's hold more): while the event loop is
+// busy elsewhere for some milliseconds (a garbage collection, the other
+// processes of a busy machine) the kernel keeps what arrives rather than
+// dropping it. Measured on a new engine's first 300 Mbit/s second: 187–882
+// packets dropped there with 500, 0–357 with 1000.
+#define TX_QUEUE_PACKETS 1000
+
+// A longer queue set by the administrator is kept. Best effort.
+static void raise_tx_queue(const tun_t *tun) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  if (ioctl_by_name(tun->name, SIOCGIFTXQLEN, &ifr) != 0 || ifr.ifr_qlen >= TX_QUEUE_PACKETS) return;
+  ifr.ifr_qlen = TX_QUEUE_PACKETS;
+  (void)ioctl_by_name(tun->name, SIOCSIFTXQLEN, &ifr);
+}
+
 static bool open_device(napi_env env, const char *requested, bool offloads, tun_t *tun) {
   tun->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (tun->fd < 0) {
@@ -361,6 +389,7 @@ static bool open_device(napi_env env, const char *requested, bool offloads, tun_
   memcpy(tun->name, ifr.ifr_name, IFNAMSIZ);
   tun->name[IFNAMSIZ - 1] = '\0';
   tun->vnet_hdr = offloads;
+  raise_tx_queue(tun);
   return !offloads || enable_offloads(env, tun);
 }
 
@@ -600,16 +629,8 @@ static napi_value tun_name(napi_env env, napi_callback_info info) {
 // Interface ioctls go through a socket of the caller's network namespace, so
 // they find the device only while it is there.
 static bool interface_ioctl(napi_env env, tun_t *tun, unsigned long request, struct ifreq *ifr, const char *what) {
-  memcpy(ifr->ifr_name, tun->name, IFNAMSIZ);
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    throw_errno(env, errno, "socket", "opening a socket for interface ioctls");
-    return false;
-  }
-  int result = ioctl(fd, request, ifr);
-  int err = errno;
-  close(fd);
-  if (result < 0) {
+  int err = ioctl_by_name(tun->name, request, ifr);
+  if (err != 0) {
     char action[64];
     snprintf(action, sizeof action, "%s of %s", what, tun->name);
     throw_errno(env, err, "ioctl", action);
