@@ -85,6 +85,11 @@ static inline void fe_mul(fe h, const fe f, const fe g) {
   fe_reduce_wide(h, c0, c1, c2, c3, c4);
 }
 
+// h = f n for n below 2^17 (RFC 7748's a24, say), f's limbs below 2^53.
+static inline void fe_mul_small(fe h, const fe f, uint32_t n) {
+  fe_reduce_wide(h, (fe_wide)f[0] * n, (fe_wide)f[1] * n, (fe_wide)f[2] * n, (fe_wide)f[3] * n, (fe_wide)f[4] * n);
+}
+
 // Squaring needs 15 products instead of 25: the cross terms appear twice.
 static inline void fe_sq(fe h, const fe f) {
   const uint64_t f0_2 = f[0] * 2, f1_2 = f[1] * 2;
@@ -164,10 +169,34 @@ static inline void fe_tobytes(uint8_t out[32], const fe f) {
   }
 }
 
+// Little-endian bytes to limbs, bit 255 dropped as RFC 7748 asks; values up to 2^255 - 1 are kept unreduced.
+static inline void fe_frombytes(fe h, const uint8_t in[32]) {
+  uint64_t words[4] = {0, 0, 0, 0};
+  for (int i = 0; i < 4; i++) {
+    for (int j = 0; j < 8; j++) words[i] |= (uint64_t)in[i * 8 + j] << (8 * j);
+  }
+  words[3] &= ~(UINT64_C(1) << 63);
+  h[0] = words[0] & FE_MASK51;
+  h[1] = (words[0] >> 51 | words[1] << 13) & FE_MASK51;
+  h[2] = (words[1] >> 38 | words[2] << 26) & FE_MASK51;
+  h[3] = (words[2] >> 25 | words[3] << 39) & FE_MASK51;
+  h[4] = words[3] >> 12;
+}
+
 // Sets h to g where `move` is 1, leaves it where 0; `move` must be 0 or 1.
 static inline void fe_cmov(fe h, const fe g, uint64_t move) {
   const uint64_t mask = 0 - move;
   for (int i = 0; i < 5; i++) h[i] ^= mask & (h[i] ^ g[i]);
+}
+
+// Exchanges f and g where `swap` is 1, leaves them where 0; `swap` must be 0 or 1.
+static inline void fe_cswap(fe f, fe g, uint64_t swap) {
+  const uint64_t mask = 0 - swap;
+  for (int i = 0; i < 5; i++) {
+    const uint64_t difference = mask & (f[i] ^ g[i]);
+    f[i] ^= difference;
+    g[i] ^= difference;
+  }
 }
 
 static inline int fe_equal(const fe f, const fe g) {

@@ -18,9 +18,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "field25519.h"
+#include "wipe.h"
+#include "x25519_clamp.h"
 
 typedef struct {
   fe X, Y, Z, T;
@@ -223,9 +223,7 @@ void x25519_public_key(uint8_t out[32], const uint8_t private_key[32]) {
   cached entry;
   fe u, numerator, denominator;
 
-  memcpy(scalar, private_key, 32);
-  scalar[0] &= 248;
-  scalar[31] = (uint8_t)((scalar[31] & 127) | 64);
+  x25519_clamp(scalar, private_key);
   recode_scalar(digits, scalar);
 
   // Odd digits first, then times 16, then the even ones: each row serves two digits.
@@ -250,11 +248,11 @@ void x25519_public_key(uint8_t out[32], const uint8_t private_key[32]) {
   fe_mul(u, numerator, denominator);
   fe_tobytes(out, u);
 
-  OPENSSL_cleanse(scalar, sizeof(scalar));
-  OPENSSL_cleanse(digits, sizeof(digits));
-  OPENSSL_cleanse(&h, sizeof(h));
-  OPENSSL_cleanse(&entry, sizeof(entry));
-  OPENSSL_cleanse(numerator, sizeof(numerator));
-  OPENSSL_cleanse(denominator, sizeof(denominator));
-  OPENSSL_cleanse(u, sizeof(u));
+  wipe(scalar, sizeof(scalar));
+  wipe(digits, sizeof(digits));
+  wipe(&h, sizeof(h));
+  wipe(&entry, sizeof(entry));
+  wipe(numerator, sizeof(numerator));
+  wipe(denominator, sizeof(denominator));
+  wipe(u, sizeof(u));
 }

@@ -40,9 +40,10 @@
 
 #include <cpuid.h>
 #include <immintrin.h>
-#include <openssl/crypto.h>
 
 #include "field25519.h"
+#include "wipe.h"
+#include "x25519_clamp.h"
 
 #define IFMA __attribute__((target("avx512f,avx512ifma")))
 
@@ -156,7 +157,7 @@ IFMA static void fe8_lane(fe h, const fe8 *f, int lane) {
     _mm512_store_si512((lanes *)limb, f->limb[i]);
     h[i] = limb[lane];
   }
-  OPENSSL_cleanse(limb, sizeof(limb));
+  wipe(limb, sizeof(limb));
 }
 
 // One step of a lone ladder, whose state [x2, z2, x3, z3, ux2, uz2, ux3, uz3]
@@ -205,7 +206,7 @@ IFMA static void scaled_ladder(fe x2, fe z2, const uint8_t scalar[32], const fe 
   fe8_carry(&state);
   fe8_lane(x2, &state, 0);
   fe8_lane(z2, &state, 1);
-  OPENSSL_cleanse(&state, sizeof(state));
+  wipe(&state, sizeof(state));
 }
 
 // 2 in the lanes of a ladder whose points are to be swapped, 0 in the others: XORed into a lane index.
@@ -255,21 +256,7 @@ IFMA static void ladders(fe x2[2], fe z2[2], const uint8_t scalar[2][32], const 
     fe8_lane(x2[l], &state, 4 * l);
     fe8_lane(z2[l], &state, 4 * l + 1);
   }
-  OPENSSL_cleanse(&state, sizeof(state));
-}
-
-// Little-endian bytes to limbs, bit 255 dropped as RFC 7748 asks; values up to 2^255 - 1 are kept unreduced.
-static void fe_frombytes(fe h, const uint8_t in[32]) {
-  uint64_t words[4] = {0, 0, 0, 0};
-  for (int i = 0; i < 4; i++) {
-    for (int j = 0; j < 8; j++) words[i] |= (uint64_t)in[i * 8 + j] << (8 * j);
-  }
-  words[3] &= ~(UINT64_C(1) << 63);
-  h[0] = words[0] & FE_MASK51;
-  h[1] = (words[0] >> 51 | words[1] << 13) & FE_MASK51;
-  h[2] = (words[1] >> 38 | words[2] << 26) & FE_MASK51;
-  h[3] = (words[2] >> 25 | words[3] << 39) & FE_MASK51;
-  h[4] = words[3] >> 12;
+  wipe(&state, sizeof(state));
 }
 
 // Where z = 0 (a low-order point) X25519 is 0: x becomes 0 and z 1, so that the
@@ -278,38 +265,32 @@ static void fe_guard_zero(fe x, fe z) {
   uint8_t bytes[32], any = 0;
   fe_tobytes(bytes, z);
   for (int i = 0; i < 32; i++) any |= bytes[i];
-  OPENSSL_cleanse(bytes, sizeof(bytes));
+  wipe(bytes, sizeof(bytes));
   const uint64_t zero = (((uint64_t)any - 1) >> 8) & 1;
   static const fe one = {1, 0, 0, 0, 0}, nil = {0, 0, 0, 0, 0};
   fe_cmov(z, one, zero);
   fe_cmov(x, nil, zero);
 }
 
-static void clamp(uint8_t scalar[32], const uint8_t private_key[32]) {
-  memcpy(scalar, private_key, 32);
-  scalar[0] &= 248;
-  scalar[31] = (uint8_t)((scalar[31] & 127) | 64);
-}
-
 void x25519_ifma(uint8_t out[32], const uint8_t private_key[32], const uint8_t public_key[32]) {
   uint8_t scalar[32];
   fe u, x, z;
-  clamp(scalar, private_key);
+  x25519_clamp(scalar, private_key);
   fe_frombytes(u, public_key);
   scaled_ladder(x, z, scalar, u);
   fe_invert(z, z);
   fe_mul(x, x, z);
   fe_tobytes(out, x);
-  OPENSSL_cleanse(scalar, sizeof(scalar));
-  OPENSSL_cleanse(x, sizeof(x));
-  OPENSSL_cleanse(z, sizeof(z));
+  wipe(scalar, sizeof(scalar));
+  wipe(x, sizeof(x));
+  wipe(z, sizeof(z));
 }
 
 void x25519_ifma_pair(uint8_t *const out[2], const uint8_t *const private_key[2], const uint8_t *const public_key[2]) {
   uint8_t scalar[2][32];
   fe u[2], x[2], z[2], inverse;
   for (int l = 0; l < 2; l++) {
-    clamp(scalar[l], private_key[l]);
+    x25519_clamp(scalar[l], private_key[l]);
     fe_frombytes(u[l], public_key[l]);
   }
   ladders(x, z, scalar, u);
@@ -323,10 +304,10 @@ void x25519_ifma_pair(uint8_t *const out[2], const uint8_t *const private_key[2]
     fe_mul(x[l], x[l], inverse);
     fe_tobytes(out[l], x[l]);
   }
-  OPENSSL_cleanse(scalar, sizeof(scalar));
-  OPENSSL_cleanse(x, sizeof(x));
-  OPENSSL_cleanse(z, sizeof(z));
-  OPENSSL_cleanse(inverse, sizeof(inverse));
+  wipe(scalar, sizeof(scalar));
+  wipe(x, sizeof(x));
+  wipe(z, sizeof(z));
+  wipe(inverse, sizeof(inverse));
 }
 
 bool x25519_ifma_supported(void) {
