@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "blake2s.h"
+#include "napi_util.h"
 
 enum { BLOCK_BYTES = 64, HASH_BYTES = 32, MAX_KEY_BYTES = 32, MAX_KDF_OUTPUTS = 3, MAX_ARGS = 2 + MAX_KDF_OUTPUTS };
 enum { IPAD = 0x36, OPAD = 0x5c };
@@ -318,16 +319,10 @@ static napi_value js_kdf(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_status export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
-  napi_value fn;
-  napi_status status = napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
-  return status == napi_ok ? napi_set_named_property(env, exports, name, fn) : status;
-}
-
 napi_status register_blake2s(napi_env env, napi_value exports) {
-  napi_status status = export_function(env, exports, "blake2sHash", js_hash);
-  if (status == napi_ok) status = export_function(env, exports, "blake2sKeyed", js_keyed);
-  if (status == napi_ok) status = export_function(env, exports, "blake2sHmac", js_hmac);
-  if (status == napi_ok) status = export_function(env, exports, "blake2sKdf", js_kdf);
+  napi_status status = export_function(env, exports, "blake2sHash", js_hash, NULL);
+  if (status == napi_ok) status = export_function(env, exports, "blake2sKeyed", js_keyed, NULL);
+  if (status == napi_ok) status = export_function(env, exports, "blake2sHmac", js_hmac, NULL);
+  if (status == napi_ok) status = export_function(env, exports, "blake2sKdf", js_kdf, NULL);
   return status;
 }

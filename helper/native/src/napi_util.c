@@ -138,3 +138,9 @@ bool set_number(napi_env env, napi_value object, const char *name, double value)
   return napi_create_double(env, value, &number) == napi_ok &&
          napi_set_named_property(env, object, name, number) == napi_ok;
 }
+
+napi_status export_function(napi_env env, napi_value exports, const char *name, napi_callback callback, void *data) {
+  napi_value fn;
+  napi_status status = napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, data, &fn);
+  return status == napi_ok ? napi_set_named_property(env, exports, name, fn) : status;
+}

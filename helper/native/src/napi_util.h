@@ -55,6 +55,9 @@ napi_value unwrap_tagged(napi_env env, napi_value value, const napi_type_tag *ta
 
 napi_value undefined_value(napi_env env);
 
+// Sets exports[name] to a function calling `callback`, which finds `data` in its callback info.
+napi_status export_function(napi_env env, napi_value exports, const char *name, napi_callback callback, void *data);
+
 // Sets object[name] = value; false (with the Node-API error pending) if that fails.
 bool set_number(napi_env env, napi_value object, const char *name, double value);
 

@@ -1,36 +1,40 @@
-// X25519 (RFC 7748) through the OpenSSL that Node links, on raw 32-byte keys.
+// X25519 (RFC 7748) on raw 32-byte keys.
 //
 // Why in C: node:crypto only takes keys as KeyObjects, and importing one (from
 // JWK, the cheapest format) plus diffieHellman's own overhead cost more than
 // the curve arithmetic; a handshake responder does four X25519 operations per
 // handshake, so that overhead bounded the handshake rate.
 //
-// Two ways in. Where the host exports OpenSSL's curve primitive under the EVP
-// layer (Node's statically linked OpenSSL 3 does; a shared libcrypto hides it)
-// and it reproduces RFC 7748's known answers: shared secrets on it and public
-// keys from our fixed-base multiplication (x25519_base.c). Measured here: 40 µs
-// per shared secret and 25 µs per public key, against 50 and 57 µs through EVP,
-// whose key objects and contexts are made and freed at every call. Otherwise
-// both through EVP.
+// x25519Primitive computes shared secrets on the first of these that reproduces
+// RFC 7748's known answers at load: our AVX-512 IFMA ladders (x25519_ifma.c)
+// where the CPU has them; OpenSSL's own curve primitive under the EVP layer
+// where the host exports it (Node's statically linked OpenSSL 3 does; a shared
+// libcrypto hides it, and Electron has no OpenSSL); else our portable ladder
+// (x25519_ladder.c), so that a runtime without OpenSSL still has it. Public keys
+// (x25519BaseFixed) always come from our fixed-base multiplication
+// (x25519_base.c). Measured here: the IFMA ladder 22.6 µs per shared secret
+// against OpenSSL's primitive's 42 µs in one process (medians of 5 x 20,000 on
+// a busy machine), two at once (x25519IfmaPair) in 29 µs; public keys 25 µs
+// against 57 µs through EVP.
 //
-// Where the CPU has AVX-512 IFMA and our ladders on it (x25519_ifma.c) also
-// reproduce the known answers, shared secrets run on those instead of on
-// OpenSSL's primitive. Measured in one process (medians of 5 x 20,000 on a busy
-// machine): 22.6 µs against 42 µs, and two at once (x25519IfmaPair) in 29 µs.
-#include <dlfcn.h>
+// x25519 and x25519Base go through EVP, whose key objects and contexts are made
+// and freed at every call (50 µs per shared secret), where the host's OpenSSL
+// has it (see openssl_host.h): the independent reference in the tests.
 #include <node_api.h>
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/params.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "napi_util.h"
+#include "openssl_host.h"
+#include "wipe.h"
 #include "x25519.h"
 #include "x25519_base.h"
 #include "x25519_ifma.h"
+#include "x25519_ladder.h"
 
 enum { KEY_BYTES = 32 };
 
@@ -46,33 +50,35 @@ static const uint8_t BASE_POINT[KEY_BYTES] = {9};
 // A private-key EVP_PKEY for derive only. OpenSSL computes the public key of a
 // private key it imports alone, at a cost above a whole X25519 (measured: ~60 µs
 // against ~43 µs), and derive never reads it, so a placeholder is stored instead.
-static EVP_PKEY *derive_only_key(const uint8_t *private_key) {
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+static EVP_PKEY *derive_only_key(const openssl_x25519_api *evp, const uint8_t *private_key) {
+  EVP_PKEY_CTX *ctx = evp->pkey_ctx_new_from_name(NULL, "X25519", NULL);
   EVP_PKEY *key = NULL;
   OSSL_PARAM params[] = {
       OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)private_key, KEY_BYTES),
       OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)BASE_POINT, KEY_BYTES),
       OSSL_PARAM_END,
   };
-  if (ctx && EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) key = NULL;
-  EVP_PKEY_CTX_free(ctx);
+  if (ctx && evp->fromdata_init(ctx) == 1 && evp->fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) key = NULL;
+  evp->pkey_ctx_free(ctx);
   return key;
 }
 
 // out = X25519(private_key, public_key); false when OpenSSL refuses or the result
-// is all zeros (a low-order public key), which the protocol must reject.
+// is all zeros (a low-order public key), which the protocol must reject. Only
+// exported where openssl_x25519() found the functions.
 static bool x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
-  EVP_PKEY *own = derive_only_key(private_key);
-  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, public_key, KEY_BYTES);
-  EVP_PKEY_CTX *ctx = own ? EVP_PKEY_CTX_new(own, NULL) : NULL;
+  const openssl_x25519_api *evp = openssl_x25519();
+  EVP_PKEY *own = derive_only_key(evp, private_key);
+  EVP_PKEY *peer = evp->new_raw_public_key(EVP_PKEY_X25519, NULL, public_key, KEY_BYTES);
+  EVP_PKEY_CTX *ctx = own ? evp->pkey_ctx_new(own, NULL) : NULL;
   size_t length = KEY_BYTES;
   // No peer validation: X25519 has nothing to validate; low order shows as a zero result.
-  bool ok = ctx && peer && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
-            EVP_PKEY_derive(ctx, out, &length) == 1 && length == KEY_BYTES && !all_zero(out, KEY_BYTES);
-  if (!ok) OPENSSL_cleanse(out, KEY_BYTES);
-  EVP_PKEY_CTX_free(ctx);
-  EVP_PKEY_free(peer);
-  EVP_PKEY_free(own);
+  bool ok = ctx && peer && evp->derive_init(ctx) == 1 && evp->derive_set_peer(ctx, peer, 0) == 1 &&
+            evp->derive(ctx, out, &length) == 1 && length == KEY_BYTES && !all_zero(out, KEY_BYTES);
+  if (!ok) wipe(out, KEY_BYTES);
+  evp->pkey_ctx_free(ctx);
+  evp->pkey_free(peer);
+  evp->pkey_free(own);
   return ok;
 }
 
@@ -83,7 +89,9 @@ static bool x25519_base(const uint8_t *private_key, uint8_t *out) {
 
 typedef int (*primitive_shared_fn)(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key);
 
+// What x25519Primitive runs on, and its name for x25519PrimitiveBackend; chosen once per process.
 static primitive_shared_fn primitive_shared;
+static const char *primitive_name;
 
 // RFC 7748 section 6.1: Alice's private and public key, Bob's public key, and their shared secret.
 static const uint8_t KAT_ALICE_PRIVATE[KEY_BYTES] = {
@@ -127,9 +135,14 @@ static bool primitive_passes_known_answers(primitive_shared_fn shared_fn) {
   return ok;
 }
 
-// In ossl_x25519's shape; the section 5.2 scalars are not clamped, which the ladder does itself.
+// Our ladders in ossl_x25519's shape; the section 5.2 scalars are not clamped, which the ladders do themselves.
 static int ifma_primitive(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key) {
   x25519_ifma(out, private_key, public_key);
+  return 1;
+}
+
+static int portable_primitive(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key) {
+  x25519_ladder(out, private_key, public_key);
   return 1;
 }
 
@@ -144,21 +157,25 @@ static bool ifma_pair_passes_known_answers(void) {
          memcmp(shared[1], KAT_SCALAR_MULT[1][2], KEY_BYTES) == 0;
 }
 
-// The AVX-512 IFMA ladder where this CPU runs it and it passes the known answers, else
-// OpenSSL's own primitive: OpenSSL 3 declares it in crypto/ecx.h as (out, private, peer),
-// returning 1 on success.
+// The AVX-512 IFMA ladder where this CPU runs it and it passes the known answers,
+// else OpenSSL's own primitive, else our portable ladder; none if even that fails.
 static void find_primitive(void) {
+  const openssl_x25519_primitive_fn openssl_shared = openssl_x25519_primitive();
   if (x25519_ifma_supported() && primitive_passes_known_answers(ifma_primitive) && ifma_pair_passes_known_answers()) {
     primitive_shared = ifma_primitive;
-    return;
+    primitive_name = "avx512ifma";
+  } else if (openssl_shared && primitive_passes_known_answers(openssl_shared)) {
+    primitive_shared = openssl_shared;
+    primitive_name = "openssl";
+  } else if (primitive_passes_known_answers(portable_primitive)) {
+    primitive_shared = portable_primitive;
+    primitive_name = "portable";
   }
-  primitive_shared_fn shared_fn = (primitive_shared_fn)dlsym(RTLD_DEFAULT, "ossl_x25519");
-  if (shared_fn && primitive_passes_known_answers(shared_fn)) primitive_shared = shared_fn;
 }
 
 static bool primitive_x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
   bool ok = primitive_shared(out, private_key, public_key) == 1 && !all_zero(out, KEY_BYTES);
-  if (!ok) OPENSSL_cleanse(out, KEY_BYTES);
+  if (!ok) wipe(out, KEY_BYTES);
   return ok;
 }
 
@@ -210,19 +227,13 @@ static napi_value js_x25519_base(napi_env env, napi_callback_info info) {
   return boolean_value(env, ((base_fn)implementation)(keys[0], keys[1]));
 }
 
-// A runtime whose OpenSSL cannot do X25519 gets no functions, so JavaScript falls back.
+// A runtime whose OpenSSL cannot do X25519 gets no EVP functions.
 static bool x25519_works(void) {
+  if (!openssl_x25519()) return false;
   uint8_t private_key[KEY_BYTES] = {0x40};
   uint8_t public_key[KEY_BYTES];
   uint8_t shared[KEY_BYTES];
   return x25519_base(private_key, public_key) && x25519_shared(private_key, public_key, shared);
-}
-
-static napi_status export_function(napi_env env, napi_value exports, const char *name, napi_callback callback,
-                                   void *data) {
-  napi_value fn;
-  napi_status status = napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, data, &fn);
-  return status == napi_ok ? napi_set_named_property(env, exports, name, fn) : status;
 }
 
 static napi_status export_pair(napi_env env, napi_value exports, const char *shared_name, shared_fn shared,
@@ -233,6 +244,11 @@ static napi_status export_pair(napi_env env, napi_value exports, const char *sha
 
 static bool ifma_x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
   x25519_ifma(out, private_key, public_key);
+  return !all_zero(out, KEY_BYTES);
+}
+
+static bool portable_x25519_shared(const uint8_t *private_key, const uint8_t *public_key, uint8_t *out) {
+  x25519_ladder(out, private_key, public_key);
   return !all_zero(out, KEY_BYTES);
 }
 
@@ -258,8 +274,7 @@ static napi_value js_x25519_ifma_unsupported(napi_env env, napi_callback_info in
 }
 
 // x25519Ifma and x25519IfmaPair call the IFMA ladders directly, and throw where the
-// CPU cannot run them; x25519PrimitiveBackend says what x25519Primitive runs on,
-// 'avx512ifma' or 'openssl'. Only with 'avx512ifma' did the pair pass the known answers here.
+// CPU cannot run them. Only with 'avx512ifma' as the backend did the pair pass the known answers here.
 static napi_status export_ifma(napi_env env, napi_value exports) {
   const bool supported = x25519_ifma_supported();
   napi_status status = supported
@@ -269,22 +284,27 @@ static napi_status export_ifma(napi_env env, napi_value exports) {
     status = export_function(env, exports, "x25519IfmaPair",
                              supported ? js_x25519_ifma_pair : js_x25519_ifma_unsupported, NULL);
   }
-  if (status == napi_ok && primitive_shared) {
-    napi_value backend;
-    status = napi_create_string_utf8(env, primitive_shared == ifma_primitive ? "avx512ifma" : "openssl",
-                                     NAPI_AUTO_LENGTH, &backend);
-    if (status == napi_ok) status = napi_set_named_property(env, exports, "x25519PrimitiveBackend", backend);
-  }
   return status;
 }
 
+// x25519PrimitiveBackend says what x25519Primitive runs on: 'avx512ifma', 'openssl' or 'portable'.
+static napi_status export_backend(napi_env env, napi_value exports) {
+  napi_value backend;
+  napi_status status = napi_create_string_utf8(env, primitive_name, NAPI_AUTO_LENGTH, &backend);
+  return status == napi_ok ? napi_set_named_property(env, exports, "x25519PrimitiveBackend", backend) : status;
+}
+
 napi_status register_x25519(napi_env env, napi_value exports) {
+  static pthread_once_t primitive_once = PTHREAD_ONCE_INIT;
+  pthread_once(&primitive_once, find_primitive);
   napi_status status = napi_ok;
-  find_primitive();
   if (primitive_shared) {
     status = export_pair(env, exports, "x25519Primitive", primitive_x25519_shared, "x25519BaseFixed",
                          fixed_base_x25519_base);
+    if (status == napi_ok) status = export_backend(env, exports);
   }
+  // The portable ladder called directly, on every machine, so that tests reach it where it is not the primitive.
+  if (status == napi_ok) status = export_function(env, exports, "x25519Portable", js_x25519, (void *)portable_x25519_shared);
   if (status == napi_ok) status = export_ifma(env, exports);
   if (status == napi_ok && x25519_works()) {
     status = export_pair(env, exports, "x25519", x25519_shared, "x25519Base", x25519_base);

@@ -4,12 +4,13 @@
 
 #include <node_api.h>
 
-// Adds x25519() and x25519Base() (through OpenSSL's EVP layer) to `exports` when
-// this runtime's OpenSSL supports X25519; x25519Primitive() with
-// x25519BaseFixed() (our fixed-base multiplication) when a faster curve
-// primitive passes the known answers at load: our AVX-512 IFMA ladder
-// (x25519_ifma.c), else OpenSSL's own; and x25519Ifma(), x25519IfmaPair() and
-// x25519PrimitiveBackend, which say which one it is.
+// Adds to `exports`: x25519Primitive() with x25519BaseFixed() (our fixed-base
+// multiplication) and x25519PrimitiveBackend, which says what the primitive runs
+// on: our AVX-512 IFMA ladder (x25519_ifma.c), OpenSSL's own primitive, or our
+// portable ladder (x25519_ladder.c), the first that passes the known answers at
+// load; x25519Portable(), x25519Ifma() and x25519IfmaPair(), our ladders called
+// directly; and x25519() and x25519Base() through OpenSSL's EVP layer where the
+// host's OpenSSL supports X25519.
 napi_status register_x25519(napi_env env, napi_value exports);
 
 #endif
