@@ -1,7 +1,7 @@
 // ChaCha20-Poly1305 with WireGuard's nonce (32 zero bits, then the 64-bit counter
-// little-endian) for the handshake's single messages, through OpenSSL: natively
-// where the crypto addon loads, else through node:crypto. XChaCha20-Poly1305 for
-// cookie replies.
+// little-endian) for the handshake's single messages: natively where the crypto
+// addon loads (on the host's OpenSSL, or the addon's own code where the runtime
+// has none), else through node:crypto. XChaCha20-Poly1305 for cookie replies.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { cryptoAddon } from './crypto-addon.js';
@@ -52,6 +52,8 @@ export const nodeCryptoAead: AeadImplementation = {
 };
 
 interface NativeMessageAead {
+  /** What the addon's AEAD runs on: the host's OpenSSL, or the addon's own ChaCha20 on AVX2 or in portable C. */
+  aeadBackend: 'openssl' | 'avx2' | 'portable';
   sealMessage(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array): boolean;
   openMessage(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array, out: Uint8Array): boolean;
 }
@@ -84,6 +86,9 @@ export const aeadImplementations: readonly AeadImplementation[] =
 const active = aeadImplementations[0]!;
 
 export const aeadImplementation = active.name;
+
+/** The native AEAD's backend (also the transport batches'), undefined where the addon does not load. */
+export const nativeAeadBackend = addon?.aeadBackend;
 
 export function seal(key: Uint8Array, counter: bigint, plaintext: Uint8Array, ad: Uint8Array = EMPTY): Buffer {
   return active.seal(key, counter, plaintext, ad);

@@ -3,7 +3,8 @@
 // per handshake, so their cost decides how many handshakes per second it
 // answers. Measured here, per shared secret: our AVX-512 IFMA ladder 21 µs
 // (two at once 28 µs), OpenSSL's curve primitive called directly 39–42 µs, its
-// EVP layer 50 µs; our fixed-base multiplication makes a public key in 22–25 µs
+// EVP layer 50 µs, our portable ladder (for a runtime without OpenSSL on a CPU
+// without IFMA) 50 µs; our fixed-base multiplication makes a public key in 22–25 µs
 // against 57 µs through EVP. node:crypto adds a JWK import per key (30–60 µs;
 // DER would be 0.6–1.6 ms) and its own per-call overhead.
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
@@ -61,11 +62,15 @@ type NativeSharedSecretPair = (
   outB: Uint8Array,
 ) => boolean;
 
-/** The addon's functions: on OpenSSL's curve primitives where the host exports them, through EVP where it supports X25519. */
+/**
+ * The addon's functions: x25519Primitive on our AVX-512 IFMA ladder, OpenSSL's curve
+ * primitive or our portable ladder (the first the runtime and CPU offer), x25519
+ * through OpenSSL's EVP layer where the host exports it.
+ */
 interface NativeX25519 {
   x25519Primitive?: NativeSharedSecret;
   /** What x25519Primitive runs on; only 'avx512ifma' has a pair that is faster than two singles. */
-  x25519PrimitiveBackend?: 'avx512ifma' | 'openssl';
+  x25519PrimitiveBackend?: 'avx512ifma' | 'openssl' | 'portable';
   x25519IfmaPair?: NativeSharedSecretPair;
   x25519BaseFixed?: NativePublicKey;
   x25519?: NativeSharedSecret;
@@ -166,6 +171,9 @@ function nativeImplementations(): X25519Implementation[] {
   if (addon?.x25519 && addon.x25519Base) found.push(nativeImplementation('native-evp', addon.x25519, addon.x25519Base));
   return found;
 }
+
+/** What the addon's x25519Primitive (the 'native' implementation) runs on; undefined where the addon does not load. */
+export const nativeX25519Backend = (cryptoAddon as NativeX25519 | undefined)?.x25519PrimitiveBackend;
 
 /** Every implementation this runtime offers, fastest first, for cross-checking them in tests. */
 export const x25519Implementations: readonly X25519Implementation[] = [...nativeImplementations(), nodeCryptoImplementation];
