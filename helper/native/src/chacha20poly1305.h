@@ -10,9 +10,10 @@
 
 enum { CHACHA20POLY1305_TAG_BYTES = 16 };
 
-// Chooses the ChaCha20 code for this CPU ('avx2' where it has AVX2 and that code
-// agrees with the portable one, else 'portable') and checks RFC 8439's known
-// answers; NULL when they fail, and then nothing here may be used. Safe from any thread.
+// Chooses the code for this CPU ('avx2' where it has AVX2 and the AVX2 ChaCha20
+// and Poly1305 agree with the portable ones, else 'portable') and checks RFC
+// 8439's known answers; NULL when they fail, and then nothing here may be used.
+// Safe from any thread.
 const char *chacha20poly1305_backend(void);
 
 // out = ciphertext of in[0..length), then the 16-byte tag; out may be in.
