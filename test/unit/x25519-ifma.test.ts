@@ -3,25 +3,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { cryptoAddon } from '../../helper/src/crypto/crypto-addon.js';
+import type { NativeSharedSecret, NativeSharedSecretPair } from '../../helper/src/crypto/x25519.js';
 import { DIFFIE_HELLMAN, ITERATED, iterate, SCALAR_MULT_VECTORS } from './support/rfc7748.js';
 
 // The AVX-512 IFMA ladder called directly through the addon. CI machines have
 // IFMA, so where the CPU lacks it these tests fail (x25519Ifma throws) rather than skip.
 
-type SharedSecret = (privateKey: Uint8Array, publicKey: Uint8Array, out: Uint8Array) => boolean;
-
 interface IfmaAddon {
-  x25519Ifma: SharedSecret;
-  x25519IfmaPair: (
-    privateKeyA: Uint8Array,
-    publicKeyA: Uint8Array,
-    outA: Uint8Array,
-    privateKeyB: Uint8Array,
-    publicKeyB: Uint8Array,
-    outB: Uint8Array,
-  ) => boolean;
+  x25519Ifma: NativeSharedSecret;
+  x25519IfmaPair: NativeSharedSecretPair;
   /** OpenSSL's own X25519 behind its EVP layer: the independent reference. */
-  x25519: SharedSecret;
+  x25519: NativeSharedSecret;
   x25519PrimitiveBackend: string;
 }
 

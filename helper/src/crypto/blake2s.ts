@@ -311,8 +311,7 @@ const addon = cryptoAddon as Partial<NativeBlake2s> | undefined;
 /**
  * Every implementation this runtime offers, the one in use first; for
  * cross-checking them in tests. The native one comes with the crypto addon, so
- * a runtime that refuses the addon (one without OpenSSL exports, which the
- * BLAKE2s code itself does not need) uses the TypeScript one.
+ * where the addon is not built the TypeScript one is used.
  */
 export const blake2sImplementations: readonly Blake2sImplementation[] =
   addon?.blake2sHash && addon.blake2sKeyed && addon.blake2sHmac && addon.blake2sKdf

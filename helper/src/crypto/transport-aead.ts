@@ -1,7 +1,8 @@
-// Seals and opens every job of a TransportBatch in place: with the native
-// addon's batched OpenSSL calls where it loads, else with node:crypto per job.
-// Measured here (2 cores, 1424-byte payloads): node:crypto ~5–10 µs per packet
-// of mostly fixed overhead; the native batch ~1 µs.
+// Seals and opens every job of a TransportBatch in place: with one call into
+// the native addon per batch where it is built (OpenSSL's ChaCha20-Poly1305
+// where the runtime exports it, our own otherwise, see aead.c), else with
+// node:crypto per job. Measured here (2 cores, 1420-byte payloads): node:crypto
+// ~5–10 µs per packet of mostly fixed overhead; the native batch 1.6–1.9 µs.
 import { nodeCryptoAead } from './aead.js';
 import { cryptoAddon } from './crypto-addon.js';
 import { HEADER_BYTES, JOB, JOB_WORDS, OP_SEAL, RESULT_OK, type TransportBatch } from './transport-batch.js';

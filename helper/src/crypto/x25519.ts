@@ -51,9 +51,10 @@ function checkPrivateKeyLength(raw: Uint8Array): void {
   if (raw.length !== KEY_LENGTH) throw new RangeError('X25519 private key must be 32 bytes');
 }
 
-type NativeSharedSecret = (privateKey: Uint8Array, publicKey: Uint8Array, out: Uint8Array) => boolean;
+/** The addon's X25519 functions, as tests that call them directly see them too. */
+export type NativeSharedSecret = (privateKey: Uint8Array, publicKey: Uint8Array, out: Uint8Array) => boolean;
 type NativePublicKey = (privateKey: Uint8Array, out: Uint8Array) => boolean;
-type NativeSharedSecretPair = (
+export type NativeSharedSecretPair = (
   privateKeyA: Uint8Array,
   publicKeyA: Uint8Array,
   outA: Uint8Array,
