@@ -1,7 +1,9 @@
 // Wiping secrets from memory that is about to be reused or released. The
 // crypto addon has no link-time dependency on OpenSSL, so OPENSSL_cleanse is
-// not an option; explicit_bzero (glibc 2.25+, declared under _GNU_SOURCE) is
-// the libc's own store that the compiler may not remove as dead.
+// not an option; the libc's own wiping store is, which the compiler may not
+// remove as dead: explicit_bzero in glibc 2.25+ (declared under _GNU_SOURCE)
+// and the BSDs, memset_s (C11 Annex K, which macOS's string.h declares
+// outside strict standard modes) on macOS.
 #ifndef WIREFLY_WIPE_H
 #define WIREFLY_WIPE_H
 
@@ -9,7 +11,11 @@
 #include <string.h>
 
 static inline void wipe(void *bytes, size_t length) {
+#if defined(__APPLE__)
+  (void)memset_s(bytes, length, 0, length);
+#else
   explicit_bzero(bytes, length);
+#endif
 }
 
 #endif
