@@ -10,6 +10,7 @@ import type { Namespace } from './harness/namespace.js';
 import { exec } from './harness/exec.js';
 import { createTunnelPair } from './harness/pair.js';
 import { ping } from './harness/ping.js';
+import { startServerPeer } from './harness/tunnel-server.js';
 import { generateKeyPair, upTunnelInterface, wgSet } from './harness/wg.js';
 import { uapiSocketPath, wirefly, wireflyEnginePath, wireguardGo } from './harness/wireguard.js';
 
@@ -60,33 +61,18 @@ test('deleting its interface makes the engine exit and remove its socket', (t) =
     assert.ok(!existsSync(uapiSocketPath(ifname)));
   }));
 
-interface ServerPeer {
-  readonly ours: Awaited<ReturnType<typeof generateKeyPair>>;
-  readonly theirs: Awaited<ReturnType<typeof generateKeyPair>>;
-}
-
 /**
  * A wireguard-go peer in `server` at tunnel address 10.<subnet>.0.2, listening on
  * `port`, that knows our key (generated here) at 10.<subnet>.0.1, optionally at `ourEndpoint`.
  */
-async function startServerPeer(
-  lab: Lab,
-  server: Namespace,
-  subnet: number,
-  port: number,
-  ourEndpoint?: string,
-): Promise<ServerPeer> {
-  const serverIf = lab.tunnelInterfaceName();
-  await wireguardGo.start(server, serverIf);
-  const ours = await generateKeyPair(lab.dir);
-  const theirs = await generateKeyPair(lab.dir);
-  await wgSet(server, serverIf, {
-    privateKeyFile: theirs.privateKeyFile,
-    listenPort: port,
-    peers: [{ publicKey: ours.publicKey, allowedIps: [`10.${subnet}.0.1/32`], ...(ourEndpoint ? { endpoint: ourEndpoint } : {}) }],
+async function startServer(lab: Lab, server: Namespace, subnet: number, port: number, ourEndpoint?: string) {
+  const keys = await startServerPeer(lab, server, {
+    port,
+    serverAddress: `10.${subnet}.0.2`,
+    clientAddress: `10.${subnet}.0.1`,
+    ...(ourEndpoint === undefined ? {} : { clientEndpoint: ourEndpoint }),
   });
-  await upTunnelInterface(server, serverIf, [`10.${subnet}.0.2/24`], 1420);
-  return { ours, theirs };
+  return { ours: keys.client, theirs: keys.server };
 }
 
 test('usage errors exit 1 with the usage line', async () => {
@@ -103,7 +89,7 @@ test('the interface keeps working after it is moved into another namespace', (t)
     const link = await lab.link(outer, server);
     const ifname = lab.tunnelInterfaceName();
     await wirefly.start(outer, ifname);
-    const { ours, theirs } = await startServerPeer(lab, server, 78, 51112, `${link.a.v4}:51111`);
+    const { ours, theirs } = await startServer(lab, server, 78, 51112, `${link.a.v4}:51111`);
     await wgSet(outer, ifname, {
       privateKeyFile: ours.privateKeyFile,
       listenPort: 51111,
@@ -182,7 +168,7 @@ test('wg-quick up and down work with WG_QUICK_USERSPACE_IMPLEMENTATION pointing 
     const server = await lab.namespace();
     const link = await lab.link(client, server);
     const ifname = lab.tunnelInterfaceName();
-    const { ours, theirs } = await startServerPeer(lab, server, 79, 51200);
+    const { ours, theirs } = await startServer(lab, server, 79, 51200);
     const file = join(lab.dir, `${ifname}.conf`);
     writeFileSync(
       file,
