@@ -90,10 +90,7 @@ export interface NativeUdpCounters {
  */
 export interface DatagramBatch {
   readonly count: number;
-  /** Datagram i is data[offsets[i], offsets[i] + lengths[i]). */
-  readonly data: Uint8Array;
-  readonly offsets: Uint32Array;
-  readonly lengths: Uint32Array;
+  /** Datagram `index` (a view into the batch's buffer). */
   datagram(index: number): Uint8Array;
   sourceFamily(index: number): IpFamily;
   /** 4 or 16 bytes, network order (a view). */
@@ -157,22 +154,13 @@ class ReceivedBatch implements DatagramBatch {
   count = 0;
   /** Slots for the messages of one wake-up; pages the kernel never writes to cost no memory. */
   readonly data = new Uint8Array(MAX_RECEIVE_MESSAGES * RECEIVE_SLOT_BYTES);
-  readonly offsets = new Uint32Array(MAX_RECEIVE_BATCH);
-  readonly lengths = new Uint32Array(MAX_RECEIVE_BATCH);
   readonly records = new Uint32Array(MAX_RECEIVE_BATCH * RECEIVED_WORDS);
   readonly addresses = new Uint8Array(MAX_RECEIVE_BATCH * ADDRESS_PAIR_BYTES);
 
-  fill(count: number): void {
-    this.count = count;
-    for (let i = 0; i < count; i++) {
-      this.offsets[i] = this.records[i * RECEIVED_WORDS + RECEIVED_OFFSET]!;
-      this.lengths[i] = this.records[i * RECEIVED_WORDS + RECEIVED_LENGTH]!;
-    }
-  }
-
   datagram(index: number): Uint8Array {
-    const offset = this.offsets[this.check(index)]!;
-    return this.data.subarray(offset, offset + this.lengths[index]!);
+    const record = this.check(index) * RECEIVED_WORDS;
+    const offset = this.records[record + RECEIVED_OFFSET]!;
+    return this.data.subarray(offset, offset + this.records[record + RECEIVED_LENGTH]!);
   }
 
   sourceFamily(index: number): IpFamily {
@@ -335,7 +323,7 @@ class LinuxUdp implements NativeUdp {
   }
 
   private deliver(count: number): void {
-    this.batch.fill(count);
+    this.batch.count = count;
     this.handler.datagrams(this.batch);
   }
 
