@@ -2,11 +2,13 @@
 // runs in network namespaces created here and removed afterwards; figures are
 // printed as a table and written as JSON for comparison between runs.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cryptoWorkersFor } from '../../helper/src/runtime/wireguard-interface.js';
 import { Lab } from '../integration/harness/lab.js';
 import { createTunnelPair, type TunnelPair } from '../integration/harness/pair.js';
-import { wirefly, wireguardGo, type WireGuardImplementation } from '../integration/harness/wireguard.js';
+import { wirefly, wireflyWithCryptoWorkers, wireguardGo, type WireGuardImplementation } from '../integration/harness/wireguard.js';
 import { measureHandshakesPerSecond } from './handshakes.js';
 import { iperfTcp, iperfUdp, peakRssMb, pingRtt, setMtu, type TcpResult, type UdpResult } from './measure.js';
 
@@ -26,6 +28,8 @@ export interface BenchResults {
   readonly node: string;
   readonly seconds: number;
   readonly rounds: number;
+  /** What WIREFLY_CRYPTO_WORKERS=auto chooses on this machine (0: inline), and from how many cores. */
+  readonly autoCryptoWorkers: { readonly cores: number; readonly workers: number };
   /** The median of the rounds. */
   readonly handshakesPerSecond: number;
   /** Each figure the median of its rounds. */
@@ -45,6 +49,8 @@ export interface BenchOptions {
   readonly udpOfferedMbps: number;
   readonly mtus: readonly number[];
   readonly pairs: readonly (readonly [WireGuardImplementation, WireGuardImplementation])[];
+  /** Measured at MTU 1420 only. */
+  readonly poolPairs: readonly (readonly [WireGuardImplementation, WireGuardImplementation])[];
   readonly ipv6Outer: boolean;
   readonly log: (line: string) => void;
 }
@@ -53,6 +59,13 @@ const PAIRS = [
   [wireguardGo, wireguardGo],
   [wirefly, wireguardGo],
   [wirefly, wirefly],
+] as const;
+
+/** Crypto on a pool as well as inline, so the bench shows what WIREFLY_CRYPTO_WORKERS=auto decides between. */
+const POOL_WORKERS = 2;
+const POOL_PAIRS = [
+  [wireflyWithCryptoWorkers(POOL_WORKERS), wireguardGo],
+  [wireflyWithCryptoWorkers(POOL_WORKERS), wireflyWithCryptoWorkers(POOL_WORKERS)],
 ] as const;
 
 async function measurePair(
@@ -68,7 +81,7 @@ async function measurePair(
     if (outerMtu !== 1500) await setMtu(pair, outerMtu);
     // First contact: the handshake, outside the measurements.
     await pingRtt(pair.a.ns, pair.b.tunnelV4, 3);
-    const name = `${a.name}↔${b.name}`;
+    const name = `${a.label}↔${b.label}`;
     options.log(`  ${name}, outer ${outer === 4 ? 'IPv4' : 'IPv6'}, MTU ${outerMtu - 80}`);
     const forward = await iperfTcp(pair, pair.a, options.seconds);
     const reverse = await iperfTcp(pair, pair.b, options.seconds);
@@ -125,6 +138,7 @@ async function measureRound(options: BenchOptions): Promise<PairResult[]> {
   for (const mtu of options.mtus) {
     for (const [a, b] of options.pairs) pairs.push(await measurePair(a, b, mtu, 4, options));
   }
+  for (const [a, b] of options.poolPairs) pairs.push(await measurePair(a, b, 1500, 4, options));
   if (options.ipv6Outer) pairs.push(await measurePair(wirefly, wireguardGo, 1500, 6, options));
   return pairs;
 }
@@ -142,6 +156,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     node: process.version,
     seconds: options.seconds,
     rounds: options.rounds,
+    autoCryptoWorkers: { cores: availableParallelism(), workers: cryptoWorkersFor('auto', availableParallelism()) },
     handshakesPerSecond: median(handshakeRounds),
     pairs: samples[0]!.map((_, row) => summarize(samples.map((round) => round[row]!))),
     samples,
@@ -158,6 +173,8 @@ export function formatTable(results: BenchResults): string {
   }
   lines.push(`medians of ${results.rounds} round(s) of ${results.seconds} s per direction`);
   lines.push(`handshakes/s (one core): ${results.handshakesPerSecond.toFixed(0)}`);
+  const auto = results.autoCryptoWorkers;
+  lines.push(`WIREFLY_CRYPTO_WORKERS=auto on these ${auto.cores} cores: ${auto.workers === 0 ? 'inline' : `${auto.workers} workers`}`);
   lines.push('');
   lines.push('| pair | outer | MTU | a→b Gbit/s | ratio | b→a Gbit/s | ratio | CPU s/GB | UDP delivered / offered, loss, reordered | +latency ms | peak RSS MB |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -188,7 +205,8 @@ async function main(): Promise<void> {
     rounds,
     udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
     mtus: [1500, 9080].filter((outer) => !onlyMtus || onlyMtus.includes(outer - 80)),
-    pairs: PAIRS.filter(([a, b]) => !onlyPairs || onlyPairs.includes(`${a.name}↔${b.name}`)),
+    pairs: PAIRS.filter(([a, b]) => !onlyPairs || onlyPairs.includes(`${a.label}↔${b.label}`)),
+    poolPairs: POOL_PAIRS.filter(([a, b]) => (onlyPairs ? onlyPairs.includes(`${a.label}↔${b.label}`) : !onlyMtus || onlyMtus.includes(1420))),
     ipv6Outer: !onlyPairs && !onlyMtus,
     log: (line) => process.stderr.write(`${line}\n`),
   });

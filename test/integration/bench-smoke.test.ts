@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatTable, runBench } from '../bench/run.js';
-import { wirefly, wireguardGo } from './harness/wireguard.js';
+import { wirefly, wireflyWithCryptoWorkers, wireguardGo } from './harness/wireguard.js';
 
 test('the benchmark runs end to end and reports every figure', async (t) => {
   const results = await runBench({
@@ -13,6 +13,7 @@ test('the benchmark runs end to end and reports every figure', async (t) => {
     udpOfferedMbps: 50,
     mtus: [1500],
     pairs: [[wirefly, wireguardGo]],
+    poolPairs: [[wireflyWithCryptoWorkers(2), wireguardGo]],
     ipv6Outer: false,
     log: (line) => t.diagnostic(line),
   });
@@ -26,4 +27,8 @@ test('the benchmark runs end to end and reports every figure', async (t) => {
   assert.equal(row.udp.outOfOrder, 0, 'no reordering within a UDP flow');
   assert.ok(row.addedLatencyMs !== undefined && row.addedLatencyMs < 50);
   assert.ok(row.wireflyPeakRssMb !== undefined && row.wireflyPeakRssMb > 10);
+  const pool = results.pairs[1];
+  assert.equal(pool?.pair, 'wirefly[2 crypto workers]↔wireguard-go');
+  assert.ok(pool.forward.gbps > 0 && pool.reverse.gbps > 0, 'TCP both ways with crypto on worker threads');
+  assert.equal(pool.udp?.outOfOrder, 0, 'no reordering through the pool');
 });

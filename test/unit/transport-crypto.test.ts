@@ -84,6 +84,16 @@ test('a descriptor pointing outside the batch fails instead of touching memory',
   assert.equal(batch.succeeded(1), false);
 });
 
+test('a reused batch starts each sealed frame with a zeroed header, not an earlier message', () => {
+  const batch = new TransportBatch(4, 4096);
+  batch.addSeal(randomBytes(32), 1n, randomBytes(100), 100);
+  processTransportBatch(batch);
+  batch.reset();
+  batch.addSeal(randomBytes(32), 2n, randomBytes(10), 10);
+  const second = batch.addSeal(randomBytes(32), 3n, randomBytes(10), 10);
+  assert.deepEqual(batch.frame(second).subarray(0, 16), new Uint8Array(16));
+});
+
 test('reset wipes the key copies', () => {
   const batch = new TransportBatch(4, 4096);
   batch.addSeal(new Uint8Array(32).fill(0xaa), 1n, randomBytes(16), 16);
@@ -106,8 +116,9 @@ test('worker threads process batches in parallel and hand them back in submissio
       for (let j = 0; j < jobs; j++) {
         const key = randomBytes(32);
         const packet = randomBytes(16 + ((n * 37 + j * 101) % 1400));
-        batch.addSeal(key, BigInt(n * 1000 + j), packet, packet.length);
-        reference.addSeal(key, BigInt(n * 1000 + j), packet, packet.length);
+        const header = randomBytes(16);
+        batch.frame(batch.addSeal(key, BigInt(n * 1000 + j), packet, packet.length)).set(header);
+        reference.frame(reference.addSeal(key, BigInt(n * 1000 + j), packet, packet.length)).set(header);
       }
       processTransportBatch(reference);
       submitted.push(

@@ -93,11 +93,15 @@ export class TransportBatch {
 
   /**
    * Adds a packet to seal, zero-padded to `paddedLength`; the caller writes the
-   * header into frame(index) afterwards. Check fits(paddedLength) first.
+   * header into frame(index) afterwards. Check fits(paddedLength) first. The
+   * header starts zeroed: batches are reused, and a frame must never show
+   * bytes of an earlier batch's messages.
    */
   addSeal(key: Uint8Array, counter: bigint, packet: Uint8Array, paddedLength: number): number {
     const index = this.addJob(OP_SEAL, key, counter, paddedLength);
-    const payload = this.jobs[index * JOB_WORDS + JOB.frameOffset]! + HEADER_BYTES;
+    const frameOffset = this.jobs[index * JOB_WORDS + JOB.frameOffset]!;
+    const payload = frameOffset + HEADER_BYTES;
+    this.data.fill(0, frameOffset, payload);
     this.data.set(packet, payload);
     this.data.fill(0, payload + packet.length, payload + paddedLength);
     return index;

@@ -1,5 +1,6 @@
 // One running WireGuard interface: the sans-I/O Device wired to a TUN device, a
 // UDP socket pair, a timer, and the wg(8) control socket.
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Device } from '../engine/device.js';
 import { equalBytes, type Endpoint } from '../net/ip.js';
@@ -29,15 +30,26 @@ export interface WireGuardInterfaceOptions {
   readonly socketDirectory?: string;
 }
 
+/** Most worker threads WIREFLY_CRYPTO_WORKERS may ask for. */
+const MAX_CRYPTO_WORKERS = 16;
+
 /**
- * Transport crypto runs inline unless WIREFLY_CRYPTO_WORKERS asks for worker
- * threads. Measured on 2 cores (README, "Speed"): with the native batched AEAD
- * at about 1 µs per packet, a worker's hand-off costs more than it saves, and
- * inline used less CPU per GB and 60 MB less memory.
+ * How many worker threads seal and open transport messages; 0 is inline, on
+ * the thread that runs the engine. Inline unless WIREFLY_CRYPTO_WORKERS says
+ * otherwise: a count, or `auto`, which keeps crypto inline on two cores or
+ * fewer (where the engine's own thread already needs one of them and a
+ * hand-off cost more than it saved, README "Speed") and gives a worker to every
+ * further core.
  */
+export function cryptoWorkersFor(setting: string | undefined, cores: number): number {
+  if (setting === undefined || setting === '') return 0;
+  if (setting === 'auto') return cores <= 2 ? 0 : Math.min(MAX_CRYPTO_WORKERS, cores - 1);
+  if (!/^[0-9]+$/.test(setting)) throw new Error(`WIREFLY_CRYPTO_WORKERS must be a number of threads or "auto", not "${setting}"`);
+  return Math.min(MAX_CRYPTO_WORKERS, Number(setting));
+}
+
 export function defaultCryptoWorkers(): number {
-  const configured = process.env.WIREFLY_CRYPTO_WORKERS;
-  return configured !== undefined && /^[0-9]+$/.test(configured) ? Math.min(16, Number(configured)) : 0;
+  return cryptoWorkersFor(process.env.WIREFLY_CRYPTO_WORKERS, availableParallelism());
 }
 
 function sameOptionalBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

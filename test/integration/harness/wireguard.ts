@@ -19,6 +19,8 @@ export interface WireGuardDaemon {
 
 export interface WireGuardImplementation {
   readonly name: ImplementationName;
+  /** How reports name it, where one implementation runs in more than one setting. */
+  readonly label: string;
   start(ns: Namespace, ifname: string): Promise<WireGuardDaemon>;
 }
 
@@ -75,6 +77,7 @@ async function startDaemon(
 
 export const wireguardGo: WireGuardImplementation = {
   name: 'wireguard-go',
+  label: 'wireguard-go',
   start(ns, ifname) {
     return startDaemon('wireguard-go', ns, ifname, 'wireguard-go', [ifname], {
       WG_PROCESS_FOREGROUND: '1',
@@ -98,14 +101,20 @@ export function wireflyEnginePath(): string {
   return join(repositoryRoot(), 'helper', 'bin', 'wirefly-engine');
 }
 
-export const wirefly: WireGuardImplementation = {
-  name: 'wirefly',
-  start(ns, ifname) {
-    const engine = wireflyEnginePath();
-    if (!existsSync(engine)) throw new Error(`${engine} does not exist: the Wirefly engine is not built`);
-    return startDaemon('wirefly', ns, ifname, engine, ['-f', ifname], { LOG_LEVEL: 'verbose' });
-  },
-};
+/** The Wirefly engine with transport crypto on `cryptoWorkers` worker threads (0: inline). */
+export function wireflyWithCryptoWorkers(cryptoWorkers: number): WireGuardImplementation {
+  return {
+    name: 'wirefly',
+    label: cryptoWorkers === 0 ? 'wirefly' : `wirefly[${cryptoWorkers} crypto workers]`,
+    start(ns, ifname) {
+      const engine = wireflyEnginePath();
+      if (!existsSync(engine)) throw new Error(`${engine} does not exist: the Wirefly engine is not built`);
+      return startDaemon('wirefly', ns, ifname, engine, ['-f', ifname], { LOG_LEVEL: 'verbose', WIREFLY_CRYPTO_WORKERS: String(cryptoWorkers) });
+    },
+  };
+}
+
+export const wirefly = wireflyWithCryptoWorkers(0);
 
 export const IMPLEMENTATIONS: Readonly<Record<ImplementationName, WireGuardImplementation>> = {
   'wireguard-go': wireguardGo,
