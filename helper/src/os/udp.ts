@@ -6,8 +6,12 @@ import { bindNativeUdp, type DatagramBatch, type NativeUdp, type NativeUdpHandle
 export type UdpTransport = NativeUdp;
 export type { DatagramBatch, NativeUdpHandler as UdpHandler };
 
-/** Large enough for a transport message at a 9000-byte tunnel MTU, with room to spare. */
-export const MAX_DATAGRAM_SIZE = 16 * 1024;
+/**
+ * The largest UDP payload there is: a tunnel MTU can be as large as its outer
+ * path carries (a loopback's 65536), and a transport message is the packet
+ * plus 32 bytes, so any smaller limit silently drops a jumbo tunnel's packets.
+ */
+export const MAX_DATAGRAM_SIZE = 65527;
 
 /** Binds both families to `port` (0: a free port both get). Throws EADDRINUSE errors as is. */
 export function bindUdp(port: number, handler: NativeUdpHandler): UdpTransport {

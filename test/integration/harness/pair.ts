@@ -8,20 +8,31 @@ import type { VethEnd, VethLink } from './veth.js';
 import { generateKeyPair, generatePresharedKey, upTunnelInterface, wgSet, type KeyPair } from './wg.js';
 import type { ImplementationName, WireGuardDaemon, WireGuardImplementation } from './wireguard.js';
 
-export interface TunnelPeer {
+/** One end of a tunnel: where its interface is, the daemon behind it, its keys and addresses. */
+export interface TunnelSide {
   readonly implementation: ImplementationName;
+  /** The namespace that holds the tunnel interface, where traffic enters the tunnel. */
   readonly ns: Namespace;
   readonly ifname: string;
   readonly daemon: WireGuardDaemon;
   readonly keys: KeyPair;
-  /** This peer's end of the veth link that carries the UDP. */
-  readonly outer: VethEnd;
   listenPort: number;
   readonly tunnelV4: string;
   readonly tunnelV6: string;
 }
 
-export interface TunnelPair {
+/** Two ends, each with the other as its only peer. */
+export interface Tunnels {
+  readonly a: TunnelSide;
+  readonly b: TunnelSide;
+}
+
+export interface TunnelPeer extends TunnelSide {
+  /** This peer's end of the veth link that carries the UDP. */
+  readonly outer: VethEnd;
+}
+
+export interface TunnelPair extends Tunnels {
   readonly a: TunnelPeer;
   readonly b: TunnelPeer;
   readonly link: VethLink;
@@ -37,9 +48,9 @@ export interface TunnelPairOptions {
 }
 
 export const TUNNEL_MTU = 1420;
-const TUNNEL_V4 = { a: '10.77.0.1', b: '10.77.0.2', prefix: 24 };
-const TUNNEL_V6 = { a: 'fd77::1', b: 'fd77::2', prefix: 64 };
-const LISTEN_PORT = { a: 51001, b: 51002 };
+export const TUNNEL_V4 = { a: '10.77.0.1', b: '10.77.0.2', prefix: 24 };
+export const TUNNEL_V6 = { a: 'fd77::1', b: 'fd77::2', prefix: 64 };
+export const LISTEN_PORT = { a: 51001, b: 51002 };
 
 /** The endpoint other peers reach `peer` at, in the canonical form `wg show` is parsed into. */
 export function endpointOf(peer: TunnelPeer, family: 4 | 6): string {

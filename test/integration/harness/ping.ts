@@ -10,6 +10,8 @@ export interface PingOptions {
   readonly intervalSeconds?: number;
   /** ICMP payload bytes (ping -s); ping's default when absent. */
   readonly payloadBytes?: number;
+  /** Never fragment (ping -M do): a packet larger than the path MTU fails instead of arriving in pieces. */
+  readonly dontFragment?: boolean;
 }
 
 export interface PingResult {
@@ -51,6 +53,7 @@ export async function ping(from: Namespace, address: string, options: PingOption
     '-w', String(options.deadlineSeconds ?? 5),
     '-i', String(options.intervalSeconds ?? 0.2),
     '-s', String(options.payloadBytes ?? PING_PAYLOAD_BYTES),
+    ...(options.dontFragment ? ['-M', 'do'] : []),
     address,
   ];
   try {
