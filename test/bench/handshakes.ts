@@ -3,6 +3,7 @@
 // the CPU time of the thread doing it, so that neither other work on a shared
 // machine nor V8's compiler threads count against the responder.
 import { readFileSync } from 'node:fs';
+import { engineCrypto } from '../../helper/src/crypto/provider.js';
 import { Device } from '../../helper/src/engine/device.js';
 import { sendInitiation } from '../../helper/src/engine/send.js';
 import { generatePrivateKey } from '../../helper/src/crypto/x25519.js';
@@ -29,7 +30,7 @@ export function measureHandshakesPerSecond(peers = 200, rounds = 15): number {
   let time = 1_000_000;
   const clock = { now: () => time, wallClock: () => 1_700_000_000_000 + time };
   let responses = 0;
-  const responder = new Device({ clock, output: { sendDatagrams: (datagrams) => (responses += datagrams.length), writePackets: () => {} } });
+  const responder = new Device({ ...engineCrypto(), clock, output: { sendDatagrams: (datagrams) => (responses += datagrams.length), writePackets: () => {} } });
   const responderKey = generatePrivateKey();
   responder.setPrivateKey(responderKey.raw);
 
@@ -38,6 +39,7 @@ export function measureHandshakesPerSecond(peers = 200, rounds = 15): number {
   const initiators = Array.from({ length: peers }, (_, i) => {
     const source: Endpoint = { family: 4, bytes: Uint8Array.of(198, 51, (i >> 8) & 0xff, i & 0xff), port: 40000 };
     const device = new Device({
+      ...engineCrypto(),
       clock,
       output: { sendDatagrams: ([datagram]) => round.push({ datagram: Uint8Array.from(datagram!), source }), writePackets: () => {} },
     });

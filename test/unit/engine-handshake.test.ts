@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualNetwork, ipv4Packet, ipv6Packet } from './support/virtual-network.js';
+import { VirtualNetwork, ipv4Packet, ipv6Packet, seededRandom } from './support/virtual-network.js';
 import { parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_TRANSPORT } from '../../helper/src/engine/messages.js';
+import { CONSTRUCTION, IDENTIFIER, INITIAL_CHAIN_KEY, INITIAL_HASH } from '../../helper/src/engine/constants.js';
+import { handshakeCrypto } from '../../helper/src/crypto/provider.js';
 
 function pair(options: { psk?: boolean } = {}) {
   const net = new VirtualNetwork();
@@ -201,4 +203,33 @@ test('under load the responder answers with a cookie; the initiator retries with
   // The retry after REKEY_TIMEOUT carries MAC2 from the cookie.
   net.advance(6_000);
   assert.equal(b.received.length, 1);
+});
+
+test('with the same keys, clock and random source, a handshake and its first packets replay byte for byte', () => {
+  const run = (seedA: number, seedB: number) => {
+    const net = new VirtualNetwork();
+    const a = net.addNode('a', '192.0.2.1:51820', { privateKey: new Uint8Array(32).fill(1), random: seededRandom(seedA) });
+    const b = net.addNode('b', '192.0.2.2:51820', { privateKey: new Uint8Array(32).fill(2), random: seededRandom(seedB) });
+    net.connect(a, b, ['10.0.0.2/32']);
+    net.connect(b, a, ['10.0.0.1/32']);
+    a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2', 100));
+    net.flush();
+    b.device.handleTunPacket(ipv4Packet('10.0.0.2', '10.0.0.1', 300));
+    net.advance(30_000);
+    return [...a.sent, ...b.sent].map(({ datagram, at }) => `${at} ${Buffer.from(datagram).toString('hex')}`);
+  };
+  const first = run(11, 22);
+  assert.ok(first.length >= 4, `${first.length} datagrams`);
+  assert.equal(first.filter((line) => line.split(' ')[1]!.startsWith('01')).length, 1, 'one initiation');
+  assert.deepEqual(run(11, 22), first);
+  const other = run(11, 23);
+  assert.notDeepEqual(other, first, 'the responder draws its ephemeral key and index from the random source');
+  assert.equal(other[0], first[0], "the initiator's messages depend on its own source only");
+});
+
+test('the written-out initial chaining key and hash are HASH(CONSTRUCTION) and HASH(it ‖ IDENTIFIER)', () => {
+  const encoder = new TextEncoder();
+  const chainingKey = handshakeCrypto.hash(encoder.encode(CONSTRUCTION));
+  assert.deepEqual(new Uint8Array(chainingKey), INITIAL_CHAIN_KEY);
+  assert.deepEqual(new Uint8Array(handshakeCrypto.hash(chainingKey, encoder.encode(IDENTIFIER))), INITIAL_HASH);
 });

@@ -21,6 +21,7 @@
 
 #include "chacha20.h"
 #include "chacha20_avx2.h"
+#include "cpu_features.h"
 #include "poly1305_avx2.h"
 #include "wipe.h"
 
@@ -406,7 +407,8 @@ static bool poly1305_avx2_agrees_with_portable(void) {
 static const char *backend;
 
 static void choose_backend(void) {
-  use_avx2 = chacha20_avx2_supported() && avx2_agrees_with_portable() && poly1305_avx2_agrees_with_portable();
+  use_avx2 = cpu_features_allowed() && chacha20_avx2_supported() && avx2_agrees_with_portable() &&
+             poly1305_avx2_agrees_with_portable();
   if (poly1305_passes_known_answers() && aead_passes_known_answer()) backend = use_avx2 ? "avx2" : "portable";
 }
 

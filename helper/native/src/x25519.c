@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu_features.h"
 #include "napi_util.h"
 #include "openssl_host.h"
 #include "wipe.h"
@@ -157,11 +158,15 @@ static bool ifma_pair_passes_known_answers(void) {
          memcmp(shared[1], KAT_SCALAR_MULT[1][2], KEY_BYTES) == 0;
 }
 
+static bool ifma_usable(void) {
+  return cpu_features_allowed() && x25519_ifma_supported();
+}
+
 // The AVX-512 IFMA ladder where this CPU runs it and it passes the known answers,
 // else OpenSSL's own primitive, else our portable ladder; none if even that fails.
 static void find_primitive(void) {
   const openssl_x25519_primitive_fn openssl_shared = openssl_x25519_primitive();
-  if (x25519_ifma_supported() && primitive_passes_known_answers(ifma_primitive) && ifma_pair_passes_known_answers()) {
+  if (ifma_usable() && primitive_passes_known_answers(ifma_primitive) && ifma_pair_passes_known_answers()) {
     primitive_shared = ifma_primitive;
     primitive_name = "avx512ifma";
   } else if (openssl_shared && primitive_passes_known_answers(openssl_shared)) {
@@ -276,7 +281,7 @@ static napi_value js_x25519_ifma_unsupported(napi_env env, napi_callback_info in
 // x25519Ifma and x25519IfmaPair call the IFMA ladders directly, and throw where the
 // CPU cannot run them. Only with 'avx512ifma' as the backend did the pair pass the known answers here.
 static napi_status export_ifma(napi_env env, napi_value exports) {
-  const bool supported = x25519_ifma_supported();
+  const bool supported = ifma_usable();
   napi_status status = supported
                            ? export_function(env, exports, "x25519Ifma", js_x25519, (void *)ifma_x25519_shared)
                            : export_function(env, exports, "x25519Ifma", js_x25519_ifma_unsupported, NULL);

@@ -7,7 +7,9 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { cryptoAddon } from './crypto-addon.js';
 import { offHeapBuffer } from './off-heap.js';
 
-export const TAG_LENGTH = 16;
+import { TAG_LENGTH, XNONCE_LENGTH } from './sizes.js';
+
+export { TAG_LENGTH, XNONCE_LENGTH };
 const EMPTY = new Uint8Array(0);
 
 /** One nonce for every call: both implementations take it in synchronously. */
@@ -98,8 +100,6 @@ export function seal(key: Uint8Array, counter: bigint, plaintext: Uint8Array, ad
 export function open(key: Uint8Array, counter: bigint, ciphertext: Uint8Array, ad: Uint8Array = EMPTY): Buffer | undefined {
   return active.open(key, counter, ciphertext, ad);
 }
-
-export const XNONCE_LENGTH = 24;
 
 export function xseal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
   return xchacha20poly1305(key, nonce, ad).encrypt(plaintext);

@@ -12,8 +12,9 @@
 import { cryptoAddon } from './crypto-addon.js';
 import { offHeapArray, offHeapBuffer } from './off-heap.js';
 
-export const HASH_LENGTH = 32;
-export const MAC_LENGTH = 16;
+import { HASH_LENGTH, MAC_LENGTH } from './sizes.js';
+
+export { HASH_LENGTH, MAC_LENGTH };
 export const MAX_KEY_LENGTH = 32;
 const BLOCK_LENGTH = 64;
 

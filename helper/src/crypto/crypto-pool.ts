@@ -5,15 +5,9 @@
 import { Worker } from 'node:worker_threads';
 import { processTransportBatch } from './transport-aead.js';
 import { DEFAULT_BATCH_FRAME_BYTES, DEFAULT_BATCH_JOBS, TransportBatch } from './transport-batch.js';
+import type { TransportCrypto } from './transport-crypto.js';
 
-export interface TransportCrypto {
-  /** An empty batch to fill; give it back with release() once consumed. */
-  acquire(): TransportBatch;
-  /** Seals and opens the batch; `done` runs afterwards, in submission order. */
-  submit(batch: TransportBatch, done: (batch: TransportBatch) => void): void;
-  release(batch: TransportBatch): void;
-  close(): Promise<void>;
-}
+export type { TransportCrypto };
 
 export class InlineTransportCrypto implements TransportCrypto {
   private readonly free: TransportBatch[] = [];

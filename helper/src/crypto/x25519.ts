@@ -12,7 +12,9 @@ import { cryptoAddon } from './crypto-addon.js';
 import { offHeapBuffer } from './off-heap.js';
 import { fillSecretRandom } from './secret-random.js';
 
-export const KEY_LENGTH = 32;
+import { KEY_LENGTH } from './sizes.js';
+
+export { KEY_LENGTH };
 
 /** A private key prepared for repeated DH, as WireGuard keeps the static key. */
 export interface PrivateKey {

@@ -1,8 +1,8 @@
 // MAC1/MAC2 and cookie replies (whitepaper 5.4.7). The checker is the responder's
 // side, one per device; the generator is the initiator's side, one per peer.
-import { hash, mac, MAC_LENGTH } from '../crypto/blake2s.js';
-import { xopen, xseal, XNONCE_LENGTH, TAG_LENGTH } from '../crypto/aead.js';
 import { constantTimeEqual } from '../crypto/constant-time.js';
+import type { FillRandom, HandshakeCrypto } from '../crypto/handshake-crypto.js';
+import { MAC_LENGTH, TAG_LENGTH, XNONCE_LENGTH } from '../crypto/sizes.js';
 import type { Endpoint } from '../net/ip.js';
 import { COOKIE_REFRESH_TIME, COOKIE_SECRET_MAX_AGE, LABEL_COOKIE, LABEL_MAC1 } from './constants.js';
 import { COOKIE_REPLY, COOKIE_REPLY_SIZE, MESSAGE_COOKIE_REPLY, writeHeader, writeUint32LE } from './messages.js';
@@ -10,8 +10,7 @@ import { COOKIE_REPLY, COOKIE_REPLY_SIZE, MESSAGE_COOKIE_REPLY, writeHeader, wri
 const encoder = new TextEncoder();
 const MAC1_LABEL = encoder.encode(LABEL_MAC1);
 const COOKIE_LABEL = encoder.encode(LABEL_COOKIE);
-
-export type RandomBytes = (length: number) => Uint8Array;
+const COOKIE_SECRET_LENGTH = 32;
 
 function mac1Offset(message: Uint8Array): number {
   return message.length - 2 * MAC_LENGTH;
@@ -37,23 +36,24 @@ export class CookieChecker {
   private secretCreated = 0;
 
   constructor(
+    private readonly crypto: HandshakeCrypto,
     localPublicKey: Uint8Array,
-    private readonly random: RandomBytes,
+    private readonly random: FillRandom,
   ) {
-    this.mac1Key = hash(MAC1_LABEL, localPublicKey);
-    this.cookieKey = hash(COOKIE_LABEL, localPublicKey);
+    this.mac1Key = crypto.hash(MAC1_LABEL, localPublicKey);
+    this.cookieKey = crypto.hash(COOKIE_LABEL, localPublicKey);
   }
 
   checkMac1(message: Uint8Array): boolean {
     const offset = mac1Offset(message);
-    const expected = mac(this.mac1Key, message.subarray(0, offset));
+    const expected = this.crypto.mac(this.mac1Key, message.subarray(0, offset));
     return constantTimeEqual(expected, message.subarray(offset, offset + MAC_LENGTH));
   }
 
   checkMac2(message: Uint8Array, source: Endpoint, now: number): boolean {
     const cookie = this.cookieFor(source, now);
     const offset = mac2Offset(message);
-    const expected = mac(cookie, message.subarray(0, offset));
+    const expected = this.crypto.mac(cookie, message.subarray(0, offset));
     return constantTimeEqual(expected, message.subarray(offset));
   }
 
@@ -62,21 +62,21 @@ export class CookieChecker {
     const reply = new Uint8Array(COOKIE_REPLY_SIZE);
     writeHeader(reply, MESSAGE_COOKIE_REPLY);
     writeUint32LE(reply, COOKIE_REPLY.receiver, receiverIndex);
-    const nonce = this.random(XNONCE_LENGTH);
-    reply.set(nonce, COOKIE_REPLY.nonce);
+    const nonce = reply.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + XNONCE_LENGTH);
+    this.random(nonce);
     const offset = mac1Offset(message);
-    const sealed = xseal(this.cookieKey, nonce, this.cookieFor(source, now), message.subarray(offset, offset + MAC_LENGTH));
+    const sealed = this.crypto.xseal(this.cookieKey, nonce, this.cookieFor(source, now), message.subarray(offset, offset + MAC_LENGTH));
     reply.set(sealed, COOKIE_REPLY.encryptedCookie);
     return reply;
   }
 
   private cookieFor(source: Endpoint, now: number): Uint8Array {
     if (!this.secret || now - this.secretCreated >= COOKIE_SECRET_MAX_AGE) {
-      this.secret?.fill(0);
-      this.secret = this.random(32);
+      this.secret ??= new Uint8Array(COOKIE_SECRET_LENGTH);
+      this.random(this.secret);
       this.secretCreated = now;
     }
-    return mac(this.secret, sourceBytes(source));
+    return this.crypto.mac(this.secret, sourceBytes(source));
   }
 
   destroy(): void {
@@ -92,20 +92,23 @@ export class CookieGenerator {
   private cookieReceived = 0;
   private lastMac1: Uint8Array | undefined;
 
-  constructor(remotePublicKey: Uint8Array) {
-    this.mac1Key = hash(MAC1_LABEL, remotePublicKey);
-    this.cookieKey = hash(COOKIE_LABEL, remotePublicKey);
+  constructor(
+    private readonly crypto: HandshakeCrypto,
+    remotePublicKey: Uint8Array,
+  ) {
+    this.mac1Key = crypto.hash(MAC1_LABEL, remotePublicKey);
+    this.cookieKey = crypto.hash(COOKIE_LABEL, remotePublicKey);
   }
 
   /** Fills in MAC1, and MAC2 when a fresh cookie is at hand. */
   addMacs(message: Uint8Array, now: number): void {
     const offset1 = mac1Offset(message);
-    const mac1 = mac(this.mac1Key, message.subarray(0, offset1));
+    const mac1 = this.crypto.mac(this.mac1Key, message.subarray(0, offset1));
     message.set(mac1, offset1);
     this.lastMac1 = mac1;
     const offset2 = mac2Offset(message);
     if (this.cookie && now - this.cookieReceived < COOKIE_REFRESH_TIME) {
-      message.set(mac(this.cookie, message.subarray(0, offset2)), offset2);
+      message.set(this.crypto.mac(this.cookie, message.subarray(0, offset2)), offset2);
     } else {
       message.fill(0, offset2);
     }
@@ -116,7 +119,7 @@ export class CookieGenerator {
     if (!this.lastMac1) return false;
     const nonce = reply.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + XNONCE_LENGTH);
     const sealed = reply.subarray(COOKIE_REPLY.encryptedCookie, COOKIE_REPLY.encryptedCookie + MAC_LENGTH + TAG_LENGTH);
-    const cookie = xopen(this.cookieKey, nonce, sealed, this.lastMac1);
+    const cookie = this.crypto.xopen(this.cookieKey, nonce, sealed, this.lastMac1);
     if (!cookie) return false;
     this.cookie?.fill(0);
     this.cookie = cookie;

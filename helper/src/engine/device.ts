@@ -1,8 +1,9 @@
 // The WireGuard device as a sans-I/O state machine: packets from the TUN and
 // datagrams from the network go in, with the time; datagrams, TUN packets and a
-// next deadline come out. The driver owns the sockets, the TUN and the clock.
-import { randomBytes } from 'node:crypto';
-import { clamp, dh, importPrivateKey, type PrivateKey } from '../crypto/x25519.js';
+// next deadline come out. The driver owns the sockets, the TUN and the clock,
+// and hands in the crypto and the randomness, so that nothing here is ambient.
+import type { FillRandom, HandshakeCrypto, PrivateKey } from '../crypto/handshake-crypto.js';
+import type { TransportCrypto } from '../crypto/transport-crypto.js';
 import { equalBytes, sameEndpoint, type Endpoint } from '../net/ip.js';
 import { AllowedIps } from './allowed-ips.js';
 import { CookieChecker } from './cookie.js';
@@ -11,9 +12,10 @@ import { IndexTable } from './index-table.js';
 import type { Keypair } from './keypair.js';
 import { Peer } from './peer.js';
 import { RateLimiter } from './ratelimiter.js';
+import type { HandshakeContext } from './noise.js';
 import { handleDatagram, OpenQueue } from './receive.js';
-import { handleTunPacket, runPeerTimer, SealQueue } from './send.js';
-import { InlineTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
+import { handleTunPacket, SealQueue } from './send.js';
+import { runPeerTimer } from './timers.js';
 
 export interface DeviceOutput {
   /**
@@ -37,12 +39,15 @@ export type LogLevel = 'verbose' | 'error';
 export interface DeviceOptions {
   readonly clock: DeviceClock;
   readonly output: DeviceOutput;
-  readonly randomBytes?: (length: number) => Uint8Array;
+  /** The primitives of handshakes and cookies. */
+  readonly crypto: HandshakeCrypto;
+  /** Where transport messages are sealed and opened, in batches. */
+  readonly transport: TransportCrypto;
+  /** Keys, indices, cookie secrets and timer jitter all come from here. */
+  readonly random: FillRandom;
   readonly log?: (level: LogLevel, message: string) => void;
   /** Handshake messages per second above which cookies are demanded. */
   readonly underLoadThreshold?: number;
-  /** Where transport messages are sealed and opened; inline by default. */
-  readonly crypto?: TransportCrypto;
 }
 
 export type DropReason =
@@ -77,46 +82,57 @@ function mapKey(key: Uint8Array): string {
   return Buffer.from(key).toString('latin1');
 }
 
-function randomUint32(randomBytes: (length: number) => Uint8Array): number {
-  const bytes = randomBytes(4);
-  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+/** Draws 32-bit random numbers, four bytes of the random source at a time. */
+function uint32Source(random: FillRandom): () => number {
+  const word = new Uint32Array(1);
+  const bytes = new Uint8Array(word.buffer);
+  return () => {
+    random(bytes);
+    return word[0]!;
+  };
 }
 
 export class Device {
   readonly clock: DeviceClock;
   readonly output: DeviceOutput;
-  readonly randomBytes: (length: number) => Uint8Array;
+  readonly crypto: HandshakeCrypto;
+  readonly random: FillRandom;
   readonly log: (level: LogLevel, message: string) => void;
   readonly allowedIps = new AllowedIps<Peer>();
   readonly indices: IndexTable<IndexEntry>;
   readonly rateLimiter = new RateLimiter();
   readonly drops = new Map<DropReason, number>();
-  readonly crypto: TransportCrypto;
+  readonly transport: TransportCrypto;
   readonly sealQueue: SealQueue;
   readonly openQueue: OpenQueue;
   /** Plaintext packets padded up to this (the TUN's MTU). */
   mtu = 1420;
-  privateKey: PrivateKey | undefined;
+  /** Our static key with what every handshake runs on; undefined without a private key. */
+  handshakeContext: HandshakeContext | undefined;
   cookieChecker: CookieChecker | undefined;
   private readonly peersByKey = new Map<string, Peer>();
   private readonly underLoadThreshold: number;
   private handshakeWindowStart = 0;
   private handshakesInWindow = 0;
   private underLoadUntil = -Infinity;
+  private readonly randomUint32: () => number;
 
   constructor(options: DeviceOptions) {
     this.clock = options.clock;
     this.output = options.output;
-    this.randomBytes = options.randomBytes ?? ((length) => randomBytes(length));
+    this.crypto = options.crypto;
+    this.random = options.random;
     this.log = options.log ?? (() => {});
     this.underLoadThreshold = options.underLoadThreshold ?? UNDER_LOAD_THRESHOLD;
-    this.crypto = options.crypto ?? new InlineTransportCrypto();
+    this.transport = options.transport;
     this.sealQueue = new SealQueue(this);
     this.openQueue = new OpenQueue(this);
-    // Without a random source of the caller's, indices come from IndexTable's own, node:crypto's
-    // pooled randomInt: ~0.1 µs against ~2.5 µs for a randomBytes call per handshake.
-    const random = options.randomBytes;
-    this.indices = new IndexTable<IndexEntry>(random && (() => randomUint32(random)));
+    this.randomUint32 = uint32Source(options.random);
+    this.indices = new IndexTable<IndexEntry>(this.randomUint32);
+  }
+
+  get privateKey(): PrivateKey | undefined {
+    return this.handshakeContext?.privateKey;
   }
 
   get peers(): IterableIterator<Peer> {
@@ -133,14 +149,18 @@ export class Device {
 
   /** Sets (or with undefined, removes) the static private key. Sessions under the old key end. */
   setPrivateKey(raw: Uint8Array | undefined): void {
-    if (raw && this.privateKey && equalBytes(clamp(raw), this.privateKey.raw)) return;
+    const next = raw && this.crypto.importPrivateKey(raw);
+    if (next && this.privateKey && equalBytes(next.raw, this.privateKey.raw)) {
+      next.raw.fill(0);
+      return;
+    }
     this.privateKey?.raw.fill(0);
     this.cookieChecker?.destroy();
-    this.privateKey = raw ? importPrivateKey(raw) : undefined;
-    this.cookieChecker = this.privateKey ? new CookieChecker(this.privateKey.publicKey, this.randomBytes) : undefined;
+    this.handshakeContext = next && { privateKey: next, crypto: this.crypto, random: this.random };
+    this.cookieChecker = next && new CookieChecker(this.crypto, next.publicKey, this.random);
     for (const peer of [...this.peers]) {
       // A peer with our own public key would be talking to itself.
-      if (this.privateKey && equalBytes(peer.publicKey, this.privateKey.publicKey)) {
+      if (next && equalBytes(peer.publicKey, next.publicKey)) {
         this.removePeer(peer);
         continue;
       }
@@ -158,9 +178,8 @@ export class Device {
     const existing = this.getPeer(publicKey);
     if (existing) return existing;
     if (this.privateKey && equalBytes(publicKey, this.privateKey.publicKey)) return undefined;
-    // Jitter only keeps peers out of lockstep; it needs no cryptographic randomness.
-    const jitter = () => Math.floor(Math.random() * REKEY_TIMEOUT_JITTER_MAX);
-    const peer = new Peer(publicKey, (keypair) => this.indices.delete(keypair.localIndex), jitter);
+    const jitter = () => this.randomUint32() % REKEY_TIMEOUT_JITTER_MAX;
+    const peer = new Peer(this.crypto, publicKey, (keypair) => this.indices.delete(keypair.localIndex), jitter);
     this.precompute(peer);
     this.peersByKey.set(mapKey(publicKey), peer);
     return peer;
@@ -198,7 +217,7 @@ export class Device {
 
   private precompute(peer: Peer): void {
     peer.staticStatic?.fill(0);
-    peer.staticStatic = this.privateKey ? dh(this.privateKey, peer.publicKey) : undefined;
+    peer.staticStatic = this.privateKey && peer.publicKeyObject && this.crypto.dh(this.privateKey, peer.publicKeyObject);
   }
 
   /** The kernel refused this endpoint's sticky source (the address went away): send from any. */

@@ -3,12 +3,9 @@
 // message finds its handshake or session in one lookup. They are random so that they
 // reveal nothing about how many sessions exist or their order, and unique among live
 // entries so that a message can mean one thing only.
-import { randomInt } from 'node:crypto';
 
 /** A uniformly random integer in [0, 2^32). */
 export type Random32 = () => number;
-
-const defaultRandom32: Random32 = () => randomInt(0x1_0000_0000);
 
 /**
  * A collision is astronomically unlikely with a working random source; this many in
@@ -19,7 +16,7 @@ const MAX_ATTEMPTS = 1000;
 export class IndexTable<T> {
   private readonly entries = new Map<number, T>();
 
-  constructor(private readonly random32: Random32 = defaultRandom32) {}
+  constructor(private readonly random32: Random32) {}
 
   /** Stores `value` under a fresh random index and returns the index. */
   add(value: T): number {

@@ -1,11 +1,10 @@
 // The Noise_IKpsk2 handshake (whitepaper 5.4.2–5.4.4) as pure functions over a
-// per-peer HandshakeState. MACs and cookies are added by the caller (cookie.ts).
-import { hash, hashInto, HASH_LENGTH } from '../crypto/blake2s.js';
+// per-peer HandshakeState; the primitives and the randomness come in with the
+// HandshakeContext. MACs and cookies are added by the caller (cookie.ts).
+import type { FillRandom, HandshakeCrypto, PrivateKey, PublicKey } from '../crypto/handshake-crypto.js';
 import { offHeapBuffer } from '../crypto/off-heap.js';
-import { kdf1, kdf2, kdf3, kdfInto } from '../crypto/kdf.js';
-import { open, seal, TAG_LENGTH } from '../crypto/aead.js';
-import { dh, dhPair, generatePrivateKey, importPublicKey, KEY_LENGTH, type PrivateKey, type PublicKey } from '../crypto/x25519.js';
-import { CONSTRUCTION, HANDSHAKE_INITIATION_RATE, IDENTIFIER } from './constants.js';
+import { HASH_LENGTH, KEY_LENGTH, TAG_LENGTH } from '../crypto/sizes.js';
+import { HANDSHAKE_INITIATION_RATE, INITIAL_CHAIN_KEY, INITIAL_HASH } from './constants.js';
 import {
   INITIATION,
   INITIATION_SIZE,
@@ -19,9 +18,6 @@ import {
 } from './messages.js';
 import { isAfter, TAI64N_LENGTH, tai64n } from './tai64n.js';
 
-const encoder = new TextEncoder();
-const INITIAL_CHAIN_KEY = hash(encoder.encode(CONSTRUCTION));
-const INITIAL_HASH = hash(INITIAL_CHAIN_KEY, encoder.encode(IDENTIFIER));
 const EMPTY = new Uint8Array(0);
 
 export type HandshakeStage = 'zeroed' | 'initiation-created' | 'initiation-consumed' | 'response-created' | 'response-consumed';
@@ -60,58 +56,72 @@ export interface HandshakePeer {
   readonly handshake: HandshakeState;
 }
 
-export interface LocalIdentity {
+/** Our side of every handshake: the static key, the primitives and where randomness comes from. */
+export interface HandshakeContext {
   readonly privateKey: PrivateKey;
-}
-
-function mixHash(h: Uint8Array, data: Uint8Array): Buffer {
-  return hash(h, data);
+  readonly crypto: HandshakeCrypto;
+  readonly random: FillRandom;
 }
 
 /** HASH(INITIAL_HASH ‖ our static public key): the same for every initiation we receive, so made once per key. */
 const responderHashes = new WeakMap<PrivateKey, Buffer>();
 
-function responderInitialHash(identity: LocalIdentity): Buffer {
-  let h = responderHashes.get(identity.privateKey);
+function responderInitialHash(context: HandshakeContext): Buffer {
+  let h = responderHashes.get(context.privateKey);
   if (!h) {
-    h = mixHash(INITIAL_HASH, identity.privateKey.publicKey);
-    responderHashes.set(identity.privateKey, h);
+    h = context.crypto.hash(INITIAL_HASH, context.privateKey.publicKey);
+    responderHashes.set(context.privateKey, h);
   }
   return h;
 }
 
+/** A fresh ephemeral key; the raw bytes it was made from are wiped. */
+function generateEphemeral(context: HandshakeContext): PrivateKey {
+  const raw = offHeapBuffer(KEY_LENGTH);
+  context.random(raw);
+  try {
+    return context.crypto.importPrivateKey(raw);
+  } finally {
+    raw.fill(0);
+  }
+}
+
 /** Builds an initiation (MACs still zero) and records the state needed for the response. */
 export function createInitiation(
-  identity: LocalIdentity,
+  context: HandshakeContext,
   peer: HandshakePeer,
   localIndex: number,
   wallClockMs: number,
 ): Uint8Array | undefined {
   if (!peer.staticStatic) return undefined;
   if (!peer.publicKeyObject) return undefined;
-  const ephemeral = generatePrivateKey();
-  const ephemeralShared = dh(ephemeral, peer.publicKeyObject);
-  if (!ephemeralShared) return undefined;
+  const { crypto } = context;
+  const ephemeral = generateEphemeral(context);
+  const ephemeralShared = crypto.dh(ephemeral, peer.publicKeyObject);
+  if (!ephemeralShared) {
+    ephemeral.raw.fill(0);
+    return undefined;
+  }
 
   const message = new Uint8Array(INITIATION_SIZE);
   writeHeader(message, MESSAGE_INITIATION);
   writeUint32LE(message, INITIATION.sender, localIndex);
   message.set(ephemeral.publicKey, INITIATION.ephemeral);
 
-  let h = mixHash(INITIAL_HASH, peer.publicKey);
-  let c = kdf1(INITIAL_CHAIN_KEY, ephemeral.publicKey);
-  h = mixHash(h, ephemeral.publicKey);
+  let h = crypto.hash(INITIAL_HASH, peer.publicKey);
+  let c = crypto.kdf1(INITIAL_CHAIN_KEY, ephemeral.publicKey);
+  h = crypto.hash(h, ephemeral.publicKey);
 
   let key: Buffer;
-  [c, key] = kdf2(c, ephemeralShared);
-  const encryptedStatic = seal(key, 0n, identity.privateKey.publicKey, h);
+  [c, key] = crypto.kdf2(c, ephemeralShared);
+  const encryptedStatic = crypto.seal(key, 0n, context.privateKey.publicKey, h);
   message.set(encryptedStatic, INITIATION.encryptedStatic);
-  h = mixHash(h, encryptedStatic);
+  h = crypto.hash(h, encryptedStatic);
 
-  [c, key] = kdf2(c, peer.staticStatic);
-  const encryptedTimestamp = seal(key, 0n, tai64n(wallClockMs), h);
+  [c, key] = crypto.kdf2(c, peer.staticStatic);
+  const encryptedTimestamp = crypto.seal(key, 0n, tai64n(wallClockMs), h);
   message.set(encryptedTimestamp, INITIATION.encryptedTimestamp);
-  h = mixHash(h, encryptedTimestamp);
+  h = crypto.hash(h, encryptedTimestamp);
   key.fill(0);
   ephemeralShared.fill(0);
 
@@ -134,27 +144,28 @@ export interface DecodedInitiation {
   readonly senderIndex: number;
 }
 
-export function decodeInitiation(identity: LocalIdentity, message: Uint8Array): DecodedInitiation | undefined {
+export function decodeInitiation(context: HandshakeContext, message: Uint8Array): DecodedInitiation | undefined {
+  const { crypto } = context;
   const remoteEphemeralBytes = message.subarray(INITIATION.ephemeral, INITIATION.ephemeral + KEY_LENGTH);
-  const remoteEphemeral = importPublicKey(remoteEphemeralBytes);
-  const ephemeralShared = remoteEphemeral && dh(identity.privateKey, remoteEphemeral);
+  const remoteEphemeral = crypto.importPublicKey(remoteEphemeralBytes);
+  const ephemeralShared = remoteEphemeral && crypto.dh(context.privateKey, remoteEphemeral);
   if (!remoteEphemeral || !ephemeralShared) return undefined;
 
   // The hash and the chaining key are each mixed in place, in buffers of their own.
-  const h = mixHash(responderInitialHash(identity), remoteEphemeralBytes);
+  const h = crypto.hash(responderInitialHash(context), remoteEphemeralBytes);
   const c = offHeapBuffer(HASH_LENGTH);
   const key = offHeapBuffer(HASH_LENGTH);
-  kdfInto(INITIAL_CHAIN_KEY, remoteEphemeralBytes, c);
-  kdfInto(c, ephemeralShared, c, key);
+  crypto.kdfInto(INITIAL_CHAIN_KEY, remoteEphemeralBytes, c);
+  crypto.kdfInto(c, ephemeralShared, c, key);
   ephemeralShared.fill(0);
   const encryptedStatic = message.subarray(INITIATION.encryptedStatic, INITIATION.encryptedStatic + KEY_LENGTH + TAG_LENGTH);
-  const remoteStatic = open(key, 0n, encryptedStatic, h);
+  const remoteStatic = crypto.open(key, 0n, encryptedStatic, h);
   key.fill(0);
   if (!remoteStatic) {
     c.fill(0);
     return undefined;
   }
-  hashInto(h, h, encryptedStatic);
+  crypto.hashInto(h, h, encryptedStatic);
   return { remoteStatic, chainingKey: c, hash: h, remoteEphemeral, senderIndex: readUint32LE(message, INITIATION.sender) };
 }
 
@@ -162,44 +173,55 @@ export type InitiationRejection = 'no-static-static' | 'decrypt-failed' | 'repla
 
 /** The second half: decrypt the timestamp with the peer's keys and accept the initiation. */
 export function acceptInitiation(
+  crypto: HandshakeCrypto,
   peer: HandshakePeer,
   decoded: DecodedInitiation,
   message: Uint8Array,
   now: number,
 ): InitiationRejection | undefined {
   if (!peer.staticStatic) return 'no-static-static';
-  const [c, key] = kdf2(decoded.chainingKey, peer.staticStatic);
+  const [c, key] = crypto.kdf2(decoded.chainingKey, peer.staticStatic);
   // The decoded initiation is of no use beyond this point, accepted or not.
   decoded.chainingKey.fill(0);
   const encryptedTimestamp = message.subarray(
     INITIATION.encryptedTimestamp,
     INITIATION.encryptedTimestamp + TAI64N_LENGTH + TAG_LENGTH,
   );
-  const timestamp = open(key, 0n, encryptedTimestamp, decoded.hash);
+  const timestamp = crypto.open(key, 0n, encryptedTimestamp, decoded.hash);
   key.fill(0);
-  if (!timestamp) return 'decrypt-failed';
   const state = peer.handshake;
-  if (!isAfter(timestamp, state.latestTimestamp)) return 'replayed-timestamp';
-  if (now - state.lastInitiationConsumed < HANDSHAKE_INITIATION_RATE) return 'flood';
+  const rejection = rejectInitiation(state, timestamp, now);
+  if (rejection) {
+    c.fill(0);
+    return rejection;
+  }
 
   state.clear();
   state.chainingKey = c;
-  hashInto(decoded.hash, decoded.hash, encryptedTimestamp);
+  crypto.hashInto(decoded.hash, decoded.hash, encryptedTimestamp);
   state.hash = decoded.hash;
   state.remoteEphemeral = decoded.remoteEphemeral;
   state.remoteIndex = decoded.senderIndex;
-  state.latestTimestamp = timestamp;
+  state.latestTimestamp = timestamp!;
   state.lastInitiationConsumed = now;
   state.stage = 'initiation-consumed';
   return undefined;
 }
 
+function rejectInitiation(state: HandshakeState, timestamp: Uint8Array | undefined, now: number): InitiationRejection | undefined {
+  if (!timestamp) return 'decrypt-failed';
+  if (!isAfter(timestamp, state.latestTimestamp)) return 'replayed-timestamp';
+  if (now - state.lastInitiationConsumed < HANDSHAKE_INITIATION_RATE) return 'flood';
+  return undefined;
+}
+
 /** Builds the response (MACs still zero) to an accepted initiation. */
-export function createResponse(identity: LocalIdentity, peer: HandshakePeer, localIndex: number): Uint8Array | undefined {
+export function createResponse(context: HandshakeContext, peer: HandshakePeer, localIndex: number): Uint8Array | undefined {
   const state = peer.handshake;
   if (state.stage !== 'initiation-consumed' || !state.remoteEphemeral || !peer.publicKeyObject) return undefined;
-  const ephemeral = generatePrivateKey();
-  const shared = dhPair(ephemeral, state.remoteEphemeral, ephemeral, peer.publicKeyObject);
+  const { crypto } = context;
+  const ephemeral = generateEphemeral(context);
+  const shared = crypto.dhPair(ephemeral, state.remoteEphemeral, ephemeral, peer.publicKeyObject);
   if (!shared) {
     ephemeral.raw.fill(0);
     return undefined;
@@ -213,14 +235,14 @@ export function createResponse(identity: LocalIdentity, peer: HandshakePeer, loc
   writeUint32LE(message, RESPONSE.receiver, state.remoteIndex);
   message.set(ephemeral.publicKey, RESPONSE.ephemeral);
 
-  const { chainingKey, hash: h, key } = responseKeys(state, peer, ephemeral.publicKey, ephemeralEphemeral, ephemeralStatic);
-  const encryptedNothing = seal(key, 0n, EMPTY, h);
+  const { chainingKey, hash: h, key } = responseKeys(crypto, state, peer, ephemeral.publicKey, ephemeralEphemeral, ephemeralStatic);
+  const encryptedNothing = crypto.seal(key, 0n, EMPTY, h);
   key.fill(0);
   message.set(encryptedNothing, RESPONSE.encryptedNothing);
 
   state.chainingKey.fill(0);
   state.chainingKey = chainingKey;
-  hashInto(h, h, encryptedNothing);
+  crypto.hashInto(h, h, encryptedNothing);
   state.hash = h;
   ephemeral.raw.fill(0);
   state.localIndex = localIndex;
@@ -234,38 +256,40 @@ export function createResponse(identity: LocalIdentity, peer: HandshakePeer, loc
  * give the next chaining key, the hash so far and the key for the empty payload.
  */
 function responseKeys(
+  crypto: HandshakeCrypto,
   state: HandshakeState,
   peer: HandshakePeer,
   responderEphemeral: Uint8Array,
   ephemeralEphemeral: Buffer,
   ephemeralStatic: Buffer,
 ): { chainingKey: Buffer; hash: Buffer; key: Buffer } {
-  const c = kdf1(state.chainingKey, responderEphemeral);
-  kdfInto(c, ephemeralEphemeral, c);
-  kdfInto(c, ephemeralStatic, c);
+  const c = crypto.kdf1(state.chainingKey, responderEphemeral);
+  crypto.kdfInto(c, ephemeralEphemeral, c);
+  crypto.kdfInto(c, ephemeralStatic, c);
   ephemeralEphemeral.fill(0);
   ephemeralStatic.fill(0);
-  const [chainingKey, tau, key] = kdf3(c, peer.presharedKey);
+  const [chainingKey, tau, key] = crypto.kdf3(c, peer.presharedKey);
   c.fill(0);
-  const h = mixHash(state.hash, responderEphemeral);
-  hashInto(h, h, tau);
+  const h = crypto.hash(state.hash, responderEphemeral);
+  crypto.hashInto(h, h, tau);
   tau.fill(0);
   return { chainingKey, hash: h, key };
 }
 
 /** Consumes a response to our initiation; false if it does not authenticate. */
-export function consumeResponse(identity: LocalIdentity, peer: HandshakePeer, message: Uint8Array): boolean {
+export function consumeResponse(context: HandshakeContext, peer: HandshakePeer, message: Uint8Array): boolean {
   const state = peer.handshake;
   if (state.stage !== 'initiation-created' || !state.localEphemeral) return false;
+  const { crypto } = context;
   const remoteEphemeral = message.subarray(RESPONSE.ephemeral, RESPONSE.ephemeral + KEY_LENGTH);
-  const prepared = importPublicKey(remoteEphemeral);
-  const shared = prepared && dhPair(state.localEphemeral, prepared, identity.privateKey, prepared);
+  const prepared = crypto.importPublicKey(remoteEphemeral);
+  const shared = prepared && crypto.dhPair(state.localEphemeral, prepared, context.privateKey, prepared);
   if (!shared) return false;
   const [ephemeralEphemeral, staticEphemeral] = shared;
 
-  const { chainingKey, hash: h, key } = responseKeys(state, peer, remoteEphemeral, ephemeralEphemeral, staticEphemeral);
+  const { chainingKey, hash: h, key } = responseKeys(crypto, state, peer, remoteEphemeral, ephemeralEphemeral, staticEphemeral);
   const encryptedNothing = message.subarray(RESPONSE.encryptedNothing, RESPONSE.encryptedNothing + TAG_LENGTH);
-  const ok = open(key, 0n, encryptedNothing, h) !== undefined;
+  const ok = crypto.open(key, 0n, encryptedNothing, h) !== undefined;
   key.fill(0);
   if (!ok) {
     chainingKey.fill(0);
@@ -273,7 +297,7 @@ export function consumeResponse(identity: LocalIdentity, peer: HandshakePeer, me
   }
   state.chainingKey.fill(0);
   state.chainingKey = chainingKey;
-  hashInto(h, h, encryptedNothing);
+  crypto.hashInto(h, h, encryptedNothing);
   state.hash = h;
   state.remoteIndex = readUint32LE(message, RESPONSE.sender);
   state.stage = 'response-consumed';
@@ -289,13 +313,13 @@ export interface SessionKeys {
 }
 
 /** Derives the transport keys from a completed handshake and wipes the handshake. */
-export function deriveSession(peer: HandshakePeer): SessionKeys | undefined {
+export function deriveSession(crypto: HandshakeCrypto, peer: HandshakePeer): SessionKeys | undefined {
   const state = peer.handshake;
   let isInitiator: boolean;
   if (state.stage === 'response-consumed') isInitiator = true;
   else if (state.stage === 'response-created') isInitiator = false;
   else return undefined;
-  const [first, second] = kdf2(state.chainingKey, EMPTY);
+  const [first, second] = crypto.kdf2(state.chainingKey, EMPTY);
   const session: SessionKeys = {
     sendKey: isInitiator ? first : second,
     receiveKey: isInitiator ? second : first,

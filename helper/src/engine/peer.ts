@@ -1,7 +1,7 @@
 // A peer: its configuration (keys, endpoint, keepalive) and protocol state
 // (handshake, sessions, timers, packets waiting for a session, counters).
 import type { Endpoint } from '../net/ip.js';
-import { importPublicKey, type PublicKey } from '../crypto/x25519.js';
+import type { HandshakeCrypto, PublicKey } from '../crypto/handshake-crypto.js';
 import { CookieGenerator } from './cookie.js';
 import { MAX_STAGED_PACKETS } from './constants.js';
 import { Keypairs, type Keypair } from './keypair.js';
@@ -33,12 +33,12 @@ export class Peer implements HandshakePeer {
   rxBytes = 0;
   txBytes = 0;
 
-  constructor(publicKey: Uint8Array, onDropKeypair: (keypair: Keypair) => void, jitter: () => number) {
+  constructor(crypto: HandshakeCrypto, publicKey: Uint8Array, onDropKeypair: (keypair: Keypair) => void, jitter: () => number) {
     this.publicKey = Uint8Array.from(publicKey);
     this.name = `peer(${Buffer.from(publicKey).toString('base64').slice(0, 4)}…)`;
-    this.publicKeyObject = importPublicKey(publicKey);
+    this.publicKeyObject = crypto.importPublicKey(publicKey);
     this.keypairs = new Keypairs(onDropKeypair);
-    this.cookies = new CookieGenerator(publicKey);
+    this.cookies = new CookieGenerator(crypto, publicKey);
     this.timers = new PeerTimers(jitter);
   }
 

@@ -82,8 +82,8 @@ function roam(peer: Peer, source: Endpoint): void {
 }
 
 function handleInitiation(device: Device, message: Uint8Array, source: Endpoint): void {
-  const identity = { privateKey: device.privateKey! };
-  const decoded = decodeInitiation(identity, message);
+  const context = device.handshakeContext!;
+  const decoded = decodeInitiation(context, message);
   if (!decoded) {
     device.drop('handshake-rejected');
     return;
@@ -94,7 +94,7 @@ function handleInitiation(device: Device, message: Uint8Array, source: Endpoint)
     return;
   }
   const now = device.clock.now();
-  const rejection = acceptInitiation(peer, decoded, message, now);
+  const rejection = acceptInitiation(device.crypto, peer, decoded, message, now);
   if (rejection) {
     device.log('verbose', `${peer.name}: handshake initiation rejected: ${rejection}`);
     device.drop('handshake-rejected');
@@ -109,8 +109,8 @@ function handleInitiation(device: Device, message: Uint8Array, source: Endpoint)
   if (peer.handshakeIndex !== undefined) device.indices.delete(peer.handshakeIndex);
   const localIndex = device.indices.add({ peer, keypair: undefined });
   peer.handshakeIndex = localIndex;
-  const response = createResponse(identity, peer, localIndex);
-  const session = response && deriveSession(peer);
+  const response = createResponse(context, peer, localIndex);
+  const session = response && deriveSession(device.crypto, peer);
   peer.handshakeIndex = undefined;
   if (!response || !session) {
     device.indices.delete(localIndex);
@@ -135,7 +135,7 @@ function handleResponse(device: Device, message: Uint8Array, source: Endpoint): 
     return;
   }
   const peer = entry.peer;
-  if (!consumeResponse({ privateKey: device.privateKey! }, peer, message)) {
+  if (!consumeResponse(device.handshakeContext!, peer, message)) {
     device.drop('handshake-rejected');
     return;
   }
@@ -147,7 +147,7 @@ function handleResponse(device: Device, message: Uint8Array, source: Endpoint): 
   peer.timers.anyAuthenticatedPacketReceived();
 
   const localIndex = peer.handshakeIndex!;
-  const session = deriveSession(peer)!;
+  const session = deriveSession(device.crypto, peer)!;
   peer.handshakeIndex = undefined;
   const keypair = new Keypair(session, now);
   device.indices.replace(localIndex, { peer, keypair });
@@ -212,7 +212,7 @@ export class OpenQueue {
 
   add(peer: Peer, keypair: Keypair, counter: bigint, datagram: Uint8Array, source: Endpoint): void {
     if (this.batch && !this.batch.fits(datagram.length)) this.flush();
-    const batch = (this.batch ??= this.device.crypto.acquire());
+    const batch = (this.batch ??= this.device.transport.acquire());
     batch.addOpen(keypair.receiveKey, counter, datagram);
     this.contexts.push({ peer, keypair, counter, source });
   }
@@ -223,7 +223,7 @@ export class OpenQueue {
     const contexts = this.contexts;
     this.batch = undefined;
     this.contexts = [];
-    this.device.crypto.submit(batch, () => this.opened(batch, contexts));
+    this.device.transport.submit(batch, () => this.opened(batch, contexts));
   }
 
   private opened(batch: TransportBatch, contexts: OpenContext[]): void {
@@ -238,7 +238,7 @@ export class OpenQueue {
       if (packet) deliveries.push(packet);
     }
     if (deliveries.length > 0) device.output.writePackets(deliveries);
-    device.crypto.release(batch);
+    device.transport.release(batch);
     // Confirming a session may have released staged packets.
     device.sealQueue.flush();
   }

@@ -1,24 +1,14 @@
 // The sending side: packets from the TUN are routed to a peer, staged, and sent
-// under its current session; without one, a handshake is started. Also the
-// actions of the timers, which all end up sending something or wiping keys.
+// under its current session; without one, a handshake is started.
 import type { TransportBatch } from '../crypto/transport-batch.js';
 import type { Endpoint } from '../net/ip.js';
-import {
-  KEEPALIVE_TIMEOUT,
-  MAX_TIMER_HANDSHAKES,
-  PADDING_MULTIPLE,
-  REJECT_AFTER_TIME,
-  REKEY_AFTER_MESSAGES,
-  REKEY_AFTER_TIME,
-  REKEY_TIMEOUT,
-} from './constants.js';
+import { PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
 import type { Device } from './device.js';
 import { destinationUnreachable, packetAddresses } from './ip-packet.js';
 import { MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeCounter, writeHeader, writeUint32LE } from './messages.js';
 import { createInitiation } from './noise.js';
 import type { Keypair } from './keypair.js';
 import type { Peer } from './peer.js';
-import type { TimerName } from './timers.js';
 
 export function handleTunPacket(device: Device, packet: Uint8Array): void {
   const at = packetAddresses(packet);
@@ -104,7 +94,7 @@ export class SealQueue {
 
   add(endpoint: Endpoint, keypair: Keypair, counter: bigint, packet: Uint8Array, paddedLength: number): void {
     if (this.batch && !this.batch.fits(paddedLength)) this.flush();
-    const batch = (this.batch ??= this.device.crypto.acquire());
+    const batch = (this.batch ??= this.device.transport.acquire());
     const index = batch.addSeal(keypair.sendKey, counter, packet, paddedLength);
     const frame = batch.frame(index);
     writeHeader(frame, MESSAGE_TRANSPORT);
@@ -119,7 +109,7 @@ export class SealQueue {
     const endpoints = this.endpoints;
     this.batch = undefined;
     this.endpoints = [];
-    this.device.crypto.submit(batch, () => this.sealed(batch, endpoints));
+    this.device.transport.submit(batch, () => this.sealed(batch, endpoints));
   }
 
   private sealed(batch: TransportBatch, endpoints: Endpoint[]): void {
@@ -131,7 +121,7 @@ export class SealQueue {
       to.push(endpoints[i]!);
     }
     if (datagrams.length > 0) this.device.output.sendDatagrams(datagrams, to);
-    this.device.crypto.release(batch);
+    this.device.transport.release(batch);
   }
 }
 
@@ -150,10 +140,11 @@ export function sendInitiation(device: Device, peer: Peer, isRetry: boolean): vo
   const now = device.clock.now();
   if (!isRetry) peer.timers.handshakeAttempts = 0;
   if (now - peer.lastSentHandshake < REKEY_TIMEOUT) return;
-  if (!device.privateKey || !peer.endpoint) return;
+  const context = device.handshakeContext;
+  if (!context || !peer.endpoint) return;
   device.forgetHandshake(peer);
   const localIndex = device.indices.add({ peer, keypair: undefined });
-  const message = createInitiation({ privateKey: device.privateKey }, peer, localIndex, device.clock.wallClock());
+  const message = createInitiation(context, peer, localIndex, device.clock.wallClock());
   if (!message) {
     device.indices.delete(localIndex);
     device.log('error', `${peer.name}: cannot create a handshake initiation (low-order key)`);
@@ -172,41 +163,4 @@ export function sendInitiation(device: Device, peer: Peer, isRetry: boolean): vo
 export function sendKeepalive(device: Device, peer: Peer): void {
   if (peer.staged.length === 0) peer.staged.push(new Uint8Array(0));
   sendStaged(device, peer);
-}
-
-export function runPeerTimer(device: Device, peer: Peer, timer: TimerName): void {
-  const now = device.clock.now();
-  switch (timer) {
-    case 'retransmitHandshake':
-      if (peer.timers.handshakeAttempts > MAX_TIMER_HANDSHAKES) {
-        device.log('verbose', `${peer.name}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`);
-        peer.staged = [];
-        device.forgetHandshake(peer);
-        if (!peer.timers.isPending('zeroKeyMaterial')) peer.timers.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
-        return;
-      }
-      peer.timers.handshakeAttempts++;
-      device.log('verbose', `${peer.name}: handshake did not complete after ${REKEY_TIMEOUT / 1000} s, retrying`);
-      sendInitiation(device, peer, true);
-      return;
-    case 'sendKeepalive':
-      sendKeepalive(device, peer);
-      if (peer.timers.needAnotherKeepalive) {
-        peer.timers.needAnotherKeepalive = false;
-        peer.timers.set('sendKeepalive', now + KEEPALIVE_TIMEOUT);
-      }
-      return;
-    case 'newHandshake':
-      device.log('verbose', `${peer.name}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`);
-      sendInitiation(device, peer, false);
-      return;
-    case 'zeroKeyMaterial':
-      device.log('verbose', `${peer.name}: no new session for ${(REJECT_AFTER_TIME * 3) / 1000} s, zeroing keys`);
-      device.forgetHandshake(peer);
-      peer.zeroKeyMaterial();
-      return;
-    case 'persistentKeepalive':
-      if (peer.timers.persistentKeepaliveInterval > 0) sendKeepalive(device, peer);
-      return;
-  }
 }

@@ -1,11 +1,11 @@
-// The per-peer timers of whitepaper section 6, as deadlines in virtual time. The
-// event methods are named after the moments the protocol arms or clears them;
-// the device asks for the earliest deadline and fires what is due.
-import {
-  KEEPALIVE_TIMEOUT,
-  REJECT_AFTER_TIME,
-  REKEY_TIMEOUT,
-} from './constants.js';
+// The per-peer timers of whitepaper section 6, as deadlines in virtual time,
+// and what each does when it expires (as wireguard-go's timers.go). The event
+// methods are named after the moments the protocol arms or clears them; the
+// device asks for the earliest deadline and fires what is due.
+import { KEEPALIVE_TIMEOUT, MAX_TIMER_HANDSHAKES, REJECT_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
+import type { Device } from './device.js';
+import type { Peer } from './peer.js';
+import { sendInitiation, sendKeepalive } from './send.js';
 
 export type TimerName = 'retransmitHandshake' | 'sendKeepalive' | 'newHandshake' | 'zeroKeyMaterial' | 'persistentKeepalive';
 
@@ -104,5 +104,60 @@ export class PeerTimers {
 
   sessionDerived(now: number): void {
     this.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
+  }
+}
+
+/** No response to our initiation: retry, or after MAX_TIMER_HANDSHAKES give up and drop what waited. */
+function expiredRetransmitHandshake(device: Device, peer: Peer, now: number): void {
+  if (peer.timers.handshakeAttempts > MAX_TIMER_HANDSHAKES) {
+    device.log('verbose', `${peer.name}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`);
+    peer.staged = [];
+    device.forgetHandshake(peer);
+    if (!peer.timers.isPending('zeroKeyMaterial')) peer.timers.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
+    return;
+  }
+  peer.timers.handshakeAttempts++;
+  device.log('verbose', `${peer.name}: handshake did not complete after ${REKEY_TIMEOUT / 1000} s, retrying`);
+  sendInitiation(device, peer, true);
+}
+
+/** We received data and sent nothing back: a keepalive says the session works. */
+function expiredSendKeepalive(device: Device, peer: Peer, now: number): void {
+  sendKeepalive(device, peer);
+  if (peer.timers.needAnotherKeepalive) {
+    peer.timers.needAnotherKeepalive = false;
+    peer.timers.set('sendKeepalive', now + KEEPALIVE_TIMEOUT);
+  }
+}
+
+/** We sent data and heard nothing back: the session may be dead, make a new one. */
+function expiredNewHandshake(device: Device, peer: Peer): void {
+  device.log('verbose', `${peer.name}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`);
+  sendInitiation(device, peer, false);
+}
+
+function expiredZeroKeyMaterial(device: Device, peer: Peer): void {
+  device.log('verbose', `${peer.name}: no new session for ${(REJECT_AFTER_TIME * 3) / 1000} s, zeroing keys`);
+  device.forgetHandshake(peer);
+  peer.zeroKeyMaterial();
+}
+
+function expiredPersistentKeepalive(device: Device, peer: Peer): void {
+  if (peer.timers.persistentKeepaliveInterval > 0) sendKeepalive(device, peer);
+}
+
+export function runPeerTimer(device: Device, peer: Peer, timer: TimerName): void {
+  const now = device.clock.now();
+  switch (timer) {
+    case 'retransmitHandshake':
+      return expiredRetransmitHandshake(device, peer, now);
+    case 'sendKeepalive':
+      return expiredSendKeepalive(device, peer, now);
+    case 'newHandshake':
+      return expiredNewHandshake(device, peer);
+    case 'zeroKeyMaterial':
+      return expiredZeroKeyMaterial(device, peer);
+    case 'persistentKeepalive':
+      return expiredPersistentKeepalive(device, peer);
   }
 }

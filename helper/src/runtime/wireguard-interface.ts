@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Device } from '../engine/device.js';
 import { equalBytes, type Endpoint } from '../net/ip.js';
 import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
+import { engineCrypto } from '../crypto/provider.js';
 import { openTun } from '../os/tun.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
 import { bindUdp, type DatagramBatch, type UdpTransport } from '../os/udp.js';
@@ -77,7 +78,7 @@ export class WireGuardInterface {
   ) {
     this.crypto = cryptoWorkers > 0 ? new WorkerTransportCrypto(cryptoWorkers) : new InlineTransportCrypto();
     this.device = new Device({
-      crypto: this.crypto,
+      ...engineCrypto(this.crypto),
       clock: { now: () => performance.now(), wallClock: () => Date.now() },
       output: {
         sendDatagrams: (datagrams, endpoints) => this.udp?.sendBatch(datagrams, endpoints),

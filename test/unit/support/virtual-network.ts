@@ -2,7 +2,8 @@
 // clock: datagrams are queued and delivered in order, and time only moves when
 // the test says so, firing each device's timers at their deadlines.
 import { Device, type DeviceOptions } from '../../../helper/src/engine/device.js';
-import { generatePrivateKey } from '../../../helper/src/crypto/x25519.js';
+import { engineCrypto } from '../../../helper/src/crypto/provider.js';
+import { generatePrivateKey, importPrivateKey } from '../../../helper/src/crypto/x25519.js';
 import { formatEndpoint, parseCidr, parseEndpoint, type Endpoint } from '../../../helper/src/net/ip.js';
 
 export class VirtualClock {
@@ -30,12 +31,15 @@ export class VirtualNetwork {
   /** Return false to lose a datagram. */
   filter: (datagram: Uint8Array, from: Endpoint, to: Endpoint) => boolean = () => true;
 
-  addNode(name: string, endpointText: string, options: Partial<DeviceOptions> = {}): Node {
+  /** A device on the network; a fixed `privateKey` and a seeded `random` make its handshakes repeatable. */
+  addNode(name: string, endpointText: string, options: Partial<DeviceOptions> & { readonly privateKey?: Uint8Array } = {}): Node {
+    const { privateKey, ...deviceOptions } = options;
     const endpoint = parseEndpoint(endpointText)!;
     const received: Uint8Array[] = [];
     const sent: { datagram: Uint8Array; to: Endpoint; at: number }[] = [];
     const nodeRef: { current?: Node } = {};
     const device = new Device({
+      ...engineCrypto(),
       clock: this.clock,
       output: {
         // The device lends its buffers for the call only: keep copies.
@@ -49,9 +53,9 @@ export class VirtualNetwork {
         },
         writePackets: (packets) => packets.forEach((packet) => received.push(Uint8Array.from(packet))),
       },
-      ...options,
+      ...deviceOptions,
     });
-    const key = generatePrivateKey();
+    const key = privateKey ? importPrivateKey(privateKey) : generatePrivateKey();
     device.setPrivateKey(key.raw);
     const node: Node = { name, device, endpoint, publicKey: key.publicKey, privateKey: key.raw, received, sent };
     nodeRef.current = node;
@@ -123,4 +127,18 @@ export function ipv6Packet(source: string, destination: string, payloadLength = 
   packet.set(parseCidr(source)!.bytes, 8);
   packet.set(parseCidr(destination)!.bytes, 24);
   return packet;
+}
+
+/** A repeatable stand-in for secure randomness (xorshift32 from a seed), for replaying handshakes. */
+export function seededRandom(seed: number): (out: Uint8Array) => void {
+  let state = seed >>> 0 || 1;
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      state >>>= 0;
+      out[i] = state & 0xff;
+    }
+  };
 }

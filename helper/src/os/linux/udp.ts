@@ -110,6 +110,8 @@ export interface NativeUdpHandler {
   /**
    * The kernel refused the endpoint's sticky source (the address is gone), so
    * the datagram left from the address routing chose: forget localAddress.
+   * Reported once the send that found it has returned, never during it, so
+   * the caller's state does not change under its own send.
    */
   staleSource?(endpoint: Endpoint): void;
   /** A socket broke and the transport closed; without this handler the error is thrown. */
@@ -250,6 +252,7 @@ class LinuxUdp implements NativeUdp {
   private readonly outgoing = new OutgoingRecords();
   private closed = false;
   private sendDropped = 0;
+  private staleSources: Endpoint[] = [];
 
   constructor(
     port: number,
@@ -317,9 +320,19 @@ class LinuxUdp implements NativeUdp {
     for (let i = 0; i < count; i++) sticky = this.outgoing.write(i, endpoints[first + i]!) || sticky;
     const sent = this.native.send(this.handle, datagrams, first, count);
     if (sticky && this.handler.staleSource) {
-      for (let i = 0; i < count; i++) if (this.outgoing.refused(i)) this.handler.staleSource(endpoints[first + i]!);
+      for (let i = 0; i < count; i++) if (this.outgoing.refused(i)) this.reportStaleSource(endpoints[first + i]!);
     }
     return sent;
+  }
+
+  private reportStaleSource(endpoint: Endpoint): void {
+    if (this.staleSources.push(endpoint) > 1) return;
+    queueMicrotask(() => {
+      const stale = this.staleSources;
+      this.staleSources = [];
+      if (this.closed) return;
+      for (const each of stale) this.handler.staleSource?.(each);
+    });
   }
 
   private deliver(count: number): void {
