@@ -17,6 +17,8 @@ import {
   keyedHash,
   keyedHashInto,
   mac,
+  macInto,
+  macMatches,
   type Blake2sImplementation,
 } from '../../helper/src/crypto/blake2s.js';
 import { kdf1, kdf2, kdf3, kdfInto } from '../../helper/src/crypto/kdf.js';
@@ -248,6 +250,26 @@ test('public functions: results in fresh buffers, the Into forms write the calle
   const mac7 = new Uint8Array(7);
   keyedHashInto(mac7, key, data);
   assert.deepEqual(mac7, blake2s(data, { key, dkLen: 7 }));
+});
+
+test('macMatches accepts the MAC and refuses every one-bit change of it, natively and in TypeScript; macInto writes it', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.nat(127), (key, data, bit) => {
+      const expected = blake2s(data, { key, dkLen: MAC_LENGTH });
+      const wrong = Uint8Array.from(expected);
+      wrong[bit >> 3]! ^= 1 << (bit & 7);
+      for (const implementation of blake2sImplementations) {
+        assert.equal(implementation.keyedVerify(key, data, expected), true, implementation.name);
+        assert.equal(implementation.keyedVerify(key, data, wrong), false, implementation.name);
+      }
+      assert.equal(macMatches(key, data, expected), true);
+      const out = new Uint8Array(MAC_LENGTH);
+      macInto(out, key, data);
+      assert.deepEqual(out, expected);
+    }),
+    { numRuns: 300 },
+  );
+  assert.throws(() => macMatches(new Uint8Array(32), new Uint8Array(1), new Uint8Array(15)), RangeError);
 });
 
 test('KDF outputs are separate Buffers, and kdfInto writes all it is given', () => {

@@ -8,7 +8,7 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { hash, hmac, mac } from '../../helper/src/crypto/blake2s.js';
 import { kdf1, kdf2, kdf3 } from '../../helper/src/crypto/kdf.js';
-import { aeadImplementation, aeadImplementations, xopen, xseal } from '../../helper/src/crypto/aead.js';
+import { aeadImplementation, aeadImplementations, nobleXaead, xopen, xseal } from '../../helper/src/crypto/aead.js';
 import {
   dh,
   dhPair,
@@ -126,6 +126,29 @@ test('XChaCha20-Poly1305 round trip; a wrong AD fails', () => {
   assert.equal(sealed.length, 32);
   assert.deepEqual(Buffer.from(xopen(key, nonce, sealed, ad)!).toString(), 'cookie-cookie-16');
   assert.equal(xopen(key, nonce, sealed, randomBytes(16)), undefined);
+});
+
+test('XChaCha20-Poly1305 in the addon: the draft\'s A.3.1 vector, and as @noble/ciphers for random inputs', () => {
+  // draft-irtf-cfrg-xchacha-03, A.3.1.
+  const key = Buffer.from('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f', 'hex');
+  const nonce = Buffer.from('404142434445464748494a4b4c4d4e4f5051525354555657', 'hex');
+  const ad = Buffer.from('50515253c0c1c2c3c4c5c6c7', 'hex');
+  const plaintext = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+  const expected =
+    'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452' +
+    '2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e' +
+    'c0875924c1c7987947deafd8780acf49';
+  assert.equal(Buffer.from(xseal(key, nonce, plaintext, ad)).toString('hex'), expected);
+  assert.deepEqual(Buffer.from(xopen(key, nonce, Buffer.from(expected, 'hex'), ad)!), plaintext);
+  for (let i = 0; i < 200; i++) {
+    const [k, n, a, p] = [randomBytes(32), randomBytes(24), randomBytes(i % 40), randomBytes(i * 7)];
+    const sealed = xseal(k, n, p, a);
+    assert.deepEqual(Buffer.from(sealed), Buffer.from(nobleXaead.seal(k, n, p, a)));
+    assert.deepEqual(Buffer.from(xopen(k, n, sealed, a)!), p);
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1]! ^= 1;
+    assert.equal(xopen(k, n, tampered, a), undefined);
+  }
 });
 
 test('X25519 runs on OpenSSL\'s curve primitives here, with its EVP layer and node:crypto as fallbacks', () => {

@@ -4,7 +4,8 @@ import { VirtualNetwork, ipv4Packet, ipv6Packet, seededRandom } from './support/
 import { parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_TRANSPORT } from '../../helper/src/engine/messages.js';
 import { CONSTRUCTION, IDENTIFIER, INITIAL_CHAIN_KEY, INITIAL_HASH } from '../../helper/src/engine/constants.js';
-import { handshakeCrypto } from '../../helper/src/crypto/provider.js';
+import { handshakeCrypto, secureRandom } from '../../helper/src/crypto/provider.js';
+import { CookieChecker } from '../../helper/src/engine/cookie.js';
 
 function pair(options: { psk?: boolean } = {}) {
   const net = new VirtualNetwork();
@@ -94,9 +95,11 @@ test('replayed, truncated, garbage and unknown-index datagrams are dropped and c
   const badMac = Uint8Array.from(initiation);
   badMac[120]! ^= 1;
   b.device.handleDatagram(badMac, a.endpoint);
+  b.device.flush();
   assert.equal(b.device.drops.get('mac1'), 1);
   // The same initiation again: its timestamp is not newer than the last accepted one.
   b.device.handleDatagram(initiation, a.endpoint);
+  b.device.flush();
   assert.equal(b.device.drops.get('handshake-rejected'), 1);
   assert.equal(b.received.length, 1);
 });
@@ -189,7 +192,7 @@ test('a wrong public key yields no session and the initiator keeps retrying', ()
   assert.ok(a.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION).length >= 3);
 });
 
-test('under load the responder answers with a cookie; the initiator retries with MAC2 and succeeds', () => {
+test('under load the responder answers with a cookie; the initiator sends again at once with MAC2 and succeeds', () => {
   const net = new VirtualNetwork();
   const a = net.addNode('a', '192.0.2.1:51820');
   const b = net.addNode('b', '192.0.2.2:51820', { underLoadThreshold: 0 });
@@ -197,12 +200,41 @@ test('under load the responder answers with a cookie; the initiator retries with
   net.connect(b, a, ['10.0.0.1/32']);
   a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
   net.flush();
-  assert.equal(b.received.length, 0);
   assert.equal(b.sent.filter((s) => s.datagram[0] === MESSAGE_COOKIE_REPLY).length, 1);
   assert.equal(b.device.drops.get('cookie-required'), 1);
-  // The retry after REKEY_TIMEOUT carries MAC2 from the cookie.
-  net.advance(6_000);
-  assert.equal(b.received.length, 1);
+  assert.equal(a.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION).length, 2, 'the first initiation, then one with MAC2');
+  assert.equal(b.received.length, 1, 'without waiting for the retransmit timer');
+});
+
+test('cookie replies make the initiator send again once per initiation the timers send, however many come', () => {
+  const net = new VirtualNetwork();
+  const a = net.addNode('a', '192.0.2.1:51820');
+  const b = net.addNode('b', '192.0.2.2:51820');
+  net.connect(a, b, ['10.0.0.2/32']);
+  net.filter = (_datagram, from) => from !== b.endpoint;
+  const initiations = () => a.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION);
+  const answerLatest = () => {
+    // Anyone who sees an initiation and knows the responder's public key can make a cookie reply for it;
+    // a fresh secret each time, so that the MAC2 of the last cookie does not satisfy it.
+    const forger = new CookieChecker(handshakeCrypto, b.publicKey, secureRandom);
+    const latest = initiations().at(-1)!.datagram;
+    const reply = new Uint8Array(64);
+    forger.checkMac2(latest, latest[4]! | (latest[5]! << 8) | (latest[6]! << 16) | ((latest[7]! << 24) >>> 0), a.endpoint, net.clock.now(), reply);
+    a.device.handleDatagram(reply, b.endpoint);
+    net.flush();
+  };
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  answerLatest();
+  assert.equal(initiations().length, 2);
+  answerLatest();
+  answerLatest();
+  assert.equal(initiations().length, 2, 'no more until the retransmit timer');
+  net.advance(5_500);
+  assert.equal(initiations().length, 3);
+  answerLatest();
+  answerLatest();
+  assert.equal(initiations().length, 4);
 });
 
 test('with the same keys, clock and random source, a handshake and its first packets replay byte for byte', () => {

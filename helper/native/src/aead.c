@@ -44,7 +44,7 @@ enum {
 };
 enum { OP_SEAL = 1, OP_OPEN = 2 };
 enum { RESULT_OK = 1, RESULT_FAILED = 2 };
-enum { HEADER_BYTES = 16, TAG_BYTES = 16, KEY_BYTES = 32, NONCE_BYTES = 12 };
+enum { HEADER_BYTES = 16, TAG_BYTES = 16, KEY_BYTES = 32, NONCE_BYTES = 12, XNONCE_BYTES = 24 };
 
 // Per Node-API environment (the main thread and each worker): OpenSSL's cipher
 // contexts, or NULL where our own code runs, which keeps no state.
@@ -126,7 +126,7 @@ static napi_value process_jobs(napi_env env, napi_callback_info info) {
 // sealMessage / openMessage(key, nonce, input, ad, out: Uint8Array): boolean.
 // Sealing writes input's ciphertext and tag (out is 16 bytes longer); opening
 // writes the plaintext (out is 16 bytes shorter) and is false if it does not authenticate.
-static napi_value one_message(napi_env env, napi_callback_info info, bool sealing) {
+static napi_value one_message(napi_env env, napi_callback_info info, bool sealing, bool extended) {
   napi_value argv[5];
   void *data[5];
   size_t length[5];
@@ -141,21 +141,39 @@ static napi_value one_message(napi_env env, napi_callback_info info, bool sealin
     }
   }
   size_t expected_out = sealing ? length[2] + TAG_BYTES : length[2] - TAG_BYTES;
-  if (length[0] != KEY_BYTES || length[1] != NONCE_BYTES || length[2] > INT32_MAX - TAG_BYTES || length[3] > INT32_MAX ||
-      (!sealing && length[2] < TAG_BYTES) || length[4] != expected_out) {
-    napi_throw_range_error(env, NULL, "key must be 32 bytes, nonce 12, out the input's length plus (seal) or minus (open) 16");
+  if (length[0] != KEY_BYTES || length[1] != (extended ? XNONCE_BYTES : NONCE_BYTES) || length[2] > INT32_MAX - TAG_BYTES ||
+      length[3] > INT32_MAX || (!sealing && length[2] < TAG_BYTES) || length[4] != expected_out) {
+    napi_throw_range_error(env, NULL, extended ? "key must be 32 bytes, nonce 24, out the input's length plus (seal) or minus (open) 16"
+                                               : "key must be 32 bytes, nonce 12, out the input's length plus (seal) or minus (open) 16");
     return NULL;
   }
-  bool ok = sealing ? aead_seal(state, data[0], data[1], data[3], length[3], data[2], length[2], data[4])
-                    : aead_open(state, data[0], data[1], data[3], length[3], data[2], length[2], data[4]);
+  // XChaCha20-Poly1305: ChaCha20-Poly1305 under HChaCha20(key, nonce[0..16)) and the nonce 0^4 ‖ nonce[16..24).
+  uint8_t subkey[KEY_BYTES];
+  uint8_t nonce[NONCE_BYTES] = {0};
+  const uint8_t *key = data[0];
+  if (extended) {
+    hchacha20(data[0], data[1], subkey);
+    memcpy(nonce + 4, (const uint8_t *)data[1] + 16, 8);
+    key = subkey;
+  } else {
+    memcpy(nonce, data[1], NONCE_BYTES);
+  }
+  bool ok = sealing ? aead_seal(state, key, nonce, data[3], length[3], data[2], length[2], data[4])
+                    : aead_open(state, key, nonce, data[3], length[3], data[2], length[2], data[4]);
+  wipe(subkey, sizeof(subkey));
   if (!ok) wipe(data[4], length[4]);
   NAPI_TRY(env, napi_get_boolean(env, ok, &result));
   return result;
 }
 
-static napi_value seal_message(napi_env env, napi_callback_info info) { return one_message(env, info, true); }
+static napi_value seal_message(napi_env env, napi_callback_info info) { return one_message(env, info, true, false); }
 
-static napi_value open_message(napi_env env, napi_callback_info info) { return one_message(env, info, false); }
+static napi_value open_message(napi_env env, napi_callback_info info) { return one_message(env, info, false, false); }
+
+// xsealMessage / xopenMessage: the same with XChaCha20-Poly1305's 24-byte nonce (cookie replies).
+static napi_value xseal_message(napi_env env, napi_callback_info info) { return one_message(env, info, true, true); }
+
+static napi_value xopen_message(napi_env env, napi_callback_info info) { return one_message(env, info, false, true); }
 
 static void free_state(napi_env env, void *data, void *hint) {
   (void)env;
@@ -170,6 +188,8 @@ static napi_status export_aead(napi_env env, napi_value exports, const char *bac
   napi_status status = export_function(env, exports, "processJobs", process_jobs, NULL);
   if (status == napi_ok) status = export_function(env, exports, "sealMessage", seal_message, NULL);
   if (status == napi_ok) status = export_function(env, exports, "openMessage", open_message, NULL);
+  if (status == napi_ok) status = export_function(env, exports, "xsealMessage", xseal_message, NULL);
+  if (status == napi_ok) status = export_function(env, exports, "xopenMessage", xopen_message, NULL);
   if (status == napi_ok) status = napi_create_string_utf8(env, backend, NAPI_AUTO_LENGTH, &name);
   return status == napi_ok ? napi_set_named_property(env, exports, "aeadBackend", name) : status;
 }

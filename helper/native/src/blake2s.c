@@ -18,6 +18,7 @@
 
 #include "blake2s.h"
 #include "napi_util.h"
+#include "wipe.h"
 
 enum { BLOCK_BYTES = 64, HASH_BYTES = 32, MAX_KEY_BYTES = 32, MAX_KDF_OUTPUTS = 3, MAX_ARGS = 2 + MAX_KDF_OUTPUTS };
 enum { IPAD = 0x36, OPAD = 0x5c };
@@ -44,16 +45,6 @@ static const uint8_t SIGMA[10][16] = {
     {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11}, {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
     {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5}, {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
 };
-
-// A plain memset of memory that is not read again may be removed as a dead store.
-static void wipe(void *memory, size_t length) {
-#if defined(__GLIBC__) || defined(__FreeBSD__) || defined(__OpenBSD__)
-  explicit_bzero(memory, length);
-#else
-  volatile uint8_t *bytes = memory;
-  while (length-- > 0) *bytes++ = 0;
-#endif
-}
 
 static uint32_t load32(const uint8_t *bytes) {
   return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
@@ -291,6 +282,29 @@ static napi_value js_keyed(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// blake2sKeyedVerify(key: 0..32 bytes, data, expected: 1..32 bytes): whether keyed BLAKE2s of data, as long as
+// `expected`, equals it; every byte compared, so the time does not tell where they differ (MAC1, MAC2).
+static napi_value js_keyed_verify(napi_env env, napi_callback_info info) {
+  uint8_t *data[3];
+  size_t lengths[3];
+  blake2s_state state;
+  uint8_t digest[HASH_BYTES];
+  size_t count;
+  napi_value result;
+  if (!byte_args(env, info, 3, 3, data, lengths, &count, "blake2sKeyedVerify(key, data, expected: Uint8Array)")) return NULL;
+  if (lengths[2] < 1 || lengths[2] > HASH_BYTES || lengths[0] > MAX_KEY_BYTES) {
+    return range_error(env, "expected must be 1 to 32 bytes, key at most 32");
+  }
+  begin(&state, lengths[2], data[0], lengths[0]);
+  absorb(&state, data[1], lengths[1]);
+  finish(&state, digest);
+  uint8_t difference = 0;
+  for (size_t i = 0; i < lengths[2]; i++) difference |= (uint8_t)(digest[i] ^ data[2][i]);
+  wipe(digest, sizeof(digest));
+  NAPI_TRY(env, napi_get_boolean(env, difference == 0, &result));
+  return result;
+}
+
 // blake2sHmac(out: 32 bytes, key, first, second: Uint8Array): out = HMAC-BLAKE2s(key, first ‖ second)
 static napi_value js_hmac(napi_env env, napi_callback_info info) {
   uint8_t *data[4];
@@ -322,6 +336,7 @@ static napi_value js_kdf(napi_env env, napi_callback_info info) {
 napi_status register_blake2s(napi_env env, napi_value exports) {
   napi_status status = export_function(env, exports, "blake2sHash", js_hash, NULL);
   if (status == napi_ok) status = export_function(env, exports, "blake2sKeyed", js_keyed, NULL);
+  if (status == napi_ok) status = export_function(env, exports, "blake2sKeyedVerify", js_keyed_verify, NULL);
   if (status == napi_ok) status = export_function(env, exports, "blake2sHmac", js_hmac, NULL);
   if (status == napi_ok) status = export_function(env, exports, "blake2sKdf", js_kdf, NULL);
   return status;

@@ -55,12 +55,8 @@ static inline void quarter_round(uint32_t x[16], int a, int b, int c, int d) {
   x[b] = rotl32(x[b] ^ x[c], 7);
 }
 
-// The block function: 20 rounds, column and diagonal alternately, then the input
-// added. The rounds run on a local copy whose address never escapes, so that it
-// can live in registers; the caller wipes the key stream it gets.
-static inline void chacha20_block(uint32_t stream[CHACHA20_WORDS], const uint32_t state[CHACHA20_WORDS]) {
-  uint32_t x[CHACHA20_WORDS];
-  memcpy(x, state, sizeof(x));
+// The 20 rounds, column and diagonal alternately, in place.
+static inline void chacha20_rounds(uint32_t x[CHACHA20_WORDS]) {
   for (int i = 0; i < 10; i++) {
     quarter_round(x, 0, 4, 8, 12);
     quarter_round(x, 1, 5, 9, 13);
@@ -71,7 +67,29 @@ static inline void chacha20_block(uint32_t stream[CHACHA20_WORDS], const uint32_
     quarter_round(x, 2, 7, 8, 13);
     quarter_round(x, 3, 4, 9, 14);
   }
+}
+
+// The block function: the rounds, then the input added. The rounds run on a
+// local copy whose address never escapes, so that it can live in registers;
+// the caller wipes the key stream it gets.
+static inline void chacha20_block(uint32_t stream[CHACHA20_WORDS], const uint32_t state[CHACHA20_WORDS]) {
+  uint32_t x[CHACHA20_WORDS];
+  memcpy(x, state, sizeof(x));
+  chacha20_rounds(x);
   for (int i = 0; i < CHACHA20_WORDS; i++) stream[i] = x[i] + state[i];
+}
+
+// HChaCha20 (draft-irtf-cfrg-xchacha section 2.2): the rounds over the key and a
+// 16-byte nonce, without the final addition; words 0-3 and 12-15 are the subkey.
+void hchacha20(const uint8_t key[32], const uint8_t nonce[16], uint8_t out[32]) {
+  uint32_t x[CHACHA20_WORDS];
+  chacha20_setup(x, key, nonce + 4, load32_le(nonce));
+  chacha20_rounds(x);
+  for (int i = 0; i < 4; i++) {
+    store32_le(out + 4 * i, x[i]);
+    store32_le(out + 16 + 4 * i, x[12 + i]);
+  }
+  wipe(x, sizeof(x));
 }
 
 static void chacha20_xor_portable(uint8_t *out, const uint8_t *in, size_t length, uint32_t state[CHACHA20_WORDS]) {

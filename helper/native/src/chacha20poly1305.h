@@ -25,4 +25,8 @@ void chacha20poly1305_seal(const uint8_t key[32], const uint8_t nonce[12], const
 bool chacha20poly1305_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ad, size_t ad_length,
                            const uint8_t *in, size_t length, uint8_t *out);
 
+// HChaCha20: the 32-byte subkey XChaCha20-Poly1305 seals with (under the
+// nonce 0^4 ‖ nonce[16..24)), from the key and the first 16 nonce bytes.
+void hchacha20(const uint8_t key[32], const uint8_t nonce[16], uint8_t out[32]);
+
 #endif

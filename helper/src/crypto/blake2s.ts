@@ -9,6 +9,7 @@
 // The TypeScript implementation is written out on 32-bit integers. Every function
 // runs to completion synchronously, so one module-wide state serves them all; it
 // is zeroed after each digest, as it may hold key material.
+import { constantTimeEqual } from './constant-time.js';
 import { cryptoAddon } from './crypto-addon.js';
 import { offHeapArray, offHeapBuffer } from './off-heap.js';
 
@@ -263,6 +264,8 @@ export interface Blake2sImplementation {
   hash(out: Uint8Array, first: Uint8Array, second: Uint8Array): void;
   /** Keyed BLAKE2s (RFC 7693 section 3.3); out's length (1 to 32) is the output length, the key at most 32 bytes. */
   keyedHash(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
+  /** Whether keyed BLAKE2s of data, as long as `expected` (1 to 32 bytes), equals it, in constant time. */
+  keyedVerify(key: Uint8Array, data: Uint8Array, expected: Uint8Array): boolean;
   /** out (32 bytes) = HMAC(key, first ‖ second), over BLAKE2s-256 with a 64-byte block. */
   hmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void;
   /**
@@ -285,6 +288,13 @@ const typescriptImplementation: Blake2sImplementation = {
     absorb(data);
     finish(out);
   },
+  keyedVerify(key, data, expected) {
+    const digest = new Uint8Array(expected.length);
+    this.keyedHash(digest, key, data);
+    const equal = constantTimeEqual(digest, expected);
+    digest.fill(0);
+    return equal;
+  },
   hmac: typescriptHmac,
   kdf: typescriptKdf,
 };
@@ -292,6 +302,7 @@ const typescriptImplementation: Blake2sImplementation = {
 interface NativeBlake2s {
   blake2sHash(out: Uint8Array, first: Uint8Array, second: Uint8Array): void;
   blake2sKeyed(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
+  blake2sKeyedVerify(key: Uint8Array, data: Uint8Array, expected: Uint8Array): boolean;
   blake2sHmac(out: Uint8Array, key: Uint8Array, first: Uint8Array, second: Uint8Array): void;
   blake2sKdf(key: Uint8Array, input: Uint8Array, t1: Uint8Array, t2?: Uint8Array, t3?: Uint8Array): void;
 }
@@ -302,6 +313,7 @@ function nativeImplementation(addon: NativeBlake2s): Blake2sImplementation {
     name: 'native',
     hash: addon.blake2sHash,
     keyedHash: addon.blake2sKeyed,
+    keyedVerify: addon.blake2sKeyedVerify,
     hmac: addon.blake2sHmac,
     kdf: addon.blake2sKdf,
   };
@@ -315,7 +327,7 @@ const addon = cryptoAddon as Partial<NativeBlake2s> | undefined;
  * where the addon is not built the TypeScript one is used.
  */
 export const blake2sImplementations: readonly Blake2sImplementation[] =
-  addon?.blake2sHash && addon.blake2sKeyed && addon.blake2sHmac && addon.blake2sKdf
+  addon?.blake2sHash && addon.blake2sKeyed && addon.blake2sKeyedVerify && addon.blake2sHmac && addon.blake2sKdf
     ? [nativeImplementation(addon as NativeBlake2s), typescriptImplementation]
     : [typescriptImplementation];
 
@@ -373,4 +385,18 @@ export function keyedHash(key: Uint8Array, data: Uint8Array, outputLength: numbe
 /** WireGuard's MAC: keyed BLAKE2s with a 16-byte output. */
 export function mac(key: Uint8Array, data: Uint8Array): Uint8Array {
   return keyedHash(key, data, MAC_LENGTH);
+}
+
+/** The same into a 16-byte `out`, which is not allocated per call. */
+export function macInto(out: Uint8Array, key: Uint8Array, data: Uint8Array): void {
+  checkLength(out.length, 'MAC output', MAC_LENGTH, MAC_LENGTH);
+  checkLength(key.length, 'BLAKE2s key', 0, MAX_KEY_LENGTH);
+  active.keyedHash(out, key, data);
+}
+
+/** Whether `expected` (16 bytes) is the MAC of data under key; compared in constant time. */
+export function macMatches(key: Uint8Array, data: Uint8Array, expected: Uint8Array): boolean {
+  checkLength(expected.length, 'MAC', MAC_LENGTH, MAC_LENGTH);
+  checkLength(key.length, 'BLAKE2s key', 0, MAX_KEY_LENGTH);
+  return active.keyedVerify(key, data, expected);
 }

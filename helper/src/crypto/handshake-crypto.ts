@@ -23,6 +23,10 @@ export interface HandshakeCrypto {
   hashInto(out: Uint8Array, first: Uint8Array, second?: Uint8Array): void;
   /** Keyed BLAKE2s with a 16-byte output (MAC1, MAC2, cookies). */
   mac(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** The same into a 16-byte `out`. */
+  macInto(out: Uint8Array, key: Uint8Array, data: Uint8Array): void;
+  /** Whether the 16-byte `expected` is the MAC of data under key, compared in constant time. */
+  macMatches(key: Uint8Array, data: Uint8Array, expected: Uint8Array): boolean;
   kdf1(key: Uint8Array, input: Uint8Array): Buffer;
   kdf2(key: Uint8Array, input: Uint8Array): [Buffer, Buffer];
   kdf3(key: Uint8Array, input: Uint8Array): [Buffer, Buffer, Buffer];
@@ -32,7 +36,7 @@ export interface HandshakeCrypto {
   seal(key: Uint8Array, counter: bigint, plaintext: Uint8Array, ad?: Uint8Array): Buffer;
   /** The plaintext, or undefined when authentication fails. */
   open(key: Uint8Array, counter: bigint, ciphertext: Uint8Array, ad?: Uint8Array): Buffer | undefined;
-  /** XChaCha20-Poly1305, for cookie replies. */
-  xseal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array;
+  /** XChaCha20-Poly1305, for cookie replies, into `out` (plaintext.length + 16 bytes). */
+  xsealInto(out: Uint8Array, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): void;
   xopen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array | undefined;
 }

@@ -1,8 +1,8 @@
 // The crypto the helper gives its engines: the fastest implementation of each
 // primitive this runtime offers (the addon's, else node:crypto's and
 // TypeScript's, see each module), and secure randomness from a pool.
-import { open, seal, xopen, xseal } from './aead.js';
-import { hash, hashInto, mac } from './blake2s.js';
+import { open, seal, xopen, xsealInto } from './aead.js';
+import { hash, hashInto, mac, macInto, macMatches } from './blake2s.js';
 import { InlineTransportCrypto } from './crypto-pool.js';
 import type { FillRandom, HandshakeCrypto } from './handshake-crypto.js';
 import { kdf1, kdf2, kdf3, kdfInto } from './kdf.js';
@@ -18,13 +18,15 @@ export const handshakeCrypto: HandshakeCrypto = {
   hash,
   hashInto,
   mac,
+  macInto,
+  macMatches,
   kdf1,
   kdf2,
   kdf3,
   kdfInto,
   seal,
   open,
-  xseal,
+  xsealInto,
   xopen,
 };
 

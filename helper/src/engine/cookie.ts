@@ -1,7 +1,7 @@
 // MAC1/MAC2 and cookie replies (whitepaper 5.4.7). The checker is the responder's
 // side, one per device; the generator is the initiator's side, one per peer.
-import { constantTimeEqual } from '../crypto/constant-time.js';
 import type { FillRandom, HandshakeCrypto } from '../crypto/handshake-crypto.js';
+import { offHeapBuffer } from '../crypto/off-heap.js';
 import { MAC_LENGTH, TAG_LENGTH, XNONCE_LENGTH } from '../crypto/sizes.js';
 import type { Endpoint } from '../net/ip.js';
 import { COOKIE_REFRESH_TIME, COOKIE_SECRET_MAX_AGE, LABEL_COOKIE, LABEL_MAC1 } from './constants.js';
@@ -20,20 +20,19 @@ function mac2Offset(message: Uint8Array): number {
   return message.length - MAC_LENGTH;
 }
 
-/** What a cookie is bound to: the source address and port of the handshake. */
-function sourceBytes(source: Endpoint): Uint8Array {
-  const out = new Uint8Array(source.bytes.length + 2);
-  out.set(source.bytes);
-  out[source.bytes.length] = source.port >> 8;
-  out[source.bytes.length + 1] = source.port & 0xff;
-  return out;
-}
-
+/**
+ * The responder's side. A server under a handshake flood runs MAC1 on every
+ * initiation and MAC2 and a cookie reply on most, so these allocate nothing:
+ * the source, the cookie and the reply go into buffers kept for the purpose.
+ */
 export class CookieChecker {
   private readonly mac1Key: Uint8Array;
   private readonly cookieKey: Uint8Array;
   private secret: Uint8Array | undefined;
   private secretCreated = 0;
+  /** What a cookie is bound to: the source address and port (IPv6 is the longest). */
+  private readonly source = offHeapBuffer(16 + 2);
+  private readonly cookie = offHeapBuffer(MAC_LENGTH);
 
   constructor(
     private readonly crypto: HandshakeCrypto,
@@ -46,28 +45,25 @@ export class CookieChecker {
 
   checkMac1(message: Uint8Array): boolean {
     const offset = mac1Offset(message);
-    const expected = this.crypto.mac(this.mac1Key, message.subarray(0, offset));
-    return constantTimeEqual(expected, message.subarray(offset, offset + MAC_LENGTH));
+    return this.crypto.macMatches(this.mac1Key, message.subarray(0, offset), message.subarray(offset, offset + MAC_LENGTH));
   }
 
-  checkMac2(message: Uint8Array, source: Endpoint, now: number): boolean {
+  /**
+   * Whether MAC2 proves that the sender of `message` (whose MAC1 was valid)
+   * receives at `source`. When it does not, the cookie reply that lets it make
+   * one is written into `reply` (COOKIE_REPLY_SIZE bytes), to be sent back.
+   */
+  checkMac2(message: Uint8Array, receiverIndex: number, source: Endpoint, now: number, reply: Uint8Array): boolean {
     const cookie = this.cookieFor(source, now);
     const offset = mac2Offset(message);
-    const expected = this.crypto.mac(cookie, message.subarray(0, offset));
-    return constantTimeEqual(expected, message.subarray(offset));
-  }
-
-  /** A cookie reply to a handshake message whose MAC1 was valid. */
-  createReply(message: Uint8Array, receiverIndex: number, source: Endpoint, now: number): Uint8Array {
-    const reply = new Uint8Array(COOKIE_REPLY_SIZE);
+    if (this.crypto.macMatches(cookie, message.subarray(0, offset), message.subarray(offset))) return true;
     writeHeader(reply, MESSAGE_COOKIE_REPLY);
     writeUint32LE(reply, COOKIE_REPLY.receiver, receiverIndex);
     const nonce = reply.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + XNONCE_LENGTH);
     this.random(nonce);
-    const offset = mac1Offset(message);
-    const sealed = this.crypto.xseal(this.cookieKey, nonce, this.cookieFor(source, now), message.subarray(offset, offset + MAC_LENGTH));
-    reply.set(sealed, COOKIE_REPLY.encryptedCookie);
-    return reply;
+    const mac1 = message.subarray(offset - MAC_LENGTH, offset);
+    this.crypto.xsealInto(reply.subarray(COOKIE_REPLY.encryptedCookie, COOKIE_REPLY_SIZE), this.cookieKey, nonce, cookie, mac1);
+    return false;
   }
 
   private cookieFor(source: Endpoint, now: number): Uint8Array {
@@ -76,12 +72,18 @@ export class CookieChecker {
       this.random(this.secret);
       this.secretCreated = now;
     }
-    return this.crypto.mac(this.secret, sourceBytes(source));
+    const length = source.bytes.length;
+    this.source.set(source.bytes);
+    this.source[length] = source.port >> 8;
+    this.source[length + 1] = source.port & 0xff;
+    this.crypto.macInto(this.cookie, this.secret, this.source.subarray(0, length + 2));
+    return this.cookie;
   }
 
   destroy(): void {
     this.secret?.fill(0);
     this.secret = undefined;
+    this.cookie.fill(0);
   }
 }
 

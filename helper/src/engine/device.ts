@@ -13,8 +13,9 @@ import type { Keypair } from './keypair.js';
 import { Peer } from './peer.js';
 import { RateLimiter } from './ratelimiter.js';
 import type { HandshakeContext } from './noise.js';
-import { handleDatagram, OpenQueue } from './receive.js';
-import { handleTunPacket, SealQueue } from './send.js';
+import { HANDSHAKE_QUEUE_SIZE, HandshakeQueue } from './handshake-queue.js';
+import { handleDatagram, OpenQueue, processHandshakes } from './receive.js';
+import { CookieReplyQueue, handleTunPacket, SealQueue } from './send.js';
 import { runPeerTimer } from './timers.js';
 
 export interface DeviceOutput {
@@ -59,6 +60,7 @@ export type DropReason =
   | 'mac1'
   | 'cookie-required'
   | 'rate-limited'
+  | 'handshake-queue-full'
   | 'unknown-peer'
   | 'handshake-rejected'
   | 'no-private-key'
@@ -105,6 +107,8 @@ export class Device {
   readonly transport: TransportCrypto;
   readonly sealQueue: SealQueue;
   readonly openQueue: OpenQueue;
+  readonly cookieReplies: CookieReplyQueue;
+  readonly handshakes = new HandshakeQueue();
   /** Plaintext packets padded up to this (the TUN's MTU). */
   mtu = 1420;
   /** Our static key with what every handshake runs on; undefined without a private key. */
@@ -127,6 +131,7 @@ export class Device {
     this.transport = options.transport;
     this.sealQueue = new SealQueue(this);
     this.openQueue = new OpenQueue(this);
+    this.cookieReplies = new CookieReplyQueue(this);
     this.randomUint32 = uint32Source(options.random);
     this.indices = new IndexTable<IndexEntry>(this.randomUint32);
   }
@@ -229,14 +234,21 @@ export class Device {
     }
   }
 
-  /** Counts a handshake message and says whether the device is now under load. */
-  noteHandshakeMessage(now: number): boolean {
+  /**
+   * Counts a handshake message with a valid MAC1 and says whether the device
+   * is under load: more such messages in a second than the threshold, or a
+   * handshake queue an eighth full (it is not keeping up), and for a second
+   * after either.
+   */
+  isUnderLoad(now: number): boolean {
     if (now - this.handshakeWindowStart >= 1000) {
       this.handshakeWindowStart = now;
       this.handshakesInWindow = 0;
     }
     this.handshakesInWindow++;
-    if (this.handshakesInWindow > this.underLoadThreshold) this.underLoadUntil = now + UNDER_LOAD_AFTER;
+    if (this.handshakesInWindow > this.underLoadThreshold || this.handshakes.length >= HANDSHAKE_QUEUE_SIZE / 8) {
+      this.underLoadUntil = now + UNDER_LOAD_AFTER;
+    }
     return now < this.underLoadUntil;
   }
 
@@ -259,8 +271,10 @@ export class Device {
 
   /** Hands the gathered transport messages to the crypto, which sends and delivers them when done. */
   flush(): void {
+    processHandshakes(this);
     this.openQueue.flush();
     this.sealQueue.flush();
+    this.cookieReplies.flush();
   }
 
   writePacket(packet: Uint8Array): void {
@@ -273,7 +287,7 @@ export class Device {
 
   /** The earliest time at which runTimers has work to do; Infinity for none. */
   nextDeadline(): number {
-    let next = Infinity;
+    let next = this.handshakes.nextDeadline(this.clock.now());
     for (const peer of this.peers) next = Math.min(next, peer.timers.nextDeadline());
     return next;
   }
@@ -288,6 +302,7 @@ export class Device {
 
   /** Wipes every key; the device is unusable afterwards. */
   close(): void {
+    this.handshakes.clear();
     this.removeAllPeers();
     this.setPrivateKey(undefined);
   }

@@ -24,15 +24,13 @@ import {
 } from './messages.js';
 import { acceptInitiation, consumeResponse, createResponse, decodeInitiation, deriveSession } from './noise.js';
 import type { Peer } from './peer.js';
-import { sendInitiation, sendKeepalive, sendStaged, sendToPeer } from './send.js';
+import { resendInitiationWithCookie, sendInitiation, sendKeepalive, sendStaged, sendToPeer } from './send.js';
 
 export function handleDatagram(device: Device, datagram: Uint8Array, source: Endpoint): void {
   switch (messageType(datagram)) {
     case MESSAGE_INITIATION:
-      if (passesHandshakeChecks(device, datagram, source, INITIATION.sender)) handleInitiation(device, datagram, source);
-      return;
     case MESSAGE_RESPONSE:
-      if (passesHandshakeChecks(device, datagram, source, RESPONSE.sender)) handleResponse(device, datagram, source);
+      if (!device.handshakes.push(datagram, source)) device.drop('handshake-queue-full');
       return;
     case MESSAGE_COOKIE_REPLY:
       handleCookieReply(device, datagram);
@@ -42,6 +40,33 @@ export function handleDatagram(device: Device, datagram: Uint8Array, source: End
       return;
     default:
       device.drop('malformed');
+  }
+}
+
+/**
+ * Works through the queued handshake messages, oldest first, while the queue's
+ * time credit lasts; what remains waits for the next wake-up (nextDeadline).
+ */
+export function processHandshakes(device: Device): void {
+  const queue = device.handshakes;
+  if (queue.length === 0) return;
+  const start = device.clock.now();
+  const available = queue.timeAvailable(start);
+  let now = start;
+  while (now - start < available) {
+    const next = queue.take();
+    if (!next) break;
+    handleHandshake(device, next.message, next.source);
+    now = device.clock.now();
+  }
+  queue.spend(now - start);
+}
+
+function handleHandshake(device: Device, message: Uint8Array, source: Endpoint): void {
+  if (message[0] === MESSAGE_INITIATION) {
+    if (passesHandshakeChecks(device, message, source, INITIATION.sender)) handleInitiation(device, message, source);
+  } else if (passesHandshakeChecks(device, message, source, RESPONSE.sender)) {
+    handleResponse(device, message, source);
   }
 }
 
@@ -61,10 +86,11 @@ function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endp
     return false;
   }
   const now = device.clock.now();
-  if (!device.noteHandshakeMessage(now)) return true;
-  if (!checker.checkMac2(message, source, now)) {
+  if (!device.isUnderLoad(now)) return true;
+  const replies = device.cookieReplies;
+  if (!checker.checkMac2(message, readUint32LE(message, senderOffset), source, now, replies.next())) {
     device.drop('cookie-required');
-    device.sendDatagram(checker.createReply(message, readUint32LE(message, senderOffset), source, now), source);
+    replies.add(source);
     return false;
   }
   if (!device.rateLimiter.allow(source, now)) {
@@ -176,6 +202,8 @@ function handleCookieReply(device: Device, message: Uint8Array): void {
     return;
   }
   device.log('verbose', `${entry.peer.name}: received cookie reply`);
+  // A responder under load answered our initiation with a cookie: send it again with MAC2 now.
+  if (!entry.keypair && entry.peer.handshakeIndex === readUint32LE(message, COOKIE_REPLY.receiver)) resendInitiationWithCookie(device, entry.peer);
 }
 
 function handleTransport(device: Device, datagram: Uint8Array, source: Endpoint): void {

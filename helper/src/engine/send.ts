@@ -5,7 +5,7 @@ import type { Endpoint } from '../net/ip.js';
 import { PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
 import type { Device } from './device.js';
 import { destinationUnreachable, packetAddresses } from './ip-packet.js';
-import { MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeCounter, writeHeader, writeUint32LE } from './messages.js';
+import { COOKIE_REPLY_SIZE, MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeCounter, writeHeader, writeUint32LE } from './messages.js';
 import { createInitiation } from './noise.js';
 import type { Keypair } from './keypair.js';
 import type { Peer } from './peer.js';
@@ -125,6 +125,42 @@ export class SealQueue {
   }
 }
 
+/** Most cookie replies gathered before they are sent without waiting for the end of the wake-up. */
+const MAX_QUEUED_COOKIE_REPLIES = 256;
+
+/**
+ * Cookie replies, gathered per wake-up and sent together: under a handshake
+ * flood a server answers most initiations with one, and one send per reply
+ * cost more than making it. Replies are written into buffers kept here.
+ */
+export class CookieReplyQueue {
+  private readonly buffer = new Uint8Array(MAX_QUEUED_COOKIE_REPLIES * COOKIE_REPLY_SIZE);
+  private readonly replies = Array.from({ length: MAX_QUEUED_COOKIE_REPLIES }, (_, i) =>
+    this.buffer.subarray(i * COOKIE_REPLY_SIZE, (i + 1) * COOKIE_REPLY_SIZE),
+  );
+  private readonly endpoints: Endpoint[] = [];
+
+  constructor(private readonly device: Device) {}
+
+  /** Where the next reply goes; it is sent only once add() is called for it. */
+  next(): Uint8Array {
+    if (this.endpoints.length === MAX_QUEUED_COOKIE_REPLIES) this.flush();
+    return this.replies[this.endpoints.length]!;
+  }
+
+  /** Queues the reply just written into next(), for `endpoint`. */
+  add(endpoint: Endpoint): void {
+    this.endpoints.push(endpoint);
+  }
+
+  flush(): void {
+    const count = this.endpoints.length;
+    if (count === 0) return;
+    this.device.output.sendDatagrams(count === MAX_QUEUED_COOKIE_REPLIES ? this.replies : this.replies.slice(0, count), this.endpoints);
+    this.endpoints.length = 0;
+  }
+}
+
 /** The initiator rekeys a session that has been used long or much. */
 function keepKeyFreshSending(device: Device, peer: Peer, keypair: Keypair, now: number): void {
   if (keypair.isInitiator && (now - keypair.created >= REKEY_AFTER_TIME || keypair.sendCounter >= REKEY_AFTER_MESSAGES)) {
@@ -140,6 +176,26 @@ export function sendInitiation(device: Device, peer: Peer, isRetry: boolean): vo
   const now = device.clock.now();
   if (!isRetry) peer.timers.handshakeAttempts = 0;
   if (now - peer.lastSentHandshake < REKEY_TIMEOUT) return;
+  peer.resentWithCookie = false;
+  writeInitiation(device, peer, now);
+}
+
+/**
+ * Sends the initiation in progress again at once, now that the responder's
+ * cookie gives it a valid MAC2, rather than when the retransmit timer fires
+ * REKEY_TIMEOUT later (wireguard-go and the kernel wait): a handshake with a
+ * server under load then takes one round trip more instead of five seconds.
+ * Once per initiation the timers send, so that forged cookie replies (anyone
+ * who sees our initiation can make one) cannot make us send more than twice
+ * as many initiations as the protocol does.
+ */
+export function resendInitiationWithCookie(device: Device, peer: Peer): void {
+  if (peer.resentWithCookie) return;
+  peer.resentWithCookie = true;
+  writeInitiation(device, peer, device.clock.now());
+}
+
+function writeInitiation(device: Device, peer: Peer, now: number): void {
   const context = device.handshakeContext;
   if (!context || !peer.endpoint) return;
   device.forgetHandshake(peer);
