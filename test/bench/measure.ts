@@ -2,7 +2,7 @@
 // latency, and the CPU time and peak memory of the daemons doing the work.
 import { readFileSync } from 'node:fs';
 import type { Namespace } from '../integration/harness/namespace.js';
-import type { TunnelPair, TunnelPeer } from '../integration/harness/pair.js';
+import type { TunnelPair, Tunnels, TunnelSide } from '../integration/harness/pair.js';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -49,12 +49,12 @@ export interface UdpResult {
   readonly outOfOrder: number;
 }
 
-function daemonCpu(pair: TunnelPair): number {
+function daemonCpu(pair: Tunnels): number {
   return cpuSeconds(pair.a.daemon.pid) + cpuSeconds(pair.b.daemon.pid);
 }
 
 /** TCP from `from` to the other side of the pair for `seconds`. */
-export async function iperfTcp(pair: TunnelPair, from: TunnelPeer, seconds: number, port = 5201): Promise<TcpResult> {
+export async function iperfTcp(pair: Tunnels, from: TunnelSide, seconds: number, port = 5201): Promise<TcpResult> {
   const to = from === pair.a ? pair.b : pair.a;
   const { server } = await startIperfServer(to.ns, port);
   const cpuBefore = daemonCpu(pair);
@@ -75,12 +75,16 @@ export async function iperfTcp(pair: TunnelPair, from: TunnelPeer, seconds: numb
   };
 }
 
-/** UDP at a fixed offered rate; loss and reordering as iperf3's receiver counts them. */
+/**
+ * UDP of `length`-byte datagrams at an offered rate (0: as fast as the sender
+ * can); loss and reordering as iperf3's receiver counts them.
+ */
 export async function iperfUdp(
-  pair: TunnelPair,
-  from: TunnelPeer,
+  pair: Tunnels,
+  from: TunnelSide,
   seconds: number,
   offeredMbps: number,
+  length = 1200,
   port = 5202,
 ): Promise<UdpResult> {
   const to = from === pair.a ? pair.b : pair.a;
@@ -88,7 +92,7 @@ export async function iperfUdp(
   await new Promise((resolve) => setTimeout(resolve, 300));
   const out = await from.ns.exec(
     'iperf3',
-    ['-c', to.tunnelV4, '-p', String(port), '-u', '-b', `${offeredMbps}M`, '-l', '1200', '-t', String(seconds), '-J'],
+    ['-c', to.tunnelV4, '-p', String(port), '-u', '-b', `${offeredMbps}M`, '-l', String(length), '-t', String(seconds), '-J'],
     { timeoutMs: (seconds + 30) * 1000 },
   );
   await server.exited;
