@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualNetwork, ipv4Packet, ipv6Packet } from './support/virtual-network.js';
-import { parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
+import { parseCidr, parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
+import { generatePrivateKey } from '../../helper/src/crypto/x25519.js';
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_TRANSPORT } from '../../helper/src/engine/messages.js';
 
 function pair(options: { psk?: boolean } = {}) {
@@ -51,6 +52,23 @@ test('a preshared key on both sides works; a mismatched one yields no session', 
   assert.equal(bad.b.received.length, 0);
   assert.equal(bad.peerB.keypairs.current, undefined);
   assert.ok((bad.a.device.drops.get('handshake-rejected') ?? 0) >= 1);
+});
+
+test('a new private key handshakes at once, without waiting out the previous initiation\'s rekey timeout', () => {
+  const { net, a, b, peerA } = pair();
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.equal(b.received.length, 1);
+
+  const newKey = generatePrivateKey();
+  a.device.setPrivateKey(newKey.raw);
+  b.device.removePeer(peerA);
+  const peerForNewKey = b.device.addPeer(newKey.publicKey)!;
+  b.device.allowedIps.insert(parseCidr('10.0.0.1/32')!, peerForNewKey);
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.equal(b.received.length, 2, 'the packet sent under the new key arrived without any time passing');
+  assert.ok(peerForNewKey.lastHandshakeWallClock !== undefined);
 });
 
 test('transport padding is a multiple of 16 and the receiver trims it', () => {

@@ -52,6 +52,11 @@ export const TUNNEL_V4 = { a: '10.77.0.1', b: '10.77.0.2', prefix: 24 };
 export const TUNNEL_V6 = { a: 'fd77::1', b: 'fd77::2', prefix: 64 };
 export const LISTEN_PORT = { a: 51001, b: 51002 };
 
+/** The side's address inside the tunnel. */
+export function tunnelAddress(side: TunnelSide, family: 4 | 6): string {
+  return family === 4 ? side.tunnelV4 : side.tunnelV6;
+}
+
 /** The endpoint other peers reach `peer` at, in the canonical form `wg show` is parsed into. */
 export function endpointOf(peer: TunnelPeer, family: 4 | 6): string {
   const address = parseIpAddress(family === 4 ? peer.outer.v4 : peer.outer.v6);

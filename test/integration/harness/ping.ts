@@ -12,6 +12,8 @@ export interface PingOptions {
   readonly payloadBytes?: number;
   /** Never fragment (ping -M do): a packet larger than the path MTU fails instead of arriving in pieces. */
   readonly dontFragment?: boolean;
+  /** Flood (ping -f): the next echo as soon as a reply comes, without waiting the interval. */
+  readonly flood?: boolean;
 }
 
 export interface PingResult {
@@ -51,7 +53,7 @@ export async function ping(from: Namespace, address: string, options: PingOption
     '-n', '-q',
     '-c', String(options.count ?? 1),
     '-w', String(options.deadlineSeconds ?? 5),
-    '-i', String(options.intervalSeconds ?? 0.2),
+    ...(options.flood ? ['-f'] : ['-i', String(options.intervalSeconds ?? 0.2)]),
     '-s', String(options.payloadBytes ?? PING_PAYLOAD_BYTES),
     ...(options.dontFragment ? ['-M', 'do'] : []),
     address,
