@@ -19,7 +19,7 @@ import { sendUdpDatagram, UdpListener } from './harness/udp-datagram.js';
 import { udpProbe } from './harness/udp-probe.js';
 import { waitFor } from './harness/wait.js';
 import { generateKeyPair, wgSet } from './harness/wg.js';
-import { transportMessageBytes } from './harness/wire-sizes.js';
+import { TRANSPORT_OVERHEAD_BYTES } from './harness/wire-sizes.js';
 import { wirefly, wireguardGo, type WireGuardImplementation } from './harness/wireguard.js';
 
 type Pair = readonly [WireGuardImplementation, WireGuardImplementation];
@@ -60,7 +60,7 @@ async function setListenPort(hub: LoopbackPair['hub'], side: TunnelSide, port: n
 const PADDING_LINK_MTU = 1300;
 const PADDING_ROUTE_MTU = 1299;
 const PADDING_PACKET_BYTES = 1297;
-const DATAGRAM_PADDED_TO_LINK_MTU = 20 + 8 + transportMessageBytes(PADDING_LINK_MTU, PADDING_LINK_MTU);
+const DATAGRAM_PADDED_TO_LINK_MTU = 20 + 8 + TRANSPORT_OVERHEAD_BYTES + PADDING_LINK_MTU;
 
 describe('route MTU and padding', () => {
   for (const pairOf of [[wirefly, wirefly], [wirefly, wireguardGo]] as const) {
@@ -95,7 +95,7 @@ describe('route MTU and padding', () => {
           t.diagnostic(`${side.implementation} sent a ${PADDING_PACKET_BYTES}-byte packet as a ${message}-byte message`);
           if (side.implementation !== 'wirefly') continue;
           assert.ok(
-            message >= transportMessageBytes(PADDING_PACKET_BYTES, PADDING_PACKET_BYTES) && message <= transportMessageBytes(PADDING_ROUTE_MTU, PADDING_ROUTE_MTU),
+            message >= TRANSPORT_OVERHEAD_BYTES + PADDING_PACKET_BYTES && message <= TRANSPORT_OVERHEAD_BYTES + PADDING_ROUTE_MTU,
             `${side.implementation}: a ${PADDING_PACKET_BYTES}-byte packet became a ${message}-byte message, padded beyond the route MTU of ${PADDING_ROUTE_MTU}`,
           );
         }

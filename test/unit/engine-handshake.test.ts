@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { VirtualNetwork, ipv4Packet, ipv6Packet } from './support/virtual-network.js';
 import { parseCidr, parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
 import { generatePrivateKey } from '../../helper/src/crypto/x25519.js';
+import { paddedLength } from '../../helper/src/engine/send.js';
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_TRANSPORT } from '../../helper/src/engine/messages.js';
 
 function pair(options: { psk?: boolean } = {}) {
@@ -79,6 +80,16 @@ test('transport padding is a multiple of 16 and the receiver trims it', () => {
   assert.equal(transport.length, 1);
   assert.equal((transport[0]!.datagram.length - 32) % 16, 0);
   assert.equal(b.received[0]!.length, 21);
+});
+
+test('padding goes up to a multiple of 16 only where that stays within the MTU', () => {
+  assert.equal(paddedLength(0, 1420), 0);
+  assert.equal(paddedLength(1, 1420), 16);
+  assert.equal(paddedLength(1408, 1420), 1408);
+  assert.equal(paddedLength(1409, 1420), 1409, 'a packet whose next multiple of 16 is past the MTU goes unpadded');
+  assert.equal(paddedLength(1420, 1420), 1420);
+  assert.equal(paddedLength(1297, 1300), 1297, 'within a route MTU of 1299 that the engine cannot see');
+  assert.equal(paddedLength(1500, 1420), 1500, 'a packet larger than the MTU is never cut');
 });
 
 test('replayed, truncated, garbage and unknown-index datagrams are dropped and counted', () => {
