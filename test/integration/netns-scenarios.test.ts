@@ -17,7 +17,7 @@ import { echoPacketBytes, fullSizePayload, ping } from './harness/ping.js';
 import { tcpTransfer } from './harness/transfer.js';
 import { sendUdpDatagram, UdpListener } from './harness/udp-datagram.js';
 import { udpProbe } from './harness/udp-probe.js';
-import { waitFor } from './harness/wait.js';
+import { sleep, waitFor } from './harness/wait.js';
 import { generateKeyPair, wgSet } from './harness/wg.js';
 import { TRANSPORT_OVERHEAD_BYTES } from './harness/wire-sizes.js';
 import { wirefly, wireguardGo, type WireGuardImplementation } from './harness/wireguard.js';
@@ -213,6 +213,45 @@ describe('WireGuard inside WireGuard', () => {
         const carrier = await createLoopbackPair(lab, ...outer);
         const nested = await createNestedPair(lab, carrier, ...inner, INNER_MTU);
         await assertCarriesFullSize(nested, INNER_MTU);
+      }));
+  }
+});
+
+/** netns.sh's bound on what a looping tunnel may send for ten flooded pings in a second. */
+const LOOP_TX_LIMIT_BYTES = 70_000;
+const LOOP_PINGS = 10;
+
+describe('routing loops stay bounded', () => {
+  // The loop runs through the a sides. A Wirefly on the outer one bounds it
+  // whatever the inner is; as the inner only, it cannot: wireguard-go fragments
+  // what it sends, and the fragments of every round go round again.
+  const layouts: readonly { readonly outer: Pair; readonly inner: Pair }[] = [
+    { outer: [wirefly, wireguardGo], inner: [wirefly, wireguardGo] },
+    { outer: [wirefly, wireguardGo], inner: [wireguardGo, wirefly] },
+  ];
+  for (const { outer, inner } of layouts) {
+    test(`outer ${describePair(outer)}, inner ${describePair(inner)}: each tunnel's endpoint lies inside the other`, (t) =>
+      withLab(t, async (lab) => {
+        const carrier = await createLoopbackPair(lab, ...outer);
+        const nested = await createNestedPair(lab, carrier, ...inner, INNER_MTU);
+        const { hub } = carrier;
+        // The inner interface moves to the hub; its daemon and UDP stay behind, carried by the outer tunnel.
+        await nested.a.ns.exec('ip', ['link', 'set', nested.a.ifname, 'netns', hub.name]);
+        await hub.exec('ip', ['address', 'add', `${nested.a.tunnelV4}/24`, 'dev', nested.a.ifname]);
+        await hub.exec('ip', ['link', 'set', nested.a.ifname, 'mtu', String(INNER_MTU), 'up']);
+        const fromHub = await ping(hub, nested.b.tunnelV4, { count: 1, deadlineSeconds: ANSWER_SECONDS });
+        assert.equal(fromHub.received, 1, 'the inner tunnel carries the hub\'s ping');
+        // The outer tunnel's peer is now reached through the inner tunnel, which the outer one carries.
+        await wgSet(hub, carrier.a.ifname, { peers: [{ publicKey: carrier.b.keys.publicKey, endpoint: `${nested.b.tunnelV4}:7` }] });
+        for (const side of [nested.b, carrier.b]) await side.ns.exec('ip', ['link', 'del', side.ifname]);
+
+        const before = await showOnlyPeer(hub, nested.a.ifname);
+        const flood = await ping(hub, nested.b.tunnelV4, { count: LOOP_PINGS, flood: true, replyWaitSeconds: 1 });
+        assert.deepEqual([flood.transmitted, flood.received], [LOOP_PINGS, 0]);
+        await sleep(1000);
+        const sent = (await showOnlyPeer(hub, nested.a.ifname)).txBytes - before.txBytes;
+        t.diagnostic(`inner ${nested.a.implementation} sent ${sent} B for ${LOOP_PINGS} pings`);
+        assert.ok(sent < LOOP_TX_LIMIT_BYTES, `inner ${nested.a.implementation} sent ${sent} B for ${LOOP_PINGS} pings`);
       }));
   }
 });
