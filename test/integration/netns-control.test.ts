@@ -64,7 +64,7 @@ for (const implementation of [wirefly, wireguardGo]) {
         assert.equal(crowdedLine?.length, LARGE_TABLE_ENTRIES + 1);
         assert.deepEqual(new Set(crowdedLine!.slice(1)), new Set(table));
         const result = await ping(a.ns, b.tunnelV4, { count: 3, deadlineSeconds: 5 });
-        assert.equal(result.received, 3, 'the tunnel beside the large table');
+        assert.ok(result.received >= 3, 'the tunnel beside the large table');
       }));
 
     test('40 peers of 52 allowed IPs; 30 peers of which only the last has allowed IPs; 197 for a second peer', (t) =>
@@ -114,7 +114,7 @@ describe(`${wirefly.label}: every object freed at the end`, () => {
   test('peers removed leave nothing; deleting the interface ends the daemon, which removes its socket', (t) =>
     withLab(t, async (lab) => {
       const { hub, a, b } = await createLoopbackPair(lab, wirefly, wirefly);
-      assert.equal((await ping(a.ns, b.tunnelV4, { count: 2, deadlineSeconds: 5 })).received, 2);
+      assert.ok((await ping(a.ns, b.tunnelV4, { count: 2, deadlineSeconds: 5 })).received >= 2);
       for (const [self, other] of [[a, b], [b, a]] as const) {
         await hub.exec('wg', ['set', self.ifname, 'peer', other.keys.publicKey, 'remove']);
         assert.deepEqual((await showDump(hub, self.ifname)).peers, []);
@@ -128,7 +128,7 @@ describe(`${wirefly.label}: every object freed at the end`, () => {
   test('interfaces moved into each other\'s namespace, then both namespaces deleted: both daemons end cleanly', (t) =>
     withLab(t, async (lab) => {
       const { a, b } = await createLoopbackPair(lab, wirefly, wirefly);
-      assert.equal((await ping(a.ns, b.tunnelV4, { count: 1, deadlineSeconds: 5 })).received, 1);
+      assert.ok((await ping(a.ns, b.tunnelV4, { count: 1, deadlineSeconds: 5 })).received >= 1);
       await a.ns.exec('ip', ['link', 'set', a.ifname, 'netns', b.ns.name]);
       await b.ns.exec('ip', ['link', 'set', b.ifname, 'netns', a.ns.name]);
       await lab.deleteNamespace(a.ns);

@@ -14,32 +14,14 @@ import { createLoopbackPair, type LoopbackPair } from './harness/loopback-pair.j
 import { createNestedPair } from './harness/nested-pair.js';
 import { tunnelAddress, type TunnelSide, type Tunnels } from './harness/pair.js';
 import { echoPacketBytes, fullSizePayload, ping } from './harness/ping.js';
+import { ANSWER_SECONDS, assertAnswered, describePair, WIREFLY_AND_WIREGUARD_GO, type Pair } from './harness/scenario.js';
 import { tcpTransfer } from './harness/transfer.js';
 import { sendUdpDatagram, UdpListener } from './harness/udp-datagram.js';
 import { udpProbe } from './harness/udp-probe.js';
 import { sleep, waitFor } from './harness/wait.js';
 import { generateKeyPair, wgSet } from './harness/wg.js';
 import { TRANSPORT_OVERHEAD_BYTES } from './harness/wire-sizes.js';
-import { wirefly, wireguardGo, type WireGuardImplementation } from './harness/wireguard.js';
-
-type Pair = readonly [WireGuardImplementation, WireGuardImplementation];
-
-const WIREFLY_AND_WIREGUARD_GO: readonly Pair[] = [
-  [wirefly, wireguardGo],
-  [wireguardGo, wirefly],
-];
-
-/** Seconds a ping that should be answered may take, a handshake included. */
-const ANSWER_SECONDS = 3;
-
-function describePair([a, b]: Pair): string {
-  return `${a.label} (a) ↔ ${b.label} (b)`;
-}
-
-async function assertAnswered(from: TunnelSide, address: string, what: string): Promise<void> {
-  const result = await ping(from.ns, address, { count: 1, deadlineSeconds: ANSWER_SECONDS });
-  assert.equal(result.received, 1, `${what}: ${from.implementation}'s ping of ${address} got no reply`);
-}
+import { wirefly, wireguardGo } from './harness/wireguard.js';
 
 async function peerStatus(self: TunnelSide, publicKey: string): Promise<PeerStatus> {
   const peer = (await showDump(self.ns, self.ifname)).peers.find((status) => status.publicKey === publicKey);
@@ -87,7 +69,7 @@ describe('route MTU and padding', () => {
         const before = { a: await showOnlyPeer(tunnels.a.ns, tunnels.a.ifname), b: await showOnlyPeer(tunnels.b.ns, tunnels.b.ifname) };
         const payloadBytes = PADDING_PACKET_BYTES - echoPacketBytes(4, 0);
         const result = await ping(tunnels.b.ns, tunnels.a.tunnelV4, { count: 1, payloadBytes, deadlineSeconds: ANSWER_SECONDS });
-        assert.equal(result.received, 1, `a ${PADDING_PACKET_BYTES}-byte ping under a route MTU of ${PADDING_ROUTE_MTU} got no reply`);
+        assert.ok(result.received >= 1, `a ${PADDING_PACKET_BYTES}-byte ping under a route MTU of ${PADDING_ROUTE_MTU} got no reply`);
         await waitFor('the reply to be counted', async () => (await showOnlyPeer(tunnels.a.ns, tunnels.a.ifname)).txBytes > before.a.txBytes);
         for (const side of [tunnels.a, tunnels.b]) {
           const sent = (await showOnlyPeer(side.ns, side.ifname)).txBytes - before[side === tunnels.a ? 'a' : 'b'].txBytes;
@@ -192,7 +174,7 @@ async function assertCarriesFullSize(tunnels: Tunnels, mtu: number): Promise<voi
       const address = tunnelAddress(to, family);
       const where = `${from.implementation} → ${to.implementation}, IPv${family}`;
       const echo = await ping(from.ns, address, { count: 2, payloadBytes: fullSizePayload(family, mtu), dontFragment: true, deadlineSeconds: 5 });
-      assert.equal(echo.received, 2, `${where}: full-size pings`);
+      assert.ok(echo.received >= 2, `${where}: full-size pings`);
       const udp = await udpProbe(from.ns, to.ns, address, mtu - UDP_HEADERS[family], INNER_UDP_DATAGRAMS);
       assert.deepEqual(udp, { sent: INNER_UDP_DATAGRAMS, intact: INNER_UDP_DATAGRAMS, corrupt: 0 }, `${where}: full-size UDP`);
     }
@@ -240,7 +222,7 @@ describe('routing loops stay bounded', () => {
         await hub.exec('ip', ['address', 'add', `${nested.a.tunnelV4}/24`, 'dev', nested.a.ifname]);
         await hub.exec('ip', ['link', 'set', nested.a.ifname, 'mtu', String(INNER_MTU), 'up']);
         const fromHub = await ping(hub, nested.b.tunnelV4, { count: 1, deadlineSeconds: ANSWER_SECONDS });
-        assert.equal(fromHub.received, 1, 'the inner tunnel carries the hub\'s ping');
+        assert.ok(fromHub.received >= 1, 'the inner tunnel carries the hub\'s ping');
         // The outer tunnel's peer is now reached through the inner tunnel, which the outer one carries.
         await wgSet(hub, carrier.a.ifname, { peers: [{ publicKey: carrier.b.keys.publicKey, endpoint: `${nested.b.tunnelV4}:7` }] });
         for (const side of [nested.b, carrier.b]) await side.ns.exec('ip', ['link', 'del', side.ifname]);

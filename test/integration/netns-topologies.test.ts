@@ -11,28 +11,11 @@ import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';
 import { connectTunnelSide, createTunnelPair, endpointOf, startTunnelSide, type TunnelSide } from './harness/pair.js';
 import { ping } from './harness/ping.js';
+import { ANSWER_SECONDS, assertAnswered, describePair, WIREFLY_AND_WIREGUARD_GO, type Pair } from './harness/scenario.js';
 import { addAddress, moveAddress } from './harness/veth.js';
 import { sleep } from './harness/wait.js';
 import { generateKeyPair, upTunnelInterface, wgSet } from './harness/wg.js';
-import { wirefly, wireguardGo, type WireGuardImplementation } from './harness/wireguard.js';
-
-type Pair = readonly [WireGuardImplementation, WireGuardImplementation];
-
-const WIREFLY_AND_WIREGUARD_GO: readonly Pair[] = [
-  [wirefly, wireguardGo],
-  [wireguardGo, wirefly],
-];
-
-const ANSWER_SECONDS = 3;
-
-function describePair([a, b]: Pair): string {
-  return `${a.label} (a) ↔ ${b.label} (b)`;
-}
-
-async function assertAnswered(from: TunnelSide, address: string, what: string): Promise<void> {
-  const result = await ping(from.ns, address, { count: 1, deadlineSeconds: ANSWER_SECONDS });
-  assert.equal(result.received, 1, `${what}: ${from.implementation}'s ping of ${address} got no reply`);
-}
+import { wirefly, wireguardGo } from './harness/wireguard.js';
 
 /** One echo, answered within a second or not at all: a retry would let a keepalive sent meanwhile repair the path. */
 async function answeredAtOnce(from: TunnelSide, address: string): Promise<boolean> {
@@ -157,7 +140,7 @@ describe('a tunnel routed through itself', () => {
       await wgSet(a.ns, a.ifname, { peers: [{ publicKey: cKeys.publicKey, allowedIps: [`${ONION_V4.c}/32`], endpoint: `${b.tunnelV4}:${ONION_PORT}` }] });
       await a.ns.exec('ip', ['address', 'add', `${ONION_V4.a}/24`, 'dev', a.ifname]);
       const onion = await ping(a.ns, ONION_V4.c, { count: 1, deadlineSeconds: ANSWER_SECONDS });
-      assert.equal(onion.received, 1, 'a reaches c through b');
+      assert.ok(onion.received >= 1, 'a reaches c through b');
 
       await c.ns.exec('ip', ['link', 'del', c.ifname]);
       await wgSet(a.ns, a.ifname, { peers: [{ publicKey: cKeys.publicKey, endpoint: `${ONION_V4.c}:${ONION_PORT}` }] });
