@@ -14,6 +14,7 @@ import {
   createTunnelPair,
   endpointOf,
   TUNNEL_MTU,
+  tunnelAddress,
   type TunnelPair,
   type TunnelPeer,
 } from './harness/pair.js';
@@ -21,6 +22,7 @@ import { echoPacketBytes, fullSizePayload, ping, PING_PAYLOAD_BYTES } from './ha
 import { udpReceiveErrors } from './harness/snmp.js';
 import { TcpTransfer, tcpTransfer } from './harness/transfer.js';
 import { moveAddress } from './harness/veth.js';
+import { sleep } from './harness/wait.js';
 import {
   HANDSHAKE_INITIATION_BYTES,
   HANDSHAKE_RESPONSE_BYTES,
@@ -53,10 +55,6 @@ function interopPairs(spec: string): Pair[] {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 interface Counters {
   readonly a: PeerStatus;
   readonly b: PeerStatus;
@@ -87,10 +85,6 @@ async function quietCounters(pair: TunnelPair): Promise<Counters> {
 
 function otherSide(side: 'a' | 'b'): 'a' | 'b' {
   return side === 'a' ? 'b' : 'a';
-}
-
-function tunnelAddress(peer: TunnelPeer, family: 4 | 6): string {
-  return family === 4 ? peer.tunnelV4 : peer.tunnelV6;
 }
 
 function assertRecentHandshake(status: PeerStatus, who: string): void {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualNetwork, ipv4Packet, ipv6Packet, seededRandom } from './support/virtual-network.js';
-import { parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
+import { parseCidr, parseEndpoint, formatEndpoint } from '../../helper/src/net/ip.js';
+import { generatePrivateKey } from '../../helper/src/crypto/x25519.js';
+import { paddedLength } from '../../helper/src/engine/send.js';
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_TRANSPORT } from '../../helper/src/engine/messages.js';
 import { CONSTRUCTION, IDENTIFIER, INITIAL_CHAIN_KEY, INITIAL_HASH } from '../../helper/src/engine/constants.js';
 import { handshakeCrypto, secureRandom } from '../../helper/src/crypto/provider.js';
@@ -56,6 +58,23 @@ test('a preshared key on both sides works; a mismatched one yields no session', 
   assert.ok((bad.a.device.drops.get('handshake-rejected') ?? 0) >= 1);
 });
 
+test('a new private key handshakes at once, without waiting out the previous initiation\'s rekey timeout', () => {
+  const { net, a, b, peerA } = pair();
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.equal(b.received.length, 1);
+
+  const newKey = generatePrivateKey();
+  a.device.setPrivateKey(newKey.raw);
+  b.device.removePeer(peerA);
+  const peerForNewKey = b.device.addPeer(newKey.publicKey)!;
+  b.device.allowedIps.insert(parseCidr('10.0.0.1/32')!, peerForNewKey);
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.equal(b.received.length, 2, 'the packet sent under the new key arrived without any time passing');
+  assert.ok(peerForNewKey.lastHandshakeWallClock !== undefined);
+});
+
 test('transport padding is a multiple of 16 and the receiver trims it', () => {
   const { net, a, b } = pair();
   a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2', 1));
@@ -64,6 +83,16 @@ test('transport padding is a multiple of 16 and the receiver trims it', () => {
   assert.equal(transport.length, 1);
   assert.equal((transport[0]!.datagram.length - 32) % 16, 0);
   assert.equal(b.received[0]!.length, 21);
+});
+
+test('padding goes up to a multiple of 16 only where that stays within the MTU', () => {
+  assert.equal(paddedLength(0, 1420), 0);
+  assert.equal(paddedLength(1, 1420), 16);
+  assert.equal(paddedLength(1408, 1420), 1408);
+  assert.equal(paddedLength(1409, 1420), 1409, 'a packet whose next multiple of 16 is past the MTU goes unpadded');
+  assert.equal(paddedLength(1420, 1420), 1420);
+  assert.equal(paddedLength(1297, 1300), 1297, 'within a route MTU of 1299 that the engine cannot see');
+  assert.equal(paddedLength(1500, 1420), 1500, 'a packet larger than the MTU is never cut');
 });
 
 test('replayed, truncated, garbage and unknown-index datagrams are dropped and counted', () => {

@@ -268,6 +268,15 @@ test('get answer: every field in wireguard-go order', () => {
   );
 });
 
+test('get answer for a peer with 255 × 256 × 2 allowed IPs (netns.sh): one line each', () => {
+  const allowedIps: Cidr[] = [];
+  for (let a = 1; a <= 255; a++) {
+    for (let b = 0; b <= 255; b++) allowedIps.push(cidr(`${a}.${b}.0.0/16`), cidr(`${a}::${b}/128`));
+  }
+  const text = formatGetResponse({ privateKey: undefined, listenPort: 0, fwmark: 0, peers: [peerState({ allowedIps })] });
+  assert.equal(text.match(/^allowed_ip=/gm)?.length, allowedIps.length);
+});
+
 test('get answer leaves out an unset private key, port and mark', () => {
   const empty: UapiDeviceState = { privateKey: undefined, listenPort: 0, fwmark: 0, peers: [] };
   assert.equal(formatGetResponse(empty), 'errno=0\n\n');

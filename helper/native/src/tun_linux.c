@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -626,10 +627,49 @@ static napi_value tun_name(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// Interface ioctls go through a socket of the caller's network namespace, so
-// they find the device only while it is there.
+// A socket of the network namespace the device is in now, which is not ours
+// once the device has been moved (as netns.sh and wg-quick setups do):
+// TUNGETDEVNETNS names that namespace, and a socket belongs for good to the
+// namespace its thread was in when it was made. The thread returns to its own
+// namespace at once; were that impossible, it would go on in the wrong one,
+// so the process aborts instead.
+static int socket_in_device_namespace(const tun_t *tun, int *sock) {
+  int device_ns = ioctl(tun->fd, TUNGETDEVNETNS);
+  if (device_ns < 0) return errno;
+  int own_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own_ns < 0) {
+    int err = errno;
+    close(device_ns);
+    return err;
+  }
+  int err = 0;
+  if (setns(device_ns, CLONE_NEWNET) != 0) {
+    err = errno;
+  } else {
+    *sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (*sock < 0) err = errno;
+    if (setns(own_ns, CLONE_NEWNET) != 0) abort();
+  }
+  close(own_ns);
+  close(device_ns);
+  return err;
+}
+
+static int ioctl_in_device_namespace(const tun_t *tun, unsigned long request, struct ifreq *ifr) {
+  int sock = -1;
+  int err = socket_in_device_namespace(tun, &sock);
+  if (err != 0) return err;
+  memcpy(ifr->ifr_name, tun->name, IFNAMSIZ);
+  if (ioctl(sock, request, ifr) < 0) err = errno;
+  close(sock);
+  return err;
+}
+
+// Interface ioctls go by name through a socket of the caller's network
+// namespace, or of the device's when it has been moved out of ours.
 static bool interface_ioctl(napi_env env, tun_t *tun, unsigned long request, struct ifreq *ifr, const char *what) {
   int err = ioctl_by_name(tun->name, request, ifr);
+  if (err == ENODEV && !tun->closed) err = ioctl_in_device_namespace(tun, request, ifr);
   if (err != 0) {
     char action[64];
     snprintf(action, sizeof action, "%s of %s", what, tun->name);

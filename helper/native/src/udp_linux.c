@@ -769,6 +769,14 @@ static void enable_offloads(udp_socket_t *sock) {
   (void)set_int_option(sock->fd, IPPROTO_UDP, UDP_GRO, 1);
 }
 
+// A datagram larger than the MTU of the interface it leaves by is dropped
+// (EMSGSIZE), never fragmented here; routers on the way may still fragment
+// IPv4 ones, which go without DF, and reports of a smaller path MTU are not
+// taken up (PMTUDISC_INTERFACE). The kernel's WireGuard, too, drops what
+// outgrows the MTU. Two tunnels whose endpoints lie inside each other then
+// pass a packet round, larger each time, until it no longer fits, instead of
+// fragmenting it each round into pieces that each go round again and multiply
+// (netns.sh's routing loop).
 static failure_t configure_socket(udp_socket_t *sock, bool offload) {
   int fd = sock->fd;
   uint32_t family = sock->family;
@@ -776,7 +784,10 @@ static failure_t configure_socket(udp_socket_t *sock, bool offload) {
     // The IPv4 socket takes IPv4; without this the two would collide on the port.
     if (!set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1)) return failure("setsockopt", family);
     if (!set_int_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) return failure("setsockopt", family);
+    if (!set_int_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_INTERFACE)) return failure("setsockopt", family);
   } else if (!set_int_option(fd, IPPROTO_IP, IP_PKTINFO, 1)) {
+    return failure("setsockopt", family);
+  } else if (!set_int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_INTERFACE)) {
     return failure("setsockopt", family);
   }
   raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);

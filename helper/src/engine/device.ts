@@ -214,10 +214,16 @@ export class Device {
     peer.handshake.clear();
   }
 
+  /**
+   * Ends the peer's sessions. As the kernel's and wireguard-go's do, this also
+   * forgets when the last initiation went out: sessions under a new key must
+   * not wait out the REKEY_TIMEOUT of an initiation made under the old one.
+   */
   resetPeerSessions(peer: Peer): void {
     this.forgetHandshake(peer);
     peer.keypairs.clear();
     peer.handshake.latestTimestamp.fill(0);
+    peer.lastSentHandshake = -Infinity;
   }
 
   private precompute(peer: Peer): void {

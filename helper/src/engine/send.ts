@@ -61,9 +61,15 @@ export function sendStaged(device: Device, peer: Peer): void {
   if (peer.staged.length > 0) sendInitiation(device, peer, false);
 }
 
-function paddedLength(length: number, mtu: number): number {
+/**
+ * A packet is padded up to a multiple of 16 bytes, unless that would take it
+ * past the MTU: then it goes as it is. The kernel pads such a packet up to the
+ * MTU of the route it took, which a userspace engine cannot see; a route whose
+ * MTU lies below the link's would then carry a packet larger than it allows.
+ */
+export function paddedLength(length: number, mtu: number): number {
   const padded = Math.ceil(length / PADDING_MULTIPLE) * PADDING_MULTIPLE;
-  return Math.min(padded, Math.max(mtu, length));
+  return padded > mtu ? length : padded;
 }
 
 function sendTransport(device: Device, peer: Peer, keypair: Keypair, packet: Uint8Array): void {

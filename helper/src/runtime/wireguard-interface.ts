@@ -189,7 +189,7 @@ export class WireGuardInterface {
     try {
       this.device.mtu = this.tun.mtu();
     } catch {
-      // Moved into another namespace, where interface ioctls cannot reach it: keep the last value.
+      // The device is going away (its namespace was deleted): keep the last value until it closes.
     }
   }
 

@@ -215,6 +215,10 @@ export function formatGetResponse(state: UapiDeviceState): string {
   }
   if (state.listenPort !== 0) lines.push(`listen_port=${state.listenPort}`);
   if (state.fwmark !== 0) lines.push(`fwmark=${state.fwmark}`);
-  for (const peer of state.peers) lines.push(...formatPeer(peer));
+  // Line by line: spreading a peer's lines into push() passes each as an
+  // argument, and the stack overflows for a peer with some 100,000 allowed IPs.
+  for (const peer of state.peers) {
+    for (const line of formatPeer(peer)) lines.push(line);
+  }
   return lines.map((line) => `${line}\n`).join('') + formatErrno(0);
 }

@@ -34,6 +34,14 @@ export class Lab {
     return new Namespace(name, (process) => this.processes.push(process));
   }
 
+  /** Deletes one of the lab's namespaces now, with whatever is in it, instead of at cleanup. */
+  async deleteNamespace(ns: Namespace): Promise<void> {
+    const index = this.namespaces.indexOf(ns.name);
+    if (index < 0) throw new Error(`${ns.name} is not this lab's namespace`);
+    this.namespaces.splice(index, 1);
+    await deleteNamespace(ns.name);
+  }
+
   link(a: Namespace, b: Namespace): Promise<VethLink> {
     this.links += 1;
     return createVethLink(a, b, this.links);

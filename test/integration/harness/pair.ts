@@ -52,6 +52,11 @@ export const TUNNEL_V4 = { a: '10.77.0.1', b: '10.77.0.2', prefix: 24 };
 export const TUNNEL_V6 = { a: 'fd77::1', b: 'fd77::2', prefix: 64 };
 export const LISTEN_PORT = { a: 51001, b: 51002 };
 
+/** The side's address inside the tunnel. */
+export function tunnelAddress(side: TunnelSide, family: 4 | 6): string {
+  return family === 4 ? side.tunnelV4 : side.tunnelV6;
+}
+
 /** The endpoint other peers reach `peer` at, in the canonical form `wg show` is parsed into. */
 export function endpointOf(peer: TunnelPeer, family: 4 | 6): string {
   const address = parseIpAddress(family === 4 ? peer.outer.v4 : peer.outer.v6);
@@ -65,25 +70,39 @@ export async function changeListenPort(peer: TunnelPeer, port: number): Promise<
   peer.listenPort = port;
 }
 
+/** A daemon and its interface in `ns`, with keys and the side's addresses; not configured yet. */
+export async function startTunnelSide(lab: Lab, implementation: WireGuardImplementation, ns: Namespace, side: 'a' | 'b'): Promise<TunnelSide> {
+  const ifname = lab.tunnelInterfaceName();
+  const daemon = await implementation.start(ns, ifname);
+  return {
+    implementation: implementation.name,
+    ns,
+    ifname,
+    daemon,
+    keys: await generateKeyPair(lab.dir),
+    listenPort: LISTEN_PORT[side],
+    tunnelV4: TUNNEL_V4[side],
+    tunnelV6: TUNNEL_V6[side],
+  };
+}
+
+/** Gives `self` the other side as its only peer, at `endpoint` if known, and brings its interface up. */
+export async function connectTunnelSide(self: TunnelSide, other: TunnelSide, endpoint: string | undefined): Promise<void> {
+  await wgSet(self.ns, self.ifname, {
+    privateKeyFile: self.keys.privateKeyFile,
+    listenPort: self.listenPort,
+    peers: [{ publicKey: other.keys.publicKey, allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`], ...(endpoint ? { endpoint } : {}) }],
+  });
+  await upTunnelInterface(self.ns, self.ifname, [`${self.tunnelV4}/${TUNNEL_V4.prefix}`, `${self.tunnelV6}/${TUNNEL_V6.prefix}`], TUNNEL_MTU);
+}
+
 async function startPeer(
   lab: Lab,
   implementation: WireGuardImplementation,
   outer: VethEnd,
   side: 'a' | 'b',
 ): Promise<TunnelPeer> {
-  const ifname = lab.tunnelInterfaceName();
-  const daemon = await implementation.start(outer.ns, ifname);
-  return {
-    implementation: implementation.name,
-    ns: outer.ns,
-    ifname,
-    daemon,
-    keys: await generateKeyPair(lab.dir),
-    outer,
-    listenPort: LISTEN_PORT[side],
-    tunnelV4: TUNNEL_V4[side],
-    tunnelV6: TUNNEL_V6[side],
-  };
+  return { ...(await startTunnelSide(lab, implementation, outer.ns, side)), outer };
 }
 
 export async function createTunnelPair(

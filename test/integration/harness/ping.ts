@@ -5,13 +5,20 @@ import type { Namespace } from './namespace.js';
 export interface PingOptions {
   /** Echo replies wanted; ping stops once it has them. */
   readonly count?: number;
-  /** Hard limit on the whole run, in seconds. */
+  /** Hard limit on the whole run, in seconds; ping then sends until it has `count` replies. */
   readonly deadlineSeconds?: number;
+  /**
+   * Instead of a deadline: send exactly `count` echoes and wait this long for
+   * each reply (ping -W), as a flood that must not be answered wants.
+   */
+  readonly replyWaitSeconds?: number;
   readonly intervalSeconds?: number;
   /** ICMP payload bytes (ping -s); ping's default when absent. */
   readonly payloadBytes?: number;
   /** Never fragment (ping -M do): a packet larger than the path MTU fails instead of arriving in pieces. */
   readonly dontFragment?: boolean;
+  /** Flood (ping -f): the next echo as soon as a reply comes, without waiting the interval. */
+  readonly flood?: boolean;
 }
 
 export interface PingResult {
@@ -50,8 +57,8 @@ export async function ping(from: Namespace, address: string, options: PingOption
   const args = [
     '-n', '-q',
     '-c', String(options.count ?? 1),
-    '-w', String(options.deadlineSeconds ?? 5),
-    '-i', String(options.intervalSeconds ?? 0.2),
+    ...(options.replyWaitSeconds === undefined ? ['-w', String(options.deadlineSeconds ?? 5)] : ['-W', String(options.replyWaitSeconds)]),
+    ...(options.flood ? ['-f'] : ['-i', String(options.intervalSeconds ?? 0.2)]),
     '-s', String(options.payloadBytes ?? PING_PAYLOAD_BYTES),
     ...(options.dontFragment ? ['-M', 'do'] : []),
     address,

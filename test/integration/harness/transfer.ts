@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { BackgroundProcess } from './background.js';
+import { waitForListener } from './listener.js';
 import type { Namespace } from './namespace.js';
 import { pseudoRandomChunks } from './payload.js';
+import { sleep } from './wait.js';
 
 export interface TransferOptions {
   readonly bytes: number;
@@ -25,20 +27,6 @@ export interface TransferResult {
 
 const DEFAULT_PORT = 5001;
 const DEFAULT_TIMEOUT_MS = 120_000;
-const LISTEN_WAIT_MS = 5_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitForListener(ns: Namespace, port: number, listener: BackgroundProcess): Promise<void> {
-  const deadline = Date.now() + LISTEN_WAIT_MS;
-  while ((await ns.exec('ss', ['-Hltn', 'sport', '=', `:${port}`])).trim() === '') {
-    if (listener.hasExited) throw new Error(`${listener.label} ${listener.describeExit()}: ${listener.log()}`);
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} in ${ns.name}`);
-    await sleep(20);
-  }
-}
 
 export class TcpTransfer {
   readonly done: Promise<TransferResult>;
@@ -59,7 +47,7 @@ export class TcpTransfer {
     const port = options.port ?? DEFAULT_PORT;
     const receiver = to.spawn('ncat', ['-l', '--recv-only', address, String(port)], { streamStdio: true });
     receiver.stdin.end();
-    await waitForListener(to, port, receiver);
+    await waitForListener(to, 'tcp', port, receiver);
     const sender = from.spawn('ncat', ['--send-only', address, String(port)], { streamStdio: true });
     return new TcpTransfer(sender, receiver, options);
   }

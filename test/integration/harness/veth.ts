@@ -41,7 +41,8 @@ function isV6(address: string): boolean {
   return address.includes(':');
 }
 
-async function addAddress(end: VethEnd, address: string): Promise<void> {
+/** Adds an address to the end, beside those it has. */
+export async function addAddress(end: VethEnd, address: string): Promise<void> {
   const args = isV6(address)
     ? // nodad: usable at once instead of after duplicate address detection.
       ['addr', 'add', `${address}/${V6_PREFIX}`, 'dev', end.device, 'nodad']

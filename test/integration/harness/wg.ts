@@ -39,7 +39,8 @@ export async function generatePresharedKey(dir: string): Promise<PresharedKey> {
 export interface PeerSettings {
   readonly publicKey: string;
   readonly presharedKeyFile?: string;
-  readonly allowedIps: readonly string[];
+  /** Replaces the peer's allowed IPs; left as they are when absent. */
+  readonly allowedIps?: readonly string[];
   /** `host:port` or `[v6]:port`. */
   readonly endpoint?: string;
   readonly persistentKeepalive?: number;
@@ -54,7 +55,7 @@ export interface InterfaceSettings {
 function peerArguments(peer: PeerSettings): string[] {
   const args = ['peer', peer.publicKey];
   if (peer.presharedKeyFile) args.push('preshared-key', peer.presharedKeyFile);
-  args.push('allowed-ips', peer.allowedIps.join(','));
+  if (peer.allowedIps) args.push('allowed-ips', peer.allowedIps.join(','));
   if (peer.endpoint) args.push('endpoint', peer.endpoint);
   if (peer.persistentKeepalive !== undefined) {
     args.push('persistent-keepalive', String(peer.persistentKeepalive));
