@@ -80,7 +80,7 @@ function runAgent(): void {
       stale.push(formatEndpoint(endpoint));
     },
   };
-  const run = (command: Command): object => {
+  const run = async (command: Command): Promise<object> => {
     switch (command.op) {
       case 'bind':
         udp = bindNativeUdp(command.port, handler, command.options);
@@ -91,6 +91,8 @@ function runAgent(): void {
           command.datagrams.map((item) => Buffer.from(item.data, 'base64')),
           command.datagrams.map((item) => endpointFromJson(item.to)),
         );
+        // Stale sources are reported once the send has returned, in a microtask queued during it.
+        await new Promise<void>((resolve) => queueMicrotask(resolve));
         return { sent, stale };
       }
       case 'echo':
@@ -114,12 +116,10 @@ function runAgent(): void {
     const { id, ...command } = JSON.parse(line) as Command & { id: number };
     // A hold is acknowledged before it starts; its end is not reported.
     if (command.op === 'hold') write({ id, started: true });
-    try {
-      write({ id, ...run(command) });
-    } catch (error) {
-      const { code, syscall, message } = error as NodeJS.ErrnoException;
-      write({ id, error: { code, syscall, message } });
-    }
+    run(command).then(
+      (reply) => write({ id, ...reply }),
+      (error: NodeJS.ErrnoException) => write({ id, error: { code: error.code, syscall: error.syscall, message: error.message } }),
+    );
   });
 }
 
