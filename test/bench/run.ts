@@ -9,7 +9,10 @@ import { cryptoWorkersFor } from '../../helper/src/runtime/wireguard-interface.j
 import { Lab } from '../integration/harness/lab.js';
 import { createTunnelPair, type TunnelPair } from '../integration/harness/pair.js';
 import { wirefly, wireflyWithCryptoWorkers, wireguardGo, type WireGuardImplementation } from '../integration/harness/wireguard.js';
+import { formatFloodTable, measureFlood, type FloodResult } from './flood.js';
 import { measureHandshakesPerSecond } from './handshakes.js';
+import { BENCH_MTUS, formatMtuTable, measureMtus } from './mtu.js';
+import { formatScaleTable, measureScale, type ScaleResult } from './scale.js';
 import { iperfTcp, iperfUdp, peakRssMb, pingRtt, setMtu, type TcpResult, type UdpResult } from './measure.js';
 
 export interface PairResult {
@@ -194,24 +197,81 @@ export function formatTable(results: BenchResults): string {
   return lines.join('\n');
 }
 
+/** The cases `npm run bench` can run; BENCH_SUITES (comma-separated) picks some, all by default. */
+const SUITES = ['throughput', 'mtu', 'flood', 'scale'] as const;
+type Suite = (typeof SUITES)[number];
+
+function chosenSuites(): Suite[] {
+  const asked = process.env.BENCH_SUITES?.split(',').map((name) => name.trim());
+  if (!asked) return [...SUITES];
+  const unknown = asked.filter((name) => !(SUITES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_SUITES: unknown ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
+  return asked as Suite[];
+}
+
+/** Each case's rounds, then the medians; the pairs take turns, so that a slow spell of the machine falls on all of them. */
+async function inRounds<T>(rounds: number, log: (line: string) => void, name: string, measure: () => Promise<T[]>): Promise<{ medians: T[]; samples: T[][] }> {
+  const samples: T[][] = [];
+  for (let round = 1; round <= rounds; round++) {
+    log(`${name}, round ${round} of ${rounds}…`);
+    samples.push(await measure());
+  }
+  return { medians: samples[0]!.map((_, row) => medianOf(samples.map((sample) => sample[row]!))), samples };
+}
+
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   // BENCH_PAIRS=wirefly↔wireguard-go (comma-separated) and BENCH_MTUS=1420 narrow a run while working on one case.
   const onlyPairs = process.env.BENCH_PAIRS?.split(',');
   const onlyMtus = process.env.BENCH_MTUS?.split(',').map(Number);
-  const results = await runBench({
-    seconds,
-    rounds,
-    udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
-    mtus: [1500, 9080].filter((outer) => !onlyMtus || onlyMtus.includes(outer - 80)),
-    pairs: PAIRS.filter(([a, b]) => !onlyPairs || onlyPairs.includes(`${a.label}↔${b.label}`)),
-    poolPairs: POOL_PAIRS.filter(([a, b]) => (onlyPairs ? onlyPairs.includes(`${a.label}↔${b.label}`) : !onlyMtus || onlyMtus.includes(1420))),
-    ipv6Outer: !onlyPairs && !onlyMtus,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const table = formatTable(results);
-  process.stdout.write(`${table}\n`);
+  const picked = <T extends readonly [WireGuardImplementation, WireGuardImplementation]>(pairs: readonly T[]) =>
+    pairs.filter(([a, b]) => !onlyPairs || onlyPairs.includes(`${a.label}↔${b.label}`));
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds };
+  const tables: string[] = [];
+  for (const suite of chosenSuites()) {
+    if (suite === 'throughput') {
+      const throughput = await runBench({
+        seconds,
+        rounds,
+        udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
+        mtus: [1500, 9080].filter((outer) => !onlyMtus || onlyMtus.includes(outer - 80)),
+        pairs: picked(PAIRS),
+        poolPairs: POOL_PAIRS.filter(([a, b]) => (onlyPairs ? onlyPairs.includes(`${a.label}↔${b.label}`) : !onlyMtus || onlyMtus.includes(1420))),
+        ipv6Outer: !onlyPairs && !onlyMtus,
+        log,
+      });
+      results.throughput = throughput;
+      tables.push(formatTable(throughput));
+    } else if (suite === 'mtu') {
+      const options = { seconds: Math.ceil(seconds / 2), mtus: BENCH_MTUS.filter((mtu) => !onlyMtus || onlyMtus.includes(mtu)), pairs: picked(PAIRS), log };
+      const mtu = await inRounds(rounds, log, 'TCP and UDP at every MTU, netns.sh topology', () => measureMtus(options));
+      results.mtu = mtu;
+      tables.push(`MTUs (medians of ${rounds} round(s) of ${options.seconds} s):\n${formatMtuTable(mtu.medians)}`);
+    } else if (suite === 'scale') {
+      const counts = [60_000, 100_000];
+      const servers = [wireguardGo, wirefly].filter((server) => !onlyPairs || onlyPairs.some((pair) => pair.endsWith(server.label)));
+      const scale = await inRounds(rounds, log, `${counts.join(' and ')} peers in one setconf`, async () => {
+        const round: ScaleResult[] = [];
+        for (const count of counts) for (const server of servers) round.push(await measureScale(server, count));
+        return round;
+      });
+      results.scale = scale;
+      tables.push(`Many peers (medians of ${rounds} round(s)):\n${formatScaleTable(scale.medians)}`);
+    } else {
+      const options = { rate: 20_000, seconds };
+      const pairs = picked([[wireguardGo, wireguardGo], [wirefly, wirefly]] as const);
+      const flood = await inRounds(rounds, log, `handshake flood of ${options.rate}/s for ${options.seconds} s`, async () => {
+        const round: FloodResult[] = [];
+        for (const [client, server] of pairs) round.push(await measureFlood(client, server, options));
+        return round;
+      });
+      results.flood = flood;
+      tables.push(`Handshake flood (medians of ${rounds} round(s)):\n${formatFloodTable(flood.medians)}`);
+    }
+  }
+  process.stdout.write(`${tables.join('\n\n')}\n`);
   const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'bench', 'results', 'latest.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

@@ -22,7 +22,7 @@ function view(state: UapiDeviceState) {
     listenPort: state.listenPort,
     fwmark: state.fwmark,
     peers: Object.fromEntries(
-      state.peers.map((peer) => [
+      Array.from(state.peers, (peer) => [
         formatKeyHex(peer.publicKey).slice(0, 2),
         {
           psk: peer.presharedKey && formatKeyHex(peer.presharedKey).slice(0, 2),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EADDRINUSE } from '../../helper/src/uapi/errno.js';
 import { MemoryUapiDevice } from '../../helper/src/uapi/memory-device.js';
-import { UapiError, type UapiDevice, type UapiSetRequest } from '../../helper/src/uapi/model.js';
+import { UapiError, type UapiDevice } from '../../helper/src/uapi/model.js';
 import { startUapiServer, type UapiServer, type UapiServerOptions } from '../../helper/src/uapi/server.js';
 
 const PEER = 'ab'.repeat(32);
@@ -75,13 +75,15 @@ test('several operations on one connection, answered in order', async () => {
   });
 });
 
-test('a refused set is answered with its negated errno and changes nothing; the connection goes on', async () => {
+test('a refused line is answered with its negated errno; lines before it stay applied, lines after it do not; the connection goes on', async () => {
   const device = new MemoryUapiDevice();
   await withServer(
     async (server) => {
-      const answer = await converse(server.path, 'set=1\nlisten_port=7\nlisten_port=99999\n\nset=1\nfwmark\n\nget=1\n\n');
-      assert.equal(answer, 'errno=-22\n\nerrno=-71\n\nerrno=0\n\n');
-      assert.equal(device.get().listenPort, 0);
+      // As wireguard-go, which applies each line as it reads it.
+      const answer = await converse(server.path, 'set=1\nlisten_port=7\nlisten_port=99999\nfwmark=5\n\nset=1\nfwmark\n\nget=1\n\n');
+      assert.equal(answer, 'errno=-22\n\nerrno=-71\n\nlisten_port=7\nerrno=0\n\n');
+      assert.equal(device.get().listenPort, 7);
+      assert.equal(device.get().fwmark, 0);
     },
     { device },
   );
@@ -165,12 +167,21 @@ test('operations run one at a time across connections', async () => {
       if (running > 0) overlapped = true;
       return memory.get();
     },
-    async set(request: UapiSetRequest) {
+    beginSet() {
       running++;
       if (running > 1) overlapped = true;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      await memory.set(request);
-      running--;
+      const session = memory.beginSet();
+      return {
+        // A step that waits, as binding a port does, while other connections want in.
+        apply: async (step) => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          await session.apply(step);
+        },
+        end: () => {
+          session.end();
+          running--;
+        },
+      };
     },
   };
   await withServer(
@@ -188,7 +199,10 @@ test('a device failure is answered with its errno, an unexpected one with ENOANO
   let failure: Error = new UapiError(EADDRINUSE, 'port taken');
   const device: UapiDevice = {
     get: () => new MemoryUapiDevice().get(),
-    set: () => Promise.reject(failure),
+    beginSet: () => ({
+      apply: () => Promise.reject(failure),
+      end: () => {},
+    }),
   };
   await withServer(
     async (server) => {

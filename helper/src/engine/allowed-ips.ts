@@ -6,12 +6,13 @@
 // lookup reads the packet's address straight into locals, so the per-packet path
 // allocates nothing.
 import type { Cidr, IpFamily } from '../net/ip.js';
-import { equalBytes, maskCidr } from '../net/ip.js';
+import { maskCidr } from '../net/ip.js';
 
 /**
- * A network in the trie. Its address is kept as words, for building the trie, and
- * again as four word/mask pairs, so that matching an address costs four
- * xor-and-compares whatever the prefix (IPv4 uses only the first pair).
+ * A network in the trie: its address as words and four word/mask pairs, so
+ * that matching an address costs four xor-and-compares whatever the prefix
+ * (IPv4 uses only the first pair). Nothing else: a server may route 100,000
+ * networks, and its Cidr is made from the words when asked for.
  */
 class TrieNode<T> {
   readonly key0: number;
@@ -29,20 +30,31 @@ class TrieNode<T> {
   zero: TrieNode<T> | undefined = undefined;
   one: TrieNode<T> | undefined = undefined;
 
-  /** `key` is the network with host bits cleared; `cidr` the same, for entriesFor. */
+  /** `key` is the network with host bits cleared. */
   constructor(
-    readonly key: Uint32Array,
+    key: Words,
     readonly prefix: number,
-    readonly cidr: Cidr,
+    readonly family: IpFamily,
   ) {
-    this.key0 = key[0]!;
-    this.key1 = key[1] ?? 0;
-    this.key2 = key[2] ?? 0;
-    this.key3 = key[3] ?? 0;
+    this.key0 = key[0];
+    this.key1 = key[1];
+    this.key2 = key[2];
+    this.key3 = key[3];
     this.mask0 = prefixMask(prefix, 0);
     this.mask1 = prefixMask(prefix, 1);
     this.mask2 = prefixMask(prefix, 2);
     this.mask3 = prefixMask(prefix, 3);
+  }
+
+  get key(): Words {
+    return [this.key0, this.key1, this.key2, this.key3];
+  }
+
+  get cidr(): Cidr {
+    const bytes = new Uint8Array(this.family === 4 ? 4 : 16);
+    const words = this.key;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+    return { family: this.family, bytes, prefix: this.prefix };
   }
 
   child(bit: number): TrieNode<T> | undefined {
@@ -59,6 +71,9 @@ class TrieNode<T> {
   }
 }
 
+/** An address as four big-endian words, zero past its end (IPv4 fills only the first). */
+type Words = readonly [number, number, number, number];
+
 class FamilyTrie<T> {
   root: TrieNode<T> | undefined;
 
@@ -66,9 +81,10 @@ class FamilyTrie<T> {
 
   /** The node for exactly this (masked) network, if there is one. */
   find(network: Cidr): TrieNode<T> | undefined {
+    const key = wordsOf(network.bytes);
     let node = this.root;
-    while (node && node.prefix < network.prefix) node = node.child(bitOfBytes(network.bytes, node.prefix));
-    return node && node.prefix === network.prefix && equalBytes(node.cidr.bytes, network.bytes) ? node : undefined;
+    while (node && node.prefix < network.prefix) node = node.child(bitAt(key, node.prefix));
+    return node && node.prefix === network.prefix && node.matches(key[0], key[1], key[2], key[3]) ? node : undefined;
   }
 
   /** The node for exactly this (masked) network, created without a value if absent. */
@@ -77,31 +93,27 @@ class FamilyTrie<T> {
     const prefix = network.prefix;
     let parent: TrieNode<T> | undefined;
     let node = this.root;
-    while (node && node.prefix <= prefix && node.matches(key[0]!, key[1] ?? 0, key[2] ?? 0, key[3] ?? 0)) {
+    while (node && node.prefix <= prefix && node.matches(key[0], key[1], key[2], key[3])) {
       if (node.prefix === prefix) return node;
       parent = node;
       node = node.child(bitAt(key, node.prefix));
     }
-    const created = new TrieNode<T>(key, prefix, network);
+    const created = new TrieNode<T>(key, prefix, this.family);
     if (!node) {
       this.attach(parent, created, key);
       return created;
     }
     // `node` diverges from the new network somewhere before either prefix ends.
-    const common = Math.min(prefix, commonPrefixLength(node.key, key));
+    const nodeKey = node.key;
+    const common = Math.min(prefix, commonPrefixLength(nodeKey, key));
     if (common === prefix) {
       this.attach(parent, created, key);
-      this.attach(created, node, node.key);
+      this.attach(created, node, nodeKey);
       return created;
     }
-    const junctionKey = maskWords(key, common);
-    const junction = new TrieNode<T>(junctionKey, common, {
-      family: this.family,
-      bytes: bytesOf(junctionKey),
-      prefix: common,
-    });
+    const junction = new TrieNode<T>(maskWords(key, common), common, this.family);
     this.attach(parent, junction, key);
-    this.attach(junction, node, node.key);
+    this.attach(junction, node, nodeKey);
     this.attach(junction, created, key);
     return created;
   }
@@ -118,7 +130,7 @@ class FamilyTrie<T> {
   }
 
   /** Puts `child` (or nothing) where `key` leads from `parent`, or at the root. */
-  private attach(parent: TrieNode<T> | undefined, child: TrieNode<T> | undefined, key: Uint32Array): void {
+  private attach(parent: TrieNode<T> | undefined, child: TrieNode<T> | undefined, key: Words): void {
     if (!parent) this.root = child;
     else if (bitAt(key, parent.prefix) === 0) parent.zero = child;
     else parent.one = child;
@@ -184,7 +196,7 @@ export class AllowedIps<T> {
 
   /** The networks routed to `value`, in the order they were routed to it. */
   entriesFor(value: T): Cidr[] {
-    return [...(this.byValue.get(value) ?? [])].map(({ cidr }) => ({ ...cidr, bytes: cidr.bytes.slice() }));
+    return [...(this.byValue.get(value) ?? [])].map((node) => node.cidr);
   }
 
   clear(): void {
@@ -200,7 +212,7 @@ export class AllowedIps<T> {
   private unroute(node: TrieNode<T>, value: T): void {
     this.forget(node, value);
     node.value = undefined;
-    this.trie(node.cidr.family).prune(node);
+    this.trie(node.family).prune(node);
   }
 
   /** Drops the node from its value's list. */
@@ -215,10 +227,13 @@ function readWord(bytes: Uint8Array, at: number): number {
   return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }
 
-function wordsOf(bytes: Uint8Array): Uint32Array {
-  const words = new Uint32Array(bytes.length / 4);
-  for (let i = 0; i < words.length; i++) words[i] = readWord(bytes, 4 * i);
-  return words;
+function wordsOf(bytes: Uint8Array): Words {
+  return [
+    readWord(bytes, 0) >>> 0,
+    bytes.length > 4 ? readWord(bytes, 4) >>> 0 : 0,
+    bytes.length > 8 ? readWord(bytes, 8) >>> 0 : 0,
+    bytes.length > 12 ? readWord(bytes, 12) >>> 0 : 0,
+  ];
 }
 
 /** The bits of word `index` that lie within the first `prefix` bits. */
@@ -227,29 +242,18 @@ function prefixMask(prefix: number, index: number): number {
   return keep === 0 ? 0 : ~0 << (32 - keep);
 }
 
-function bytesOf(words: Uint32Array): Uint8Array {
-  const bytes = new Uint8Array(words.length * 4);
-  const view = new DataView(bytes.buffer);
-  words.forEach((word, i) => view.setUint32(4 * i, word));
-  return bytes;
-}
-
-function bitAt(words: Uint32Array, position: number): 0 | 1 {
+function bitAt(words: Words, position: number): 0 | 1 {
   return ((words[position >>> 5]! >>> (31 - (position & 31))) & 1) as 0 | 1;
 }
 
-function bitOfBytes(bytes: Uint8Array, position: number): 0 | 1 {
-  return ((bytes[position >>> 3]! >>> (7 - (position & 7))) & 1) as 0 | 1;
-}
-
-function commonPrefixLength(a: Uint32Array, b: Uint32Array): number {
-  for (let i = 0; i < a.length; i++) {
-    const difference = a[i]! ^ b[i]!;
+function commonPrefixLength(a: Words, b: Words): number {
+  for (let i = 0; i < 4; i++) {
+    const difference = (a[i]! ^ b[i]!) >>> 0;
     if (difference !== 0) return i * 32 + Math.clz32(difference);
   }
-  return a.length * 32;
+  return 128;
 }
 
-function maskWords(words: Uint32Array, prefix: number): Uint32Array {
-  return words.map((word, i) => word & prefixMask(prefix, i));
+function maskWords(words: Words, prefix: number): Words {
+  return [words[0] & prefixMask(prefix, 0), words[1] & prefixMask(prefix, 1), words[2] & prefixMask(prefix, 2), words[3] & prefixMask(prefix, 3)];
 }

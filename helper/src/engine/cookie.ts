@@ -87,19 +87,28 @@ export class CookieChecker {
   }
 }
 
+/** The initiator's side, one per peer; its keys are made when the peer first handshakes. */
 export class CookieGenerator {
-  private readonly mac1Key: Uint8Array;
-  private readonly cookieKey: Uint8Array;
+  private keys: { readonly mac1: Uint8Array; readonly cookie: Uint8Array } | undefined;
   private cookie: Uint8Array | undefined;
   private cookieReceived = 0;
   private lastMac1: Uint8Array | undefined;
 
   constructor(
     private readonly crypto: HandshakeCrypto,
-    remotePublicKey: Uint8Array,
-  ) {
-    this.mac1Key = crypto.hash(MAC1_LABEL, remotePublicKey);
-    this.cookieKey = crypto.hash(COOKIE_LABEL, remotePublicKey);
+    private readonly remotePublicKey: Uint8Array,
+  ) {}
+
+  private get mac1Key(): Uint8Array {
+    return (this.keys ??= this.deriveKeys()).mac1;
+  }
+
+  private get cookieKey(): Uint8Array {
+    return (this.keys ??= this.deriveKeys()).cookie;
+  }
+
+  private deriveKeys(): { readonly mac1: Uint8Array; readonly cookie: Uint8Array } {
+    return { mac1: this.crypto.hash(MAC1_LABEL, this.remotePublicKey), cookie: this.crypto.hash(COOKIE_LABEL, this.remotePublicKey) };
   }
 
   /** Fills in MAC1, and MAC2 when a fresh cookie is at hand. */

@@ -10,13 +10,14 @@ import { CookieChecker } from './cookie.js';
 import { REKEY_TIMEOUT_JITTER_MAX, UNDER_LOAD_AFTER, UNDER_LOAD_THRESHOLD } from './constants.js';
 import { IndexTable } from './index-table.js';
 import type { Keypair } from './keypair.js';
-import { Peer } from './peer.js';
+import { Peer, type PeerContext } from './peer.js';
 import { RateLimiter } from './ratelimiter.js';
 import type { HandshakeContext } from './noise.js';
 import { HANDSHAKE_QUEUE_SIZE, HandshakeQueue } from './handshake-queue.js';
 import { handleDatagram, OpenQueue, processHandshakes } from './receive.js';
 import { CookieReplyQueue, handleTunPacket, SealQueue } from './send.js';
-import { runPeerTimer } from './timers.js';
+import { runPeerTimer, type PeerTimers } from './timers.js';
+import { TimerQueue } from './timer-queue.js';
 
 export interface DeviceOutput {
   /**
@@ -109,6 +110,8 @@ export class Device {
   readonly openQueue: OpenQueue;
   readonly cookieReplies: CookieReplyQueue;
   readonly handshakes = new HandshakeQueue();
+  /** Every peer with a timer armed, by when it is due. */
+  readonly timers = new TimerQueue<PeerTimers>();
   /** Plaintext packets padded up to this (the TUN's MTU). */
   mtu = 1420;
   /** Our static key with what every handshake runs on; undefined without a private key. */
@@ -120,6 +123,7 @@ export class Device {
   private handshakesInWindow = 0;
   private underLoadUntil = -Infinity;
   private readonly randomUint32: () => number;
+  private readonly peerContext: PeerContext;
 
   constructor(options: DeviceOptions) {
     this.clock = options.clock;
@@ -134,6 +138,13 @@ export class Device {
     this.cookieReplies = new CookieReplyQueue(this);
     this.randomUint32 = uint32Source(options.random);
     this.indices = new IndexTable<IndexEntry>(this.randomUint32);
+    this.peerContext = {
+      crypto: this.crypto,
+      timers: this.timers,
+      dropKeypair: (keypair) => this.indices.delete(keypair.localIndex),
+      jitter: () => this.randomUint32() % REKEY_TIMEOUT_JITTER_MAX,
+      staticStatic: (peer) => (this.privateKey && peer.publicKeyObject ? this.crypto.dh(this.privateKey, peer.publicKeyObject) : undefined),
+    };
   }
 
   get privateKey(): PrivateKey | undefined {
@@ -170,7 +181,7 @@ export class Device {
         continue;
       }
       this.resetPeerSessions(peer);
-      this.precompute(peer);
+      peer.forgetStaticStatic();
     }
   }
 
@@ -183,9 +194,7 @@ export class Device {
     const existing = this.getPeer(publicKey);
     if (existing) return existing;
     if (this.privateKey && equalBytes(publicKey, this.privateKey.publicKey)) return undefined;
-    const jitter = () => this.randomUint32() % REKEY_TIMEOUT_JITTER_MAX;
-    const peer = new Peer(this.crypto, publicKey, (keypair) => this.indices.delete(keypair.localIndex), jitter);
-    this.precompute(peer);
+    const peer = new Peer(publicKey, this.peerContext);
     this.peersByKey.set(mapKey(publicKey), peer);
     return peer;
   }
@@ -203,7 +212,7 @@ export class Device {
   }
 
   setPresharedKey(peer: Peer, key: Uint8Array): void {
-    peer.presharedKey.fill(0);
+    peer.destroyPresharedKey();
     peer.presharedKey = Uint8Array.from(key);
   }
 
@@ -224,11 +233,6 @@ export class Device {
     peer.keypairs.clear();
     peer.handshake.latestTimestamp.fill(0);
     peer.lastSentHandshake = -Infinity;
-  }
-
-  private precompute(peer: Peer): void {
-    peer.staticStatic?.fill(0);
-    peer.staticStatic = this.privateKey && peer.publicKeyObject && this.crypto.dh(this.privateKey, peer.publicKeyObject);
   }
 
   /** The kernel refused this endpoint's sticky source (the address went away): send from any. */
@@ -293,15 +297,18 @@ export class Device {
 
   /** The earliest time at which runTimers has work to do; Infinity for none. */
   nextDeadline(): number {
-    let next = this.handshakes.nextDeadline(this.clock.now());
-    for (const peer of this.peers) next = Math.min(next, peer.timers.nextDeadline());
-    return next;
+    return Math.min(this.handshakes.nextDeadline(this.clock.now()), this.timers.nextDeadline);
   }
 
   runTimers(): void {
     const now = this.clock.now();
-    for (const peer of [...this.peers]) {
-      for (const timer of peer.timers.takeExpired(now)) runPeerTimer(this, peer, timer);
+    // What is due now, taken first: a timer a handler arms for now runs at the next call.
+    const due: PeerTimers[] = [];
+    for (let timers = this.timers.takeDue(now); timers; timers = this.timers.takeDue(now)) due.push(timers);
+    for (const timers of due) {
+      for (const timer of timers.takeExpired(now)) runPeerTimer(this, timers.peer, timer);
+      const next = timers.nextDeadline();
+      if (next !== Infinity) this.timers.schedule(timers, next);
     }
     this.flush();
   }

@@ -22,16 +22,25 @@ const EMPTY = new Uint8Array(0);
 
 export type HandshakeStage = 'zeroed' | 'initiation-created' | 'initiation-consumed' | 'response-created' | 'response-consumed';
 
+/**
+ * Where a peer's handshake state starts, shared by all peers that have not
+ * had one: every handshake replaces these buffers with its own, and what is
+ * done to them in place is only wiping, which leaves them as they are.
+ */
+const NO_CHAINING_KEY = new Uint8Array(HASH_LENGTH);
+const NO_HASH = new Uint8Array(HASH_LENGTH);
+const NO_TIMESTAMP = new Uint8Array(TAI64N_LENGTH);
+
 export class HandshakeState {
   stage: HandshakeStage = 'zeroed';
-  chainingKey: Uint8Array = new Uint8Array(HASH_LENGTH);
-  hash: Uint8Array = new Uint8Array(HASH_LENGTH);
+  chainingKey: Uint8Array = NO_CHAINING_KEY;
+  hash: Uint8Array = NO_HASH;
   localEphemeral: PrivateKey | undefined;
   remoteEphemeral: PublicKey | undefined;
   localIndex = 0;
   remoteIndex = 0;
   /** The newest initiation timestamp accepted from this peer, against replays. */
-  latestTimestamp: Uint8Array = new Uint8Array(TAI64N_LENGTH);
+  latestTimestamp: Uint8Array = NO_TIMESTAMP;
   /** When the last initiation from this peer was accepted (monotonic ms), against floods. */
   lastInitiationConsumed = -Infinity;
 
@@ -52,7 +61,7 @@ export interface HandshakePeer {
   readonly publicKeyObject: PublicKey | undefined;
   readonly presharedKey: Uint8Array;
   /** DH(our static, their static), computed once per key change; undefined if it is zero. */
-  readonly staticStatic: Uint8Array | undefined;
+  staticStatic(): Uint8Array | undefined;
   readonly handshake: HandshakeState;
 }
 
@@ -93,8 +102,8 @@ export function createInitiation(
   localIndex: number,
   wallClockMs: number,
 ): Uint8Array | undefined {
-  if (!peer.staticStatic) return undefined;
-  if (!peer.publicKeyObject) return undefined;
+  const staticStatic = peer.staticStatic();
+  if (!staticStatic || !peer.publicKeyObject) return undefined;
   const { crypto } = context;
   const ephemeral = generateEphemeral(context);
   const ephemeralShared = crypto.dh(ephemeral, peer.publicKeyObject);
@@ -118,7 +127,7 @@ export function createInitiation(
   message.set(encryptedStatic, INITIATION.encryptedStatic);
   h = crypto.hash(h, encryptedStatic);
 
-  [c, key] = crypto.kdf2(c, peer.staticStatic);
+  [c, key] = crypto.kdf2(c, staticStatic);
   const encryptedTimestamp = crypto.seal(key, 0n, tai64n(wallClockMs), h);
   message.set(encryptedTimestamp, INITIATION.encryptedTimestamp);
   h = crypto.hash(h, encryptedTimestamp);
@@ -179,8 +188,9 @@ export function acceptInitiation(
   message: Uint8Array,
   now: number,
 ): InitiationRejection | undefined {
-  if (!peer.staticStatic) return 'no-static-static';
-  const [c, key] = crypto.kdf2(decoded.chainingKey, peer.staticStatic);
+  const staticStatic = peer.staticStatic();
+  if (!staticStatic) return 'no-static-static';
+  const [c, key] = crypto.kdf2(decoded.chainingKey, staticStatic);
   // The decoded initiation is of no use beyond this point, accepted or not.
   decoded.chainingKey.fill(0);
   const encryptedTimestamp = message.subarray(

@@ -6,6 +6,7 @@ import { KEEPALIVE_TIMEOUT, MAX_TIMER_HANDSHAKES, REJECT_AFTER_TIME, REKEY_TIMEO
 import type { Device } from './device.js';
 import type { Peer } from './peer.js';
 import { sendInitiation, sendKeepalive } from './send.js';
+import type { Scheduled, TimerQueue } from './timer-queue.js';
 
 export type TimerName = 'retransmitHandshake' | 'sendKeepalive' | 'newHandshake' | 'zeroKeyMaterial' | 'persistentKeepalive';
 
@@ -17,7 +18,9 @@ export const TIMER_NAMES: readonly TimerName[] = [
   'persistentKeepalive',
 ];
 
-export class PeerTimers {
+export class PeerTimers implements Scheduled {
+  scheduledAt = Infinity;
+  heapIndex = -1;
   private readonly deadlines: Record<TimerName, number> = {
     retransmitHandshake: Infinity,
     sendKeepalive: Infinity,
@@ -30,7 +33,11 @@ export class PeerTimers {
   /** Seconds; 0 is off. */
   persistentKeepaliveInterval = 0;
 
-  constructor(private readonly jitter: () => number) {}
+  constructor(
+    readonly peer: Peer,
+    private readonly queue: TimerQueue<PeerTimers>,
+    private readonly jitter: () => number,
+  ) {}
 
   isPending(name: TimerName): boolean {
     return this.deadlines[name] !== Infinity;
@@ -42,6 +49,7 @@ export class PeerTimers {
 
   set(name: TimerName, at: number): void {
     this.deadlines[name] = at;
+    this.queue.schedule(this, at);
   }
 
   clear(name: TimerName): void {
@@ -50,6 +58,7 @@ export class PeerTimers {
 
   clearAll(): void {
     for (const name of TIMER_NAMES) this.deadlines[name] = Infinity;
+    this.queue.remove(this);
   }
 
   nextDeadline(): number {

@@ -2,9 +2,9 @@
 // and the steps of a `set` applied to the engine and its sockets.
 import { maskCidr, type Cidr, type Endpoint } from '../net/ip.js';
 import type { Peer } from '../engine/peer.js';
-import { applySetRequest, type UapiSetTarget } from '../uapi/apply.js';
+import { applySetRequest, UapiSetApplier, type UapiSetTarget } from '../uapi/apply.js';
 import { EADDRINUSE, EINVAL } from '../uapi/errno.js';
-import { UapiError, type UapiDevice, type UapiDeviceState, type UapiPeerState, type UapiSetRequest } from '../uapi/model.js';
+import { UapiError, type UapiDevice, type UapiDeviceState, type UapiPeerState, type UapiSetRequest, type UapiSetSession } from '../uapi/model.js';
 import type { WireGuardInterface } from './wireguard-interface.js';
 
 export class DeviceControl implements UapiDevice, UapiSetTarget {
@@ -16,8 +16,12 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
       privateKey: device.privateKey?.raw,
       listenPort: this.wg.listenPort,
       fwmark: this.wg.fwmarkValue,
-      peers: [...device.peers].map((peer) => this.peerState(peer)),
+      peers: this.peerStates(),
     };
+  }
+
+  private *peerStates(): Generator<UapiPeerState> {
+    for (const peer of this.wg.device.peers) yield this.peerState(peer);
   }
 
   private peerState(peer: Peer): UapiPeerState {
@@ -34,6 +38,7 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
     };
   }
 
+  /** A whole request, as the tunnel manager configures the engine. */
   async set(request: UapiSetRequest): Promise<void> {
     try {
       await applySetRequest(request, this);
@@ -41,6 +46,17 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
       // New peers, endpoints and keepalives may mean something is due now.
       this.wg.afterInput();
     }
+  }
+
+  beginSet(): UapiSetSession {
+    const applier = new UapiSetApplier(this);
+    return {
+      apply: (step) => applier.apply(step),
+      end: () => {
+        applier.end();
+        this.wg.afterInput();
+      },
+    };
   }
 
   setListenPort(port: number): void {

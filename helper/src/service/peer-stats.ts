@@ -18,5 +18,5 @@ function peerStats(peer: UapiPeerState): PeerStats {
 }
 
 export function tunnelStats(tunnel: string, state: UapiDeviceState, at: number): TunnelStats {
-  return { tunnel, at, listenPort: state.listenPort, peers: state.peers.map(peerStats) };
+  return { tunnel, at, listenPort: state.listenPort, peers: Array.from(state.peers, peerStats) };
 }

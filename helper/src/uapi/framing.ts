@@ -1,29 +1,28 @@
 // Cuts the byte stream of one control-socket connection into operations, with
 // limits, so that a client can neither desynchronise the conversation nor make
-// the helper hold unbounded amounts of its text.
+// the helper hold unbounded amounts of its text. A set request comes out line
+// by line, to be applied as it streams in: a server's request for 100,000
+// peers is tens of megabytes, and only a line at a time of it is ever held.
 import { PartialLine } from '../net/partial-line.js';
-import { EINVAL, EIO, EMSGSIZE } from './errno.js';
+import { EINVAL, EIO } from './errno.js';
 import { UapiError } from './model.js';
 
 /** Longer than any line the protocol has (the longest is about 80 bytes). */
 export const UAPI_MAX_LINE_BYTES = 4096;
-/** Room for some 60,000 peers' worth of allowed_ip lines in one set request. */
-export const UAPI_MAX_SET_BYTES = 4 * 1024 * 1024;
 
 export type UapiOperation =
   | { readonly kind: 'get' }
-  /** The lines between `set=1` and the blank line that ends the request. */
-  | { readonly kind: 'set'; readonly lines: readonly string[] }
+  /** `set=1`: a request begins; its lines follow, then set-end. */
+  | { readonly kind: 'set-begin' }
+  | { readonly kind: 'set-line'; readonly line: string }
+  /** The blank line that ends a set request, or the end of the stream in its middle. */
+  | { readonly kind: 'set-end' }
   /** Answer with this error and read on. */
   | { readonly kind: 'reject'; readonly error: UapiError }
   /** Stop reading: answer with the error if there is one, then close. */
   | { readonly kind: 'close'; readonly reason: string; readonly error?: UapiError };
 
-type State =
-  | { readonly name: 'operation' }
-  | { readonly name: 'get' }
-  | { readonly name: 'set'; readonly lines: string[]; bytes: number }
-  | { readonly name: 'closed' };
+type State = { readonly name: 'operation' } | { readonly name: 'get' } | { readonly name: 'set' } | { readonly name: 'closed' };
 
 const NEWLINE = 0x0a;
 
@@ -51,8 +50,7 @@ export class UapiRequestReader {
         if (end > start) this.partial.append(chunk.subarray(start));
         break;
       }
-      const bytes = this.partial.size + end - start;
-      const operation = this.takeLine(this.decoder.decode(this.partial.complete(chunk.subarray(start, newline))), bytes);
+      const operation = this.takeLine(this.decoder.decode(this.partial.complete(chunk.subarray(start, newline))));
       if (operation) operations.push(operation);
       start = newline + 1;
     }
@@ -68,10 +66,10 @@ export class UapiRequestReader {
     this.state = { name: 'closed' };
     if (state.name !== 'set') return [];
     const last = this.decoder.decode(this.partial.complete(new Uint8Array(0)));
-    return [{ kind: 'set', lines: last === '' ? state.lines : [...state.lines, last] }];
+    return last === '' ? [{ kind: 'set-end' }] : [{ kind: 'set-line', line: last }, { kind: 'set-end' }];
   }
 
-  private takeLine(line: string, bytes: number): UapiOperation | undefined {
+  private takeLine(line: string): UapiOperation | undefined {
     const state = this.state;
     switch (state.name) {
       case 'operation':
@@ -81,7 +79,7 @@ export class UapiRequestReader {
         if (line === '') return { kind: 'get' };
         return { kind: 'reject', error: new UapiError(EINVAL, 'get=1 must be followed by a blank line') };
       case 'set':
-        return this.takeSetLine(state, line, bytes);
+        return this.takeSetLine(line);
       case 'closed':
         return undefined;
     }
@@ -93,30 +91,18 @@ export class UapiRequestReader {
       return undefined;
     }
     if (line === 'set=1') {
-      this.state = { name: 'set', lines: [], bytes: 0 };
-      return undefined;
+      this.state = { name: 'set' };
+      return { kind: 'set-begin' };
     }
     // wireguard-go hangs up on an unknown operation without an answer.
     this.state = { name: 'closed' };
     return { kind: 'close', reason: `unknown operation ${JSON.stringify(line.slice(0, 40))}` };
   }
 
-  private takeSetLine(state: State & { name: 'set' }, line: string, bytes: number): UapiOperation | undefined {
-    if (line === '') {
-      this.state = { name: 'operation' };
-      return { kind: 'set', lines: state.lines };
-    }
-    state.bytes += bytes + 1;
-    if (state.bytes > UAPI_MAX_SET_BYTES) {
-      this.state = { name: 'closed' };
-      return {
-        kind: 'close',
-        reason: 'set request too large',
-        error: new UapiError(EMSGSIZE, `set request over ${UAPI_MAX_SET_BYTES} bytes`),
-      };
-    }
-    state.lines.push(line);
-    return undefined;
+  private takeSetLine(line: string): UapiOperation {
+    if (line !== '') return { kind: 'set-line', line };
+    this.state = { name: 'operation' };
+    return { kind: 'set-end' };
   }
 
   private closeOnLongLine(): UapiOperation {

@@ -2,8 +2,8 @@
 // no data plane behind them, for tests and for checking a configuration dry.
 import { importPrivateKey } from '../crypto/x25519.js';
 import { formatCidr, type Cidr, type Endpoint } from '../net/ip.js';
-import { applySetRequest, type UapiSetTarget } from './apply.js';
-import type { UapiDevice, UapiDeviceState, UapiPeerState, UapiSetRequest } from './model.js';
+import { applySetRequest, UapiSetApplier, type UapiSetTarget } from './apply.js';
+import type { UapiDevice, UapiDeviceState, UapiPeerState, UapiSetRequest, UapiSetSession } from './model.js';
 import { formatKeyHex } from './protocol.js';
 
 interface MemoryPeer {
@@ -54,6 +54,11 @@ export class MemoryUapiDevice implements UapiDevice, UapiSetTarget {
 
   set(request: UapiSetRequest): Promise<void> {
     return applySetRequest(request, this);
+  }
+
+  beginSet(): UapiSetSession {
+    const applier = new UapiSetApplier(this);
+    return { apply: (step) => applier.apply(step), end: () => applier.end() };
   }
 
   async setListenPort(port: number): Promise<void> {

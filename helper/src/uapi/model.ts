@@ -21,7 +21,34 @@ export interface UapiPeerChange {
   readonly allowedIps: readonly UapiAllowedIpChange[];
 }
 
-/** One parsed `set=1` request; applied as a whole. */
+/**
+ * One line of a `set=1` request, parsed: the device's keys come first, then
+ * each public_key starts a peer block that the peer keys after it belong to.
+ */
+export type UapiSetStep =
+  | { readonly key: 'private_key'; readonly value: Uint8Array }
+  | { readonly key: 'listen_port'; readonly value: number }
+  | { readonly key: 'fwmark'; readonly value: number }
+  | { readonly key: 'replace_peers' }
+  | { readonly key: 'public_key'; readonly value: Uint8Array }
+  | { readonly key: 'remove' }
+  | { readonly key: 'update_only' }
+  | { readonly key: 'preshared_key'; readonly value: Uint8Array }
+  | { readonly key: 'endpoint'; readonly value: Endpoint }
+  | { readonly key: 'persistent_keepalive_interval'; readonly value: number }
+  | { readonly key: 'replace_allowed_ips' }
+  | { readonly key: 'allowed_ip'; readonly value: UapiAllowedIpChange }
+  | { readonly key: 'protocol_version' };
+
+/** A set request in progress: each line is applied as it arrives, so that no request has to be held whole. */
+export interface UapiSetSession {
+  /** Throws UapiError for a step it cannot apply (e.g. EADDRINUSE for a taken port); the request stops there. */
+  apply(step: UapiSetStep): void | Promise<void>;
+  /** The request is over, whole or cut short by an error. */
+  end(): void;
+}
+
+/** One `set=1` request as a whole, as the helper configures its tunnels; applied as a whole. */
 export interface UapiSetRequest {
   /** All-zero key removes the private key. */
   readonly privateKey?: Uint8Array;
@@ -48,7 +75,8 @@ export interface UapiDeviceState {
   readonly privateKey: Uint8Array | undefined;
   readonly listenPort: number;
   readonly fwmark: number;
-  readonly peers: readonly UapiPeerState[];
+  /** Made as they are read, for a device that may have 100,000. */
+  readonly peers: Iterable<UapiPeerState>;
 }
 
 /** An error the control socket reports as `errno=N`. */
@@ -65,6 +93,6 @@ export class UapiError extends Error {
 
 export interface UapiDevice {
   get(): UapiDeviceState;
-  /** Throws UapiError for requests it cannot apply (e.g. EADDRINUSE for a taken port). */
-  set(request: UapiSetRequest): Promise<void>;
+  /** Starts applying a set request from the control socket, line by line. */
+  beginSet(): UapiSetSession;
 }

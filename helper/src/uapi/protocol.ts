@@ -17,6 +17,7 @@ import {
   type UapiPeerChange,
   type UapiPeerState,
   type UapiSetRequest,
+  type UapiSetStep,
 } from './model.js';
 
 export const KEY_LENGTH = 32;
@@ -88,97 +89,122 @@ function parseAllowedIp(value: string): UapiAllowedIpChange {
   return { cidr: maskCidr(cidr), remove };
 }
 
-interface DeviceDraft {
-  privateKey?: Uint8Array;
-  listenPort?: number;
-  fwmark?: number;
-  replacePeers: boolean;
-}
-
-type PeerDraft = { -readonly [K in keyof UapiPeerChange]: UapiPeerChange[K] } & {
-  allowedIps: UapiAllowedIpChange[];
-};
-
-function applyDeviceLine(device: DeviceDraft, key: string, value: string): void {
+function parseDeviceStep(key: string, value: string): UapiSetStep {
   switch (key) {
     case 'private_key':
-      device.privateKey = parseKey(key, value);
-      return;
+      return { key, value: parseKey(key, value) };
     case 'listen_port':
-      device.listenPort = parseUnsigned(key, value, 0xffff);
-      return;
+      return { key, value: parseUnsigned(key, value, 0xffff) };
     case 'fwmark':
-      device.fwmark = parseUnsigned(key, value, 0xffffffff);
-      return;
+      return { key, value: parseUnsigned(key, value, 0xffffffff) };
     case 'replace_peers':
-      device.replacePeers = parseTrue(key, value);
-      return;
+      parseTrue(key, value);
+      return { key };
     default:
       throw invalid(`not a device key: ${quote(key)}`);
   }
 }
 
-function applyPeerLine(peer: PeerDraft, key: string, value: string): void {
+function parsePeerStep(key: string, value: string): UapiSetStep {
   switch (key) {
     case 'remove':
-      peer.remove = parseTrue(key, value);
-      return;
     case 'update_only':
-      peer.updateOnly = parseTrue(key, value);
-      return;
-    case 'preshared_key':
-      peer.presharedKey = parseKey(key, value);
-      return;
-    case 'endpoint':
-      peer.endpoint = parseEndpointValue(value);
-      return;
-    case 'persistent_keepalive_interval':
-      peer.persistentKeepaliveInterval = parseUnsigned(key, value, 0xffff);
-      return;
     case 'replace_allowed_ips':
-      // Lines apply in order: a replacement wipes what this block added before it.
-      peer.replaceAllowedIps = parseTrue(key, value);
-      peer.allowedIps = [];
-      return;
+      parseTrue(key, value);
+      return { key };
+    case 'preshared_key':
+      return { key, value: parseKey(key, value) };
+    case 'endpoint':
+      return { key, value: parseEndpointValue(value) };
+    case 'persistent_keepalive_interval':
+      return { key, value: parseUnsigned(key, value, 0xffff) };
     case 'allowed_ip':
-      peer.allowedIps.push(parseAllowedIp(value));
-      return;
+      return { key, value: parseAllowedIp(value) };
     case 'protocol_version':
       if (value !== '1') throw invalid(`protocol_version: only 1 is known, not ${quote(value)}`);
-      return;
+      return { key };
     default:
       throw invalid(`not a peer key: ${quote(key)}`);
   }
 }
 
 /**
- * Parses the lines of one `set=1` request (without the operation line and the
- * blank line that ends it). Device keys come first; each public_key line starts
- * a peer block that the following peer keys belong to. Throws UapiError: EPROTO
- * for a line that is not KEY=VALUE, EINVAL for anything else wireguard-go refuses.
+ * Parses the lines of one `set=1` request one at a time, as they arrive:
+ * device keys first, and from the first public_key on, peer keys. Throws
+ * UapiError: EPROTO for a line that is not KEY=VALUE, EINVAL for anything
+ * else wireguard-go refuses.
  */
-export function parseSetRequest(lines: Iterable<string>): UapiSetRequest {
-  const device: DeviceDraft = { replacePeers: false };
-  const peers: PeerDraft[] = [];
-  let peer: PeerDraft | undefined;
-  for (const line of lines) {
+export class UapiSetParser {
+  private inPeers = false;
+
+  parse(line: string): UapiSetStep {
     const equals = line.indexOf('=');
     if (equals < 0) throw new UapiError(EPROTO, `not KEY=VALUE: ${quote(line)}`);
     const key = line.slice(0, equals);
     const value = line.slice(equals + 1);
     if (key === 'public_key') {
-      peer = {
-        publicKey: parseKey(key, value),
-        remove: false,
-        updateOnly: false,
-        replaceAllowedIps: false,
-        allowedIps: [],
-      };
+      this.inPeers = true;
+      return { key, value: parseKey(key, value) };
+    }
+    return this.inPeers ? parsePeerStep(key, value) : parseDeviceStep(key, value);
+  }
+}
+
+type PeerDraft = { -readonly [K in keyof UapiPeerChange]: UapiPeerChange[K] } & {
+  allowedIps: UapiAllowedIpChange[];
+};
+
+function addToPeer(peer: PeerDraft, step: UapiSetStep): void {
+  switch (step.key) {
+    case 'remove':
+      peer.remove = true;
+      return;
+    case 'update_only':
+      peer.updateOnly = true;
+      return;
+    case 'preshared_key':
+      peer.presharedKey = step.value;
+      return;
+    case 'endpoint':
+      peer.endpoint = step.value;
+      return;
+    case 'persistent_keepalive_interval':
+      peer.persistentKeepaliveInterval = step.value;
+      return;
+    case 'replace_allowed_ips':
+      // Lines apply in order: a replacement wipes what this block added before it.
+      peer.replaceAllowedIps = true;
+      peer.allowedIps = [];
+      return;
+    case 'allowed_ip':
+      peer.allowedIps.push(step.value);
+      return;
+    default:
+      return;
+  }
+}
+
+/** A whole `set=1` request's lines (without the operation line and the blank line that ends it) as one request. */
+export function parseSetRequest(lines: Iterable<string>): UapiSetRequest {
+  const parser = new UapiSetParser();
+  const device: { -readonly [K in keyof UapiSetRequest]: UapiSetRequest[K] } = { replacePeers: false, peers: [] };
+  const peers: PeerDraft[] = [];
+  let peer: PeerDraft | undefined;
+  for (const line of lines) {
+    const step = parser.parse(line);
+    if (step.key === 'public_key') {
+      peer = { publicKey: step.value, remove: false, updateOnly: false, replaceAllowedIps: false, allowedIps: [] };
       peers.push(peer);
     } else if (peer) {
-      applyPeerLine(peer, key, value);
-    } else {
-      applyDeviceLine(device, key, value);
+      addToPeer(peer, step);
+    } else if (step.key === 'private_key') {
+      device.privateKey = step.value;
+    } else if (step.key === 'listen_port') {
+      device.listenPort = step.value;
+    } else if (step.key === 'fwmark') {
+      device.fwmark = step.value;
+    } else if (step.key === 'replace_peers') {
+      device.replacePeers = true;
     }
   }
   return { ...device, peers };
@@ -209,16 +235,30 @@ function formatPeer(peer: UapiPeerState): string[] {
  * endpoint only when known.
  */
 export function formatGetResponse(state: UapiDeviceState): string {
-  const lines: string[] = [];
-  if (state.privateKey && !isZeroKey(state.privateKey)) {
-    lines.push(`private_key=${formatKeyHex(state.privateKey)}`);
-  }
-  if (state.listenPort !== 0) lines.push(`listen_port=${state.listenPort}`);
-  if (state.fwmark !== 0) lines.push(`fwmark=${state.fwmark}`);
-  // Line by line: spreading a peer's lines into push() passes each as an
-  // argument, and the stack overflows for a peer with some 100,000 allowed IPs.
+  return [...formatGetChunks(state)].join('');
+}
+
+/** Chunks of text this long are handed to the socket at a time. */
+const GET_CHUNK_CHARACTERS = 64 * 1024;
+
+/**
+ * The same in pieces of some 64 KB, made as they are sent: the answer for a
+ * server with 100,000 peers is tens of megabytes, which are never all held.
+ */
+export function* formatGetChunks(state: UapiDeviceState): Generator<string> {
+  let chunk = '';
+  if (state.privateKey && !isZeroKey(state.privateKey)) chunk += `private_key=${formatKeyHex(state.privateKey)}\n`;
+  if (state.listenPort !== 0) chunk += `listen_port=${state.listenPort}\n`;
+  if (state.fwmark !== 0) chunk += `fwmark=${state.fwmark}\n`;
   for (const peer of state.peers) {
-    for (const line of formatPeer(peer)) lines.push(line);
+    // Line by line: a peer may have some 100,000 allowed IPs.
+    for (const line of formatPeer(peer)) {
+      chunk += `${line}\n`;
+      if (chunk.length >= GET_CHUNK_CHARACTERS) {
+        yield chunk;
+        chunk = '';
+      }
+    }
   }
-  return lines.map((line) => `${line}\n`).join('') + formatErrno(0);
+  yield chunk + formatErrno(0);
 }

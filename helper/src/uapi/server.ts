@@ -6,8 +6,8 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ENOANO } from './errno.js';
 import { UapiRequestReader, type UapiOperation } from './framing.js';
-import { UapiError, type UapiDevice } from './model.js';
-import { formatErrno, formatGetResponse, parseSetRequest } from './protocol.js';
+import { UapiError, type UapiDevice, type UapiSetSession } from './model.js';
+import { formatErrno, formatGetChunks, UapiSetParser } from './protocol.js';
 import { listenPrivately } from '../os/private-socket.js';
 
 export type UapiLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -46,7 +46,7 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
   const path = join(directory, `${options.interfaceName}.sock`);
   const log = options.log ?? (() => {});
   const connections = new Set<Socket>();
-  const exclusive = createMutex();
+  const exclusive = new Lock();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
@@ -70,28 +70,43 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
   };
 }
 
-type Exclusive = <T>(task: () => T | Promise<T>) => Promise<T>;
+/**
+ * Lets one operation at a time at the device, like wireguard-go's lock around
+ * every get and set. A set request holds it from its first line to its last,
+ * while its lines stream in.
+ */
+class Lock {
+  private tail: Promise<void> = Promise.resolve();
 
-/** Runs tasks one after another, like wireguard-go's lock around every get and set. */
-function createMutex(): Exclusive {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (task) => {
-    const run = tail.then(task);
-    tail = run.catch(() => {});
-    return run;
-  };
+  /** Resolves, once it is this caller's turn, with the function that ends it. */
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    const ready = this.tail.then(() => release);
+    this.tail = this.tail.then(() => turn);
+    return ready;
+  }
 }
 
 interface ConnectionContext {
   readonly device: UapiDevice;
   readonly log: (level: UapiLogLevel, message: string) => void;
-  readonly exclusive: Exclusive;
+  readonly exclusive: Lock;
   readonly idleTimeoutMs?: number;
+}
+
+/** A set request being applied: its session, and the first error, after which its remaining lines are skipped. */
+interface SetInProgress {
+  readonly session: UapiSetSession;
+  readonly parser: UapiSetParser;
+  readonly release: () => void;
+  error: UapiError | undefined;
 }
 
 function serveConnection(socket: Socket, context: ConnectionContext): void {
   const reader = new UapiRequestReader();
   const queue: UapiOperation[] = [];
+  const connection: Connection = { socket, context, set: undefined };
   let busy = false;
 
   // Operations run one at a time; while they do, the client is not read from.
@@ -99,8 +114,14 @@ function serveConnection(socket: Socket, context: ConnectionContext): void {
     busy = true;
     socket.pause();
     for (let operation = queue.shift(); operation; operation = queue.shift()) {
-      if (socket.destroyed) return;
-      await performOperation(socket, operation, context);
+      if (socket.destroyed) break;
+      // The lines of a set request, the bulk of any large one, go straight through unless a step has to wait.
+      const pending = operation.kind === 'set-line' ? applyLine(connection, operation.line) : performOperation(connection, operation);
+      if (pending) await pending;
+    }
+    if (socket.destroyed) {
+      abandonSet(connection);
+      return;
     }
     busy = false;
     if (reader.closed) socket.end();
@@ -120,15 +141,45 @@ function serveConnection(socket: Socket, context: ConnectionContext): void {
   });
   socket.on('end', () => enqueue(reader.end()));
   socket.on('error', (error) => context.log('debug', `control connection: ${error.message}`));
+  // A client gone in the middle of a set request leaves what it applied, and the lock, behind.
+  socket.on('close', () => {
+    if (!busy) abandonSet(connection);
+  });
 }
 
-async function performOperation(socket: Socket, operation: UapiOperation, context: ConnectionContext): Promise<void> {
+interface Connection {
+  readonly socket: Socket;
+  readonly context: ConnectionContext;
+  set: SetInProgress | undefined;
+}
+
+async function performOperation(connection: Connection, operation: UapiOperation): Promise<void> {
+  const { socket, context } = connection;
   switch (operation.kind) {
-    case 'get':
-      await write(socket, await answer(context, () => formatGetResponse(context.device.get())));
+    case 'get': {
+      const release = await context.exclusive.acquire();
+      try {
+        await writeGet(connection);
+      } finally {
+        release();
+      }
       return;
-    case 'set':
-      await write(socket, await answer(context, () => applySet(context.device, operation.lines)));
+    }
+    case 'set-begin': {
+      const release = await context.exclusive.acquire();
+      try {
+        connection.set = { session: context.device.beginSet(), parser: new UapiSetParser(), release, error: undefined };
+      } catch (error) {
+        release();
+        throw error;
+      }
+      return;
+    }
+    case 'set-line':
+      await applyLine(connection, operation.line);
+      return;
+    case 'set-end':
+      await write(socket, endSet(connection));
       return;
     case 'reject':
       context.log('warn', `control request refused: ${operation.error.message}`);
@@ -136,6 +187,10 @@ async function performOperation(socket: Socket, operation: UapiOperation, contex
       return;
     case 'close':
       context.log('warn', `control connection closed: ${operation.reason}`);
+      if (connection.set) {
+        connection.set.error ??= operation.error;
+        endSet(connection);
+      }
       if (operation.error) await write(socket, formatErrno(operation.error.errno));
       // Whatever else the client sends is not wanted: drop the connection once the answer is out.
       socket.end(() => socket.destroy());
@@ -143,23 +198,69 @@ async function performOperation(socket: Socket, operation: UapiOperation, contex
   }
 }
 
-async function applySet(device: UapiDevice, lines: readonly string[]): Promise<string> {
-  await device.set(parseSetRequest(lines));
-  return formatErrno(0);
+/**
+ * Parses and applies one line, unless an earlier one failed: then the rest of
+ * the request is read and dropped. A promise only for a step that has to wait.
+ */
+function applyLine(connection: Connection, line: string): Promise<void> | undefined {
+  const set = connection.set;
+  if (!set || set.error) return undefined;
+  const failed = (error: unknown) => {
+    set.error = asUapiError(connection.context, error);
+  };
+  try {
+    const pending = set.session.apply(set.parser.parse(line));
+    return pending ? pending.catch(failed) : undefined;
+  } catch (error) {
+    failed(error);
+    return undefined;
+  }
 }
 
-/** The text to send back: the operation's own, or the errno it failed with. */
-async function answer(context: ConnectionContext, operation: () => string | Promise<string>): Promise<string> {
+/** Ends the request in progress and lets the next operation at the device; returns the answer. */
+function endSet(connection: Connection): string {
+  const set = connection.set;
+  if (!set) return formatErrno(0);
+  connection.set = undefined;
   try {
-    return await context.exclusive(operation);
+    set.session.end();
   } catch (error) {
-    if (error instanceof UapiError) {
-      context.log('warn', `control request failed: ${error.message}`);
-      return formatErrno(error.errno);
-    }
-    context.log('error', `control request failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`);
-    return formatErrno(ENOANO);
+    set.error ??= asUapiError(connection.context, error);
+  } finally {
+    set.release();
   }
+  return formatErrno(set.error?.errno ?? 0);
+}
+
+function abandonSet(connection: Connection): void {
+  if (connection.set) endSet(connection);
+}
+
+/** The answer to a get, written as it is made; a failure before any of it is sent is answered with its errno. */
+async function writeGet(connection: Connection): Promise<void> {
+  const { socket, context } = connection;
+  let sent = false;
+  try {
+    for (const chunk of formatGetChunks(context.device.get())) {
+      sent = true;
+      await write(socket, chunk);
+      if (socket.destroyed) return;
+    }
+  } catch (error) {
+    const failure = asUapiError(context, error);
+    // Halfway through, the client could not tell an errno from the answer's text: it is cut off instead.
+    if (sent) socket.destroy();
+    else await write(socket, formatErrno(failure.errno));
+  }
+}
+
+function asUapiError(context: ConnectionContext, error: unknown): UapiError {
+  if (error instanceof UapiError) {
+    context.log('warn', `control request failed: ${error.message}`);
+    return error;
+  }
+  context.log('error', `control request failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`);
+  return new UapiError(ENOANO, 'internal error');
 }
 
 /** Resolves once the text is handed to the kernel, or the client is gone. */
