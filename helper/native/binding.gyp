@@ -13,7 +13,7 @@
       "target_name": "wirefly_aead",
       "sources": [
         "src/aead.c", "src/aead_openssl.c", "src/openssl_host.c", "src/chacha20poly1305.c", "src/chacha20_avx2.c", "src/poly1305_avx2.c",
-        "src/x25519.c", "src/x25519_base.c", "src/x25519_ifma.c", "src/x25519_ladder.c", "src/blake2s.c", "src/napi_util.c"
+        "src/x25519.c", "src/x25519_base.c", "src/x25519_ifma.c", "src/x25519_ladder.c", "src/blake2s.c", "src/cookie.c", "src/napi_util.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Wno-sign-conversion"]

@@ -28,6 +28,7 @@
 #include "aead_openssl.h"
 #include "blake2s.h"
 #include "chacha20poly1305.h"
+#include "cookie.h"
 #include "napi_util.h"
 #include "wipe.h"
 #include "x25519.h"
@@ -214,7 +215,7 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   if (export_aead(env, exports, backend) != napi_ok || register_x25519(env, exports) != napi_ok ||
-      register_blake2s(env, exports) != napi_ok) {
+      register_blake2s(env, exports) != napi_ok || register_cookie(env, exports) != napi_ok) {
     return NULL;
   }
   return exports;

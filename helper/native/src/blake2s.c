@@ -266,19 +266,34 @@ static napi_value js_hash(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void blake2s_keyed(uint8_t *out, size_t out_length, const uint8_t *key, size_t key_length, const uint8_t *data,
+                   size_t length) {
+  blake2s_state state;
+  begin(&state, out_length, key, key_length);
+  absorb(&state, data, length);
+  finish(&state, out);
+}
+
+bool blake2s_keyed_matches(const uint8_t *expected, size_t expected_length, const uint8_t *key, size_t key_length,
+                           const uint8_t *data, size_t length) {
+  uint8_t digest[HASH_BYTES];
+  blake2s_keyed(digest, expected_length, key, key_length, data, length);
+  uint8_t difference = 0;
+  for (size_t i = 0; i < expected_length; i++) difference |= (uint8_t)(digest[i] ^ expected[i]);
+  wipe(digest, sizeof(digest));
+  return difference == 0;
+}
+
 // blake2sKeyed(out: 1..32 bytes, key: 0..32 bytes, data: Uint8Array): keyed BLAKE2s, out's length its output length
 static napi_value js_keyed(napi_env env, napi_callback_info info) {
   uint8_t *data[3];
   size_t lengths[3];
-  blake2s_state state;
   size_t count;
   if (!byte_args(env, info, 3, 3, data, lengths, &count, "blake2sKeyed(out, key, data: Uint8Array)")) return NULL;
   if (lengths[0] < 1 || lengths[0] > HASH_BYTES || lengths[1] > MAX_KEY_BYTES) {
     return range_error(env, "out must be 1 to 32 bytes, key at most 32");
   }
-  begin(&state, lengths[0], data[1], lengths[1]);
-  absorb(&state, data[2], lengths[2]);
-  finish(&state, data[0]);
+  blake2s_keyed(data[0], lengths[0], data[1], lengths[1], data[2], lengths[2]);
   return NULL;
 }
 
@@ -287,21 +302,13 @@ static napi_value js_keyed(napi_env env, napi_callback_info info) {
 static napi_value js_keyed_verify(napi_env env, napi_callback_info info) {
   uint8_t *data[3];
   size_t lengths[3];
-  blake2s_state state;
-  uint8_t digest[HASH_BYTES];
   size_t count;
   napi_value result;
   if (!byte_args(env, info, 3, 3, data, lengths, &count, "blake2sKeyedVerify(key, data, expected: Uint8Array)")) return NULL;
   if (lengths[2] < 1 || lengths[2] > HASH_BYTES || lengths[0] > MAX_KEY_BYTES) {
     return range_error(env, "expected must be 1 to 32 bytes, key at most 32");
   }
-  begin(&state, lengths[2], data[0], lengths[0]);
-  absorb(&state, data[1], lengths[1]);
-  finish(&state, digest);
-  uint8_t difference = 0;
-  for (size_t i = 0; i < lengths[2]; i++) difference |= (uint8_t)(digest[i] ^ data[2][i]);
-  wipe(digest, sizeof(digest));
-  NAPI_TRY(env, napi_get_boolean(env, difference == 0, &result));
+  NAPI_TRY(env, napi_get_boolean(env, blake2s_keyed_matches(data[2], lengths[2], data[0], lengths[0], data[1], lengths[1]), &result));
   return result;
 }
 

@@ -6,6 +6,23 @@ import type { PrivateKey, PublicKey } from './x25519.js';
 
 export type { PrivateKey, PublicKey };
 
+/** What checkHandshakeMacs found: MAC1 wrong, the message passes, or a cookie reply was written for it. */
+export const FAILS_MAC1 = 0;
+export const PASSES = 1;
+export const NEEDS_COOKIE = 2;
+export type HandshakeMacsOutcome = typeof FAILS_MAC1 | typeof PASSES | typeof NEEDS_COOKIE;
+
+export type CheckHandshakeMacs = (
+  message: Uint8Array,
+  mac1Key: Uint8Array,
+  /** The sender's address and port; empty when the device is not under load, and MAC2 is not looked at. */
+  source: Uint8Array,
+  secret: Uint8Array,
+  cookieKey: Uint8Array,
+  nonce: Uint8Array,
+  reply: Uint8Array,
+) => HandshakeMacsOutcome;
+
 /** Fills the array with cryptographically secure random bytes. */
 export type FillRandom = (out: Uint8Array) => void;
 
@@ -39,4 +56,6 @@ export interface HandshakeCrypto {
   /** XChaCha20-Poly1305, for cookie replies, into `out` (plaintext.length + 16 bytes). */
   xsealInto(out: Uint8Array, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): void;
   xopen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array | undefined;
+  /** A responder's MAC1 check, and under load MAC2 and the cookie reply (handshake-macs.ts). */
+  checkHandshakeMacs: CheckHandshakeMacs;
 }

@@ -5,6 +5,7 @@ import { open, seal, xopen, xsealInto } from './aead.js';
 import { hash, hashInto, mac, macInto, macMatches } from './blake2s.js';
 import { InlineTransportCrypto } from './crypto-pool.js';
 import type { FillRandom, HandshakeCrypto } from './handshake-crypto.js';
+import { checkHandshakeMacs } from './handshake-macs.js';
 import { kdf1, kdf2, kdf3, kdfInto } from './kdf.js';
 import { fillSecretRandom } from './secret-random.js';
 import type { TransportCrypto } from './transport-crypto.js';
@@ -28,6 +29,7 @@ export const handshakeCrypto: HandshakeCrypto = {
   open,
   xsealInto,
   xopen,
+  checkHandshakeMacs,
 };
 
 export const secureRandom: FillRandom = fillSecretRandom;

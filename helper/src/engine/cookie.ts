@@ -1,16 +1,17 @@
 // MAC1/MAC2 and cookie replies (whitepaper 5.4.7). The checker is the responder's
 // side, one per device; the generator is the initiator's side, one per peer.
-import type { FillRandom, HandshakeCrypto } from '../crypto/handshake-crypto.js';
+import { NEEDS_COOKIE, type FillRandom, type HandshakeCrypto, type HandshakeMacsOutcome } from '../crypto/handshake-crypto.js';
 import { offHeapBuffer } from '../crypto/off-heap.js';
 import { MAC_LENGTH, TAG_LENGTH, XNONCE_LENGTH } from '../crypto/sizes.js';
 import type { Endpoint } from '../net/ip.js';
 import { COOKIE_REFRESH_TIME, COOKIE_SECRET_MAX_AGE, LABEL_COOKIE, LABEL_MAC1 } from './constants.js';
-import { COOKIE_REPLY, COOKIE_REPLY_SIZE, MESSAGE_COOKIE_REPLY, writeHeader, writeUint32LE } from './messages.js';
+import { COOKIE_REPLY } from './messages.js';
 
 const encoder = new TextEncoder();
 const MAC1_LABEL = encoder.encode(LABEL_MAC1);
 const COOKIE_LABEL = encoder.encode(LABEL_COOKIE);
 const COOKIE_SECRET_LENGTH = 32;
+const EMPTY = new Uint8Array(0);
 
 function mac1Offset(message: Uint8Array): number {
   return message.length - 2 * MAC_LENGTH;
@@ -32,7 +33,9 @@ export class CookieChecker {
   private secretCreated = 0;
   /** What a cookie is bound to: the source address and port (IPv6 is the longest). */
   private readonly source = offHeapBuffer(16 + 2);
-  private readonly cookie = offHeapBuffer(MAC_LENGTH);
+  /** The nonce for the next cookie reply, drawn anew once one is used. */
+  private readonly nonce = offHeapBuffer(XNONCE_LENGTH);
+  private nonceUsed = true;
 
   constructor(
     private readonly crypto: HandshakeCrypto,
@@ -43,47 +46,40 @@ export class CookieChecker {
     this.cookieKey = crypto.hash(COOKIE_LABEL, localPublicKey);
   }
 
-  checkMac1(message: Uint8Array): boolean {
-    const offset = mac1Offset(message);
-    return this.crypto.macMatches(this.mac1Key, message.subarray(0, offset), message.subarray(offset, offset + MAC_LENGTH));
-  }
-
   /**
-   * Whether MAC2 proves that the sender of `message` (whose MAC1 was valid)
-   * receives at `source`. When it does not, the cookie reply that lets it make
-   * one is written into `reply` (COOKIE_REPLY_SIZE bytes), to be sent back.
+   * The first look at a handshake message from `source`: MAC1, and when the
+   * device is under load MAC2 as well, with the cookie reply for a sender
+   * without one written into `reply` (COOKIE_REPLY_SIZE bytes). One call into
+   * the crypto: under a flood this is all most messages get.
    */
-  checkMac2(message: Uint8Array, receiverIndex: number, source: Endpoint, now: number, reply: Uint8Array): boolean {
-    const cookie = this.cookieFor(source, now);
-    const offset = mac2Offset(message);
-    if (this.crypto.macMatches(cookie, message.subarray(0, offset), message.subarray(offset))) return true;
-    writeHeader(reply, MESSAGE_COOKIE_REPLY);
-    writeUint32LE(reply, COOKIE_REPLY.receiver, receiverIndex);
-    const nonce = reply.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + XNONCE_LENGTH);
-    this.random(nonce);
-    const mac1 = message.subarray(offset - MAC_LENGTH, offset);
-    this.crypto.xsealInto(reply.subarray(COOKIE_REPLY.encryptedCookie, COOKIE_REPLY_SIZE), this.cookieKey, nonce, cookie, mac1);
-    return false;
+  check(message: Uint8Array, source: Endpoint, underLoad: boolean, now: number, reply: Uint8Array): HandshakeMacsOutcome {
+    if (!underLoad) return this.crypto.checkHandshakeMacs(message, this.mac1Key, EMPTY, EMPTY, this.cookieKey, this.nonce, reply);
+    this.refreshSecret(now);
+    if (this.nonceUsed) this.random(this.nonce);
+    const outcome = this.crypto.checkHandshakeMacs(message, this.mac1Key, this.sourceBytes(source), this.secret!, this.cookieKey, this.nonce, reply);
+    this.nonceUsed = outcome === NEEDS_COOKIE;
+    return outcome;
   }
 
-  private cookieFor(source: Endpoint, now: number): Uint8Array {
-    if (!this.secret || now - this.secretCreated >= COOKIE_SECRET_MAX_AGE) {
-      this.secret ??= new Uint8Array(COOKIE_SECRET_LENGTH);
-      this.random(this.secret);
-      this.secretCreated = now;
-    }
+  private refreshSecret(now: number): void {
+    if (this.secret && now - this.secretCreated < COOKIE_SECRET_MAX_AGE) return;
+    this.secret ??= offHeapBuffer(COOKIE_SECRET_LENGTH);
+    this.random(this.secret);
+    this.secretCreated = now;
+  }
+
+  /** The source's address and port as a cookie is made of them, in a buffer kept for it. */
+  private sourceBytes(source: Endpoint): Uint8Array {
     const length = source.bytes.length;
     this.source.set(source.bytes);
     this.source[length] = source.port >> 8;
     this.source[length + 1] = source.port & 0xff;
-    this.crypto.macInto(this.cookie, this.secret, this.source.subarray(0, length + 2));
-    return this.cookie;
+    return this.source.subarray(0, length + 2);
   }
 
   destroy(): void {
     this.secret?.fill(0);
     this.secret = undefined;
-    this.cookie.fill(0);
   }
 }
 

@@ -245,21 +245,28 @@ export class Device {
   }
 
   /**
-   * Counts a handshake message with a valid MAC1 and says whether the device
-   * is under load: more such messages in a second than the threshold, or a
-   * handshake queue an eighth full (it is not keeping up), and for a second
-   * after either.
+   * Whether the device is under load: more handshake messages with a valid
+   * MAC1 in the current second than the threshold, or a handshake queue an
+   * eighth full (it is not keeping up), and for a second after either.
    */
   isUnderLoad(now: number): boolean {
     if (now - this.handshakeWindowStart >= 1000) {
       this.handshakeWindowStart = now;
       this.handshakesInWindow = 0;
     }
-    this.handshakesInWindow++;
-    if (this.handshakesInWindow > this.underLoadThreshold || this.handshakes.length >= HANDSHAKE_QUEUE_SIZE / 8) {
+    if (this.handshakesInWindow >= this.underLoadThreshold || this.handshakes.length >= HANDSHAKE_QUEUE_SIZE / 8) {
       this.underLoadUntil = now + UNDER_LOAD_AFTER;
     }
     return now < this.underLoadUntil;
+  }
+
+  /** Counts a handshake message with a valid MAC1 towards the current second's. */
+  countHandshake(now: number): void {
+    if (now - this.handshakeWindowStart >= 1000) {
+      this.handshakeWindowStart = now;
+      this.handshakesInWindow = 0;
+    }
+    this.handshakesInWindow++;
   }
 
   /**

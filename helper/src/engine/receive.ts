@@ -2,6 +2,7 @@
 // the MAC1 check (and under load MAC2 and the rate limiter) before any DH work;
 // transport messages are decrypted, checked against replay and against the
 // peer's allowed IPs, and written to the TUN.
+import { FAILS_MAC1, NEEDS_COOKIE } from '../crypto/handshake-crypto.js';
 import type { TransportBatch } from '../crypto/transport-batch.js';
 import type { Endpoint } from '../net/ip.js';
 import { equalBytes, sameEndpoint } from '../net/ip.js';
@@ -11,7 +12,6 @@ import { packetAddresses } from './ip-packet.js';
 import { Keypair } from './keypair.js';
 import {
   COOKIE_REPLY,
-  INITIATION,
   MESSAGE_COOKIE_REPLY,
   MESSAGE_INITIATION,
   MESSAGE_RESPONSE,
@@ -64,8 +64,8 @@ export function processHandshakes(device: Device): void {
 
 function handleHandshake(device: Device, message: Uint8Array, source: Endpoint): void {
   if (message[0] === MESSAGE_INITIATION) {
-    if (passesHandshakeChecks(device, message, source, INITIATION.sender)) handleInitiation(device, message, source);
-  } else if (passesHandshakeChecks(device, message, source, RESPONSE.sender)) {
+    if (passesHandshakeChecks(device, message, source)) handleInitiation(device, message, source);
+  } else if (passesHandshakeChecks(device, message, source)) {
     handleResponse(device, message, source);
   }
 }
@@ -75,25 +75,27 @@ function handleHandshake(device: Device, message: Uint8Array, source: Endpoint):
  * it can receive at its source address, and each source is rate limited; a
  * sender without a valid MAC2 gets a cookie to compute it with.
  */
-function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endpoint, senderOffset: number): boolean {
+function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endpoint): boolean {
   const checker = device.cookieChecker;
   if (!checker) {
     device.drop('no-private-key');
     return false;
   }
-  if (!checker.checkMac1(message)) {
+  const now = device.clock.now();
+  const underLoad = device.isUnderLoad(now);
+  const replies = device.cookieReplies;
+  const outcome = checker.check(message, source, underLoad, now, replies.next());
+  if (outcome === FAILS_MAC1) {
     device.drop('mac1');
     return false;
   }
-  const now = device.clock.now();
-  if (!device.isUnderLoad(now)) return true;
-  const replies = device.cookieReplies;
-  if (!checker.checkMac2(message, readUint32LE(message, senderOffset), source, now, replies.next())) {
+  device.countHandshake(now);
+  if (outcome === NEEDS_COOKIE) {
     device.drop('cookie-required');
     replies.add(source);
     return false;
   }
-  if (!device.rateLimiter.allow(source, now)) {
+  if (underLoad && !device.rateLimiter.allow(source, now)) {
     device.drop('rate-limited');
     return false;
   }
