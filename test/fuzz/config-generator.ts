@@ -2,8 +2,9 @@
 // in all the spellings the parser accepts (key case, spacing, comments, CRLF,
 // a byte order mark, compressed and embedded-IPv4 IPv6, hex marks, `off`), each
 // with the model it means and where its parts stand, so that a check can
-// compare what the parser read against what was written. Texts of keys alone
-// are generated here too, for the check against Node's base64.
+// compare what the parser read against what was written. Texts of keys and of
+// numbers alone are generated here too, for the checks against Node's base64
+// and against BigInt.
 import type {
   ConfigLocations,
   InterfaceConfig,
@@ -16,6 +17,7 @@ import type {
 } from '../../helper/src/config/index.js';
 import { publicKeyFromPrivate } from '../../helper/src/config/index.js';
 import { cidr, ipAddress, ipv4, ipv6, type Rendered } from './addresses.js';
+import { EDGE_NUMBERS } from './mutate.js';
 import type { Random } from './random.js';
 
 export interface ConfigDocument {
@@ -382,4 +384,17 @@ export function generateConfigDocument(random: Random): ConfigDocument {
     locations: { interface: interfaceLocations!, peers: peerLocations },
     selfPeers,
   };
+}
+
+/** Texts of numbers as the numeric keys take them, and near misses: leading zeros (many), hex, `off`, signs, spaces. */
+export function numberLikeText(random: Random): string {
+  const zeros = () => '0'.repeat(random.chance(0.5) ? random.int(0, 3) : random.int(4, 30));
+  return random.weighted<() => string>([
+    [3, () => random.pick(EDGE_NUMBERS)],
+    [3, () => `${zeros()}${random.int(0, 70_000)}`],
+    [2, () => `${zeros()}${random.int(0, 2 ** 33)}`],
+    [2, () => `0x${zeros()}${random.int(0, 2 ** 33).toString(16)}`],
+    [1, () => randomCase(random, random.pick(['off', 'auto', 'main', 'on']))],
+    [1, () => `${random.pick(['-', '+', ' ', '0x', '0X'])}${random.int(0, 100)}`],
+  ])();
 }

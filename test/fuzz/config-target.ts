@@ -22,8 +22,9 @@ import {
 } from '../../helper/src/config/index.js';
 import type { ConfigCheck, ConfigDiagnostic, ConfigLocations, SourcePosition, WgQuickConfig } from '../../helper/src/config/index.js';
 import { formatIpAddress, parseIpAddress } from '../../helper/src/net/ip.js';
+import { parseFwMark, parseListenPort, parseMtu, parsePersistentKeepalive, parseTable, type ValueResult } from '../../helper/src/config/values.js';
 import { addressLikeText } from './addresses.js';
-import { documentText, generateConfigDocument, keyLikeText, type ConfigDocument } from './config-generator.js';
+import { documentText, generateConfigDocument, keyLikeText, numberLikeText, type ConfigDocument } from './config-generator.js';
 import { concat, mutateBytes, mutateLines } from './mutate.js';
 import type { Random } from './random.js';
 import { countOf, ENOUGH_FOR_REACH, ENOUGH_FOR_SHARES, missingTags, type FuzzTarget, type FuzzTargetModule, type RunStats } from './target.js';
@@ -31,6 +32,7 @@ import { countOf, ENOUGH_FOR_REACH, ENOUGH_FOR_SHARES, missingTags, type FuzzTar
 interface Probes {
   readonly address: string;
   readonly key: string;
+  readonly number: string;
 }
 
 type ConfigInput =
@@ -67,7 +69,7 @@ function mutate(random: Random, document: ConfigDocument): Omit<Extract<ConfigIn
 
 function generate(random: Random): ConfigInput {
   const document = generateConfigDocument(random);
-  const probes = { address: addressLikeText(random), key: keyLikeText(random) };
+  const probes = { address: addressLikeText(random), key: keyLikeText(random), number: numberLikeText(random) };
   if (random.chance(0.4)) return { kind: 'valid', document, text: documentText(document), probes };
   return { ...mutate(random, document), probes };
 }
@@ -226,9 +228,32 @@ function assertKeyAgreesWithNode(text: string): void {
   else if (ours.problem === 'wrong-length') assert.deepEqual([canonical, ours.byteLength], [true, decoded.length], `parseKeyText(${JSON.stringify(text)})`);
 }
 
+/** The value of a number as wg(8) reads one (strtoul: any number of leading zeros), if it is within [min, max]. */
+function inRange(value: bigint | undefined, min: number, max: number): number | undefined {
+  return value !== undefined && value >= BigInt(min) && value <= BigInt(max) ? Number(value) : undefined;
+}
+
+/** Every numeric key takes exactly the numbers in its range, whatever their spelling, and reads them right. */
+function assertNumbersAgreeWithBigInt(text: string): void {
+  const decimal = /^[0-9]+$/.test(text) ? BigInt(text) : undefined;
+  const hex = /^0x[0-9a-fA-F]+$/.test(text) ? BigInt(text) : undefined;
+  const off = text.toLowerCase() === 'off' ? 0 : undefined;
+  const cases: [string, ValueResult<unknown>, unknown][] = [
+    ['ListenPort', parseListenPort(text), inRange(decimal, 0, 65535)],
+    ['MTU', parseMtu(text), inRange(decimal, 68, 65535)],
+    ['PersistentKeepalive', parsePersistentKeepalive(text), off ?? inRange(decimal, 0, 65535)],
+    ['FwMark', parseFwMark(text), off ?? inRange(decimal ?? hex, 0, 0xffffffff)],
+    ['Table', parseTable(text), ['off', 'auto', 'main'].includes(text) ? text : inRange(decimal, 1, 0xffffffff)],
+  ];
+  for (const [key, result, expected] of cases) {
+    assert.deepEqual(result.ok ? result.value : undefined, expected, `${key} = ${JSON.stringify(text)}: ${result.ok ? 'read' : result.problem}`);
+  }
+}
+
 function check(input: ConfigInput): { result: string; tags: string[] } {
   assertAddressAgreesWithNode(input.probes.address);
   assertKeyAgreesWithNode(input.probes.key);
+  assertNumbersAgreeWithBigInt(input.probes.number);
   const bytes = input.kind === 'mutated' ? input.bytes : undefined;
   const checked = bytes ? checkConfigBytes(bytes) : checkConfig(input.text);
   let text = input.text;
