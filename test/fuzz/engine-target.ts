@@ -9,6 +9,7 @@
 // so that cookies and the rate limiter are in play.
 import assert from 'node:assert/strict';
 import type { DropReason } from '../../helper/src/engine/device.js';
+import { MAC_LENGTH } from '../../helper/src/crypto/blake2s.js';
 import { MAX_STAGED_PACKETS, REJECT_AFTER_MESSAGES } from '../../helper/src/engine/constants.js';
 import type { Keypair } from '../../helper/src/engine/keypair.js';
 import { INITIATION, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, RESPONSE, TRANSPORT, readCounter, readUint32LE } from '../../helper/src/engine/messages.js';
@@ -27,6 +28,7 @@ import {
   mutateDatagram,
   plaintext,
   tunnelPacket,
+  withMac1,
   type EngineAction,
   type EnginePlan,
   type PlaintextChoice,
@@ -194,15 +196,27 @@ class Pair {
   }
 
   /**
-   * A genuine message changed; a change to MAC2 alone leaves it genuine where the
-   * receiver is not under load, since only then does it read MAC2.
+   * A genuine message changed. Handshake messages get a valid MAC1 again now and
+   * then, as a sender that knows the receiver's public key could make, so that
+   * the change reaches the checks behind MAC1. What stays genuine: a change to
+   * MAC2 alone where the receiver is not under load (only then does it read
+   * MAC2), and, under a fresh MAC1, a change to the sender's index alone (only
+   * MAC1 covers it).
    */
   private mutatedStep(random: Random, genuine: Uint8Array, to: 'a' | 'b', donors: readonly Uint8Array[], genuineExpectation: Expectation): Step {
-    const datagram = mutateDatagram(random, genuine, donors);
-    const mac2 = genuine[0] === MESSAGE_INITIATION ? INITIATION.mac2 : genuine[0] === MESSAGE_RESPONSE ? RESPONSE.mac2 : undefined;
-    const readsMac2 = to === 'b' && this.underLoad;
-    const onlyMac2 = mac2 !== undefined && !readsMac2 && datagram.length === genuine.length && datagram.subarray(0, mac2).every((byte, i) => byte === genuine[i]);
-    const expectation = onlyMac2 ? genuineExpectation : drop();
+    let datagram = mutateDatagram(random, genuine, donors);
+    const mac1 = genuine[0] === MESSAGE_INITIATION ? INITIATION.mac1 : genuine[0] === MESSAGE_RESPONSE ? RESPONSE.mac1 : undefined;
+    let stillGenuine = false;
+    if (mac1 !== undefined && datagram.length === genuine.length) {
+      const unchanged = (from: number, until: number) => datagram.subarray(from, until).every((byte, i) => byte === genuine[from + i]);
+      if (random.chance(0.4)) {
+        datagram = withMac1(datagram, this.node(to).publicKey);
+        stillGenuine = unchanged(0, 4) && unchanged(8, mac1);
+      } else {
+        stillGenuine = !(to === 'b' && this.underLoad) && unchanged(0, mac1 + MAC_LENGTH);
+      }
+    }
+    const expectation = stillGenuine ? genuineExpectation : drop();
     return genuine[0] === MESSAGE_INITIATION && to === 'b' ? this.initiationStep(datagram, expectation) : { datagram, to, expectation };
   }
 
