@@ -52,7 +52,7 @@ function label(random: Random): string {
 }
 
 /** A host name as isDomainName reads one: it may end in '.', and is never all digits and dots. */
-export function domainName(random: Random): string {
+function domainName(random: Random): string {
   const labels = Array.from({ length: random.int(1, 4) }, () => label(random));
   while (labels.length > 1 && labels.join('.').length > 253) labels.pop();
   if (labels.every((l) => /^[0-9]+$/.test(l))) labels[labels.length - 1] = `x${labels[labels.length - 1]!.slice(1)}`;
@@ -77,7 +77,7 @@ function randomCase(random: Random, text: string): string {
   ])();
 }
 
-export function keyBytes(random: Random): Uint8Array {
+function keyBytes(random: Random): Uint8Array {
   return random.weighted<() => Uint8Array>([
     [20, () => random.bytes(32)],
     [1, () => new Uint8Array(32)],

@@ -61,7 +61,7 @@ interface Step {
   /** Where it comes from; the other device of the pair unless said. */
   readonly from?: Endpoint;
   readonly expectation: Expectation;
-  /** Called with whether the device took the datagram (no drop), to keep the models in step. */
+  /** Called when the device took the datagram (dropped nothing), to remember it for replays. */
   readonly taken?: () => void;
 }
 

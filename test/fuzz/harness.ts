@@ -10,9 +10,9 @@ import type { FuzzTargetModule, RunStats } from './target.js';
 import { loadTarget, type TargetName } from './targets.js';
 
 /** CPU time, not wall time: a run under `nice -n 19` beside benchmarks must not fail for waiting its turn. */
-export const DEFAULT_CPU_LIMIT_MS = 5_000;
+const DEFAULT_CPU_LIMIT_MS = 5_000;
 /** Far above what a target needs (tens of megabytes); a leak across inputs runs into it. */
-export const DEFAULT_HEAP_LIMIT_MB = 512;
+const DEFAULT_HEAP_LIMIT_MB = 512;
 const WATCH_INTERVAL_MS = 200;
 /** A worker that makes no progress for this many CPU-time limits of wall time is stopped even if it uses no CPU. */
 const WALL_LIMIT_FACTOR = 60;

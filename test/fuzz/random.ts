@@ -81,11 +81,6 @@ export class Random {
     return (BigInt(this.uint32()) << 32n) | BigInt(this.uint32());
   }
 
-  /** A random subset of `items`, in their order. */
-  subset<T>(items: readonly T[], probability = 0.5): T[] {
-    return items.filter(() => this.chance(probability));
-  }
-
   shuffle<T>(items: readonly T[]): T[] {
     const out = [...items];
     for (let i = out.length - 1; i > 0; i--) {

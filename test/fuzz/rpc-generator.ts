@@ -22,7 +22,7 @@ const METHOD_NAMES: readonly Method[] = ['tunnel.up', 'tunnel.down', 'tunnel.lis
 /** What JSON can carry; every generated message is one. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export function tunnelName(random: Random): string {
+function tunnelName(random: Random): string {
   return Array.from({ length: random.int(1, 15) }, () => random.pick([...NAME_CHARACTERS])).join('');
 }
 
@@ -111,7 +111,7 @@ function logLine(random: Random): LogLine & Json {
 }
 
 /** A result as its method's schema describes it. */
-export function methodResult(random: Random, method: Method): Json {
+function methodResult(random: Random, method: Method): Json {
   switch (method) {
     case 'tunnel.up':
       return { tunnel: tunnelSummary(random) };
