@@ -17,7 +17,7 @@ import type { Peer } from '../../helper/src/engine/peer.js';
 import { RATELIMITER_MAX_ENTRIES } from '../../helper/src/engine/ratelimiter.js';
 import { COUNTER_WINDOW_SIZE } from '../../helper/src/engine/replay.js';
 import { sendInitiation } from '../../helper/src/engine/send.js';
-import type { Endpoint } from '../../helper/src/net/ip.js';
+import { formatEndpoint, parseEndpoint, type Endpoint } from '../../helper/src/net/ip.js';
 import { NaiveReplayFilter } from '../unit/support/naive-replay-filter.js';
 import { VirtualNetwork, type Node } from '../unit/support/virtual-network.js';
 import {
@@ -61,6 +61,11 @@ interface Step {
   /** Where it comes from; the other device of the pair unless said. */
   readonly from?: Endpoint;
   readonly expectation: Expectation;
+  /**
+   * Sealed under a live session: if it opens, the peer is updated (endpoint,
+   * counters, session) before its packet is checked and perhaps dropped.
+   */
+  readonly authentic?: boolean;
   /** Called when the device took the datagram (dropped nothing), to remember it for replays. */
   readonly taken?: () => void;
 }
@@ -69,6 +74,20 @@ interface EngineInput {
   readonly kind: EnginePlan['kind'];
   readonly plan: EnginePlan;
   readonly segment: number;
+}
+
+const SPOOFED_SOURCE = parseEndpoint('203.0.113.66:6666')!;
+
+/** What a datagram can change about a peer, with sessions by identity. */
+function peerView(peer: Peer): unknown {
+  const { previous, current, next } = peer.keypairs;
+  return {
+    endpoint: peer.endpoint && formatEndpoint(peer.endpoint),
+    rxBytes: peer.rxBytes,
+    sessions: [previous, current, next],
+    handshake: [peer.handshakeIndex, peer.handshake.stage],
+    lastHandshake: peer.lastHandshakeWallClock,
+  };
 }
 
 function keypairsOf(peer: Peer): Keypair[] {
@@ -229,7 +248,7 @@ class Pair {
     const expectation = this.expectTransport(sent.datagram, { kind: 'packet', bytes: sent.packet });
     // A's session is no use to B any more (B lost it, or a forged counter ran ahead of A's): start a new one.
     if (expectation.kind === 'drop') this.needsSession = true;
-    return { datagram: sent.datagram, to: 'b', expectation, taken: () => this.remember(this.taken, sent.datagram) };
+    return { datagram: sent.datagram, to: 'b', expectation, authentic: true, taken: () => this.remember(this.taken, sent.datagram) };
   }
 
   /** The datagram for the plan's action, built against the state now; undefined when the state offers none. */
@@ -258,7 +277,7 @@ class Pair {
         const datagram = forgeTransport(keypair.sendKey, keypair.remoteIndex, counter, content.bytes);
         const expectation = this.expectTransport(datagram, content);
         if (model.greatestAccepted - keypair.sendCounter > BigInt(COUNTER_WINDOW_SIZE)) this.needsSession = true;
-        return { datagram, to: 'b', expectation, taken: () => this.remember(this.taken, datagram) };
+        return { datagram, to: 'b', expectation, authentic: true, taken: () => this.remember(this.taken, datagram) };
       }
       case 'initiation': {
         const datagram = this.initiationFrom(this.a, this.atA);
@@ -329,8 +348,11 @@ class Pair {
     let result = 'nothing to send';
     const tags: string[] = [];
     if (step) {
+      // Datagrams to be dropped come now and then from an address the peer never used, which they must not make it roam to.
+      const spoofed = step.expectation.kind === 'drop' && step.from === undefined && random.chance(0.3);
+      const source = spoofed ? SPOOFED_SOURCE : (step.from ?? (step.to === 'b' ? this.a.endpoint : this.b.endpoint));
       const { reason, delivered } = withDatagram(step, () => {
-        const outcome = this.deliver(step);
+        const outcome = this.deliver(step, source);
         assertExpected(step.expectation, outcome.reason, outcome.delivered, plan.action);
         return outcome;
       });
@@ -349,11 +371,12 @@ class Pair {
     return { result, tags };
   }
 
-  private deliver(step: Step): { reason: DropReason | undefined; delivered: Uint8Array | undefined } {
+  private deliver(step: Step, source: Endpoint): { reason: DropReason | undefined; delivered: Uint8Array | undefined } {
     const node = this.node(step.to);
-    const source: Endpoint = step.from ?? (step.to === 'b' ? this.a.endpoint : this.b.endpoint);
+    const peer = step.to === 'b' ? this.atB : this.atA;
     const before = new Map(node.device.drops);
     const received = node.received.length;
+    const peerBefore = peerView(peer);
     node.device.handleDatagram(step.datagram, source);
     node.device.flush();
     const changed = [...node.device.drops].filter(([reason, count]) => count !== (before.get(reason) ?? 0));
@@ -362,6 +385,9 @@ class Pair {
     if (moved) assert.equal(moved[1] - (before.get(moved[0]) ?? 0), 1, `${moved[0]} counted more than once`);
     const packets = node.received.slice(received);
     assert.ok(packets.length <= 1, `${packets.length} packets delivered for one datagram`);
+    // A datagram dropped before it opens must leave no trace on the peer: no roaming to its source, no new session, no bytes counted.
+    const opened = step.authentic === true && (moved?.[0] === 'malformed' || moved?.[0] === 'source-not-allowed');
+    if (moved && !opened) assert.deepEqual(peerView(peer), peerBefore, `${moved[0]}: a dropped datagram changed the peer`);
     return { reason: moved?.[0], delivered: packets[0] };
   }
 
