@@ -17,7 +17,7 @@ import type { Peer } from '../../helper/src/engine/peer.js';
 import { RATELIMITER_MAX_ENTRIES } from '../../helper/src/engine/ratelimiter.js';
 import { COUNTER_WINDOW_SIZE } from '../../helper/src/engine/replay.js';
 import { sendInitiation } from '../../helper/src/engine/send.js';
-import { formatEndpoint, parseEndpoint, type Endpoint } from '../../helper/src/net/ip.js';
+import { formatEndpoint, parseEndpoint, sameEndpoint, type Endpoint } from '../../helper/src/net/ip.js';
 import { NaiveReplayFilter } from '../unit/support/naive-replay-filter.js';
 import { VirtualNetwork, type Node } from '../unit/support/virtual-network.js';
 import {
@@ -403,7 +403,7 @@ class Pair {
       }
     });
     for (const { datagram, from, to } of pending) {
-      const target = nodes.find((node) => node.endpoint === to || (node.endpoint.port === to.port && node.endpoint.bytes.every((b, i) => b === to.bytes[i])));
+      const target = nodes.find((node) => sameEndpoint(node.endpoint, to));
       target?.device.handleDatagram(datagram, from);
       target?.device.flush();
     }
