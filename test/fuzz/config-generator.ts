@@ -140,19 +140,29 @@ interface Line {
 }
 
 const INDENTS = ['', '', '', ' ', '  ', '\t', ' \t'];
+
+/** Blanks before a key, now and then a long run of them: every line reader must stay linear in its length. */
+function indent(random: Random): string {
+  return random.chance(0.002) ? random.pick([' ', '\t']).repeat(random.int(1_000, 50_000)) : random.pick(INDENTS);
+}
 const SPACES = ['', ' ', ' ', '  ', '\t'];
 const TRAILERS = ['', '', '', ' ', '\t', ' # a comment', '#', '\t# [Peer] = x'];
 
+/** What follows a line's value: blanks and comments, now and then a long run of blanks before one. */
+function trailer(random: Random): string {
+  return random.chance(0.002) ? `${indent(random).padEnd(1_000)}# x` : random.pick(TRAILERS);
+}
+
 function keyLine(random: Random, key: string, entries: readonly string[], separators: readonly string[]): Line {
-  const indent = random.pick(INDENTS);
-  let text = `${indent}${randomCase(random, key)}${random.pick(SPACES)}=${random.pick(SPACES)}`;
+  const blanks = indent(random);
+  let text = `${blanks}${randomCase(random, key)}${random.pick(SPACES)}=${random.pick(SPACES)}`;
   const entryStarts: number[] = [];
   entries.forEach((entry, i) => {
     if (i > 0) text += random.pick(separators);
     entryStarts.push(text.length);
     text += entry;
   });
-  return { text: text + random.pick(TRAILERS), entryStarts, keyStart: indent.length };
+  return { text: text + trailer(random), entryStarts, keyStart: blanks.length };
 }
 
 function singleLine(random: Random, key: string, value: string): Line {
@@ -165,8 +175,8 @@ const WG_QUICK_SEPARATORS = [',', ', ', ', ', ' ', ' , ', ',,', '\t', ', \t'];
 const WG_SEPARATORS = [',', ', ', ', ', ' ,', ' , ', ',\t'];
 
 function header(random: Random, name: string): Line {
-  const indent = random.pick(INDENTS);
-  return { text: `${indent}${randomCase(random, name)}${random.pick(TRAILERS)}`, entryStarts: [], keyStart: indent.length };
+  const blanks = indent(random);
+  return { text: `${blanks}${randomCase(random, name)}${trailer(random)}`, entryStarts: [], keyStart: blanks.length };
 }
 
 const FILLER = ['', '', '# a comment', '   ', '\t', '#[Peer]', '## PublicKey = x'];
