@@ -141,16 +141,21 @@ interface Line {
 
 const INDENTS = ['', '', '', ' ', '  ', '\t', ' \t'];
 
-/** Blanks before a key, now and then a long run of them: every line reader must stay linear in its length. */
+/** A long run of blanks, which every line reader must take in time linear in its length. */
+function longBlanks(random: Random): string {
+  return random.pick([' ', '\t']).repeat(random.int(1_000, 100_000));
+}
+
+/** Blanks before a key, now and then a long run of them. */
 function indent(random: Random): string {
-  return random.chance(0.002) ? random.pick([' ', '\t']).repeat(random.int(1_000, 50_000)) : random.pick(INDENTS);
+  return random.chance(0.0005) ? longBlanks(random) : random.pick(INDENTS);
 }
 const SPACES = ['', ' ', ' ', '  ', '\t'];
 const TRAILERS = ['', '', '', ' ', '\t', ' # a comment', '#', '\t# [Peer] = x'];
 
 /** What follows a line's value: blanks and comments, now and then a long run of blanks before one. */
 function trailer(random: Random): string {
-  return random.chance(0.002) ? `${indent(random).padEnd(1_000)}# x` : random.pick(TRAILERS);
+  return random.chance(0.0005) ? `${longBlanks(random)}# x` : random.pick(TRAILERS);
 }
 
 function keyLine(random: Random, key: string, entries: readonly string[], separators: readonly string[]): Line {
