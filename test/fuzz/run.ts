@@ -69,5 +69,5 @@ const results = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, 'latest.json'), `${JSON.stringify(reports, null, 2)}\n`);
 const failed = reports.filter((r) => r.problem !== undefined).map((r) => r.report.target);
-console.log(failed.length === 0 ? `all ${reports.length} targets clean` : `FAILED: ${failed.join(', ')}`);
+console.log(failed.length === 0 ? `clean: ${reports.map((r) => r.report.target).join(', ')}` : `FAILED: ${failed.join(', ')}`);
 process.exitCode = failed.length === 0 ? 0 : 1;
