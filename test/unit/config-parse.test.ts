@@ -150,3 +150,18 @@ test('locations point at headers, keys and each AllowedIPs entry', () => {
   assert.deepEqual(peer.keys['PublicKey'], { line: 4, column: 3 });
   assert.deepEqual(peer.allowedIps, [{ line: 5, column: 14 }, { line: 5, column: 27 }]);
 });
+
+test('fuzz finding: a number with many leading zeros is read as wg(8) reads it, not refused as out of range', () => {
+  const config = parsed(`[Interface]\nListenPort = 00000000000000000000009808\nFwMark = 0x000000000000000000ca6c\nMTU = 000000000000000001420\n[Peer]\nPublicKey = ${PEER}\nPersistentKeepalive = 0000000000000000025\n`);
+  assert.deepEqual([config.interface.listenPort, config.interface.fwMark, config.interface.mtu, config.peers[0]!.persistentKeepalive], [9808, 0xca6c, 1420, 25]);
+  const [port, mark] = errors(`[Interface]\nListenPort = 00000000000000000065536\nFwMark = 0x0000000000000000100000000\n`);
+  assert.deepEqual([port!.code, mark!.code], ['out-of-range', 'out-of-range']);
+});
+
+test('fuzz finding: a key before any section is quoted in its message, which stays short however long the key is written', () => {
+  const [error] = errors(`${'\u{1f600}'.padEnd(9000)}MTU = 1\n[Interface]\n`);
+  assert.equal(error!.code, 'key-outside-section');
+  assert.match(error!.message, /^'\u{1f600} {10,}\.\.\.': keys go under an \[Interface\] or \[Peer\] header/u);
+  assert.ok(formatDiagnostic(error!).length < 200, formatDiagnostic(error!).slice(0, 300));
+  assert.equal(errors('ListenPort = 1\n[Interface]\n')[0]!.message, "'ListenPort': keys go under an [Interface] or [Peer] header, and this one comes before any");
+});

@@ -3,28 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { COUNTER_BITS_TOTAL, COUNTER_WINDOW_SIZE, ReplayFilter } from '../../helper/src/engine/replay.js';
 import { REJECT_AFTER_MESSAGES } from '../../helper/src/engine/constants.js';
+import { NaiveReplayFilter } from './support/naive-replay-filter.js';
 
 const LIMIT = REJECT_AFTER_MESSAGES;
 const WINDOW = BigInt(COUNTER_WINDOW_SIZE);
-
-/** The specification: a set of every counter ever accepted. */
-class NaiveReplayFilter {
-  private readonly seen = new Set<bigint>();
-  private greatest = -1n;
-
-  validate(counter: bigint, limit: bigint): boolean {
-    if (counter < 0n || counter >= limit) return false;
-    if (this.greatest >= 0n && this.greatest - counter > WINDOW) return false;
-    if (this.seen.has(counter)) return false;
-    this.seen.add(counter);
-    if (counter > this.greatest) this.greatest = counter;
-    return true;
-  }
-
-  get greatestAccepted(): bigint {
-    return this.greatest;
-  }
-}
 
 function expectSequence(filter: ReplayFilter, steps: ReadonlyArray<readonly [bigint, boolean]>): void {
   steps.forEach(([counter, expected], i) => {

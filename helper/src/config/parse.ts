@@ -147,7 +147,7 @@ class ConfigReader {
     if (!section) {
       // Keys under a refused header were already explained by that header's error.
       if (!this.afterBadHeader) {
-        this.error('key-outside-section', lineNumber, column, `${keyText}: keys go under an [Interface] or [Peer] header, and this one comes before any`, keyText);
+        this.error('key-outside-section', lineNumber, column, `${quote(keyText)}: keys go under an [Interface] or [Peer] header, and this one comes before any`, keyText);
       }
       return;
     }

@@ -8,9 +8,19 @@ import { parseConfig } from './parse.js';
 
 const WG_QUICK_KEYS: ReadonlySet<string> = new Set(INTERFACE_KEYS.filter((spec) => !spec.wg).map((spec) => spec.name.toLowerCase()));
 
-/** Bash's `read -r` drops surrounding spaces and tabs (not CRs) from each line. */
+const isBlank = (char: string) => char === ' ' || char === '\t';
+
+/**
+ * Bash's `read -r` drops surrounding spaces and tabs (not CRs) from each line.
+ * Scanned from both ends: /[ \t]+$/ would try every blank of a run that does
+ * not end the line, quadratic in the run's length.
+ */
 function readLikeBash(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && isBlank(text[start]!)) start++;
+  while (end > start && isBlank(text[end - 1]!)) end--;
+  return text.slice(start, end);
 }
 
 export type StripResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly ConfigError[] };

@@ -42,9 +42,15 @@ export function splitList(value: string, separator: RegExp, keepEmpty: boolean):
 
 const DECIMAL = /^[0-9]+$/;
 
+/** The digits without leading zeros, which wg(8)'s strtoul skips: only the rest can make a number too long to be exact. */
+function significantDigits(digits: string): string {
+  return digits.replace(/^0+(?=.)/, '');
+}
+
 export function parseDecimal(text: string, min: number, max: number): ValueResult<number> {
   if (!DECIMAL.test(text)) return fail('not-a-number', `${quote(text)} is not a number`);
-  const value = text.length > 16 ? Infinity : Number(text);
+  const digits = significantDigits(text);
+  const value = digits.length > 16 ? Infinity : Number(digits);
   if (value < min || value > max) return fail('out-of-range', `${quote(text)} is out of range: use ${min} to ${max}`);
   return ok(value);
 }
@@ -59,7 +65,8 @@ const UINT32_MAX = 0xffffffff;
 export function parseFwMark(text: string): ValueResult<number> {
   if (text.toLowerCase() === 'off') return ok(0);
   if (/^0x[0-9a-fA-F]+$/.test(text)) {
-    const value = text.length > 18 ? Infinity : parseInt(text.slice(2), 16);
+    const digits = significantDigits(text.slice(2));
+    const value = digits.length > 16 ? Infinity : parseInt(digits, 16);
     if (value > UINT32_MAX) return fail('out-of-range', `${quote(text)} is out of range: use off or 0 to 0xffffffff`);
     return ok(value);
   }

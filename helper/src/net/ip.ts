@@ -52,13 +52,14 @@ export function parseIpv6(text: string): Uint8Array | undefined {
   if (text.includes('%')) return undefined;
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const parseGroups = (part: string): number[] | undefined => {
+  // A dotted IPv4 part can only be the address's last 32 bits, so only the last half may end in one.
+  const parseGroups = (part: string, isLast: boolean): number[] | undefined => {
     if (part === '') return [];
     const groups: number[] = [];
     const items = part.split(':');
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      if (i === items.length - 1 && item.includes('.')) {
+      if (isLast && i === items.length - 1 && item.includes('.')) {
         const v4 = parseIpv4(item);
         if (!v4) return undefined;
         groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
@@ -70,8 +71,8 @@ export function parseIpv6(text: string): Uint8Array | undefined {
     }
     return groups;
   };
-  const head = parseGroups(halves[0]!);
-  const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  const head = parseGroups(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1]!, true) : [];
   if (!head || !tail) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
