@@ -10,9 +10,10 @@
 import assert from 'node:assert/strict';
 import type { DropReason } from '../../helper/src/engine/device.js';
 import { MAC_LENGTH } from '../../helper/src/crypto/blake2s.js';
+import { NEEDS_COOKIE } from '../../helper/src/crypto/handshake-crypto.js';
 import { MAX_STAGED_PACKETS, REJECT_AFTER_MESSAGES } from '../../helper/src/engine/constants.js';
 import type { Keypair } from '../../helper/src/engine/keypair.js';
-import { INITIATION, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, RESPONSE, TRANSPORT, readCounter, readUint32LE } from '../../helper/src/engine/messages.js';
+import { COOKIE_REPLY_SIZE, INITIATION, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, RESPONSE, TRANSPORT, readCounter, readUint32LE } from '../../helper/src/engine/messages.js';
 import type { Peer } from '../../helper/src/engine/peer.js';
 import { RATELIMITER_MAX_ENTRIES } from '../../helper/src/engine/ratelimiter.js';
 import { COUNTER_WINDOW_SIZE } from '../../helper/src/engine/replay.js';
@@ -313,9 +314,10 @@ class Pair {
       }
       case 'cookie-reply': {
         const receivers = liveIndices(this.atA);
+        const reply = new Uint8Array(COOKIE_REPLY_SIZE);
         const genuine =
-          this.lastInitiationFromA && this.b.device.cookieChecker
-            ? this.b.device.cookieChecker.createReply(this.lastInitiationFromA, readUint32LE(this.lastInitiationFromA, INITIATION.sender), this.a.endpoint, this.net.clock.now())
+          this.lastInitiationFromA && this.b.device.cookieChecker?.check(this.lastInitiationFromA, this.a.endpoint, true, this.net.clock.now(), reply) === NEEDS_COOKIE
+            ? reply
             : garbage(random, { liveIndices: receivers, publicKey: this.a.publicKey });
         return { datagram: mutateDatagram(random, genuine, []), to: 'a', expectation: drop() };
       }

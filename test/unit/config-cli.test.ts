@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { run } from '../../helper/src/cli/main.js';
 import type { CliIo } from '../../helper/src/cli/io.js';
 import { keyFromBase64 } from '../../helper/src/config/index.js';
+import { withinCpuTimeAsync } from './support/cpu-time.js';
 
 function fakeIo(files: Record<string, string>, stdin = '') {
   const out = { stdout: '', stderr: '' };
@@ -72,6 +73,12 @@ test('genkey, genpsk and pubkey', async () => {
   ({ io, out } = fakeIo({}));
   assert.equal(await run(['genpsk'], io), 0);
   assert.equal(keyFromBase64(out.stdout.trim())?.length, 32);
+});
+
+test('pubkey trims blanks from the end in time linear in them, also where they do not end the input', async () => {
+  const { io, out } = fakeIo({}, `SKop/2PZ6wWCzpZTnragzdDFnmArRRWCjKeC5mtbnG8=${' '.repeat(200_000)}x\n`);
+  assert.equal(await withinCpuTimeAsync(2000, () => run(['pubkey'], io)), 1);
+  assert.match(out.stderr, /not the correct length or format/);
 });
 
 test('unknown or missing commands print usage and exit 1; help exits 0', async () => {

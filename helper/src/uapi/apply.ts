@@ -33,8 +33,8 @@ export interface UapiSetTarget {
 /** Where the session is: on the device's keys, on a peer block (and whether that peer is to be touched), or skipping one. */
 type Block =
   | { readonly kind: 'device' }
-  /** The peer exists (or was just made). */
-  | { readonly kind: 'peer'; readonly publicKey: Uint8Array }
+  /** The peer exists; `made` when this block made it. */
+  | { readonly kind: 'peer'; readonly publicKey: Uint8Array; readonly made: boolean }
   /** The peer does not exist yet: made by the first step that changes it, or at the block's end. */
   | { readonly kind: 'new-peer'; readonly publicKey: Uint8Array }
   /** Removed, update-only for a peer that does not exist, or the device itself: its remaining lines change nothing. */
@@ -42,9 +42,11 @@ type Block =
 
 /**
  * Applies the steps of a set request as they come, as wireguard-go applies its
- * lines: the device's keys at once, each peer block to its peer. A peer that
- * does not exist is made by the first step that changes it, so that an
- * update_only or remove after its public_key never makes it at all.
+ * lines: the device's keys at once, each peer block to its peer, in the order
+ * of its lines. A peer that does not exist is made by the first step that
+ * changes it, so that an update_only or remove right after its public_key
+ * never makes it at all; one that comes later takes away the peer this block
+ * made, with what the lines before it gave it, as wireguard-go does.
  */
 export class UapiSetApplier {
   private block: Block = { kind: 'device' };
@@ -82,7 +84,7 @@ export class UapiSetApplier {
     const own = this.target.publicKey();
     // Both reference implementations silently skip a peer that is the device itself.
     if (own && equalBytes(own, publicKey)) return { kind: 'skipped' };
-    return this.target.hasPeer(publicKey) ? { kind: 'peer', publicKey } : { kind: 'new-peer', publicKey };
+    return this.target.hasPeer(publicKey) ? { kind: 'peer', publicKey, made: false } : { kind: 'new-peer', publicKey };
   }
 
   private endBlock(): void {
@@ -93,7 +95,8 @@ export class UapiSetApplier {
     const block = this.block;
     if (block.kind === 'skipped' || block.kind === 'device') return;
     if (step.key === 'update_only') {
-      if (block.kind === 'new-peer') this.block = { kind: 'skipped' };
+      if (block.kind === 'peer' && block.made) this.target.removePeer(block.publicKey);
+      if (block.kind === 'new-peer' || block.made) this.block = { kind: 'skipped' };
       return;
     }
     if (step.key === 'remove') {
@@ -104,7 +107,7 @@ export class UapiSetApplier {
     if (step.key === 'protocol_version') return;
     if (block.kind === 'new-peer') {
       this.target.addPeer(block.publicKey);
-      this.block = { kind: 'peer', publicKey: block.publicKey };
+      this.block = { kind: 'peer', publicKey: block.publicKey, made: true };
     }
     applyPeerStep(this.target, block.publicKey, step);
   }
