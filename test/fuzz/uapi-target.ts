@@ -13,7 +13,7 @@ import { DeviceControl } from '../../helper/src/runtime/device-control.js';
 import type { WireGuardInterface } from '../../helper/src/runtime/wireguard-interface.js';
 import { EADDRINUSE, EINVAL, EIO, EPROTO } from '../../helper/src/uapi/errno.js';
 import { UapiRequestReader, type UapiOperation } from '../../helper/src/uapi/framing.js';
-import { MemoryUapiDevice } from '../../helper/src/uapi/memory-device.js';
+import { MemoryUapiDevice } from '../unit/support/memory-uapi-device.js';
 import { UapiError, type UapiDevice, type UapiDeviceState, type UapiSetRequest } from '../../helper/src/uapi/model.js';
 import { formatGetResponse, formatKeyHex, parseSetRequest, UapiSetParser } from '../../helper/src/uapi/protocol.js';
 import { mutateBytes, mutateLines } from './mutate.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCidr, formatEndpoint } from '../../helper/src/net/ip.js';
 import { EADDRINUSE } from '../../helper/src/uapi/errno.js';
-import { MemoryUapiDevice } from '../../helper/src/uapi/memory-device.js';
+import { MemoryUapiDevice } from '../unit/support/memory-uapi-device.js';
 import { UapiError, type UapiDevice, type UapiDeviceState, type UapiSetStep } from '../../helper/src/uapi/model.js';
 import { formatKeyHex } from '../../helper/src/uapi/protocol.js';
 import { startUapiServer, type UapiServer } from '../../helper/src/uapi/server.js';

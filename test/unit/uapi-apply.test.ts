@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCidr, formatEndpoint } from '../../helper/src/net/ip.js';
 import { EADDRINUSE } from '../../helper/src/uapi/errno.js';
-import { MemoryUapiDevice } from '../../helper/src/uapi/memory-device.js';
+import { MemoryUapiDevice } from './support/memory-uapi-device.js';
 import { UapiError, type UapiDeviceState } from '../../helper/src/uapi/model.js';
 import { formatKeyHex, parseSetRequest } from '../../helper/src/uapi/protocol.js';
 

@@ -7,7 +7,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EADDRINUSE } from '../../helper/src/uapi/errno.js';
-import { MemoryUapiDevice } from '../../helper/src/uapi/memory-device.js';
+import { MemoryUapiDevice } from './support/memory-uapi-device.js';
 import { UapiError, type UapiDevice } from '../../helper/src/uapi/model.js';
 import { startUapiServer, type UapiServer, type UapiServerOptions } from '../../helper/src/uapi/server.js';
 

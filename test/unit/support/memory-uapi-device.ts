@@ -1,10 +1,10 @@
 // A device that is only its configuration: the control socket's semantics with
-// no data plane behind them, for tests and for checking a configuration dry.
-import { importPrivateKey } from '../crypto/x25519.js';
-import { formatCidr, type Cidr, type Endpoint } from '../net/ip.js';
-import { applySetRequest, UapiSetApplier, type UapiSetTarget } from './apply.js';
-import type { UapiDevice, UapiDeviceState, UapiPeerState, UapiSetRequest, UapiSetSession } from './model.js';
-import { formatKeyHex } from './protocol.js';
+// no data plane behind them, for the tests of the control protocol and its fuzzing.
+import { importPrivateKey } from '../../../helper/src/crypto/x25519.js';
+import { formatCidr, type Cidr, type Endpoint } from '../../../helper/src/net/ip.js';
+import { applySetRequest, UapiSetApplier, type UapiSetTarget } from '../../../helper/src/uapi/apply.js';
+import type { UapiDevice, UapiDeviceState, UapiPeerState, UapiSetRequest, UapiSetSession } from '../../../helper/src/uapi/model.js';
+import { formatKeyHex } from '../../../helper/src/uapi/protocol.js';
 
 interface MemoryPeer {
   readonly publicKey: Uint8Array;
