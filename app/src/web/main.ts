@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { appVersion, helperScript, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
 import { plainText } from '../store/encryption.js';
-import { DEFAULT_HELPER_SOCKET } from '../../../helper/src/rpc/index.js';
+import { helperSocketPath } from '../../../helper/src/rpc/index.js';
 import { createMainServices } from '../services/main-services.js';
 import { startBrowserShell } from './browser-shell.js';
 
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string', default: '0' },
       data: { type: 'string', default: defaultDataDir() },
-      socket: { type: 'string', default: DEFAULT_HELPER_SOCKET },
+      socket: { type: 'string', default: helperSocketPath(process.getuid?.() ?? 0, process.platform) },
       renderer: { type: 'string', default: rendererDir() },
       help: { type: 'boolean', default: false },
     },
