@@ -1,11 +1,12 @@
 // Runs the compiled test suites with node's own test runner, as one run so that
 // the runner prints a single summary. Suites: unit, integration (root, network
-// namespaces), e2e (Chromium against the browser shell). With no argument, all three.
+// namespaces), e2e (Chromium against the browser shell), packaging (the deb
+// built, installed with dpkg and removed). With no argument, all four.
 import { readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const suites = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
+const suites = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integration', 'e2e', 'packaging'];
 const files = [];
 for (const suite of suites) {
   const dir = join('dist', 'test', suite);
