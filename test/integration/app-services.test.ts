@@ -13,6 +13,7 @@ import { plainText } from '../../app/src/store/encryption.js';
 import { withLab } from './harness/lab.js';
 import { ping } from './harness/ping.js';
 import { SERVER_TUNNEL_ADDRESS, startTunnelServer } from './harness/tunnel-server.js';
+import { HelperServiceStandIn } from '../unit/support/helper-service-stand-in.js';
 
 async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -38,6 +39,7 @@ test('import, activate (starting the helper), stats with a handshake and growing
       appVersion: '0.1.0',
       helperBackoff: { initialMs: 50, maxMs: 200 },
       helperStartTimeoutMs: 30_000,
+      helperService: new HelperServiceStandIn(),
       // What the password prompt would run, here in the client namespace (this test is root already).
       launchHelper: async () => {
         helperStarts += 1;

@@ -9,6 +9,7 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundProcess } from './harness/background.js';
+import { PROTOCOL_VERSION } from '../../helper/src/rpc/index.js';
 import { CommandError } from './harness/exec.js';
 import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';
@@ -363,7 +364,7 @@ test('protocol abuse: another user, garbage, a 100 MB line and 1,000 rapid conne
     const garbage = await rawSend(h.socket, '\u0000\u00ff not json at all\n{"type":"request"}\n', 1000);
     assert.match(garbage, /"bad-message"/);
 
-    const hello = JSON.stringify({ type: 'hello', protocolVersion: 1, client: 'abuse' });
+    const hello = JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, client: 'abuse' });
     const started = Date.now();
     const hugeReply = await new Promise<string>((resolve, reject) => {
       const socket = createConnection(h.socket);

@@ -9,6 +9,7 @@ import { helperSocketPath } from '../../../helper/src/rpc/index.js';
 import type { TunnelSummary } from '../api/wirefly-api.js';
 import { appVersion, helperScript, packageRoot, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
+import { systemdHelperService } from '../helper-client/helper-service.js';
 import { createMainServices } from '../services/main-services.js';
 import type { MainServices } from '../services/main-services.js';
 import { trayModel } from '../tray/tray-model.js';
@@ -106,6 +107,7 @@ async function start(): Promise<void> {
     encryption: safeStorageEncryption(),
     helperSocket,
     appVersion: app.isPackaged ? app.getVersion() : appVersion(),
+    helperService: systemdHelperService({ uid, platform: process.platform }),
     launchHelper: helperLauncher({
       nodePath: process.execPath,
       runAsNode: true,

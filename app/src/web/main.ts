@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appVersion, helperScript, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
+import { systemdHelperService } from '../helper-client/helper-service.js';
 import { plainText } from '../store/encryption.js';
 import { helperSocketPath } from '../../../helper/src/rpc/index.js';
 import { createMainServices } from '../services/main-services.js';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     encryption: plainText,
     helperSocket: values.socket,
     appVersion: appVersion(),
+    helperService: systemdHelperService({ uid: process.getuid?.() ?? 0, platform: process.platform }),
     launchHelper: helperLauncher({
       nodePath: process.execPath,
       runAsNode: false,

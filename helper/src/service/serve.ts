@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { spawnCommand } from '../os/linux/command.js';
 import { networkUndoPerformer } from '../os/network.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
+import { BootTunnels } from './boot-tunnels.js';
 import { startControlServer } from './control-server.js';
 import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
 import { helperVersion } from './helper-version.js';
@@ -75,6 +76,18 @@ function formatLogLine(line: LogLine): string {
   return `${new Date(line.at).toISOString()} ${line.level.toUpperCase()} ${line.source}${tunnel}: ${line.message}\n`;
 }
 
+/** Each failure is logged, and the others still come up. */
+async function bringUpBootTunnels(boot: BootTunnels, manager: TunnelManager): Promise<void> {
+  for (const tunnel of await boot.load()) {
+    if ('problem' in tunnel) {
+      manager.log('error', 'helper', tunnel.name, `the boot copy cannot be read: ${tunnel.problem}`);
+      continue;
+    }
+    manager.log('info', 'helper', tunnel.name, 'connecting at boot');
+    await manager.up(tunnel).catch((error: Error) => manager.log('error', 'helper', tunnel.name, `connecting at boot failed: ${error.message}`));
+  }
+}
+
 /** Runs the helper until a signal stops it; resolves once everything it changed is undone. */
 export async function serve(options: ServeOptions): Promise<void> {
   const write = (line: LogLine) => {
@@ -97,9 +110,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (recovery.recovered.length > 0) {
     manager.log('info', 'helper', undefined, `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`);
   }
-  const server = await startControlServer({ path: options.socketPath, uid: options.uid, manager, helperVersion: helperVersion() });
+  const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
+  const server = await startControlServer({ path: options.socketPath, uid: options.uid, manager, boot, helperVersion: helperVersion() });
   const pidFile = await writeHelperPidFile(dirname(options.socketPath));
   manager.log('info', 'helper', undefined, `serving uid ${options.uid} on ${options.socketPath}`);
+  await bringUpBootTunnels(boot, manager);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       manager.log('info', 'helper', undefined, `${signal}: bringing every tunnel down`);
