@@ -157,6 +157,20 @@ test('connect at boot: a switch on the tunnel, changeable while the helper runs'
   assert.match(host!.querySelector('.boot-toggle')!.textContent!, /Not known while the helper is not running/);
 });
 
+test('a helper started for this session: the service can still be installed from Settings', async () => {
+  const api = new FakeApi();
+  api.service = { kind: 'installable' };
+  await renderApp(api);
+  assert.equal(host!.querySelector('.banner'), null);
+  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click());
+  await settle();
+  const install = buttons(host!.querySelector('.helper-service-setting')!).find((b) => b.textContent === 'Install the helper service')!;
+  await act(async () => install.click());
+  await settle();
+  assert.equal(api.callsOf('installHelperService').length, 1);
+  assert.match(host!.querySelector('.helper-service-setting')!.textContent!, /Installed: the helper starts with the computer/);
+});
+
 test('the settings screen saves each change and the theme reaches the stores', async () => {
   const api = new FakeApi();
   const stores = await renderApp(api);

@@ -86,7 +86,7 @@ export class FakeApi implements WireflyApi {
   async getHelperState(): Promise<HelperState> { this.record('getHelperState'); return this.helper; }
   async getHelperService(): Promise<HelperService> { this.record('getHelperService'); return this.service; }
   async startHelper(): Promise<void> { this.record('startHelper'); }
-  async installHelperService(): Promise<void> { this.record('installHelperService'); }
+  async installHelperService(): Promise<void> { this.record('installHelperService'); this.service = { kind: 'installed' }; }
   async setConnectAtBoot(name: string, on: boolean): Promise<void> {
     this.record('setConnectAtBoot', name, on);
     this.emitTunnels(this.tunnels.map((tunnel) => (tunnel.name === name ? { ...tunnel, connectAtBoot: on } : tunnel)));

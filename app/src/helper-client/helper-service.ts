@@ -13,8 +13,8 @@ const TEMPLATE = 'wirefly-helper@.service';
 
 export interface HelperServiceControl {
   probe(): Promise<HelperService>;
-  /** Enables this user's instance and starts it: one password prompt. */
-  install(): Promise<void>;
+  /** Enables this user's instance, and starts it unless told not to (a helper for this session holds the socket until the next boot): one password prompt. */
+  install(startNow: boolean): Promise<void>;
   /** Starts the installed instance: one password prompt. */
   start(): Promise<void>;
 }
@@ -44,10 +44,10 @@ export function systemdHelperService(options: SystemdOptions): HelperServiceCont
   };
   return {
     probe,
-    async install() {
+    async install(startNow) {
       const service = await probe();
       if (service.kind === 'unavailable') throw new Error(`The helper service cannot be installed: ${service.reason}`);
-      await systemctl('enable --now');
+      await systemctl(startNow ? 'enable --now' : 'enable');
     },
     start: () => systemctl('start'),
   };

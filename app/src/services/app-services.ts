@@ -208,8 +208,12 @@ export class AppServices implements WireflyApi {
     await this.bringHelperUp(installed ? 'starting the helper service' : 'starting the helper for this session', installed ? () => this.options.service.start() : this.options.launchHelper);
   }
 
-  installHelperService(): Promise<void> {
-    return this.bringHelperUp('installing the helper service', () => this.options.service.install());
+  async installHelperService(): Promise<void> {
+    const { helper, service, log } = this.options;
+    if (helper.state.status !== 'running') return this.bringHelperUp('installing the helper service', () => service.install(true));
+    // The helper for this session holds the socket: the service takes over from the next boot.
+    await service.install(false);
+    log.app('info', 'the helper service is installed and starts with the computer from the next boot on');
   }
 
   async getSettings(): Promise<Settings> {

@@ -67,7 +67,7 @@ function KeyText({ value, label }: { readonly value: string; readonly label: str
 function ConnectAtBoot({ tunnel }: { readonly tunnel: TunnelSummary }) {
   const api = useApi();
   const helperRunning = useAppStore('system', (s) => s.helper?.status === 'running');
-  const serviceInstalled = useAppStore('system', (s) => s.service?.kind === 'installed');
+  const service = useAppStore('system', (s) => s.service?.kind);
   const [failure, setFailure] = useState<string>();
   const [busy, setBusy] = useState(false);
   const change = async (on: boolean): Promise<void> => {
@@ -82,17 +82,19 @@ function ConnectAtBoot({ tunnel }: { readonly tunnel: TunnelSummary }) {
     }
   };
   const note = !helperRunning
-    ? '(the helper keeps the copy that connects at boot).'
-    : serviceInstalled
+    ? undefined
+    : service === 'installed'
       ? 'The helper service brings it up when the computer starts, before anyone logs in.'
-      : 'Takes effect once the helper runs as a service (Install the helper service).';
+      : service === 'installable'
+        ? 'Takes effect once the helper runs as a service: install it in Settings.'
+        : 'Takes effect where the helper runs as a service; it cannot be installed here.';
   return (
     <Field label="Connect at boot">
       <label className="boot-toggle">
         <input type="checkbox" checked={tunnel.connectAtBoot} disabled={!helperRunning || busy} onChange={(event) => void change(event.target.checked)} />
         {!helperRunning ? 'Not known while the helper is not running' : tunnel.connectAtBoot ? 'On' : 'Off'}
       </label>
-      <span className="muted"> {note}</span>
+      {note && <span className="muted">{note}</span>}
       {failure && <span className="form-error" role="alert"> {failure}</span>}
     </Field>
   );

@@ -17,10 +17,10 @@ export class HelperServiceStandIn implements HelperServiceControl {
     return this.service;
   }
 
-  async install(): Promise<void> {
+  async install(startNow: boolean): Promise<void> {
     this.installs += 1;
     if (this.service.kind === 'unavailable') throw new Error(`The helper service cannot be installed: ${this.service.reason}`);
-    await this.runHelper();
+    if (startNow) await this.runHelper();
     this.service = { kind: 'installed' };
   }
 
