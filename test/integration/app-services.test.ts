@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TunnelStats, TunnelSummary } from '../../app/src/api/wirefly-api.js';
 import { helperScript } from '../../app/src/app-paths.js';
-import { createMainServices } from '../../app/src/services/main-services.js';
+import { createMainServices, type MainServicesOptions } from '../../app/src/services/main-services.js';
 import { plainText } from '../../app/src/store/encryption.js';
-import { withLab } from './harness/lab.js';
+import { withLab, type Lab } from './harness/lab.js';
 import { ping } from './harness/ping.js';
 import { SERVER_TUNNEL_ADDRESS, startTunnelServer } from './harness/tunnel-server.js';
 import { HelperServiceStandIn } from '../unit/support/helper-service-stand-in.js';
@@ -25,6 +25,19 @@ async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 
   }
 }
 
+/** The app's services in this process, reaching the helper on `socketPath`. */
+function appServices(lab: Lab, socketPath: string, launch: Pick<MainServicesOptions, 'helperService' | 'launchHelper'>) {
+  return createMainServices({
+    dataDir: join(lab.dir, 'app'),
+    encryption: plainText,
+    helperSocket: socketPath,
+    appVersion: '0.1.0',
+    helperBackoff: { initialMs: 50, maxMs: 200 },
+    helperStartTimeoutMs: 30_000,
+    ...launch,
+  });
+}
+
 test('import, activate (starting the helper), stats with a handshake and growing counters, deactivate', async (t) => {
   await withLab(t, async (lab) => {
     const { client, clientConfig, serverPublicKey } = await startTunnelServer(lab, { persistentKeepalive: 1 });
@@ -32,13 +45,7 @@ test('import, activate (starting the helper), stats with a handshake and growing
     const socketPath = join(lab.dir, 'run', 'helper.sock');
     mkdirSync(join(lab.dir, 'run'));
     let helperStarts = 0;
-    const services = await createMainServices({
-      dataDir: join(lab.dir, 'app'),
-      encryption: plainText,
-      helperSocket: socketPath,
-      appVersion: '0.1.0',
-      helperBackoff: { initialMs: 50, maxMs: 200 },
-      helperStartTimeoutMs: 30_000,
+    const services = await appServices(lab, socketPath, {
       helperService: new HelperServiceStandIn(),
       // What the password prompt would run, here in the client namespace (this test is root already).
       launchHelper: async () => {
@@ -100,13 +107,7 @@ test('connect at boot: the helper keeps a root-only copy and brings the tunnel u
     const startService = () =>
       client.spawn(process.execPath, [helperScript(), 'serve', '--user', String(process.getuid!()), '--socket', socketPath, '--state-dir', stateDir, '--settings', join(lab.dir, 'helper.json')]);
     const service = new HelperServiceStandIn({ kind: 'installed' }, async () => void startService());
-    const services = await createMainServices({
-      dataDir: join(lab.dir, 'app'),
-      encryption: plainText,
-      helperSocket: socketPath,
-      appVersion: '0.1.0',
-      helperBackoff: { initialMs: 50, maxMs: 200 },
-      helperStartTimeoutMs: 30_000,
+    const services = await appServices(lab, socketPath, {
       helperService: service,
       launchHelper: () => Promise.reject(new Error('the installed service is started instead')),
     });
