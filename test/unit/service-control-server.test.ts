@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HelperConnection } from '../../helper/src/client/helper-connection.js';
 import { PROTOCOL_VERSION, RequestError, type Event } from '../../helper/src/rpc/index.js';
-import { BootTunnels } from '../../helper/src/service/boot-tunnels.js';
+import { BootTunnels, MAX_BOOT_TUNNELS } from '../../helper/src/service/boot-tunnels.js';
 import { startControlServer, type ControlServer } from '../../helper/src/service/control-server.js';
 import { clientConfig, FakeSystem } from './support/service-fakes.js';
 
@@ -209,7 +209,11 @@ test('boot.set keeps a validated root-only copy, boot.list names it, boot.unset 
       assert.equal(statSync(join(boot.dir, 'wf0.json')).mode & 0o777, 0o600);
       assert.deepEqual(await boot.load(), [{ name: 'wf0', configText, killSwitch: true }]);
       await client.request('boot.unset', { name: 'wf0' });
+      await client.request('boot.unset', { name: 'wf0' });
       assert.deepEqual((await client.request('boot.list', {})).tunnels, []);
+      for (let i = 0; i < MAX_BOOT_TUNNELS; i++) await client.request('boot.set', { name: `wf${i}`, configText });
+      await assert.rejects(client.request('boot.set', { name: 'wfmore', configText }), (error: RequestError) => error.code === 'limit-reached');
+      await client.request('boot.set', { name: 'wf0', configText, killSwitch: false });
       await assert.rejects(client.request('boot.unset', { name: '../etc' } as never), (error: RequestError) => error.code === 'bad-message');
     } finally {
       client.close();

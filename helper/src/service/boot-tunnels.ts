@@ -15,6 +15,8 @@ export interface BootTunnel {
 }
 
 const SUFFIX = '.json';
+/** A user may mark this many; the copies are root's files on the system disk. */
+export const MAX_BOOT_TUNNELS = 64;
 
 export class BootTunnels {
   constructor(readonly dir: string) {}
@@ -41,8 +43,8 @@ export class BootTunnels {
   }
 
   async remove(name: string): Promise<void> {
+    if (!(await this.names()).includes(name)) return;
     await rm(this.path(name), { force: true });
-    await this.ensureDirectory();
     await syncDirectory(this.dir);
   }
 

@@ -23,7 +23,7 @@ if apparmor_status --enabled >/dev/null 2>&1 && apparmor_parser --skip-kernel-lo
 fi
 
 if [ -d /run/systemd/system ]; then
-  systemctl daemon-reload
+  systemctl daemon-reload || true
   # The helper serves one user: the one who installed the package, where the
   # installer tells (sudo, pkexec); others choose "Install the helper service" in the app.
   user_uid="$SUDO_UID"
