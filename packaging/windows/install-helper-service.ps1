@@ -6,6 +6,8 @@ param(
   [string]$InstallDir = "$env:ProgramFiles\Wirefly"
 )
 $ErrorActionPreference = 'Stop'
+# serve --user takes a SID on Windows (the pipe's access list names it); this throws on anything else.
+$UserSid = ([System.Security.Principal.SecurityIdentifier]::new($UserSid)).Value
 $exe = Join-Path $InstallDir 'Wirefly.exe'
 $helper = Join-Path $InstallDir 'resources\app.asar.unpacked\helper\bin\wirefly-helper'
 $binPath = "`"$exe`" `"$helper`" serve --user $UserSid --socket \\.\pipe\wirefly-helper"

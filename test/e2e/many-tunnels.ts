@@ -12,6 +12,7 @@ import { createMainServices } from '../../app/src/services/main-services.js';
 import type { MainServices } from '../../app/src/services/main-services.js';
 import { plainText } from '../../app/src/store/encryption.js';
 import { startBrowserShell } from '../../app/src/web/browser-shell.js';
+import { HelperServiceStandIn } from '../unit/support/helper-service-stand-in.js';
 
 /** wg001 … wg200: names that sort the same way as text and as numbers. */
 export function tunnelNames(count: number): string[] {
@@ -55,6 +56,7 @@ export async function startManyTunnelsShell(options: ManyTunnelsOptions): Promis
     helperSocket: join(dataDir, 'no-helper.sock'),
     appVersion: appVersion(),
     launchHelper: () => Promise.reject(new Error('no helper runs beside this browser shell')),
+    helperService: new HelperServiceStandIn(),
   });
   const names = tunnelNames(options.count);
   try {

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from './chromium.js';
+import { FAILURE_DIR, importThroughChooser, ROOT, screenshot, STEP_TIMEOUT_MS, waitFor } from './page-steps.js';
 import { BackgroundProcess } from '../integration/harness/background.js';
 import { withLab } from '../integration/harness/lab.js';
 import type { Lab } from '../integration/harness/lab.js';
@@ -17,27 +17,8 @@ import type { Namespace } from '../integration/harness/namespace.js';
 import { startTunnelServer } from '../integration/harness/tunnel-server.js';
 
 const TUNNEL_NAME = 'e2e0';
-const STEP_TIMEOUT_MS = 30_000;
 /** A preshared key one character short: the config module says why, at line 10. */
 const TYPO = 'Presharedkey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-
-const ROOT = repositoryRoot();
-const FAILURE_DIR = join(ROOT, 'test', 'e2e', 'test-results');
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'test', 'e2e', 'screenshots') : join(FAILURE_DIR, 'screenshots');
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 interface Setup {
   readonly client: Namespace;
@@ -76,23 +57,6 @@ async function startShell(lab: Lab, socket: string): Promise<{ shell: Background
     return url !== '';
   });
   return { shell, url };
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    // Let the chart pick up the new theme's colours before the picture.
-    await page.waitForTimeout(150);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${scheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
-async function importThroughChooser(page: Page, path: string): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: 'Import…' }).first().click();
-  await (await chooser).setFiles(path);
 }
 
 const row = (page: Page, name: string) => page.getByRole('option', { name: new RegExp(`\\b${name}\\b`) });

@@ -4,15 +4,16 @@
 // growing counters, and deactivates it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TunnelStats, TunnelSummary } from '../../app/src/api/wirefly-api.js';
 import { helperScript } from '../../app/src/app-paths.js';
-import { createMainServices } from '../../app/src/services/main-services.js';
+import { createMainServices, type MainServicesOptions } from '../../app/src/services/main-services.js';
 import { plainText } from '../../app/src/store/encryption.js';
-import { withLab } from './harness/lab.js';
+import { withLab, type Lab } from './harness/lab.js';
 import { ping } from './harness/ping.js';
 import { SERVER_TUNNEL_ADDRESS, startTunnelServer } from './harness/tunnel-server.js';
+import { HelperServiceStandIn } from '../unit/support/helper-service-stand-in.js';
 
 async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,6 +25,19 @@ async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 
   }
 }
 
+/** The app's services in this process, reaching the helper on `socketPath`. */
+function appServices(lab: Lab, socketPath: string, launch: Pick<MainServicesOptions, 'helperService' | 'launchHelper'>) {
+  return createMainServices({
+    dataDir: join(lab.dir, 'app'),
+    encryption: plainText,
+    helperSocket: socketPath,
+    appVersion: '0.1.0',
+    helperBackoff: { initialMs: 50, maxMs: 200 },
+    helperStartTimeoutMs: 30_000,
+    ...launch,
+  });
+}
+
 test('import, activate (starting the helper), stats with a handshake and growing counters, deactivate', async (t) => {
   await withLab(t, async (lab) => {
     const { client, clientConfig, serverPublicKey } = await startTunnelServer(lab, { persistentKeepalive: 1 });
@@ -31,13 +45,8 @@ test('import, activate (starting the helper), stats with a handshake and growing
     const socketPath = join(lab.dir, 'run', 'helper.sock');
     mkdirSync(join(lab.dir, 'run'));
     let helperStarts = 0;
-    const services = await createMainServices({
-      dataDir: join(lab.dir, 'app'),
-      encryption: plainText,
-      helperSocket: socketPath,
-      appVersion: '0.1.0',
-      helperBackoff: { initialMs: 50, maxMs: 200 },
-      helperStartTimeoutMs: 30_000,
+    const services = await appServices(lab, socketPath, {
+      helperService: new HelperServiceStandIn(),
       // What the password prompt would run, here in the client namespace (this test is root already).
       launchHelper: async () => {
         helperStarts += 1;
@@ -82,6 +91,55 @@ test('import, activate (starting the helper), stats with a handshake and growing
       await waitFor('the tunnel to be inactive', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'inactive'));
       assert.equal((await ping(client, SERVER_TUNNEL_ADDRESS, { count: 1, deadlineSeconds: 2 }).catch(() => ({ received: 0 }))).received, 0, 'no tunnel, no replies');
       assert.ok((await services.api.getLogs()).some((line) => line.source === 'helper'), 'the helper\'s log lines reach the app');
+    } finally {
+      services.close();
+    }
+  });
+});
+
+test('connect at boot: the helper keeps a root-only copy and brings the tunnel up when it next starts, by itself', async (t) => {
+  await withLab(t, async (lab) => {
+    const { client, clientConfig } = await startTunnelServer(lab, { persistentKeepalive: 1 });
+    const socketPath = join(lab.dir, 'run', 'helper.sock');
+    const stateDir = join(lab.dir, 'state');
+    mkdirSync(join(lab.dir, 'run'));
+    // What the service manager runs at boot, here in the client namespace.
+    const startService = () =>
+      client.spawn(process.execPath, [helperScript(), 'serve', '--user', String(process.getuid!()), '--socket', socketPath, '--state-dir', stateDir, '--settings', join(lab.dir, 'helper.json')]);
+    const service = new HelperServiceStandIn({ kind: 'installed' }, async () => void startService());
+    const services = await appServices(lab, socketPath, {
+      helperService: service,
+      launchHelper: () => Promise.reject(new Error('the installed service is started instead')),
+    });
+    try {
+      const name = lab.tunnelInterfaceName();
+      await services.api.importFiles([{ fileName: `${name}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') }]);
+      await assert.rejects(services.api.setConnectAtBoot(name, true), /helper is not running/);
+      await services.api.startHelper();
+      assert.equal(service.starts, 1, 'with the service installed, starting the helper starts the service');
+      await services.api.setConnectAtBoot(name, true);
+      const copy = join(stateDir, 'boot', `${name}.json`);
+      assert.equal(statSync(copy).mode & 0o777, 0o600);
+      assert.equal(statSync(copy).uid, 0);
+      assert.equal(statSync(join(stateDir, 'boot')).mode & 0o777, 0o700);
+      assert.equal((await services.api.listTunnels()).find((tunnel) => tunnel.name === name)?.connectAtBoot, true);
+
+      // The machine restarts: the helper stops with SIGTERM and starts again, and nobody asks for the tunnel.
+      for (const started of lab.startedProcesses().filter((process) => process.label.includes('serve'))) await started.stop();
+      await waitFor('the app to see the helper gone', () => (services.helper.state.status === 'not-running' ? true : undefined));
+      startService();
+      await waitFor('the boot tunnel to come up by itself', () => services.helper.tunnels.find((tunnel) => tunnel.name === name && tunnel.state === 'active'));
+      assert.equal((await ping(client, SERVER_TUNNEL_ADDRESS, { count: 3, deadlineSeconds: 20 })).received, 3);
+      const privateKey = /PrivateKey = (\S+)/.exec(clientConfig)![1]!;
+      for (const started of lab.startedProcesses()) assert.ok(!started.log().includes(privateKey), `${started.label} logged the private key`);
+
+      // Edits follow the copy; unmarking removes it.
+      await services.api.deactivate(name);
+      await services.api.saveConfig(name, `${clientConfig}# edited\n`);
+      assert.match(JSON.parse(readFileSync(copy, 'utf8')).configText, /# edited/);
+      await services.api.setConnectAtBoot(name, false);
+      assert.ok(!existsSync(copy));
+      assert.equal((await services.api.listTunnels()).find((tunnel) => tunnel.name === name)?.connectAtBoot, false);
     } finally {
       services.close();
     }

@@ -9,9 +9,11 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundProcess } from './harness/background.js';
+import { PROTOCOL_VERSION } from '../../helper/src/rpc/index.js';
 import { CommandError } from './harness/exec.js';
 import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';
+import { networkSnapshot, type NetworkSnapshot } from './harness/network-snapshot.js';
 import { ping } from './harness/ping.js';
 import { generateKeyPair, upTunnelInterface, wgSet, type KeyPair } from './harness/wg.js';
 import { wireguardGo, type WireGuardDaemon } from './harness/wireguard.js';
@@ -143,19 +145,8 @@ class HelperLab {
   }
 
   /** Everything a tunnel may change in the client namespace, as text to compare. */
-  async snapshot(): Promise<Record<string, string>> {
-    const ns = this.client;
-    return {
-      rules4: await ns.exec('ip', ['-4', 'rule']),
-      rules6: await ns.exec('ip', ['-6', 'rule']),
-      routes4: await ns.exec('ip', ['-4', 'route', 'show', 'table', 'all']),
-      // Link-local routes come and go with the kernel's address configuration, not with tunnels.
-      routes6: (await ns.exec('ip', ['-6', 'route', 'show', 'table', 'all'])).split('\n').filter((line) => !line.includes('fe80:')).join('\n'),
-      nftables: await ns.exec('nft', ['list', 'ruleset']),
-      resolvConf: await ns.exec('cat', ['/etc/resolv.conf']),
-      srcValidMark: await ns.exec('sysctl', ['-n', 'net.ipv4.conf.all.src_valid_mark']),
-      links: (await ns.exec('ip', ['-o', 'link'])).replace(/^\d+: /gm, '').split('\n').map((l) => l.split(':')[0]).join(','),
-    };
+  snapshot(): Promise<NetworkSnapshot> {
+    return networkSnapshot(this.client);
   }
 
   /** Server-side count of what arrives on the client's uplink: UDP to the WireGuard ports, and anything else that is IP. */
@@ -373,7 +364,7 @@ test('protocol abuse: another user, garbage, a 100 MB line and 1,000 rapid conne
     const garbage = await rawSend(h.socket, '\u0000\u00ff not json at all\n{"type":"request"}\n', 1000);
     assert.match(garbage, /"bad-message"/);
 
-    const hello = JSON.stringify({ type: 'hello', protocolVersion: 1, client: 'abuse' });
+    const hello = JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, client: 'abuse' });
     const started = Date.now();
     const hugeReply = await new Promise<string>((resolve, reject) => {
       const socket = createConnection(h.socket);

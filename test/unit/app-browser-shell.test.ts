@@ -17,6 +17,7 @@ import { Preferences } from '../../app/src/store/preferences.js';
 import { TunnelStore } from '../../app/src/store/tunnel-store.js';
 import { startBrowserShell } from '../../app/src/web/browser-shell.js';
 import type { BrowserShell } from '../../app/src/web/browser-shell.js';
+import { HelperServiceStandIn } from './support/helper-service-stand-in.js';
 
 interface Response {
   readonly status: number;
@@ -51,6 +52,7 @@ async function shell(t: { after(fn: () => Promise<void> | void): void }): Promis
     helper: new HelperClient({ socketPath: join(dir, 'none.sock'), clientName: 'test', appVersion: '0.0.0' }),
     log: new LogBuffer(),
     launchHelper: () => Promise.reject(new Error('no helper here')),
+    service: new HelperServiceStandIn(),
   });
   const started = await startBrowserShell({ api, rendererDir });
   t.after(async () => {
@@ -157,7 +159,7 @@ test('WireflyApi over the WebSocket: calls, results, errors with codes, and push
   const saved = await api.createTunnel('wg0', text);
   assert.equal(saved.saved, true);
   assert.deepEqual(saved.issues.map((issue) => issue.code), ['no-peers']);
-  assert.deepEqual(await api.listTunnels(), [{ name: 'wg0', state: 'inactive', killSwitch: false }]);
+  assert.deepEqual(await api.listTunnels(), [{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
   assert.equal(await api.getConfig('wg0'), text);
   assert.equal(await api.renameTunnel('wg0', 'home'), undefined);
   assert.deepEqual(await api.getHelperState(), { status: 'not-running' });

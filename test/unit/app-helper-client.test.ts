@@ -15,6 +15,7 @@ import type { SudoExec } from '../../app/src/helper-client/start-helper.js';
 import { createMainServices } from '../../app/src/services/main-services.js';
 import type { MainServices } from '../../app/src/services/main-services.js';
 import { plainText } from '../../app/src/store/encryption.js';
+import { HelperServiceStandIn } from './support/helper-service-stand-in.js';
 
 type Handler = (method: string, params: Record<string, unknown>) => unknown;
 
@@ -75,9 +76,17 @@ class FakeHelper {
 }
 
 /** Answers like a helper that runs the tunnels it was asked to bring up. */
-function tunnelsHelper(running: TunnelSummary[] = []): Handler {
+function tunnelsHelper(running: TunnelSummary[] = [], boot = new Map<string, unknown>()): Handler {
   return (method, params) => {
     switch (method) {
+      case 'boot.list':
+        return { tunnels: [...boot.keys()].sort() };
+      case 'boot.set':
+        boot.set(params['name'] as string, params);
+        return {};
+      case 'boot.unset':
+        boot.delete(params['name'] as string);
+        return {};
       case 'subscribe':
         return { topics: params['topics'] };
       case 'tunnel.list':
@@ -108,6 +117,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, launchH
     helperSocket: socketPath,
     appVersion: '0.1.0',
     launchHelper,
+    helperService: new HelperServiceStandIn(),
     helperBackoff: { initialMs: 10, maxMs: 50 },
     helperStartTimeoutMs: 5_000,
   });
@@ -138,9 +148,9 @@ test('not running until the helper appears; then running, with its tunnels; not 
   t.after(() => helper.stop());
   await until('the client connected', () => services.helper.state.status === 'running');
   assert.deepEqual(services.helper.state, { status: 'running', version: '9.9.9' });
-  assert.deepEqual(helper.requests.map((request) => request.method), ['subscribe', 'tunnel.list']);
+  assert.deepEqual(helper.requests.map((request) => request.method), ['subscribe', 'tunnel.list', 'boot.list']);
   assert.deepEqual(helper.requests[0]?.params, { topics: ['state', 'stats', 'logs'] });
-  assert.deepEqual(await services.api.listTunnels(), [{ name: 'wg0', state: 'active', killSwitch: true }]);
+  assert.deepEqual(await services.api.listTunnels(), [{ name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false }]);
 
   await helper.stop();
   await until('the loss was noticed', () => services.helper.state.status === 'not-running');
@@ -184,7 +194,7 @@ test('activate sends the stored config with the kill switch; events become tunne
   helper.push({ type: 'event', event: 'log', line: { at: 6, level: 'info', source: 'engine', tunnel: 'wg0', message: 'handshake done' } });
   await until('the stats arrived', () => stats.length === 1);
   assert.deepEqual(stats, [{ tunnel: 'wg0', at: 5, peers: [peer] }]);
-  assert.deepEqual((await services.api.listTunnels())[0], { name: 'wg0', state: 'active', killSwitch: true });
+  assert.deepEqual((await services.api.listTunnels())[0], { name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false });
   assert.ok((await services.api.getLogs()).some((line) => line.source === 'helper' && line.message === 'handshake done' && line.tunnel === 'wg0'));
 
   await assert.rejects(services.api.deleteTunnel('wg0'), /deactivate it/);
@@ -232,7 +242,7 @@ test('a cancelled password prompt leaves the helper not running and says so', as
   await services.api.createTunnel('wg0', config());
   await assert.rejects(services.api.activate('wg0'), /did not grant/);
   assert.deepEqual(states.map((state) => state.status), ['starting', 'not-running']);
-  assert.ok((await services.api.getLogs()).some((line) => line.level === 'error' && /could not start the helper/.test(line.message)));
+  assert.ok((await services.api.getLogs()).some((line) => line.level === 'error' && /starting the helper for this session failed/.test(line.message)));
 });
 
 test('the elevated command starts the helper in the background for the user, quoted', () => {

@@ -13,6 +13,7 @@ import { plainText } from '../../app/src/store/encryption.js';
 import { Preferences } from '../../app/src/store/preferences.js';
 import { TunnelStore } from '../../app/src/store/tunnel-store.js';
 import { readConfigArchive } from '../../app/src/transfer/zip.js';
+import { HelperServiceStandIn } from './support/helper-service-stand-in.js';
 
 function config(allowedIps = '10.0.0.0/24'): string {
   const peer = keyToBase64(publicKeyFromPrivate(generatePrivateKey()));
@@ -34,6 +35,7 @@ async function services(t: { after(fn: () => void): void }): Promise<AppServices
     helper,
     log: new LogBuffer(),
     launchHelper: () => Promise.reject(new Error('no helper in this test')),
+    service: new HelperServiceStandIn(),
   });
 }
 

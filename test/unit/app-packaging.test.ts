@@ -59,7 +59,8 @@ test('targets, app id and fuses are what the project ships', async () => {
   const config = await loadConfig();
   assert.equal(config.appId, 'org.wirefly.app');
   assert.equal(config.productName, 'Wirefly');
-  assert.deepEqual(config.linux?.target, ['AppImage', 'deb']);
+  assert.deepEqual(config.linux?.target, ['AppImage', 'deb', 'tar.gz']);
+  assert.equal(config.linux?.executableName, 'wirefly-app', '/usr/bin/wirefly is the command line, not the app');
   assert.deepEqual(config.mac?.target, ['dmg']);
   assert.deepEqual(config.win?.target, ['nsis']);
   assert.deepEqual(config.electronFuses, {
@@ -91,9 +92,9 @@ test('every file the config names exists after the build', async () => {
   for (const pattern of config.asarUnpack as string[]) assert.ok(matching(pattern).length > 0, `asarUnpack: nothing matches ${pattern}`);
   for (const icon of [config.linux?.icon, config.mac?.icon, config.win?.icon]) assert.ok(icon && existsSync(join(root, icon)), `icon ${icon}`);
   for (const resource of config.extraResources as { from: string }[]) assert.ok(existsSync(join(root, resource.from)), resource.from);
-  for (const unit of ['linux/wirefly-helper.service', 'macos/org.wirefly.helper.plist', 'windows/install-helper-service.ps1']) {
+  for (const unit of ['linux/wirefly-helper@.service', 'macos/org.wirefly.helper.plist', 'windows/install-helper-service.ps1', 'linux/bin/wirefly', 'linux/bin/wirefly-helper']) {
     const text = readFileSync(join(root, 'packaging', unit), 'utf8');
-    assert.match(text, /app\.asar\.unpacked[\\/]helper[\\/]bin[\\/]wirefly-helper/, `${unit} runs the unpacked helper`);
+    assert.match(text, /app\.asar\.unpacked[\\/]helper[\\/]bin[\\/]wirefly(-helper)?\b/, `${unit} runs the unpacked helper or CLI`);
     assert.match(text, /ELECTRON_RUN_AS_NODE/, `${unit} runs it in Electron's Node`);
   }
   assert.ok(existsSync(join(root, 'helper', 'bin', 'wirefly-helper')));

@@ -24,7 +24,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await act(async () => new Promise((resolve) => setTimeout(resolve, 0)));
 }
 
-const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false });
+const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false, connectAtBoot: false });
 
 async function renderApp(api: FakeApi): Promise<Stores> {
   const stores = createStores();
@@ -92,15 +92,83 @@ test('Enter toggles the selected tunnel, and a refusal is shown inline in the de
 test('the helper banner offers the action that fixes it', async () => {
   const api = new FakeApi();
   api.helper = { status: 'not-running' };
+  api.service = { kind: 'unavailable', reason: 'this system does not run systemd.' };
   await renderApp(api);
   const banner = host!.querySelector('.banner')!;
-  assert.match(banner.textContent!, /not running/);
+  assert.match(banner.textContent!, /not running.*cannot be installed as a service here: this system does not run systemd/);
+  assert.deepEqual([...banner.querySelectorAll('button')].map((b) => b.textContent), ['Start it for this session']);
   await act(async () => banner.querySelector('button')!.click());
   await settle();
   assert.equal(api.callsOf('startHelper').length, 1);
   api.emitHelper({ status: 'running', version: '1' });
   await settle();
   assert.equal(host!.querySelector('.banner'), null);
+});
+
+const buttons = (within: Element): HTMLButtonElement[] => [...within.querySelectorAll<HTMLButtonElement>('button')];
+
+test('first run without a service: install it or start it for this session, and Activate says which it will do', async () => {
+  const api = new FakeApi();
+  api.helper = { status: 'not-running' };
+  api.service = { kind: 'installable' };
+  api.configs.set('wg0', `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
+  api.tunnels = [tunnel('wg0')];
+  await renderApp(api);
+  const banner = host!.querySelector('.banner')!;
+  assert.deepEqual(buttons(banner).map((b) => b.textContent), ['Install the helper service', 'Start it for this session']);
+  assert.match(banner.textContent!, /asks for an administrator password once, starts with the computer/);
+  await act(async () => host!.querySelector<HTMLElement>('[role=option]')!.click());
+  await settle();
+  assert.equal(host!.querySelector('.activate-note')!.textContent, 'Activate starts the helper for this session first; that asks for an administrator password.');
+  await act(async () => buttons(banner)[0]!.click());
+  await settle();
+  assert.equal(api.callsOf('installHelperService').length, 1);
+  assert.equal(api.callsOf('startHelper').length, 0);
+
+  // Installed but stopped: one choice, and Activate starts the service.
+  api.service = { kind: 'installed' };
+  api.emitHelper({ status: 'not-running' });
+  await settle();
+  assert.deepEqual(buttons(host!.querySelector('.banner')!).map((b) => b.textContent), ['Start the service']);
+  assert.match(host!.querySelector('.activate-note')!.textContent!, /^Activate starts the helper service first/);
+  api.emitHelper({ status: 'running', version: '1' });
+  await settle();
+  assert.equal(host!.querySelector('.activate-note'), null);
+});
+
+test('connect at boot: a switch on the tunnel, changeable while the helper runs', async () => {
+  const api = new FakeApi();
+  api.service = { kind: 'installed' };
+  api.configs.set('wg0', `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
+  api.tunnels = [tunnel('wg0')];
+  await renderApp(api);
+  await act(async () => host!.querySelector<HTMLElement>('[role=option]')!.click());
+  await settle();
+  const toggle = (): HTMLInputElement => host!.querySelector<HTMLInputElement>('.boot-toggle input')!;
+  assert.equal(toggle().checked, false);
+  assert.match(host!.querySelector('.detail')!.textContent!, /brings it up when the computer starts, before anyone logs in/);
+  await act(async () => toggle().click());
+  await settle();
+  assert.deepEqual(api.callsOf('setConnectAtBoot'), [['wg0', true]]);
+  assert.equal(toggle().checked, true);
+  api.emitHelper({ status: 'not-running' });
+  await settle();
+  assert.equal(toggle().disabled, true);
+  assert.match(host!.querySelector('.boot-toggle')!.textContent!, /Not known while the helper is not running/);
+});
+
+test('a helper started for this session: the service can still be installed from Settings', async () => {
+  const api = new FakeApi();
+  api.service = { kind: 'installable' };
+  await renderApp(api);
+  assert.equal(host!.querySelector('.banner'), null);
+  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click());
+  await settle();
+  const install = buttons(host!.querySelector('.helper-service-setting')!).find((b) => b.textContent === 'Install the helper service')!;
+  await act(async () => install.click());
+  await settle();
+  assert.equal(api.callsOf('installHelperService').length, 1);
+  assert.match(host!.querySelector('.helper-service-setting')!.textContent!, /Installed: the helper starts with the computer/);
 });
 
 test('the settings screen saves each change and the theme reaches the stores', async () => {

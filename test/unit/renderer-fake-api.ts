@@ -1,7 +1,7 @@
 // An in-memory WireflyApi for renderer tests: it records calls, answers from
 // plain data, and lets a test push events as the main process would.
 import type {
-  HelperState, ImportedFile, ImportResult, LogLine, SaveResult, Settings, TunnelStats, TunnelSummary, WireflyApi,
+  HelperService, HelperState, ImportedFile, ImportResult, LogLine, SaveResult, Settings, TunnelStats, TunnelSummary, WireflyApi,
 } from '../../app/src/api/wirefly-api.js';
 import { checkConfig } from '../../helper/src/config/index.js';
 
@@ -13,6 +13,7 @@ export class FakeApi implements WireflyApi {
   configs = new Map<string, string>();
   settings: Settings = { launchAtLogin: false, killSwitchDefault: true, theme: 'system' };
   helper: HelperState = { status: 'running', version: '0.1.0' };
+  service: HelperService = { kind: 'installable' };
   logs: LogLine[] = [];
   /** When set, activate and deactivate reject with this message. */
   refuseSwitching: string | undefined;
@@ -66,7 +67,7 @@ export class FakeApi implements WireflyApi {
   async createTunnel(name: string, text: string): Promise<SaveResult> {
     this.record('createTunnel', name, text);
     const result = this.saved(name, text);
-    if (result.saved) this.emitTunnels([...this.tunnels, { name, state: 'inactive', killSwitch: false }]);
+    if (result.saved) this.emitTunnels([...this.tunnels, { name, state: 'inactive', killSwitch: false, connectAtBoot: false }]);
     return result;
   }
   async renameTunnel(from: string, to: string): Promise<void> { this.record('renameTunnel', from, to); }
@@ -83,7 +84,13 @@ export class FakeApi implements WireflyApi {
     if (this.refuseSwitching) throw new Error(this.refuseSwitching);
   }
   async getHelperState(): Promise<HelperState> { this.record('getHelperState'); return this.helper; }
+  async getHelperService(): Promise<HelperService> { this.record('getHelperService'); return this.service; }
   async startHelper(): Promise<void> { this.record('startHelper'); }
+  async installHelperService(): Promise<void> { this.record('installHelperService'); this.service = { kind: 'installed' }; }
+  async setConnectAtBoot(name: string, on: boolean): Promise<void> {
+    this.record('setConnectAtBoot', name, on);
+    this.emitTunnels(this.tunnels.map((tunnel) => (tunnel.name === name ? { ...tunnel, connectAtBoot: on } : tunnel)));
+  }
   async getSettings(): Promise<Settings> { this.record('getSettings'); return this.settings; }
   async saveSettings(settings: Settings): Promise<void> { this.record('saveSettings', settings); this.settings = settings; }
   async getLogs(): Promise<LogLine[]> { this.record('getLogs'); return this.logs; }

@@ -7,7 +7,7 @@ import { createLogsStore, filteredLines, formatLogLine, MAX_LOG_LINES } from '..
 import { connectStores, createStores } from '../../renderer/src/state/stores.js';
 import { FakeApi } from './renderer-fake-api.js';
 
-const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false });
+const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false, connectAtBoot: false });
 
 function stats(at: number, rxBytes: number, txBytes: number, name = 'wg0'): TunnelStats {
   return { tunnel: name, at, peers: [{ publicKey: 'k', rxBytes, txBytes, allowedIps: [] }] };

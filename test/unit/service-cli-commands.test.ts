@@ -7,6 +7,7 @@ import { connectToHelper } from '../../helper/src/cli/helper-client.js';
 import type { CliIo } from '../../helper/src/cli/io.js';
 import { processIo } from '../../helper/src/cli/io.js';
 import { down, formatStatus, status, up } from '../../helper/src/cli/tunnel-commands.js';
+import { BootTunnels } from '../../helper/src/service/boot-tunnels.js';
 import { startControlServer } from '../../helper/src/service/control-server.js';
 import { clientConfig, FakeSystem } from './support/service-fakes.js';
 
@@ -22,9 +23,9 @@ async function withHelper(body: (dir: string, env: Parameters<typeof up>[2]) => 
   const system = new FakeSystem();
   const manager = system.manager();
   const path = join(dir, 'helper.sock');
-  const server = await startControlServer({ path, uid: process.getuid!(), manager, helperVersion: '1.2.3' });
+  const server = await startControlServer({ path, uid: process.getuid!(), manager, boot: new BootTunnels(join(dir, 'boot')), helperVersion: '1.2.3' });
   try {
-    await body(dir, { env: { WIREFLY_HELPER_SOCKET: path }, connect: (p) => connectToHelper(p, 'test'), now: () => 1_700_000_010_000 });
+    await body(dir, { env: { WIREFLY_HELPER_SOCKET: path }, defaultSocket: join(dir, 'not-this.sock'), connect: (p) => connectToHelper(p, 'test'), now: () => 1_700_000_010_000 });
   } finally {
     await server.close();
     await manager.shutdown();
@@ -67,7 +68,7 @@ test('a bad line is reported as FILE:LINE:COLUMN with its code', () =>
 
 test('usage errors, bad file names and a missing helper are reported without a stack', async () => {
   const io = capture();
-  const env = { env: {}, connect: (p: string) => connectToHelper(p, 'test'), now: Date.now };
+  const env = { env: {}, defaultSocket: '/nonexistent/helper.sock', connect: (p: string) => connectToHelper(p, 'test'), now: Date.now };
   assert.equal(await up([], io, env), 1);
   assert.match(io.err, /Usage: wirefly up/);
   const badName = capture();

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HelperConnection } from '../../helper/src/client/helper-connection.js';
 import { PROTOCOL_VERSION, RequestError, type Event } from '../../helper/src/rpc/index.js';
+import { BootTunnels, MAX_BOOT_TUNNELS } from '../../helper/src/service/boot-tunnels.js';
 import { startControlServer, type ControlServer } from '../../helper/src/service/control-server.js';
 import { clientConfig, FakeSystem } from './support/service-fakes.js';
 
 interface Setup {
   readonly path: string;
+  readonly boot: BootTunnels;
   readonly system: FakeSystem;
   readonly server: ControlServer;
 }
@@ -20,9 +22,10 @@ async function withServer(body: (setup: Setup) => Promise<void>): Promise<void> 
   const path = join(dir, 'run', 'helper.sock');
   const system = new FakeSystem();
   const manager = system.manager();
-  const server = await startControlServer({ path, uid: process.getuid!(), manager, helperVersion: '9.9.9', statsIntervalMs: 50, helloTimeoutMs: 2000 });
+  const boot = new BootTunnels(join(dir, 'state', 'boot'));
+  const server = await startControlServer({ path, uid: process.getuid!(), manager, boot, helperVersion: '9.9.9', statsIntervalMs: 50, helloTimeoutMs: 2000 });
   try {
-    await body({ path, system, server });
+    await body({ path, boot, system, server });
   } finally {
     await server.close();
     await manager.shutdown();
@@ -180,7 +183,7 @@ test('a second helper on the same socket is refused; once the first stops, anoth
   const dir = mkdtempSync(join(tmpdir(), 'wirefly-control-'));
   const path = join(dir, 'helper.sock');
   const system = new FakeSystem();
-  const options = { path, uid: process.getuid!(), manager: system.manager(), helperVersion: '1' };
+  const options = { path, uid: process.getuid!(), manager: system.manager(), boot: new BootTunnels(join(dir, 'boot')), helperVersion: '1' };
   try {
     const first = await startControlServer(options);
     await assert.rejects(startControlServer(options), /already listening/);
@@ -191,3 +194,28 @@ test('a second helper on the same socket is refused; once the first stops, anoth
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('boot.set keeps a validated root-only copy, boot.list names it, boot.unset removes it', () =>
+  withServer(async ({ path, boot }) => {
+    const client = await HelperConnection.connect(path, 'test');
+    try {
+      await assert.rejects(client.request('boot.set', { name: 'wf0', configText: '[Interface]\nPrivateKey = nope\n' }), (error: RequestError) => error.code === 'invalid-config');
+      await assert.rejects(client.request('boot.set', { name: 'wf0', configText: `${clientConfig()}\n[Interface]\nPostUp = echo\n` }), RequestError);
+      assert.deepEqual((await client.request('boot.list', {})).tunnels, []);
+      const configText = clientConfig();
+      await client.request('boot.set', { name: 'wf0', configText, killSwitch: true });
+      assert.deepEqual((await client.request('boot.list', {})).tunnels, ['wf0']);
+      assert.equal(statSync(boot.dir).mode & 0o777, 0o700);
+      assert.equal(statSync(join(boot.dir, 'wf0.json')).mode & 0o777, 0o600);
+      assert.deepEqual(await boot.load(), [{ name: 'wf0', configText, killSwitch: true }]);
+      await client.request('boot.unset', { name: 'wf0' });
+      await client.request('boot.unset', { name: 'wf0' });
+      assert.deepEqual((await client.request('boot.list', {})).tunnels, []);
+      for (let i = 0; i < MAX_BOOT_TUNNELS; i++) await client.request('boot.set', { name: `wf${i}`, configText });
+      await assert.rejects(client.request('boot.set', { name: 'wfmore', configText }), (error: RequestError) => error.code === 'limit-reached');
+      await client.request('boot.set', { name: 'wf0', configText, killSwitch: false });
+      await assert.rejects(client.request('boot.unset', { name: '../etc' } as never), (error: RequestError) => error.code === 'bad-message');
+    } finally {
+      client.close();
+    }
+  }));

@@ -13,6 +13,8 @@ export interface TunnelSummary {
   readonly error?: string;
   /** Whether the kill switch is (or will be) on for this tunnel. */
   readonly killSwitch: boolean;
+  /** Whether the helper keeps a copy to bring up at boot, before anyone logs in. */
+  readonly connectAtBoot: boolean;
 }
 
 export type IssueSeverity = 'error' | 'warning';
@@ -68,6 +70,12 @@ export type HelperState =
   | { readonly status: 'incompatible'; readonly helperVersion: string; readonly appVersion: string }
   | { readonly status: 'not-permitted'; readonly message: string };
 
+/** Whether the helper can run as a system service for this user, so that no password is asked at each start. */
+export type HelperService =
+  | { readonly kind: 'installed' }
+  | { readonly kind: 'installable' }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
 export type Theme = 'system' | 'light' | 'dark';
 
 export interface Settings {
@@ -112,8 +120,13 @@ export interface WireflyApi {
   deactivate(name: string): Promise<void>;
 
   getHelperState(): Promise<HelperState>;
-  /** Starts (elevating once) or installs the helper, whatever this platform offers. */
+  getHelperService(): Promise<HelperService>;
+  /** Starts the installed service, or else the helper for this session (one password prompt either way). */
   startHelper(): Promise<void>;
+  /** Installs the helper as a system service for this user and starts it (one password prompt). */
+  installHelperService(): Promise<void>;
+  /** Keeps (or drops) the helper's root-only copy that it brings up at boot; needs the helper running. */
+  setConnectAtBoot(name: string, on: boolean): Promise<void>;
 
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;

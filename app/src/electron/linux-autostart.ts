@@ -5,7 +5,7 @@
 import { rm, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { writeFileAtomic } from '../store/atomic-file.js';
+import { writeFileAtomic } from '../../../helper/src/os/atomic-file.js';
 
 /** Passed by every launch-at-login mechanism: start in the tray, window closed. */
 export const HIDDEN_ARGUMENT = '--hidden';

@@ -5,10 +5,11 @@ import { app, BrowserWindow, dialog, Notification } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_HELPER_SOCKET } from '../../../helper/src/rpc/index.js';
+import { helperSocketPath } from '../../../helper/src/rpc/index.js';
 import type { TunnelSummary } from '../api/wirefly-api.js';
 import { appVersion, helperScript, packageRoot, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
+import { systemdHelperService } from '../helper-client/helper-service.js';
 import { createMainServices } from '../services/main-services.js';
 import type { MainServices } from '../services/main-services.js';
 import { trayModel } from '../tray/tray-model.js';
@@ -98,18 +99,21 @@ function startedHidden(): boolean {
 
 async function start(): Promise<void> {
   hardenSession();
+  const uid = process.getuid?.() ?? 0;
+  const helperSocket = process.env['WIREFLY_HELPER_SOCKET'] ?? helperSocketPath(uid, process.platform);
   serveRenderer(rendererDir());
   const services = await createMainServices({
     dataDir: app.getPath('userData'),
     encryption: safeStorageEncryption(),
-    helperSocket: process.env['WIREFLY_HELPER_SOCKET'] ?? DEFAULT_HELPER_SOCKET,
+    helperSocket,
     appVersion: app.isPackaged ? app.getVersion() : appVersion(),
+    helperService: systemdHelperService({ uid, platform: process.platform }),
     launchHelper: helperLauncher({
       nodePath: process.execPath,
       runAsNode: true,
       helperScript: helperScript(unpackedRoot()),
-      uid: process.getuid?.() ?? 0,
-      socketPath: process.env['WIREFLY_HELPER_SOCKET'] ?? DEFAULT_HELPER_SOCKET,
+      uid,
+      socketPath: helperSocket,
     }),
   });
   serveApiOverIpc(services.api, () => window);

@@ -1,10 +1,10 @@
 // The app's lasting link to the helper: connects, reconnects with backoff, keeps
 // the helper's state (running, not running, starting, incompatible, not
 // permitted) and the helper's view of the tunnels, and passes on its events.
-import type { HelperState, TunnelSummary } from '../api/wirefly-api.js';
+import type { HelperState } from '../api/wirefly-api.js';
 import { HelperConnection } from '../../../helper/src/client/helper-connection.js';
 import { RequestError } from '../../../helper/src/rpc/index.js';
-import type { Event, Method, ParamsOf, ResultOf } from '../../../helper/src/rpc/index.js';
+import type { Event, Method, ParamsOf, ResultOf, TunnelSummary } from '../../../helper/src/rpc/index.js';
 import { Listeners } from '../services/listeners.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -21,6 +21,7 @@ export class HelperClient {
   private connection: HelperConnection | undefined;
   private currentState: HelperState = { status: 'not-running' };
   private tunnelsByName = new Map<string, TunnelSummary>();
+  private bootNames = new Set<string>();
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -37,6 +38,18 @@ export class HelperClient {
   /** The tunnels the helper runs, as it last said; empty while it is not running. */
   get tunnels(): readonly TunnelSummary[] {
     return [...this.tunnelsByName.values()];
+  }
+
+  /** The tunnels the helper brings up at boot, as it last said; empty while it is not running. */
+  get bootTunnels(): ReadonlySet<string> {
+    return this.bootNames;
+  }
+
+  /** Stores or drops the helper's boot copy of a tunnel and learns the new list. */
+  async setBootTunnel(name: string, copy: { readonly configText: string; readonly killSwitch: boolean } | undefined): Promise<void> {
+    await (copy ? this.request('boot.set', { name, ...copy }) : this.request('boot.unset', { name }));
+    this.bootNames = new Set((await this.request('boot.list', {})).tunnels);
+    this.tunnelListeners.emit(this.tunnels);
   }
 
   start(): void {
@@ -127,6 +140,7 @@ export class HelperClient {
     connection.onEvent((event) => this.receive(event));
     connection.onClose(() => {
       this.connection = undefined;
+      this.bootNames = new Set();
       this.replaceTunnels([]);
       if (this.stopped) return;
       this.setState({ status: 'not-running' });
@@ -140,6 +154,7 @@ export class HelperClient {
     try {
       await connection.request('subscribe', { topics: ['state', 'stats', 'logs'] });
       const { tunnels } = await connection.request('tunnel.list', {});
+      this.bootNames = new Set((await connection.request('boot.list', {})).tunnels);
       this.replaceTunnels(tunnels);
       this.setState({ status: 'running', version: connection.helperVersion });
     } catch {

@@ -31,12 +31,17 @@ export function elevatedHelperCommand(launch: HelperLaunch, platform: NodeJS.Pla
 
 export type SudoExec = typeof sudoPrompt.exec;
 
-/** Shows the password prompt and starts the helper; rejects when the user cancels or the start fails. */
-export function startHelperElevated(launch: HelperLaunch, exec: SudoExec = sudoPrompt.exec): Promise<void> {
-  const { command, env } = elevatedHelperCommand(launch);
+/** Runs `command` as root after the OS's password prompt; rejects when the user cancels or the command fails. */
+export function runElevated(command: string, env: Readonly<Record<string, string>>, exec: SudoExec = sudoPrompt.exec): Promise<void> {
   return new Promise((resolve, reject) => {
     exec(command, { name: 'Wirefly', env: { ...env } }, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** Shows the password prompt and starts the helper; rejects when the user cancels or the start fails. */
+export function startHelperElevated(launch: HelperLaunch, exec: SudoExec = sudoPrompt.exec): Promise<void> {
+  const { command, env } = elevatedHelperCommand(launch);
+  return runElevated(command, env, exec);
 }
 
 function quotePosix(arg: string): string {

@@ -6,6 +6,7 @@ import { RequestError } from '../../../helper/src/rpc/index.js';
 import type { Event } from '../../../helper/src/rpc/index.js';
 import type {
   ExportedArchive,
+  HelperService,
   HelperState,
   ImportedFile,
   ImportResult,
@@ -18,6 +19,7 @@ import type {
   WireflyApi,
 } from '../api/wirefly-api.js';
 import type { HelperClient } from '../helper-client/helper-client.js';
+import type { HelperServiceControl } from '../helper-client/helper-service.js';
 import { checkConfigText, routesEverything } from '../store/config-issues.js';
 import type { Preferences } from '../store/preferences.js';
 import { StoreError } from '../store/store-error.js';
@@ -33,8 +35,9 @@ export interface AppServicesOptions {
   readonly preferences: Preferences;
   readonly helper: HelperClient;
   readonly log: LogBuffer;
-  /** Starts the helper elevated (one password prompt); resolves once the prompt's command ran. */
+  /** Starts the helper elevated for this session (one password prompt); resolves once the prompt's command ran. */
   readonly launchHelper: () => Promise<void>;
+  readonly service: HelperServiceControl;
   /** How long to wait for a launched helper's socket. */
   readonly helperStartTimeoutMs?: number;
 }
@@ -52,7 +55,11 @@ export class AppServices implements WireflyApi {
     this.detach = [
       helper.onTunnels(() => void this.publishTunnels()),
       helper.onEvent((event) => this.receive(event)),
-      helper.onState((state) => options.log.app('info', `helper: ${describeHelperState(state)}`)),
+      helper.onState((state) => {
+        options.log.app('info', `helper: ${describeHelperState(state)}`);
+        if (state.status === 'running') void this.refreshBootCopies();
+        void this.publishTunnels();
+      }),
     ];
   }
 
@@ -67,7 +74,7 @@ export class AppServices implements WireflyApi {
     const names = new Set([...(await store.names()), ...running.keys()]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
-      .map((name) => running.get(name) ?? { name, state: 'inactive', killSwitch: preferences.killSwitch(name) });
+      .map((name) => ({ ...(running.get(name) ?? { name, state: 'inactive', killSwitch: preferences.killSwitch(name) }), connectAtBoot: helper.bootTunnels.has(name) }));
   }
 
   getConfig(name: string): Promise<string> {
@@ -78,6 +85,7 @@ export class AppServices implements WireflyApi {
     const checked = checkConfigText(text);
     if (checked.hasErrors) return { saved: false, issues: checked.issues };
     await this.options.store.update(name, text);
+    if (this.options.helper.bootTunnels.has(name)) await this.storeBootCopy(name);
     return { saved: true, issues: checked.issues };
   }
 
@@ -96,12 +104,17 @@ export class AppServices implements WireflyApi {
     this.refuseWhileRunning(from, 'renamed');
     await this.options.store.rename(from, to);
     await this.options.preferences.renameTunnel(from, to);
+    if (this.options.helper.bootTunnels.has(from)) {
+      await this.storeBootCopy(to);
+      await this.options.helper.setBootTunnel(from, undefined);
+    }
     this.options.log.app('info', `tunnel renamed to ${to}`, from);
     await this.publishTunnels();
   }
 
   async deleteTunnel(name: string): Promise<void> {
     this.refuseWhileRunning(name, 'deleted');
+    if (this.options.helper.bootTunnels.has(name)) await this.options.helper.setBootTunnel(name, undefined);
     await this.options.store.delete(name);
     await this.options.preferences.forgetTunnel(name);
     this.options.log.app('info', 'tunnel deleted', name);
@@ -143,7 +156,21 @@ export class AppServices implements WireflyApi {
   async setKillSwitch(name: string, on: boolean): Promise<void> {
     if (!(await this.options.store.has(name))) throw new StoreError('no-such-tunnel', `there is no tunnel named '${name}'`);
     await this.options.preferences.setKillSwitch(name, on);
+    if (this.options.helper.bootTunnels.has(name)) await this.storeBootCopy(name);
     await this.publishTunnels();
+  }
+
+  async setConnectAtBoot(name: string, on: boolean): Promise<void> {
+    const { helper, store, log } = this.options;
+    if (!(await store.has(name))) throw new StoreError('no-such-tunnel', `there is no tunnel named '${name}'`);
+    if (helper.state.status !== 'running') throw new Error('the helper is not running: start it first, it keeps the copy that connects at boot');
+    try {
+      if (on) await this.storeBootCopy(name);
+      else await helper.setBootTunnel(name, undefined);
+    } catch (error) {
+      throw explainHelperError(error);
+    }
+    log.app('info', on ? 'connects at boot' : 'no longer connects at boot', name);
   }
 
   async activate(name: string): Promise<void> {
@@ -172,22 +199,21 @@ export class AppServices implements WireflyApi {
     return this.options.helper.state;
   }
 
+  getHelperService(): Promise<HelperService> {
+    return this.options.service.probe();
+  }
+
   async startHelper(): Promise<void> {
-    const { helper, log } = this.options;
-    const { state } = helper;
-    if (state.status === 'running') return;
-    // A helper is there but cannot be used: starting another would not help.
-    if (state.status === 'incompatible') throw new Error(`the running helper speaks another protocol version than this app (${state.appVersion}): update Wirefly and restart the helper`);
-    if (state.status === 'not-permitted') throw new Error(state.message);
-    helper.expectStart();
-    try {
-      await this.options.launchHelper();
-      await helper.waitUntilRunning(this.options.helperStartTimeoutMs ?? 15_000);
-    } catch (error) {
-      helper.startFailed();
-      log.app('error', `could not start the helper: ${(error as Error).message}`);
-      throw error;
-    }
+    const installed = (await this.options.service.probe()).kind === 'installed';
+    await this.bringHelperUp(installed ? 'starting the helper service' : 'starting the helper for this session', installed ? () => this.options.service.start() : this.options.launchHelper);
+  }
+
+  async installHelperService(): Promise<void> {
+    const { helper, service, log } = this.options;
+    if (helper.state.status !== 'running') return this.bringHelperUp('installing the helper service', () => service.install(true));
+    // The helper for this session holds the socket: the service takes over from the next boot.
+    await service.install(false);
+    log.app('info', 'the helper service is installed and starts with the computer from the next boot on');
   }
 
   async getSettings(): Promise<Settings> {
@@ -231,6 +257,40 @@ export class AppServices implements WireflyApi {
     } else if (event.event === 'log') {
       const { at, level, tunnel, message } = event.line;
       this.options.log.add({ at, level, source: 'helper', message, ...(tunnel === undefined ? {} : { tunnel }) });
+    }
+  }
+
+  private async bringHelperUp(what: string, launch: () => Promise<void>): Promise<void> {
+    const { helper, log } = this.options;
+    const { state } = helper;
+    if (state.status === 'running') return;
+    // A helper is there but cannot be used: starting another would not help.
+    if (state.status === 'incompatible') throw new Error(`the running helper speaks another protocol version than this app (${state.appVersion}): update Wirefly and restart the helper`);
+    if (state.status === 'not-permitted') throw new Error(state.message);
+    log.app('info', what);
+    helper.expectStart();
+    try {
+      await launch();
+      await helper.waitUntilRunning(this.options.helperStartTimeoutMs ?? 15_000);
+    } catch (error) {
+      helper.startFailed();
+      log.app('error', `${what} failed: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /** The helper's boot copy follows the saved config and kill switch. */
+  private async storeBootCopy(name: string): Promise<void> {
+    const { helper, store, preferences } = this.options;
+    await helper.setBootTunnel(name, { configText: await store.read(name), killSwitch: preferences.killSwitch(name) });
+  }
+
+  /** Copies saved while the helper was away are brought up to date once it is back. */
+  private async refreshBootCopies(): Promise<void> {
+    const { helper, store, log } = this.options;
+    for (const name of helper.bootTunnels) {
+      if (!(await store.has(name))) continue;
+      await this.storeBootCopy(name).catch((error: Error) => log.app('warn', `the boot copy could not be refreshed: ${error.message}`, name));
     }
   }
 

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { HelperClient } from '../helper-client/helper-client.js';
 import type { BackoffPolicy } from '../helper-client/backoff.js';
+import type { HelperServiceControl } from '../helper-client/helper-service.js';
 import type { Encryption } from '../store/encryption.js';
 import { Preferences } from '../store/preferences.js';
 import { TunnelStore } from '../store/tunnel-store.js';
@@ -17,6 +18,7 @@ export interface MainServicesOptions {
   readonly helperSocket: string;
   readonly appVersion: string;
   readonly launchHelper: () => Promise<void>;
+  readonly helperService: HelperServiceControl;
   readonly helperBackoff?: BackoffPolicy;
   readonly helperStartTimeoutMs?: number;
 }
@@ -45,6 +47,7 @@ export async function createMainServices(options: MainServicesOptions): Promise<
     helper,
     log,
     launchHelper: options.launchHelper,
+    service: options.helperService,
     ...(options.helperStartTimeoutMs === undefined ? {} : { helperStartTimeoutMs: options.helperStartTimeoutMs }),
   });
   if (!store.encrypted) {

@@ -3,7 +3,7 @@
 // back to defaults field by field rather than failing the app.
 import { readFile } from 'node:fs/promises';
 import type { Settings, Theme } from '../api/wirefly-api.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../../../helper/src/os/atomic-file.js';
 import { SerialQueue } from './serial-queue.js';
 
 export const DEFAULT_SETTINGS: Settings = { launchAtLogin: false, killSwitchDefault: true, theme: 'system' };

@@ -4,7 +4,7 @@
 import { link, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isInterfaceName } from '../../../helper/src/config/index.js';
-import { syncDirectory, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
+import { syncDirectory, TEMP_PREFIX, writeFileAtomic } from '../../../helper/src/os/atomic-file.js';
 import { openConfig, sealConfig } from './encryption.js';
 import type { Encryption } from './encryption.js';
 import { SerialQueue } from './serial-queue.js';

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appVersion, helperScript, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
+import { systemdHelperService } from '../helper-client/helper-service.js';
 import { plainText } from '../store/encryption.js';
-import { DEFAULT_HELPER_SOCKET } from '../../../helper/src/rpc/index.js';
+import { helperSocketPath } from '../../../helper/src/rpc/index.js';
 import { createMainServices } from '../services/main-services.js';
 import { startBrowserShell } from './browser-shell.js';
 
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string', default: '0' },
       data: { type: 'string', default: defaultDataDir() },
-      socket: { type: 'string', default: DEFAULT_HELPER_SOCKET },
+      socket: { type: 'string', default: helperSocketPath(process.getuid?.() ?? 0, process.platform) },
       renderer: { type: 'string', default: rendererDir() },
       help: { type: 'boolean', default: false },
     },
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     encryption: plainText,
     helperSocket: values.socket,
     appVersion: appVersion(),
+    helperService: systemdHelperService({ uid: process.getuid?.() ?? 0, platform: process.platform }),
     launchHelper: helperLauncher({
       nodePath: process.execPath,
       runAsNode: false,

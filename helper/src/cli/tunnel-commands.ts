@@ -1,7 +1,7 @@
 // `wirefly up FILE|NAME`, `wirefly down NAME`, `wirefly status [--json]`: a
 // headless client of the running helper, for servers and scripts, as wg-quick is.
 import { decodeConfigBytes, interfaceNameFromPath, isInterfaceName, MAX_CONFIG_BYTES } from '../config/index.js';
-import { DEFAULT_HELPER_SOCKET, RequestError, type ResultOf } from '../rpc/index.js';
+import { helperSocketPath, RequestError, type ResultOf } from '../rpc/index.js';
 import type { HelperConnection } from '../client/helper-connection.js';
 import { connectToHelper, SOCKET_ENV } from './helper-client.js';
 import type { CliIo } from './io.js';
@@ -11,12 +11,25 @@ export const TUNNEL_DIRECTORIES = ['/etc/wirefly/tunnels', '/etc/wireguard'] as 
 
 export interface TunnelCommandEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The helper's socket unless --socket or WIREFLY_HELPER_SOCKET say otherwise. */
+  readonly defaultSocket: string;
   readonly connect: (path: string) => Promise<HelperConnection>;
   readonly now: () => number;
 }
 
+/**
+ * The socket of this user's helper; under sudo, that of the user who ran sudo,
+ * as `sudo wirefly status` is meant to show the desktop user's tunnels.
+ */
+export function defaultHelperSocket(env: TunnelCommandEnvironment['env'], uid: number, platform: string): string {
+  const sudoUid = env['SUDO_UID'];
+  const user = uid === 0 && sudoUid !== undefined && /^\d+$/.test(sudoUid) ? Number(sudoUid) : uid;
+  return helperSocketPath(user, platform);
+}
+
 const processEnvironment: TunnelCommandEnvironment = {
   env: process.env,
+  defaultSocket: defaultHelperSocket(process.env, process.getuid?.() ?? 0, process.platform),
   connect: (path) => connectToHelper(path, 'wirefly-cli'),
   now: Date.now,
 };
@@ -27,8 +40,8 @@ interface CommonOptions {
   readonly flags: Set<string>;
 }
 
-function parseOptions(args: readonly string[], env: TunnelCommandEnvironment['env']): CommonOptions | string {
-  let socket = env[SOCKET_ENV] || DEFAULT_HELPER_SOCKET;
+function parseOptions(args: readonly string[], { env, defaultSocket }: TunnelCommandEnvironment): CommonOptions | string {
+  let socket = env[SOCKET_ENV] || defaultSocket;
   const rest: string[] = [];
   const flags = new Set<string>();
   for (let i = 0; i < args.length; i++) {
@@ -73,7 +86,7 @@ async function withHelper<T>(socket: string, environment: TunnelCommandEnvironme
 const UP_USAGE = 'Usage: wirefly up [--kill-switch|--no-kill-switch] [--socket PATH] FILE|NAME\n';
 
 export async function up(args: readonly string[], io: CliIo, environment = processEnvironment): Promise<number> {
-  const options = parseOptions(args, environment.env);
+  const options = parseOptions(args, environment);
   const unknownFlag = typeof options === 'string' ? undefined : [...options.flags].find((flag) => flag !== '--kill-switch' && flag !== '--no-kill-switch');
   if (typeof options === 'string' || options.rest.length !== 1 || unknownFlag || (options.flags.has('--kill-switch') && options.flags.has('--no-kill-switch'))) {
     io.stderr(UP_USAGE);
@@ -106,7 +119,7 @@ export async function up(args: readonly string[], io: CliIo, environment = proce
 }
 
 export async function down(args: readonly string[], io: CliIo, environment = processEnvironment): Promise<number> {
-  const options = parseOptions(args, environment.env);
+  const options = parseOptions(args, environment);
   if (typeof options === 'string' || options.rest.length !== 1 || options.flags.size > 0) {
     io.stderr('Usage: wirefly down [--socket PATH] NAME\n');
     return 1;
@@ -167,7 +180,7 @@ export function formatStatus(status: ResultOf<'status'>, now: number): string {
 }
 
 export async function status(args: readonly string[], io: CliIo, environment = processEnvironment): Promise<number> {
-  const options = parseOptions(args, environment.env);
+  const options = parseOptions(args, environment);
   if (typeof options === 'string' || options.rest.length > 0 || [...options.flags].some((flag) => flag !== '--json')) {
     io.stderr('Usage: wirefly status [--json] [--socket PATH]\n');
     return 1;

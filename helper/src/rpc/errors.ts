@@ -21,6 +21,8 @@ export const RPC_ERROR_CODES = [
   'tunnel-busy',
   /** Starting the engine or changing the system failed; the message says how. */
   'tunnel-failed',
+  /** More tunnels marked to connect at boot than the helper keeps. */
+  'limit-reached',
   'internal-error',
 ] as const;
 

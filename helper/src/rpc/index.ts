@@ -7,4 +7,4 @@ export { MessageReader, encodeMessage, MAX_MESSAGE_BYTES } from './framing.js';
 export type { Frame } from './framing.js';
 export { decodeClientMessage, decodeHelperMessage } from './decode.js';
 export type { Decoded } from './decode.js';
-export { DEFAULT_HELPER_SOCKET } from './socket-path.js';
+export { helperRuntimeDirectory, helperSocketPath } from './socket-path.js';

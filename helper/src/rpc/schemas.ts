@@ -107,6 +107,24 @@ export const METHODS = {
     params: z.object({ topics: z.array(Topic) }),
     result: z.object({ topics: z.array(Topic) }),
   },
+  /** The tunnels the helper brings up whenever it starts (with the system, as a service). */
+  'boot.list': {
+    params: z.object({}),
+    result: z.object({ tunnels: z.array(TunnelName) }),
+  },
+  /** Stores (or replaces) the helper's root-only copy of a tunnel to bring up at boot; the config is validated as for tunnel.up. */
+  'boot.set': {
+    params: z.object({
+      name: TunnelName,
+      configText: z.string().max(MAX_CONFIG_BYTES),
+      killSwitch: z.boolean().optional(),
+    }),
+    result: z.object({}),
+  },
+  'boot.unset': {
+    params: z.object({ name: TunnelName }),
+    result: z.object({}),
+  },
 } as const;
 
 export type Method = keyof typeof METHODS;
@@ -138,6 +156,9 @@ export const Request = z.discriminatedUnion('method', [
   requestSchema('status'),
   requestSchema('subscribe'),
   requestSchema('unsubscribe'),
+  requestSchema('boot.list'),
+  requestSchema('boot.set'),
+  requestSchema('boot.unset'),
 ]);
 export type Request = { readonly [M in Method]: { type: 'request'; id: number; method: M; params: ParamsOf<M> } }[Method];
 

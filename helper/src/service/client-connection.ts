@@ -15,10 +15,12 @@ import {
   type RpcError,
   type Topic,
 } from '../rpc/index.js';
+import { MAX_BOOT_TUNNELS, type BootTunnels } from './boot-tunnels.js';
 import type { TunnelManager } from './tunnel-manager.js';
 
 export interface ConnectionContext {
   readonly manager: TunnelManager;
+  readonly boot: BootTunnels;
   readonly helperVersion: string;
   /** A client that has not said hello by then is dropped. */
   readonly helloTimeoutMs: number;
@@ -142,6 +144,22 @@ export class ClientConnection {
       case 'unsubscribe':
         for (const topic of request.params.topics) this.topics.delete(topic);
         return { topics: [...this.topics] };
+      case 'boot.list':
+        return { tunnels: await this.context.boot.names() };
+      case 'boot.set': {
+        manager.validate(request.params.configText);
+        const marked = await this.context.boot.names();
+        if (!marked.includes(request.params.name) && marked.length >= MAX_BOOT_TUNNELS) {
+          throw new RequestError('limit-reached', `${MAX_BOOT_TUNNELS} tunnels already connect at boot: unmark one first`);
+        }
+        await this.context.boot.save(request.params);
+        manager.log('info', 'helper', request.params.name, 'marked to connect at boot');
+        return {};
+      }
+      case 'boot.unset':
+        await this.context.boot.remove(request.params.name);
+        manager.log('info', 'helper', request.params.name, 'no longer connects at boot');
+        return {};
     }
   }
 }

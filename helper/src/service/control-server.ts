@@ -2,6 +2,7 @@
 // once, each pushed the events it subscribed to, per-peer stats once a second.
 import { createServer, type Socket } from 'node:net';
 import type { Topic } from '../rpc/index.js';
+import type { BootTunnels } from './boot-tunnels.js';
 import { ClientConnection } from './client-connection.js';
 import type { ManagerEvent, TunnelManager } from './tunnel-manager.js';
 import { listenForUser } from './unix-socket.js';
@@ -11,6 +12,7 @@ export interface ControlServerOptions {
   /** The one user, besides root, who may connect. */
   readonly uid: number;
   readonly manager: TunnelManager;
+  readonly boot: BootTunnels;
   readonly helperVersion: string;
   /** Default one second. */
   readonly statsIntervalMs?: number;
@@ -32,7 +34,7 @@ function topicOf(event: ManagerEvent): Topic {
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { manager } = options;
   const clients = new Map<Socket, ClientConnection>();
-  const context = { manager, helperVersion: options.helperVersion, helloTimeoutMs: options.helloTimeoutMs ?? 10_000 };
+  const context = { manager, boot: options.boot, helperVersion: options.helperVersion, helloTimeoutMs: options.helloTimeoutMs ?? 10_000 };
   const server = createServer((socket) => {
     clients.set(socket, new ClientConnection(socket, context));
     socket.once('close', () => clients.delete(socket));

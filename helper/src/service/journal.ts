@@ -14,8 +14,6 @@ import { dirname, join } from 'node:path';
 /** Performs one recorded undo step; must accept a step whose change was never made. */
 export type UndoStepPerformer = (step: unknown) => Promise<void>;
 
-export const DEFAULT_JOURNAL_DIRECTORY = '/run/wirefly';
-
 const SUFFIX = '.journal';
 
 export interface RecoveryReport {

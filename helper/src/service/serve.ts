@@ -1,19 +1,26 @@
 // `wirefly-helper serve`: the root helper. It first undoes what a crashed
 // predecessor left in the system, then serves the control socket until SIGTERM
 // or SIGINT, when it brings every tunnel down before exiting.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnCommand } from '../os/linux/command.js';
 import { networkUndoPerformer } from '../os/network.js';
-import { DEFAULT_HELPER_SOCKET, type LogLine } from '../rpc/index.js';
+import { helperSocketPath, type LogLine } from '../rpc/index.js';
+import { BootTunnels } from './boot-tunnels.js';
 import { startControlServer } from './control-server.js';
 import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
 import { helperVersion } from './helper-version.js';
+import { writeHelperPidFile } from './helper-pid-file.js';
 import { Journal } from './journal.js';
 import { journaledNetwork } from './linux-network.js';
 import { startEngineInProcess } from './tunnel-engine.js';
 import { TunnelManager } from './tunnel-manager.js';
 
-export const DEFAULT_STATE_DIRECTORY = '/var/lib/wirefly';
+/** Each user's helper keeps its own journal here, so that one helper's recovery never undoes another's live tunnels. */
+export const STATE_ROOT = '/var/lib/wirefly';
+
+export function defaultStateDirectory(uid: number): string {
+  return join(STATE_ROOT, String(uid));
+}
 
 export interface ServeOptions {
   /** The desktop user the socket is for. */
@@ -28,7 +35,16 @@ export interface ServeOptions {
 export const SERVE_USAGE =
   'Usage: wirefly-helper serve --user UID [--socket PATH] [--state-dir DIR] [--settings FILE] [--verbose]\n';
 
-export function parseServeArguments(argv: readonly string[]): ServeOptions | string {
+/** What `--user` names: a uid; Windows has none, and its named pipe's access list names the user's SID instead. */
+function userProblem(value: string | undefined, platform: NodeJS.Platform): string | undefined {
+  if (platform === 'win32') {
+    return value !== undefined && /^S-1-5-21(-\d{1,10}){4}$/.test(value) ? undefined : '--user needs the user\'s SID (S-1-5-21-...)';
+  }
+  const uid = Number(value);
+  return value !== undefined && /^\d+$/.test(value) && Number.isSafeInteger(uid) ? undefined : '--user needs a numeric uid';
+}
+
+export function parseServeArguments(argv: readonly string[], platform: NodeJS.Platform = process.platform): ServeOptions | string {
   const values = new Map<string, string>();
   let verbose = false;
   for (let i = 0; i < argv.length; i++) {
@@ -42,12 +58,14 @@ export function parseServeArguments(argv: readonly string[]): ServeOptions | str
     values.set(arg, value);
     i += 1;
   }
+  const problem = userProblem(values.get('--user'), platform);
+  if (problem) return `${problem}\n${SERVE_USAGE}`;
+  if (platform === 'win32') return `wirefly-helper serve does not run on Windows yet (its named-pipe endpoint is not written)\n`;
   const uid = Number(values.get('--user'));
-  if (!values.has('--user') || !Number.isSafeInteger(uid) || uid < 0) return `--user needs a numeric uid\n${SERVE_USAGE}`;
   return {
     uid,
-    socketPath: values.get('--socket') ?? DEFAULT_HELPER_SOCKET,
-    stateDirectory: values.get('--state-dir') ?? DEFAULT_STATE_DIRECTORY,
+    socketPath: values.get('--socket') ?? helperSocketPath(uid, platform),
+    stateDirectory: values.get('--state-dir') ?? defaultStateDirectory(uid),
     settingsPath: values.get('--settings') ?? HELPER_SETTINGS_PATH,
     verbose,
   };
@@ -56,6 +74,18 @@ export function parseServeArguments(argv: readonly string[]): ServeOptions | str
 function formatLogLine(line: LogLine): string {
   const tunnel = line.tunnel ? ` (${line.tunnel})` : '';
   return `${new Date(line.at).toISOString()} ${line.level.toUpperCase()} ${line.source}${tunnel}: ${line.message}\n`;
+}
+
+/** Each failure is logged, and the others still come up. */
+async function bringUpBootTunnels(boot: BootTunnels, manager: TunnelManager): Promise<void> {
+  for (const tunnel of await boot.load()) {
+    if ('problem' in tunnel) {
+      manager.log('error', 'helper', tunnel.name, `the boot copy cannot be read: ${tunnel.problem}`);
+      continue;
+    }
+    manager.log('info', 'helper', tunnel.name, 'connecting at boot');
+    await manager.up(tunnel).catch((error: Error) => manager.log('error', 'helper', tunnel.name, `connecting at boot failed: ${error.message}`));
+  }
 }
 
 /** Runs the helper until a signal stops it; resolves once everything it changed is undone. */
@@ -80,8 +110,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (recovery.recovered.length > 0) {
     manager.log('info', 'helper', undefined, `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`);
   }
-  const server = await startControlServer({ path: options.socketPath, uid: options.uid, manager, helperVersion: helperVersion() });
+  const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
+  const server = await startControlServer({ path: options.socketPath, uid: options.uid, manager, boot, helperVersion: helperVersion() });
+  const pidFile = await writeHelperPidFile(dirname(options.socketPath));
   manager.log('info', 'helper', undefined, `serving uid ${options.uid} on ${options.socketPath}`);
+  await bringUpBootTunnels(boot, manager);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       manager.log('info', 'helper', undefined, `${signal}: bringing every tunnel down`);
@@ -92,4 +125,5 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   await server.close();
   await manager.shutdown();
+  await pidFile.remove();
 }

@@ -122,8 +122,8 @@ export class TunnelManager {
     this.emit({ type: 'event', event: 'tunnel.state', tunnel: this.summary(tunnel) });
   }
 
-  /** The config, or the reason it is refused. Nothing has changed when this throws. */
-  private validate(configText: string): WgQuickConfig {
+  /** The config, or the reason it is refused (as a RequestError). Nothing has changed when this throws. */
+  validate(configText: string): WgQuickConfig {
     const checked = checkConfig(configText);
     if (!checked.config) {
       const first = checked.errors[0];

@@ -1,52 +1,43 @@
-// Says when tunnels cannot work because the helper is not there, and offers the fix.
+// Says when tunnels cannot work because the helper is not there, and offers the
+// fixes: install it as a service, or start it for this session.
 import { useState } from 'react';
-import type { HelperState } from '../../../app/src/api/wirefly-api.js';
 import { useApi, useAppStore } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
-
-function explain(helper: HelperState): { text: string; action?: string } | undefined {
-  switch (helper.status) {
-    case 'running':
-      return undefined;
-    case 'starting':
-      return { text: 'Starting the Wirefly helper…' };
-    case 'not-running':
-      return { text: 'The Wirefly helper is not running, so tunnels cannot be activated. Starting it asks once for an administrator password.', action: 'Start helper' };
-    case 'not-permitted':
-      return { text: `The Wirefly helper was not permitted to run: ${helper.message}`, action: 'Try again' };
-    case 'incompatible':
-      return { text: `The running helper is version ${helper.helperVersion}, but this app needs ${helper.appVersion}.`, action: 'Restart helper' };
-  }
-}
+import { helperStartPlan, runHelperChoice, type HelperChoice } from '../actions/helper-start.js';
 
 export function HelperBanner() {
   const api = useApi();
   const helper = useAppStore('system', (s) => s.helper);
+  const service = useAppStore('system', (s) => s.service);
   const [failure, setFailure] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const explanation = helper && explain(helper);
-  if (!explanation) return null;
-  const start = async (): Promise<void> => {
-    setBusy(true);
+  const [busy, setBusy] = useState<HelperChoice>();
+  const plan = helperStartPlan(helper, service);
+  if (!plan) return null;
+  const run = async (choice: HelperChoice): Promise<void> => {
+    setBusy(choice);
     setFailure(undefined);
     try {
-      await api.startHelper();
+      await runHelperChoice(api, choice);
     } catch (error) {
       setFailure(errorMessage(error));
     } finally {
-      setBusy(false);
+      setBusy(undefined);
     }
   };
   return (
     <div className={`banner ${helper?.status === 'starting' ? 'info' : 'warning'}`} role="alert">
       <span>
-        {explanation.text}
+        {plan.text}
         {failure && <span className="banner-failure"> {failure}</span>}
       </span>
-      {explanation.action && (
-        <button type="button" className="button primary" disabled={busy} onClick={() => void start()}>
-          {busy ? 'Starting…' : explanation.action}
-        </button>
+      {plan.choices.length > 0 && (
+        <span className="banner-actions">
+          {plan.choices.map(({ label, choice }, index) => (
+            <button key={choice} type="button" className={`button ${index === 0 ? 'primary' : ''}`} disabled={busy !== undefined} onClick={() => void run(choice)}>
+              {busy === choice ? (choice === 'install' ? 'Installing…' : 'Starting…') : label}
+            </button>
+          ))}
+        </span>
       )}
     </div>
   );

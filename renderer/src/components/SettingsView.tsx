@@ -1,4 +1,6 @@
-// Launch at login, the kill switch default and the theme; each change is saved at once.
+// Launch at login, the kill switch default, the theme, and the helper service;
+// each change is saved at once.
+import { useState } from 'react';
 import type { Settings, Theme } from '../../../app/src/api/wirefly-api.js';
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
@@ -8,6 +10,44 @@ const THEMES: readonly { value: Theme; label: string }[] = [
   { value: 'light', label: 'Light' },
   { value: 'dark', label: 'Dark' },
 ];
+
+/** Installing the service is also offered here, for a helper already started for this session (the banner is gone then). */
+function HelperServiceSetting() {
+  const api = useApi();
+  const stores = useStores();
+  const service = useAppStore('system', (s) => s.service);
+  const [outcome, setOutcome] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  if (!service) return null;
+  const install = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      await api.installHelperService();
+      stores.system.getState().setService(await api.getHelperService());
+      setOutcome('Installed: the helper starts with the computer.');
+    } catch (error) {
+      setOutcome(`Not installed: ${errorMessage(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <fieldset className="setting-group helper-service-setting">
+      <legend>Helper service</legend>
+      {service.kind === 'installed' && <p>Installed: the helper starts with the computer and connects the tunnels marked to connect at boot.</p>}
+      {service.kind === 'unavailable' && <p className="muted">Not available: {service.reason}</p>}
+      {service.kind === 'installable' && (
+        <p>
+          <button type="button" className="button" disabled={busy} onClick={() => void install()}>
+            {busy ? 'Installing…' : 'Install the helper service'}
+          </button>
+          <span className="muted"> One administrator password; then the helper starts with the computer.</span>
+        </p>
+      )}
+      {outcome && <p role="status">{outcome}</p>}
+    </fieldset>
+  );
+}
 
 export function SettingsView() {
   const api = useApi();
@@ -41,7 +81,7 @@ export function SettingsView() {
           <span className="muted"> — the kill switch; each tunnel can still turn it off in its editor.</span>
         </span>
       </label>
-      <fieldset className="theme-choice">
+      <fieldset className="setting-group">
         <legend>Theme</legend>
         {THEMES.map((theme) => (
           <label key={theme.value} className="radio-row">
@@ -50,6 +90,7 @@ export function SettingsView() {
           </label>
         ))}
       </fieldset>
+      <HelperServiceSetting />
     </section>
   );
 }

@@ -7,6 +7,7 @@ import type { PeerConfig, PeerEndpoint, WgQuickConfig } from '../../../helper/sr
 import { formatCidr, formatEndpoint, formatIpAddress } from '../../../helper/src/net/ip.js';
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
+import { helperStartPlan } from '../actions/helper-start.js';
 import { isUp, toggleTunnel } from '../actions/toggle-tunnel.js';
 import { formatBytes } from '../format/bytes.js';
 import { formatHandshakeAge } from '../format/handshake.js';
@@ -62,6 +63,43 @@ function KeyText({ value, label }: { readonly value: string; readonly label: str
   );
 }
 
+/** The helper keeps a root-only copy of a tunnel marked so, and brings it up whenever it starts: at boot, as a service. */
+function ConnectAtBoot({ tunnel }: { readonly tunnel: TunnelSummary }) {
+  const api = useApi();
+  const helperRunning = useAppStore('system', (s) => s.helper?.status === 'running');
+  const service = useAppStore('system', (s) => s.service?.kind);
+  const [failure, setFailure] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const change = async (on: boolean): Promise<void> => {
+    setBusy(true);
+    setFailure(undefined);
+    try {
+      await api.setConnectAtBoot(tunnel.name, on);
+    } catch (error) {
+      setFailure(errorMessage(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const note = !helperRunning
+    ? undefined
+    : service === 'installed'
+      ? 'The helper service brings it up when the computer starts, before anyone logs in.'
+      : service === 'installable'
+        ? 'Takes effect once the helper runs as a service: install it in Settings.'
+        : 'Takes effect where the helper runs as a service; it cannot be installed here.';
+  return (
+    <Field label="Connect at boot">
+      <label className="boot-toggle">
+        <input type="checkbox" checked={tunnel.connectAtBoot} disabled={!helperRunning || busy} onChange={(event) => void change(event.target.checked)} />
+        {!helperRunning ? 'Not known while the helper is not running' : tunnel.connectAtBoot ? 'On' : 'Off'}
+      </label>
+      {note && <span className="muted">{note}</span>}
+      {failure && <span className="form-error" role="alert"> {failure}</span>}
+    </Field>
+  );
+}
+
 function InterfaceSection({ config, tunnel }: { readonly config: WgQuickConfig; readonly tunnel: TunnelSummary }) {
   const iface = config.interface;
   const publicKey = iface.privateKey && keyToBase64(publicKeyFromPrivate(iface.privateKey));
@@ -76,6 +114,7 @@ function InterfaceSection({ config, tunnel }: { readonly config: WgQuickConfig; 
         {iface.listenPort !== undefined && <Field label="Listen port">{iface.listenPort}</Field>}
         {iface.mtu !== undefined && <Field label="MTU">{iface.mtu}</Field>}
         {routesAllTraffic(config) && <Field label="Kill switch">{tunnel.killSwitch ? 'On: untunneled traffic is blocked' : 'Off'}</Field>}
+        <ConnectAtBoot tunnel={tunnel} />
       </dl>
     </section>
   );
@@ -127,6 +166,7 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
   const stats = useAppStore('stats', (s) => s.latest[tunnel.name]);
   const busy = tunnel.state === 'activating' || tunnel.state === 'deactivating';
   const up = isUp(tunnel);
+  const activateNote = useAppStore('system', (s) => helperStartPlan(s.helper, s.service)?.activateNote);
 
   return (
     <article className="detail" aria-labelledby="detail-heading">
@@ -146,6 +186,7 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
           <TunnelMenu tunnel={tunnel} />
         </div>
       </header>
+      {!up && activateNote && <p className="activate-note muted">{activateNote}</p>}
       <Problem tunnel={tunnel} failure={failure} />
       {loaded === undefined && <p className="muted">Loading…</p>}
       {loaded && 'error' in loaded && <div className="inline-alert error" role="alert">{loaded.error}</div>}

@@ -46,6 +46,8 @@ export async function connectStores(api: WireflyApi, stores: Stores): Promise<Un
   let pendingLines: LogLine[] | undefined = [];
   let heardTunnels = false;
   let heardHelper = false;
+  // Installing or removing the service changes what the banner offers; asking is cheap.
+  const refreshService = (): void => void api.getHelperService().then((service) => stores.system.getState().setService(service), () => undefined);
   const unsubscribers = [
     api.onTunnels((tunnels) => {
       heardTunnels = true;
@@ -55,6 +57,7 @@ export async function connectStores(api: WireflyApi, stores: Stores): Promise<Un
     api.onHelperState((state) => {
       heardHelper = true;
       stores.system.getState().setHelper(state);
+      refreshService();
     }),
     api.onLog((line) => (pendingLines ? pendingLines.push(line) : stores.logs.getState().append(line))),
   ];
@@ -68,6 +71,7 @@ export async function connectStores(api: WireflyApi, stores: Stores): Promise<Un
     ]);
     if (!heardTunnels) applyTunnels(stores, tunnels);
     if (!heardHelper) stores.system.getState().setHelper(helper);
+    refreshService();
     stores.system.getState().setSettings(settings);
     const lastAt = backlog.at(-1)?.at ?? -Infinity;
     stores.logs.getState().setLines([...backlog, ...pendingLines.filter((line) => line.at > lastAt)]);

@@ -1,3 +1,4 @@
+// Shared by the helper (boot tunnels) and the app (tunnel store, preferences).
 // Writes that a crash or kill cannot tear: the new content goes to a temp file
 // in the same folder, is flushed to disk, and only then renamed over the old
 // file (rename is atomic within a file system). The folder is flushed too, so
