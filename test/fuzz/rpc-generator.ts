@@ -6,7 +6,7 @@
 // just past their limits, names of methods that are not there.
 import { CONFIG_ERROR_CODES } from '../../helper/src/config/index.js';
 import type { ClientMessage, HelperMessage, LogLine, Method, PeerStats, TunnelStats, TunnelSummary } from '../../helper/src/rpc/index.js';
-import { PROTOCOL_VERSION, RPC_ERROR_CODES } from '../../helper/src/rpc/index.js';
+import { METHODS, PROTOCOL_VERSION, RPC_ERROR_CODES } from '../../helper/src/rpc/index.js';
 import { generateConfigDocument, documentText } from './config-generator.js';
 import { EDGE_NUMBERS } from './mutate.js';
 import type { Random } from './random.js';
@@ -17,7 +17,7 @@ const NAME_CHARACTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 const TEXT_PIECES = ['wg0', 'hello', ' ', '\n', '\t', '"', '\\', '/', 'é', '日本', '\u2028', '\u0000', '\ud800', '\u{1f600}', '{}', '[]', 'null'];
 const TOPICS = ['state', 'stats', 'logs'] as const;
 const STATES = ['inactive', 'activating', 'active', 'deactivating', 'error'] as const;
-const METHOD_NAMES: readonly Method[] = ['tunnel.up', 'tunnel.down', 'tunnel.list', 'status', 'subscribe', 'unsubscribe'];
+const METHOD_NAMES = Object.keys(METHODS) as Method[];
 
 /** What JSON can carry; every generated message is one. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -61,11 +61,14 @@ function configText(random: Random): string {
 function params(random: Random, method: Method): Json {
   switch (method) {
     case 'tunnel.up':
+    case 'boot.set':
       return { name: tunnelName(random), configText: configText(random), ...optional(random, 'killSwitch', () => random.chance(0.5)) };
     case 'tunnel.down':
+    case 'boot.unset':
       return { name: tunnelName(random) };
     case 'tunnel.list':
     case 'status':
+    case 'boot.list':
       return {};
     case 'subscribe':
     case 'unsubscribe':
@@ -116,9 +119,13 @@ function methodResult(random: Random, method: Method): Json {
     case 'tunnel.up':
       return { tunnel: tunnelSummary(random) };
     case 'tunnel.down':
+    case 'boot.set':
+    case 'boot.unset':
       return {};
     case 'tunnel.list':
       return { tunnels: Array.from({ length: random.int(0, 3) }, () => tunnelSummary(random)) };
+    case 'boot.list':
+      return { tunnels: Array.from({ length: random.int(0, 3) }, () => tunnelName(random)) };
     case 'status':
       return {
         helperVersion: text(random, 20),
