@@ -49,11 +49,11 @@ test(`a Wirefly server takes ${PEERS} peers in one setconf and drops all but one
     t.diagnostic(`idle with them all: ${(idle * 100).toFixed(1)}% of a core`);
     assert.ok(idle <= IDLE_CPU_LIMIT, `idle CPU ${(idle * 100).toFixed(1)}%`);
 
-    // Pings every 50 ms while the server takes the removal in.
+    // Pings every 50 ms while the server takes the removal in: each answered, however late (a loaded machine delays some).
     let removal = -1;
     const [, pingsDuringRemoval] = await Promise.all([
       uapiSet(server.ifname, removalLines(many.publicKeysHex)).then((errno) => (removal = errno)),
-      ping(pair.a.ns, server.tunnelV4, { count: 30, intervalSeconds: 0.05, deadlineSeconds: 20 }),
+      ping(pair.a.ns, server.tunnelV4, { count: 30, intervalSeconds: 0.05, replyWaitSeconds: 5 }),
     ]);
     assert.equal(removal, 0, 'the removal is answered errno=0');
     assert.equal(await peerCount(server.ns, server.ifname), 1, 'the real client is the one left');
