@@ -25,11 +25,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: `^(node:|(${builtinModules.join('|')})(/|$))`, message: 'The renderer runs without Node; talk to WireflyApi instead.' },
+            {
+              regex: `^(node:|(${builtinModules.join('|')})(/|$))`,
+              message: 'The renderer runs without Node; talk to WireflyApi instead.',
+            },
             {
               regex: '(^|/)helper/(?!src/config/|src/net/ip\\.js$)',
               allowTypeImports: true,
-              message: 'Only the pure helper/src/config and helper/src/net/ip modules may be imported at run time by the renderer.',
+              message:
+                'Only the pure helper/src/config and helper/src/net/ip modules may be imported at run time by the renderer.',
             },
             {
               regex: '(^|/)app/(?!src/api/)',

@@ -15,7 +15,11 @@ export interface DistLinuxPlan {
 }
 
 function onPath(name: string, path: string): string | undefined {
-  return path.split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find((file) => existsSync(file));
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find((file) => existsSync(file));
 }
 
 /** node_modules/electron/dist, where npm's electron package put the binary (absent with ELECTRON_SKIP_BINARY_DOWNLOAD). */
@@ -26,15 +30,21 @@ function installedElectron(root: string): string | undefined {
   return existsSync(join(dist, readFileSync(pathFile, 'utf8'))) ? dist : undefined;
 }
 
-export function planDistLinux(argv: readonly string[], root: string, env: Readonly<Record<string, string | undefined>>): DistLinuxPlan | string {
+export function planDistLinux(
+  argv: readonly string[],
+  root: string,
+  env: Readonly<Record<string, string | undefined>>,
+): DistLinuxPlan | string {
   const targets = argv.filter((arg) => !arg.startsWith('-'));
   const options = argv.filter((arg) => arg.startsWith('-'));
   // AppImage needs a runtime and squashfs tools that electron-builder downloads; built where they are at hand.
-  const chosen = targets.length > 0 ? targets : [...DEFAULT_TARGETS, ...(env['APPIMAGE_TOOLS_PATH'] ? ['AppImage'] : [])];
+  const chosen =
+    targets.length > 0 ? targets : [...DEFAULT_TARGETS, ...(env['APPIMAGE_TOOLS_PATH'] ? ['AppImage'] : [])];
   const childEnv: Record<string, string> = { CUSTOM_FPM_PATH: join(root, 'packaging', 'tools', 'fpm') };
   if (!env['ELECTRON_BUILDER_7ZIP_PATH']) {
     const sevenZip = onPath('7zz', env['PATH'] ?? '') ?? onPath('7za', env['PATH'] ?? '');
-    if (!sevenZip) return 'dist:linux: no 7-Zip (7zz or 7za) on PATH for the archives: install Debian\'s 7zip, or set ELECTRON_BUILDER_7ZIP_PATH';
+    if (!sevenZip)
+      return "dist:linux: no 7-Zip (7zz or 7za) on PATH for the archives: install Debian's 7zip, or set ELECTRON_BUILDER_7ZIP_PATH";
     childEnv['ELECTRON_BUILDER_7ZIP_PATH'] = sevenZip;
   }
   const electronDist = env['WIREFLY_ELECTRON_DIST'] ? resolve(env['WIREFLY_ELECTRON_DIST']) : installedElectron(root);

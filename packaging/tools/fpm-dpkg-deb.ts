@@ -5,7 +5,17 @@
 // and builds the archive with every file owned by root. An option it does not
 // know is an error, so that a new electron-builder that passes more is noticed.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -27,8 +37,18 @@ const CONTROL_FIELDS: Readonly<Record<string, string>> = {
   '--category': 'Section',
   '--deb-priority': 'Priority',
 };
-const SCRIPTS = { '--before-install': 'preinst', '--after-install': 'postinst', '--before-remove': 'prerm', '--after-remove': 'postrm' } as const;
-const LISTS: Readonly<Record<string, string>> = { '-d': 'Depends', '--depends': 'Depends', '--deb-recommends': 'Recommends', '--deb-suggests': 'Suggests' };
+const SCRIPTS = {
+  '--before-install': 'preinst',
+  '--after-install': 'postinst',
+  '--before-remove': 'prerm',
+  '--after-remove': 'postrm',
+} as const;
+const LISTS: Readonly<Record<string, string>> = {
+  '-d': 'Depends',
+  '--depends': 'Depends',
+  '--deb-recommends': 'Recommends',
+  '--deb-suggests': 'Suggests',
+};
 /** Accepted and not needed: dpkg has no vendor or license field; --force is what dpkg-deb does anyway. */
 const IGNORED_WITH_VALUE = new Set(['--vendor', '--license', '--log']);
 const IGNORED_FLAGS = new Set(['--force', '--debug']);
@@ -41,7 +61,8 @@ function wrap(paragraph: string): string[] {
   const lines: string[] = [];
   for (const word of paragraph.split(/\s+/).filter(Boolean)) {
     const last = lines.at(-1);
-    if (last !== undefined && last.length + 1 + word.length < DESCRIPTION_WIDTH) lines[lines.length - 1] = `${last} ${word}`;
+    if (last !== undefined && last.length + 1 + word.length < DESCRIPTION_WIDTH)
+      lines[lines.length - 1] = `${last} ${word}`;
     else lines.push(word);
   }
   return lines;
@@ -50,8 +71,15 @@ function wrap(paragraph: string): string[] {
 /** Debian's extended description: the summary, then the text wrapped, each line indented by one space, paragraphs apart by " .". */
 export function controlDescription(text: string): string {
   const [summary = '', ...rest] = text.trim().split('\n');
-  const paragraphs = rest.join('\n').split(/\n\s*\n/).map(wrap).filter((lines) => lines.length > 0);
-  return [summary.trim(), ...paragraphs.flatMap((lines, i) => [...(i > 0 ? ['.'] : []), ...lines]).map((line) => ` ${line}`)].join('\n');
+  const paragraphs = rest
+    .join('\n')
+    .split(/\n\s*\n/)
+    .map(wrap)
+    .filter((lines) => lines.length > 0);
+  return [
+    summary.trim(),
+    ...paragraphs.flatMap((lines, i) => [...(i > 0 ? ['.'] : []), ...lines]).map((line) => ` ${line}`),
+  ].join('\n');
 }
 
 export function parseFpmArguments(argv: readonly string[]): DebRequest {
@@ -64,7 +92,10 @@ export function parseFpmArguments(argv: readonly string[]): DebRequest {
   let input: string | undefined;
   let output: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inlineValue] = argv[i]!.startsWith('--') && argv[i]!.includes('=') ? argv[i]!.split(/=(.*)/s, 2) as [string, string] : [argv[i]!, undefined];
+    const [flag, inlineValue] =
+      argv[i]!.startsWith('--') && argv[i]!.includes('=')
+        ? (argv[i]!.split(/=(.*)/s, 2) as [string, string])
+        : [argv[i]!, undefined];
     const value = (): string => {
       const next = inlineValue ?? argv[++i];
       if (next === undefined) throw new Error(`fpm-dpkg-deb: ${flag} needs a value`);
@@ -72,17 +103,20 @@ export function parseFpmArguments(argv: readonly string[]): DebRequest {
     };
     if (!flag.startsWith('-')) {
       const separator = flag.indexOf('=');
-      if (separator <= 0 || !flag.slice(separator + 1).startsWith('/')) throw new Error(`fpm-dpkg-deb: '${flag}' is not SOURCE=/DESTINATION`);
+      if (separator <= 0 || !flag.slice(separator + 1).startsWith('/'))
+        throw new Error(`fpm-dpkg-deb: '${flag}' is not SOURCE=/DESTINATION`);
       mappings.push({ source: flag.slice(0, separator), destination: flag.slice(separator + 1) });
     } else if (flag === '-s') input = value();
     else if (flag === '-t') output = value();
     else if (flag === '--package') packageFile = value();
     else if (flag === '--deb-compression') {
       const name = value();
-      if (!Object.hasOwn(COMPRESSION, name)) throw new Error(`fpm-dpkg-deb: dpkg-deb cannot compress with ${name}; use ${Object.keys(COMPRESSION).join(', ')}`);
+      if (!Object.hasOwn(COMPRESSION, name))
+        throw new Error(
+          `fpm-dpkg-deb: dpkg-deb cannot compress with ${name}; use ${Object.keys(COMPRESSION).join(', ')}`,
+        );
       compression = COMPRESSION[name]!;
-    }
-    else if (flag === '--description') control.set('Description', controlDescription(value()));
+    } else if (flag === '--description') control.set('Description', controlDescription(value()));
     else if (flag === '--iteration') control.set('Version', `${control.get('Version') ?? ''}-${value()}`);
     else if (Object.hasOwn(CONTROL_FIELDS, flag)) control.set(CONTROL_FIELDS[flag]!, value());
     else if (Object.hasOwn(SCRIPTS, flag)) scripts.set(SCRIPTS[flag as keyof typeof SCRIPTS], value());
@@ -90,7 +124,8 @@ export function parseFpmArguments(argv: readonly string[]): DebRequest {
     else if (IGNORED_WITH_VALUE.has(flag)) value();
     else if (!IGNORED_FLAGS.has(flag)) throw new Error(`fpm-dpkg-deb: unknown option ${flag}`);
   }
-  if (input !== 'dir' || output !== 'deb') throw new Error(`fpm-dpkg-deb: builds -s dir -t deb only, not -s ${input} -t ${output}`);
+  if (input !== 'dir' || output !== 'deb')
+    throw new Error(`fpm-dpkg-deb: builds -s dir -t deb only, not -s ${input} -t ${output}`);
   if (!packageFile) throw new Error('fpm-dpkg-deb: --package is missing');
   for (const [field, values] of lists) control.set(field, values.join(', '));
   for (const field of ['Package', 'Version', 'Architecture', 'Maintainer', 'Description']) {
@@ -113,7 +148,20 @@ function dropGroupAndOtherWrite(path: string): void {
   if (stat.isDirectory()) for (const name of readdirSync(path)) dropGroupAndOtherWrite(join(path, name));
 }
 
-const FIELD_ORDER = ['Package', 'Version', 'Architecture', 'Maintainer', 'Installed-Size', 'Depends', 'Recommends', 'Suggests', 'Section', 'Priority', 'Homepage', 'Description'];
+const FIELD_ORDER = [
+  'Package',
+  'Version',
+  'Architecture',
+  'Maintainer',
+  'Installed-Size',
+  'Depends',
+  'Recommends',
+  'Suggests',
+  'Section',
+  'Priority',
+  'Homepage',
+  'Description',
+];
 
 export function buildDeb(request: DebRequest): void {
   const stage = mkdtempSync(join(tmpdir(), 'wirefly-deb-'));
@@ -137,8 +185,13 @@ export function buildDeb(request: DebRequest): void {
       chmodSync(join(stage, 'DEBIAN', name), 0o755);
     }
     rmSync(request.packageFile, { force: true });
-    const result = spawnSync('dpkg-deb', ['--root-owner-group', `-Z${request.compression}`, '--build', stage, request.packageFile], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (result.error) throw new Error(`fpm-dpkg-deb: cannot run dpkg-deb (${result.error.message}); it is Debian's dpkg package`);
+    const result = spawnSync(
+      'dpkg-deb',
+      ['--root-owner-group', `-Z${request.compression}`, '--build', stage, request.packageFile],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (result.error)
+      throw new Error(`fpm-dpkg-deb: cannot run dpkg-deb (${result.error.message}); it is Debian's dpkg package`);
     if (result.status !== 0) throw new Error(`fpm-dpkg-deb: dpkg-deb exited with ${result.status}`);
   } finally {
     rmSync(stage, { recursive: true, force: true });

@@ -45,7 +45,11 @@ function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function measureFlood(client: WireGuardImplementation, server: WireGuardImplementation, options: FloodOptions): Promise<FloodResult> {
+export async function measureFlood(
+  client: WireGuardImplementation,
+  server: WireGuardImplementation,
+  options: FloodOptions,
+): Promise<FloodResult> {
   const lab = await Lab.create();
   try {
     const pair = await createTunnelPair(lab, client, server);
@@ -86,11 +90,12 @@ export async function measureFlood(client: WireGuardImplementation, server: Wire
   }
 }
 
-const fixed = (value: number | undefined, digits: number) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 
 export function formatFloodTable(results: readonly FloodResult[]): string {
   const lines = [
-    '| client→server | flood sent | clean Mbit/s | flooded Mbit/s | kept | retransmits clean, flooded | server socket drops | new peer\'s handshake during, after (ms) | server RSS MB before → after (peak) |',
+    "| client→server | flood sent | clean Mbit/s | flooded Mbit/s | kept | retransmits clean, flooded | server socket drops | new peer's handshake during, after (ms) | server RSS MB before → after (peak) |",
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {

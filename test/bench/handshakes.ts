@@ -31,7 +31,11 @@ export function measureHandshakesPerSecond(peers = 200, rounds = 15): number {
   let time = 1_000_000;
   const clock = { now: () => time, wallClock: () => 1_700_000_000_000 + time };
   let responses = 0;
-  const responder = new Device({ ...engineCrypto(), clock, output: { sendDatagrams: (datagrams) => (responses += datagrams.length), writePackets: () => {} } });
+  const responder = new Device({
+    ...engineCrypto(),
+    clock,
+    output: { sendDatagrams: (datagrams) => (responses += datagrams.length), writePackets: () => {} },
+  });
   const responderKey = generatePrivateKey();
   responder.setPrivateKey(responderKey.raw);
 
@@ -42,7 +46,10 @@ export function measureHandshakesPerSecond(peers = 200, rounds = 15): number {
     const device = new Device({
       ...engineCrypto(),
       clock,
-      output: { sendDatagrams: ([datagram]) => round.push({ datagram: Uint8Array.from(datagram!), source }), writePackets: () => {} },
+      output: {
+        sendDatagrams: ([datagram]) => round.push({ datagram: Uint8Array.from(datagram!), source }),
+        writePackets: () => {},
+      },
     });
     const key = generatePrivateKey();
     device.setPrivateKey(key.raw);
@@ -76,7 +83,8 @@ export function measureHandshakesPerSecond(peers = 200, rounds = 15): number {
   for (let r = WARM_UP_ROUNDS; r < batches.length; r++) answer(r);
   const busyMs = threadCpuMs() - started;
   const handshakes = peers * rounds;
-  if (responses !== peers * (WARM_UP_ROUNDS + rounds)) throw new Error(`${responses} responses to ${peers * (WARM_UP_ROUNDS + rounds)} initiations`);
+  if (responses !== peers * (WARM_UP_ROUNDS + rounds))
+    throw new Error(`${responses} responses to ${peers * (WARM_UP_ROUNDS + rounds)} initiations`);
   const completed = [...responder.peers].filter((peer) => peer.keypairs.next || peer.keypairs.current).length;
   if (completed !== peers) throw new Error(`only ${completed} of ${peers} handshakes completed`);
   return handshakes / (busyMs / 1000);

@@ -92,7 +92,20 @@ export async function iperfUdp(
   await new Promise((resolve) => setTimeout(resolve, 300));
   const out = await from.ns.exec(
     'iperf3',
-    ['-c', to.tunnelV4, '-p', String(port), '-u', '-b', `${offeredMbps}M`, '-l', String(length), '-t', String(seconds), '-J'],
+    [
+      '-c',
+      to.tunnelV4,
+      '-p',
+      String(port),
+      '-u',
+      '-b',
+      `${offeredMbps}M`,
+      '-l',
+      String(length),
+      '-t',
+      String(seconds),
+      '-J',
+    ],
     { timeoutMs: (seconds + 30) * 1000 },
   );
   await server.exited;
@@ -106,7 +119,8 @@ export async function iperfUdp(
   const sum = report.end.sum!;
   return {
     offeredGbps: offeredMbps / 1000,
-    deliveredGbps: (report.end.sum_received?.bits_per_second ?? sum.bits_per_second * (1 - sum.lost_percent / 100)) / 1e9,
+    deliveredGbps:
+      (report.end.sum_received?.bits_per_second ?? sum.bits_per_second * (1 - sum.lost_percent / 100)) / 1e9,
     lossPercent: sum.lost_percent,
     outOfOrder: report.end.streams.reduce((total, stream) => total + (stream.udp?.out_of_order ?? 0), 0),
   };

@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { cryptoWorkersFor } from '../../helper/src/runtime/wireguard-interface.js';
 import { Lab } from '../integration/harness/lab.js';
 import { createTunnelPair, type TunnelPair } from '../integration/harness/pair.js';
-import { wirefly, wireflyWithCryptoWorkers, wireguardGo, type WireGuardImplementation } from '../integration/harness/wireguard.js';
+import {
+  wirefly,
+  wireflyWithCryptoWorkers,
+  wireguardGo,
+  type WireGuardImplementation,
+} from '../integration/harness/wireguard.js';
 import { formatFloodTable, measureFlood, type FloodResult } from './flood.js';
 import { measureHandshakesPerSecond } from './handshakes.js';
 import { BENCH_MTUS, formatMtuTable, measureMtus } from './mtu.js';
@@ -93,7 +98,9 @@ async function measurePair(
     const addedLatencyMs = full
       ? (await pingRtt(pair.a.ns, pair.b.tunnelV4)) - (await pingRtt(pair.a.ns, pair.b.outer.v4))
       : undefined;
-    const wireflyPids = [pair.a, pair.b].filter((side) => side.implementation === 'wirefly').map((side) => side.daemon.pid);
+    const wireflyPids = [pair.a, pair.b]
+      .filter((side) => side.implementation === 'wirefly')
+      .map((side) => side.daemon.pid);
     return {
       pair: name,
       outer: outer === 4 ? 'IPv4' : 'IPv6',
@@ -121,14 +128,16 @@ function medianOf<T>(rounds: readonly T[]): T {
   if (typeof first === 'number') return median(rounds as readonly number[]) as T;
   if (typeof first !== 'object' || first === null) return first as T;
   const result: Record<string, unknown> = {};
-  for (const key of Object.keys(first)) result[key] = medianOf(rounds.map((round) => (round as Record<string, unknown>)[key]));
+  for (const key of Object.keys(first))
+    result[key] = medianOf(rounds.map((round) => (round as Record<string, unknown>)[key]));
   return result as T;
 }
 
 /** Medians, except where one bad round matters: reordering and peak memory take the worst round. */
 function summarize(rounds: readonly PairResult[]): PairResult {
   const summary = medianOf(rounds);
-  const worst = (pick: (row: PairResult) => number | undefined) => Math.max(...rounds.map((row) => pick(row) ?? -Infinity));
+  const worst = (pick: (row: PairResult) => number | undefined) =>
+    Math.max(...rounds.map((row) => pick(row) ?? -Infinity));
   return {
     ...summary,
     ...(summary.udp ? { udp: { ...summary.udp, outOfOrder: worst((row) => row.udp?.outOfOrder) } } : {}),
@@ -166,7 +175,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   };
 }
 
-const fixed = (value: number | undefined, digits: number) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 
 export function formatTable(results: BenchResults): string {
   const lines: string[] = [];
@@ -177,13 +187,18 @@ export function formatTable(results: BenchResults): string {
   lines.push(`medians of ${results.rounds} round(s) of ${results.seconds} s per direction`);
   lines.push(`handshakes/s (one core): ${results.handshakesPerSecond.toFixed(0)}`);
   const auto = results.autoCryptoWorkers;
-  lines.push(`WIREFLY_CRYPTO_WORKERS=auto on these ${auto.cores} cores: ${auto.workers === 0 ? 'inline' : `${auto.workers} workers`}`);
+  lines.push(
+    `WIREFLY_CRYPTO_WORKERS=auto on these ${auto.cores} cores: ${auto.workers === 0 ? 'inline' : `${auto.workers} workers`}`,
+  );
   lines.push('');
-  lines.push('| pair | outer | MTU | a→b Gbit/s | ratio | b→a Gbit/s | ratio | CPU s/GB | UDP delivered / offered, loss, reordered | +latency ms | peak RSS MB |');
+  lines.push(
+    '| pair | outer | MTU | a→b Gbit/s | ratio | b→a Gbit/s | ratio | CPU s/GB | UDP delivered / offered, loss, reordered | +latency ms | peak RSS MB |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of results.pairs) {
     const base = baseline.get(row.mtu);
-    const ratio = (value: number, baseValue: number | undefined) => (baseValue ? `${(value / baseValue).toFixed(2)}×` : '–');
+    const ratio = (value: number, baseValue: number | undefined) =>
+      baseValue ? `${(value / baseValue).toFixed(2)}×` : '–';
     const udp = row.udp
       ? `${fixed(row.udp.deliveredGbps * 1000, 0)}/${fixed(row.udp.offeredGbps * 1000, 0)} Mbit/s, ${fixed(row.udp.lossPercent, 2)}%, ${row.udp.outOfOrder}`
       : '–';
@@ -210,7 +225,12 @@ function chosenSuites(): Suite[] {
 }
 
 /** Each case's rounds, then the medians; the pairs take turns, so that a slow spell of the machine falls on all of them. */
-async function inRounds<T>(rounds: number, log: (line: string) => void, name: string, measure: () => Promise<T[]>): Promise<{ medians: T[]; samples: T[][] }> {
+async function inRounds<T>(
+  rounds: number,
+  log: (line: string) => void,
+  name: string,
+  measure: () => Promise<T[]>,
+): Promise<{ medians: T[]; samples: T[][] }> {
   const samples: T[][] = [];
   for (let round = 1; round <= rounds; round++) {
     log(`${name}, round ${round} of ${rounds}…`);
@@ -238,20 +258,31 @@ async function main(): Promise<void> {
         udpOfferedMbps: Number(process.env.BENCH_UDP_MBPS ?? 300),
         mtus: [1500, 9080].filter((outer) => !onlyMtus || onlyMtus.includes(outer - 80)),
         pairs: picked(PAIRS),
-        poolPairs: POOL_PAIRS.filter(([a, b]) => (onlyPairs ? onlyPairs.includes(`${a.label}↔${b.label}`) : !onlyMtus || onlyMtus.includes(1420))),
+        poolPairs: POOL_PAIRS.filter(([a, b]) =>
+          onlyPairs ? onlyPairs.includes(`${a.label}↔${b.label}`) : !onlyMtus || onlyMtus.includes(1420),
+        ),
         ipv6Outer: !onlyPairs && !onlyMtus,
         log,
       });
       results.throughput = throughput;
       tables.push(formatTable(throughput));
     } else if (suite === 'mtu') {
-      const options = { seconds: Math.ceil(seconds / 2), mtus: BENCH_MTUS.filter((mtu) => !onlyMtus || onlyMtus.includes(mtu)), pairs: picked(PAIRS), log };
-      const mtu = await inRounds(rounds, log, 'TCP and UDP at every MTU, netns.sh topology', () => measureMtus(options));
+      const options = {
+        seconds: Math.ceil(seconds / 2),
+        mtus: BENCH_MTUS.filter((mtu) => !onlyMtus || onlyMtus.includes(mtu)),
+        pairs: picked(PAIRS),
+        log,
+      };
+      const mtu = await inRounds(rounds, log, 'TCP and UDP at every MTU, netns.sh topology', () =>
+        measureMtus(options),
+      );
       results.mtu = mtu;
       tables.push(`MTUs (medians of ${rounds} round(s) of ${options.seconds} s):\n${formatMtuTable(mtu.medians)}`);
     } else if (suite === 'scale') {
       const counts = [60_000, 100_000];
-      const servers = [wireguardGo, wirefly].filter((server) => !onlyPairs || onlyPairs.some((pair) => pair.endsWith(server.label)));
+      const servers = [wireguardGo, wirefly].filter(
+        (server) => !onlyPairs || onlyPairs.some((pair) => pair.endsWith(server.label)),
+      );
       const scale = await inRounds(rounds, log, `${counts.join(' and ')} peers in one setconf`, async () => {
         const round: ScaleResult[] = [];
         for (const count of counts) for (const server of servers) round.push(await measureScale(server, count));
@@ -261,18 +292,35 @@ async function main(): Promise<void> {
       tables.push(`Many peers (medians of ${rounds} round(s)):\n${formatScaleTable(scale.medians)}`);
     } else {
       const options = { rate: 20_000, seconds };
-      const pairs = picked([[wireguardGo, wireguardGo], [wirefly, wirefly]] as const);
-      const flood = await inRounds(rounds, log, `handshake flood of ${options.rate}/s for ${options.seconds} s`, async () => {
-        const round: FloodResult[] = [];
-        for (const [client, server] of pairs) round.push(await measureFlood(client, server, options));
-        return round;
-      });
+      const pairs = picked([
+        [wireguardGo, wireguardGo],
+        [wirefly, wirefly],
+      ] as const);
+      const flood = await inRounds(
+        rounds,
+        log,
+        `handshake flood of ${options.rate}/s for ${options.seconds} s`,
+        async () => {
+          const round: FloodResult[] = [];
+          for (const [client, server] of pairs) round.push(await measureFlood(client, server, options));
+          return round;
+        },
+      );
       results.flood = flood;
       tables.push(`Handshake flood (medians of ${rounds} round(s)):\n${formatFloodTable(flood.medians)}`);
     }
   }
   process.stdout.write(`${tables.join('\n\n')}\n`);
-  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'bench', 'results', 'latest.json');
+  const file = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    '..',
+    'test',
+    'bench',
+    'results',
+    'latest.json',
+  );
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   process.stderr.write(`results written to ${file}\n`);

@@ -46,10 +46,16 @@ export async function measureScale(server: WireGuardImplementation, peers: numbe
     const many = writeManyPeers(lab, pair.b, pair.a, peers);
     let setconfSeconds: number;
     try {
-      [, setconfSeconds] = await timed(() => ns.exec('wg', ['setconf', ifname, many.configFile], { timeoutMs: 600_000 }));
+      [, setconfSeconds] = await timed(() =>
+        ns.exec('wg', ['setconf', ifname, many.configFile], { timeoutMs: 600_000 }),
+      );
     } catch (error) {
       // The daemon says why in its log (wireguard-go: "too many peers"); wg itself may only die of SIGPIPE.
-      const said = daemon.process.log().split('\n').filter((line) => /error/i.test(line)).pop();
+      const said = daemon.process
+        .log()
+        .split('\n')
+        .filter((line) => /error/i.test(line))
+        .pop();
       return { server: server.label, peers, refused: (said ?? (error as Error).message).trim().slice(-100) };
     }
     const residentMb = memoryMb(daemon.pid, 'VmRSS');
@@ -77,7 +83,8 @@ export async function measureScale(server: WireGuardImplementation, peers: numbe
   }
 }
 
-const fixed = (value: number | undefined, digits: number) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 
 export function formatScaleTable(results: readonly ScaleResult[]): string {
   const lines = [

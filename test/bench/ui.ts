@@ -35,7 +35,15 @@ function withStandInStats(api: WireflyApi, active: ReadonlySet<string>): { api: 
       const stats: TunnelStats = {
         tunnel,
         at,
-        peers: [{ publicKey: 'stand-in', latestHandshake: startedAt, rxBytes, txBytes: Math.round((seconds * BYTES_PER_SECOND) / 3), allowedIps: ['10.0.0.0/8'] }],
+        peers: [
+          {
+            publicKey: 'stand-in',
+            latestHandshake: startedAt,
+            rxBytes,
+            txBytes: Math.round((seconds * BYTES_PER_SECOND) / 3),
+            allowedIps: ['10.0.0.0/8'],
+          },
+        ],
       };
       for (const listener of listeners) listener(stats);
     }
@@ -75,13 +83,30 @@ function printTable(count: number, active: number, initialRenderMs: number, phas
   console.log(`\nUI with ${count} tunnels, ${active} of them sending stand-in stats at 1 event/s each`);
   console.log(`initial render (navigation to list + detail shown): ${initialRenderMs.toFixed(0)} ms\n`);
   const header = ['phase', 'ms', 'frames', 'max frame ms', 'avg frame ms', 'long tasks >50 ms', 'longest task ms'];
-  const rows = phases.map((p) => [p.name, p.ms.toFixed(0), String(p.summary.frames), p.summary.maxFrameMs.toFixed(1), p.summary.avgFrameMs.toFixed(1), String(p.summary.longTasks), p.summary.longestTaskMs.toFixed(0)]);
+  const rows = phases.map((p) => [
+    p.name,
+    p.ms.toFixed(0),
+    String(p.summary.frames),
+    p.summary.maxFrameMs.toFixed(1),
+    p.summary.avgFrameMs.toFixed(1),
+    String(p.summary.longTasks),
+    p.summary.longestTaskMs.toFixed(0),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
+  for (const row of [header, ...rows])
+    console.log(
+      row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
+    );
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { tunnels: { type: 'string', default: '200' }, active: { type: 'string', default: '20' }, 'stats-seconds': { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    options: {
+      tunnels: { type: 'string', default: '200' },
+      active: { type: 'string', default: '20' },
+      'stats-seconds': { type: 'string', default: '10' },
+    },
+  });
   const count = Number(values.tunnels);
   const activeCount = Math.min(Number(values.active), count);
   const statsSeconds = Number(values['stats-seconds']);
@@ -90,7 +115,10 @@ async function main(): Promise<void> {
     count,
     wrapApi: (api) => {
       // The first tunnels are the active ones, so the one selected at start shows a live chart.
-      standIn = withStandInStats(api, new Set(Array.from({ length: activeCount }, (_, i) => `wg${String(i + 1).padStart(3, '0')}`)));
+      standIn = withStandInStats(
+        api,
+        new Set(Array.from({ length: activeCount }, (_, i) => `wg${String(i + 1).padStart(3, '0')}`)),
+      );
       return standIn.api;
     },
   });
@@ -125,9 +153,12 @@ async function main(): Promise<void> {
         for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -200);
       }),
     );
-    phases.push(await measure(page, `stats ${statsSeconds} s, chart shown`, () => page.waitForTimeout(statsSeconds * 1000)));
+    phases.push(
+      await measure(page, `stats ${statsSeconds} s, chart shown`, () => page.waitForTimeout(statsSeconds * 1000)),
+    );
     const points = Number(await page.locator('.throughput-chart').getAttribute('data-points'));
-    if (!(points >= statsSeconds - 2)) throw new Error(`the chart has ${points} points after ${statsSeconds} s of stats`);
+    if (!(points >= statsSeconds - 2))
+      throw new Error(`the chart has ${points} points after ${statsSeconds} s of stats`);
     printTable(count, activeCount, initialRenderMs, phases);
   } finally {
     standIn?.stop();

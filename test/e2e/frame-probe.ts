@@ -26,7 +26,12 @@ function installProbe(): void {
   }).observe({ type: 'longtask', buffered: true });
   const tick = (now: number): void => {
     probe.frames.push(now);
-    if (probe.listShownAt === undefined && document.querySelector('[role="option"]') && document.getElementById('detail-heading')) probe.listShownAt = now;
+    if (
+      probe.listShownAt === undefined &&
+      document.querySelector('[role="option"]') &&
+      document.getElementById('detail-heading')
+    )
+      probe.listShownAt = now;
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);

@@ -32,7 +32,17 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
   mkdirSync(join(lab.dir, 'run'));
   let helper: BackgroundProcess | undefined;
   const runHelper = async (): Promise<void> => {
-    helper = client.spawn(helperScript(), ['serve', '--user', String(process.getuid!()), '--socket', socket, '--state-dir', stateDir, '--settings', join(lab.dir, 'helper.json')]);
+    helper = client.spawn(helperScript(), [
+      'serve',
+      '--user',
+      String(process.getuid!()),
+      '--socket',
+      socket,
+      '--state-dir',
+      stateDir,
+      '--settings',
+      join(lab.dir, 'helper.json'),
+    ]);
   };
   const service = new HelperServiceStandIn({ kind: 'installable' }, runHelper);
   const services = await createMainServices({
@@ -55,7 +65,10 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     await banner.getByRole('button', { name: 'Start it for this session' }).waitFor();
     await importThroughChooser(page, configPath);
     await page.getByRole('heading', { name: TUNNEL_NAME }).waitFor();
-    assert.equal(await page.locator('.activate-note').textContent(), 'Activate starts the helper for this session first; that asks for an administrator password.');
+    assert.equal(
+      await page.locator('.activate-note').textContent(),
+      'Activate starts the helper for this session first; that asks for an administrator password.',
+    );
     assert.equal(await page.locator('.boot-toggle input').isDisabled(), true, 'connect at boot needs the helper');
     await screenshot(page, 'first-run');
 
@@ -70,7 +83,7 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     await page.locator('.boot-toggle', { hasText: 'On' }).waitFor();
     await page.getByText('The helper service brings it up when the computer starts, before anyone logs in.').waitFor();
     const copy = join(stateDir, 'boot', `${TUNNEL_NAME}.json`);
-    assert.equal(statSync(copy).mode & 0o777, 0o600, 'the boot copy is root\'s alone');
+    assert.equal(statSync(copy).mode & 0o777, 0o600, "the boot copy is root's alone");
     await screenshot(page, 'connect-at-boot');
 
     // The next boot: the helper stops and starts again, and the page shows the tunnel active without a click.
@@ -94,13 +107,17 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
   }
 }
 
-test('first run offers the helper service or this session; a tunnel marked to connect at boot comes up when the helper starts', { timeout: 120_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
-  assert.ok(existsSync(join(rendererDir(), 'index.html')), 'the renderer is not built: run npm run build');
-  const browser = await launchChromium();
-  try {
-    await withLab(t, (lab) => scenario(lab, browser));
-  } finally {
-    await browser.close();
-  }
-});
+test(
+  'first run offers the helper service or this session; a tunnel marked to connect at boot comes up when the helper starts',
+  { timeout: 120_000 },
+  async (t) => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
+    assert.ok(existsSync(join(rendererDir(), 'index.html')), 'the renderer is not built: run npm run build');
+    const browser = await launchChromium();
+    try {
+      await withLab(t, (lab) => scenario(lab, browser));
+    } finally {
+      await browser.close();
+    }
+  },
+);

@@ -40,7 +40,11 @@ test(`${COUNT} tunnels are listed and every one is reachable with the keyboard`,
     const listbox = page.getByRole('listbox', { name: 'Tunnels' });
 
     await heading(first).waitFor();
-    assert.deepEqual(await listbox.getByRole('option').locator('.tunnel-name').allTextContents(), names, 'every tunnel listed once, in order');
+    assert.deepEqual(
+      await listbox.getByRole('option').locator('.tunnel-name').allTextContents(),
+      names,
+      'every tunnel listed once, in order',
+    );
     assert.equal(await selectedName(listbox), first, 'the first tunnel is selected at start');
 
     await listbox.focus();
@@ -63,7 +67,9 @@ test(`${COUNT} tunnels are listed and every one is reachable with the keyboard`,
       reached.push(await selectedName(listbox));
     }
     await heading(last).waitFor();
-    t.diagnostic(`ArrowDown through ${COUNT} tunnels: ${JSON.stringify(await summarize(page, from, await pageNow(page)))}`);
+    t.diagnostic(
+      `ArrowDown through ${COUNT} tunnels: ${JSON.stringify(await summarize(page, from, await pageNow(page)))}`,
+    );
     assert.deepEqual(reached, names.slice(1), 'ArrowDown visits every tunnel in order');
     await page.keyboard.press('ArrowUp');
     await heading(names[COUNT - 2]!).waitFor();

@@ -13,10 +13,15 @@ function repositoryRoot(): string {
 
 export const ROOT = repositoryRoot();
 export const FAILURE_DIR = join(ROOT, 'test', 'e2e', 'test-results');
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'test', 'e2e', 'screenshots') : join(FAILURE_DIR, 'screenshots');
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'test', 'e2e', 'screenshots') : join(FAILURE_DIR, 'screenshots');
 export const STEP_TIMEOUT_MS = 30_000;
 
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = STEP_TIMEOUT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -35,8 +35,16 @@ async function serverAndConfig(lab: Lab): Promise<Setup> {
 
 async function startHelper(lab: Lab, client: Namespace, socket: string): Promise<void> {
   const helper = client.spawn(join(ROOT, 'helper', 'bin', 'wirefly-helper'), [
-    'serve', '--user', String(process.getuid?.() ?? 0), '--socket', socket,
-    '--state-dir', join(lab.dir, 'helper-state'), '--settings', join(lab.dir, 'helper.json'), '--verbose',
+    'serve',
+    '--user',
+    String(process.getuid?.() ?? 0),
+    '--socket',
+    socket,
+    '--state-dir',
+    join(lab.dir, 'helper-state'),
+    '--settings',
+    join(lab.dir, 'helper.json'),
+    '--verbose',
   ]);
   await waitFor('the helper to serve', () => {
     if (helper.hasExited) throw new Error(`helper ${helper.describeExit()}:\n${helper.log()}`);
@@ -48,7 +56,14 @@ async function startHelper(lab: Lab, client: Namespace, socket: string): Promise
 async function startShell(lab: Lab, socket: string): Promise<{ shell: BackgroundProcess; url: string }> {
   const shell = new BackgroundProcess(undefined, process.execPath, [
     join(ROOT, 'dist', 'app', 'src', 'web', 'main.js'),
-    '--port', '0', '--data', join(lab.dir, 'app-data'), '--socket', socket, '--renderer', join(ROOT, 'dist', 'renderer'),
+    '--port',
+    '0',
+    '--data',
+    join(lab.dir, 'app-data'),
+    '--socket',
+    socket,
+    '--renderer',
+    join(ROOT, 'dist', 'renderer'),
   ]);
   let url = '';
   await waitFor('the browser shell to print its URL', () => {
@@ -117,7 +132,7 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     await client.exec('ping', ['-c', '5', '-i', '0.2', '-W', '2', '10.77.0.1']);
     await waitFor('the transfer counters to grow', async () => (await transfer.textContent()) !== before);
     await waitFor('the chart to grow', async () => Number(await chart.getAttribute('data-points')) > pointsBefore + 1);
-    assert.equal(await chart.locator('canvas').count() > 0, true);
+    assert.equal((await chart.locator('canvas').count()) > 0, true);
     await screenshot(page, 'tunnel-active');
 
     await page.getByRole('button', { name: 'Deactivate' }).click();
@@ -159,20 +174,32 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     await deleteTunnel();
     await page.close();
   } catch (error) {
-    await Promise.all(browser.contexts().flatMap((c) => c.pages()).map((p, i) => p.screenshot({ path: join(FAILURE_DIR, `failure-${i}.png`) }).catch(() => undefined)));
-    throw new Error(`${String(error)} (screenshots in ${FAILURE_DIR})\nbrowser shell log:\n${shell.log().split('\n').slice(-40).join('\n')}`, { cause: error });
+    await Promise.all(
+      browser
+        .contexts()
+        .flatMap((c) => c.pages())
+        .map((p, i) => p.screenshot({ path: join(FAILURE_DIR, `failure-${i}.png`) }).catch(() => undefined)),
+    );
+    throw new Error(
+      `${String(error)} (screenshots in ${FAILURE_DIR})\nbrowser shell log:\n${shell.log().split('\n').slice(-40).join('\n')}`,
+      { cause: error },
+    );
   } finally {
     await shell.stop();
   }
 }
 
-test('a person imports, edits, activates, exports, re-imports and deletes a tunnel in the browser', { timeout: 240_000 }, async (t) => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
-  assert.ok(existsSync(join(ROOT, 'dist', 'renderer', 'index.html')), 'the renderer is not built: run npm run build');
-  const browser = await launchChromium();
-  try {
-    await withLab(t, (lab) => scenario(lab, browser));
-  } finally {
-    await browser.close();
-  }
-});
+test(
+  'a person imports, edits, activates, exports, re-imports and deletes a tunnel in the browser',
+  { timeout: 240_000 },
+  async (t) => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
+    assert.ok(existsSync(join(ROOT, 'dist', 'renderer', 'index.html')), 'the renderer is not built: run npm run build');
+    const browser = await launchChromium();
+    try {
+      await withLab(t, (lab) => scenario(lab, browser));
+    } finally {
+      await browser.close();
+    }
+  },
+);

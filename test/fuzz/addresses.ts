@@ -32,7 +32,13 @@ export function ipv4(random: Random): Rendered<IpAddress> {
 
 function ipv6Groups(random: Random): number[] {
   return random.weighted<() => number[]>([
-    [5, () => Array.from({ length: 8 }, () => (random.chance(0.35) ? 0 : random.chance(0.5) ? random.int(0, 0xff) : random.int(0, 0xffff)))],
+    [
+      5,
+      () =>
+        Array.from({ length: 8 }, () =>
+          random.chance(0.35) ? 0 : random.chance(0.5) ? random.int(0, 0xff) : random.int(0, 0xffff),
+        ),
+    ],
     [2, () => [0xfd00, random.int(0, 0xffff), 0, 0, 0, 0, 0, random.int(1, 0xffff)]],
     [1, () => [0, 0, 0, 0, 0, 0, 0, random.int(0, 1)]],
     [1, () => [0, 0, 0, 0, 0, 0xffff, random.int(0, 0xffff), random.int(0, 0xffff)]],

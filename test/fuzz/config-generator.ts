@@ -32,8 +32,12 @@ export interface ConfigDocument {
   readonly selfPeers: number;
 }
 
-export function documentText(document: Pick<ConfigDocument, 'lines' | 'lineEnding' | 'byteOrderMark' | 'finalNewline'>): string {
-  const body = document.lines.join(document.lineEnding) + (document.finalNewline && document.lines.length > 0 ? document.lineEnding : '');
+export function documentText(
+  document: Pick<ConfigDocument, 'lines' | 'lineEnding' | 'byteOrderMark' | 'finalNewline'>,
+): string {
+  const body =
+    document.lines.join(document.lineEnding) +
+    (document.finalNewline && document.lines.length > 0 ? document.lineEnding : '');
   return (document.byteOrderMark ? '\uFEFF' : '') + body;
 }
 
@@ -42,7 +46,10 @@ export function documentText(document: Pick<ConfigDocument, 'lines' | 'lineEndin
 const LABEL_CHARACTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
 
 function label(random: Random): string {
-  const length = random.weighted([[6, random.int(1, 12)], [1, random.int(13, 63)]] as const);
+  const length = random.weighted([
+    [6, random.int(1, 12)],
+    [1, random.int(13, 63)],
+  ] as const);
   let text = '';
   for (let i = 0; i < length; i++) {
     const edge = i === 0 || i === length - 1;
@@ -91,11 +98,22 @@ function keyText(key: Uint8Array): string {
 
 /** Base64 keys and their near misses: other lengths, missing padding, stray bits in the last character, hex, whitespace. */
 export function keyLikeText(random: Random): string {
-  const key = keyText(random.bytes(random.weighted([[6, 32], [1, random.int(0, 40)]] as const)));
+  const key = keyText(
+    random.bytes(
+      random.weighted([
+        [6, 32],
+        [1, random.int(0, 40)],
+      ] as const),
+    ),
+  );
   return random.weighted<() => string>([
     [4, () => key],
     [1, () => key.replace(/=+$/, '')],
-    [1, () => `${key.slice(0, -2)}${random.pick([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'])}=`],
+    [
+      1,
+      () =>
+        `${key.slice(0, -2)}${random.pick([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'])}=`,
+    ],
     [1, () => Buffer.from(random.bytes(32)).toString('hex')],
     [1, () => key.replace(/\+/g, '-').replace(/\//g, '_')],
     [1, () => `${key.slice(0, 20)}${random.pick([' ', '\t', '=', '.', 'é', '\0'])}${key.slice(21)}`],
@@ -107,26 +125,55 @@ function endpoint(random: Random): Rendered<PeerEndpoint> {
   const port = edgeBiased(random, 1, 65535, [1, 53, 443, 51820, 65535]);
   const portText = port < 10_000 && random.chance(0.05) ? String(port).padStart(5, '0') : String(port);
   return random.weighted<() => Rendered<PeerEndpoint>>([
-    [3, () => {
-      const a = ipv4(random);
-      return { value: { kind: 'address', address: { ...a.value, port } }, text: `${a.text}:${portText}` };
-    }],
-    [2, () => {
-      const a = ipv6(random);
-      return { value: { kind: 'address', address: { ...a.value, port } }, text: `[${a.text}]:${portText}` };
-    }],
-    [2, () => {
-      const host = domainName(random);
-      return { value: { kind: 'hostname', host, port }, text: `${host}:${portText}` };
-    }],
+    [
+      3,
+      () => {
+        const a = ipv4(random);
+        return { value: { kind: 'address', address: { ...a.value, port } }, text: `${a.text}:${portText}` };
+      },
+    ],
+    [
+      2,
+      () => {
+        const a = ipv6(random);
+        return { value: { kind: 'address', address: { ...a.value, port } }, text: `[${a.text}]:${portText}` };
+      },
+    ],
+    [
+      2,
+      () => {
+        const host = domainName(random);
+        return { value: { kind: 'hostname', host, port }, text: `${host}:${portText}` };
+      },
+    ],
   ])();
 }
 
-const COMMAND_WORDS = ['echo', 'ip', 'route', 'add', 'iptables', '-A', 'FORWARD', '%i', '$PWD', "'quoted value'", '"x y"', 'a=b', '>/dev/null', '||', 'true', 'é', '日本'];
+const COMMAND_WORDS = [
+  'echo',
+  'ip',
+  'route',
+  'add',
+  'iptables',
+  '-A',
+  'FORWARD',
+  '%i',
+  '$PWD',
+  "'quoted value'",
+  '"x y"',
+  'a=b',
+  '>/dev/null',
+  '||',
+  'true',
+  'é',
+  '日本',
+];
 
 /** A script command as the parser keeps it: no '#' (a comment), no surrounding whitespace. */
 function command(random: Random): string {
-  return Array.from({ length: random.int(1, 6) }, () => random.pick(COMMAND_WORDS)).join(random.pick([' ', ' ', '  ', '\t']));
+  return Array.from({ length: random.int(1, 6) }, () => random.pick(COMMAND_WORDS)).join(
+    random.pick([' ', ' ', '  ', '\t']),
+  );
 }
 
 // ---- lines ----
@@ -212,7 +259,12 @@ function listLines<T>(
     const take = random.int(1, rest.length);
     const chunk = rest.slice(0, take);
     rest = rest.slice(take);
-    const line = keyLine(random, key, chunk.map((item) => item.text), separators);
+    const line = keyLine(
+      random,
+      key,
+      chunk.map((item) => item.text),
+      separators,
+    );
     chunk.forEach((item, i) => {
       add(item.value);
       positions.push({ lineIndex: lines.length, start: line.entryStarts[i]! });
@@ -223,7 +275,16 @@ function listLines<T>(
 }
 
 function interfacePlan(random: Random): SectionPlan<InterfaceConfig> {
-  const model: Mutable<InterfaceConfig> = { addresses: [], dns: [], dnsSearch: [], preUp: [], postUp: [], preDown: [], postDown: [], saveConfig: false };
+  const model: Mutable<InterfaceConfig> = {
+    addresses: [],
+    dns: [],
+    dnsSearch: [],
+    preUp: [],
+    postUp: [],
+    preDown: [],
+    postDown: [],
+    saveConfig: false,
+  };
   const lines: SectionPlan<unknown>['lines'] = [];
   const single = (key: string, text: string) => lines.push({ key, line: singleLine(random, key, text) });
   const groups: (() => void)[] = [];
@@ -245,8 +306,16 @@ function interfacePlan(random: Random): SectionPlan<InterfaceConfig> {
     groups.push(() => {
       const mark = random.chance(0.2) ? 0 : edgeBiased(random, 1, 0xffffffff, [1, 0xca6c, 0x7fffffff, 0xffffffff]);
       model.fwMark = mark;
-      const hex = () => `0x${'0'.repeat(random.chance(0.1) ? random.int(1, 7) : 0)}${random.chance(0.3) ? mark.toString(16).toUpperCase() : mark.toString(16)}`;
-      single('FwMark', mark === 0 && random.chance(0.7) ? randomCase(random, 'off') : random.chance(0.5) ? hex() : decimal(random, mark));
+      const hex = () =>
+        `0x${'0'.repeat(random.chance(0.1) ? random.int(1, 7) : 0)}${random.chance(0.3) ? mark.toString(16).toUpperCase() : mark.toString(16)}`;
+      single(
+        'FwMark',
+        mark === 0 && random.chance(0.7)
+          ? randomCase(random, 'off')
+          : random.chance(0.5)
+            ? hex()
+            : decimal(random, mark),
+      );
     });
   }
   if (random.chance(0.8)) {
@@ -277,12 +346,19 @@ function interfacePlan(random: Random): SectionPlan<InterfaceConfig> {
   }
   if (random.chance(0.2)) {
     groups.push(() => {
-      const table: RoutingTable = random.chance(0.5) ? random.pick(['off', 'auto', 'main'] as const) : edgeBiased(random, 1, 0xffffffff, [1, 254, 0xffffffff]);
+      const table: RoutingTable = random.chance(0.5)
+        ? random.pick(['off', 'auto', 'main'] as const)
+        : edgeBiased(random, 1, 0xffffffff, [1, 254, 0xffffffff]);
       model.table = table;
       single('Table', typeof table === 'number' ? decimal(random, table) : table);
     });
   }
-  for (const [key, list] of [['PreUp', model.preUp], ['PostUp', model.postUp], ['PreDown', model.preDown], ['PostDown', model.postDown]] as const) {
+  for (const [key, list] of [
+    ['PreUp', model.preUp],
+    ['PostUp', model.postUp],
+    ['PreDown', model.preDown],
+    ['PostDown', model.postDown],
+  ] as const) {
     if (!random.chance(0.15)) continue;
     groups.push(() => {
       for (let i = random.int(1, 2); i > 0; i--) {
@@ -320,7 +396,14 @@ function peerPlan(random: Random, publicKey: Uint8Array): SectionPlan<PeerConfig
   if (random.chance(0.85)) {
     groups.push(() => {
       const entries = Array.from({ length: random.int(1, 6) }, () => cidr(random));
-      allowedIps = listLines(random, 'AllowedIPs', entries, WG_SEPARATORS, (value) => model.allowedIps.push(value), lines);
+      allowedIps = listLines(
+        random,
+        'AllowedIPs',
+        entries,
+        WG_SEPARATORS,
+        (value) => model.allowedIps.push(value),
+        lines,
+      );
     });
   }
   if (random.chance(0.7)) {
@@ -334,7 +417,10 @@ function peerPlan(random: Random, publicKey: Uint8Array): SectionPlan<PeerConfig
     groups.push(() => {
       const seconds = random.chance(0.2) ? 0 : edgeBiased(random, 1, 65535, [1, 25, 65535]);
       model.persistentKeepalive = seconds;
-      single('PersistentKeepalive', seconds === 0 && random.chance(0.7) ? randomCase(random, 'off') : decimal(random, seconds));
+      single(
+        'PersistentKeepalive',
+        seconds === 0 && random.chance(0.7) ? randomCase(random, 'off') : decimal(random, seconds),
+      );
     });
   }
   for (const group of random.shuffle(groups)) group();
@@ -352,16 +438,37 @@ function peerKey(random: Random, earlier: readonly Uint8Array[], own: () => Uint
 /** A valid document: it must parse to exactly `config`, with `locations`. */
 export function generateConfigDocument(random: Random): ConfigDocument {
   const iface = interfacePlan(random);
-  const peerCount = random.weighted([[1, 0], [6, 1], [3, random.int(2, 4)], [1, random.int(5, 12)]] as const);
+  const peerCount = random.weighted([
+    [1, 0],
+    [6, 1],
+    [3, random.int(2, 4)],
+    [1, random.int(5, 12)],
+  ] as const);
   const peers: SectionPlan<PeerConfig>[] = [];
   const privateKey = iface.model.privateKey;
   let ownPublicKey: Uint8Array | undefined;
   // Computed only when wanted: it costs a scalar multiplication.
   const own = () => (ownPublicKey ??= privateKey && publicKeyFromPrivate(privateKey));
-  for (let i = 0; i < peerCount; i++) peers.push(peerPlan(random, peerKey(random, peers.map((p) => p.model.publicKey), own)));
-  const selfPeers = ownPublicKey ? peers.filter((p) => Buffer.compare(p.model.publicKey, ownPublicKey!) === 0).length : 0;
+  for (let i = 0; i < peerCount; i++)
+    peers.push(
+      peerPlan(
+        random,
+        peerKey(
+          random,
+          peers.map((p) => p.model.publicKey),
+          own,
+        ),
+      ),
+    );
+  const selfPeers = ownPublicKey
+    ? peers.filter((p) => Buffer.compare(p.model.publicKey, ownPublicKey!) === 0).length
+    : 0;
   const interfaceAt = random.chance(0.9) ? 0 : random.int(0, peers.length);
-  const sections = [...peers.slice(0, interfaceAt).map((p) => ['[Peer]', p] as const), ['[Interface]', iface] as const, ...peers.slice(interfaceAt).map((p) => ['[Peer]', p] as const)];
+  const sections = [
+    ...peers.slice(0, interfaceAt).map((p) => ['[Peer]', p] as const),
+    ['[Interface]', iface] as const,
+    ...peers.slice(interfaceAt).map((p) => ['[Peer]', p] as const),
+  ];
 
   const lines: string[] = [];
   const filler = () => {
@@ -386,7 +493,11 @@ export function generateConfigDocument(random: Random): ConfigDocument {
     if (name === '[Interface]') {
       interfaceLocations = { header: headerAt, keys };
     } else {
-      peerLocations.push({ header: headerAt, keys, allowedIps: plan.allowedIps.map(({ lineIndex, start }) => at(lineNumbers[lineIndex]!, start)) });
+      peerLocations.push({
+        header: headerAt,
+        keys,
+        allowedIps: plan.allowedIps.map(({ lineIndex, start }) => at(lineNumbers[lineIndex]!, start)),
+      });
     }
   }
   filler();

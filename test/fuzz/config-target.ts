@@ -20,14 +20,41 @@ import {
   serializeConfig,
   stripConfig,
 } from '../../helper/src/config/index.js';
-import type { ConfigCheck, ConfigDiagnostic, ConfigLocations, SourcePosition, WgQuickConfig } from '../../helper/src/config/index.js';
+import type {
+  ConfigCheck,
+  ConfigDiagnostic,
+  ConfigLocations,
+  SourcePosition,
+  WgQuickConfig,
+} from '../../helper/src/config/index.js';
 import { formatIpAddress, parseIpAddress } from '../../helper/src/net/ip.js';
-import { parseFwMark, parseListenPort, parseMtu, parsePersistentKeepalive, parseTable, type ValueResult } from '../../helper/src/config/values.js';
+import {
+  parseFwMark,
+  parseListenPort,
+  parseMtu,
+  parsePersistentKeepalive,
+  parseTable,
+  type ValueResult,
+} from '../../helper/src/config/values.js';
 import { addressLikeText } from './addresses.js';
-import { documentText, generateConfigDocument, keyLikeText, numberLikeText, type ConfigDocument } from './config-generator.js';
+import {
+  documentText,
+  generateConfigDocument,
+  keyLikeText,
+  numberLikeText,
+  type ConfigDocument,
+} from './config-generator.js';
 import { concat, mutateBytes, mutateLines } from './mutate.js';
 import type { Random } from './random.js';
-import { countOf, ENOUGH_FOR_REACH, ENOUGH_FOR_SHARES, missingTags, type FuzzTarget, type FuzzTargetModule, type RunStats } from './target.js';
+import {
+  countOf,
+  ENOUGH_FOR_REACH,
+  ENOUGH_FOR_SHARES,
+  missingTags,
+  type FuzzTarget,
+  type FuzzTargetModule,
+  type RunStats,
+} from './target.js';
 
 interface Probes {
   readonly address: string;
@@ -37,7 +64,13 @@ interface Probes {
 
 type ConfigInput =
   | { readonly kind: 'valid'; readonly document: ConfigDocument; readonly text: string; readonly probes: Probes }
-  | { readonly kind: 'mutated'; readonly text: string; readonly bytes?: Uint8Array; readonly mutations: readonly string[]; readonly probes: Probes };
+  | {
+      readonly kind: 'mutated';
+      readonly text: string;
+      readonly bytes?: Uint8Array;
+      readonly mutations: readonly string[];
+      readonly probes: Probes;
+    };
 
 /** Byte sequences no UTF-8 decoder may accept: a stray continuation, a truncated sequence, an overlong NUL, a surrogate. */
 const INVALID_UTF8 = [[0xff], [0x80], [0xc3], [0xe2, 0x82], [0xc0, 0x80], [0xed, 0xa0, 0x80]];
@@ -49,7 +82,13 @@ function mutate(random: Random, document: ConfigDocument): Omit<Extract<ConfigIn
   if (random.chance(0.005)) {
     // Past the reporting limit: the same bad line over and over.
     const at = random.below(lines.length + 1);
-    lines.splice(at, 0, ...new Array<string>(random.int(MAX_REPORTED_ERRORS, MAX_REPORTED_ERRORS + 60)).fill(`${random.pick(['x', 'Key', '[Peer', 'MTU = no'])}`));
+    lines.splice(
+      at,
+      0,
+      ...new Array<string>(random.int(MAX_REPORTED_ERRORS, MAX_REPORTED_ERRORS + 60)).fill(
+        `${random.pick(['x', 'Key', '[Peer', 'MTU = no'])}`,
+      ),
+    );
     special.push('repeat-bad-line');
   }
   if (random.chance(0.002)) {
@@ -87,8 +126,18 @@ function sourceLines(text: string): string[] {
 const FILE_CODES: ReadonlySet<string> = new Set(['file-too-large', 'not-utf8', 'nul-byte', 'missing-interface']);
 /** Problems of one key's value, reported as "Key: ..." at the value. */
 const VALUE_CODES: ReadonlySet<string> = new Set([
-  'missing-value', 'duplicate-key', 'bad-key-format', 'bad-key-length', 'not-a-number', 'out-of-range', 'bad-address', 'bad-network',
-  'bad-endpoint', 'bad-dns', 'bad-table', 'bad-boolean',
+  'missing-value',
+  'duplicate-key',
+  'bad-key-format',
+  'bad-key-length',
+  'not-a-number',
+  'out-of-range',
+  'bad-address',
+  'bad-network',
+  'bad-endpoint',
+  'bad-dns',
+  'bad-table',
+  'bad-boolean',
 ]);
 /** Problems of a key as the file spells it. */
 const SPELLED_KEY_CODES: ReadonlySet<string> = new Set(['key-outside-section', 'wrong-section', 'unknown-key']);
@@ -100,12 +149,21 @@ function quotedText(message: string): string | undefined {
 
 function assertAtLine(diagnostic: ConfigDiagnostic, lines: readonly string[]): string {
   const text = formatDiagnostic(diagnostic);
-  assert.ok(diagnostic.line >= 1 && diagnostic.line <= lines.length, `${text}: line ${diagnostic.line} of ${lines.length}`);
+  assert.ok(
+    diagnostic.line >= 1 && diagnostic.line <= lines.length,
+    `${text}: line ${diagnostic.line} of ${lines.length}`,
+  );
   const line = lines[diagnostic.line - 1]!;
-  assert.ok(diagnostic.column >= 1 && diagnostic.column <= line.length + 1, `${text}: column ${diagnostic.column} of ${JSON.stringify(line)}`);
+  assert.ok(
+    diagnostic.column >= 1 && diagnostic.column <= line.length + 1,
+    `${text}: column ${diagnostic.column} of ${JSON.stringify(line)}`,
+  );
   // A missing key is reported at its section's header, which cannot hold it.
   if (diagnostic.key !== undefined && diagnostic.code !== 'missing-public-key') {
-    assert.ok(line.toLowerCase().includes(diagnostic.key.toLowerCase()), `${text}: line ${JSON.stringify(line)} does not hold key ${diagnostic.key}`);
+    assert.ok(
+      line.toLowerCase().includes(diagnostic.key.toLowerCase()),
+      `${text}: line ${JSON.stringify(line)} does not hold key ${diagnostic.key}`,
+    );
   }
   return line;
 }
@@ -127,19 +185,34 @@ function assertErrorsNameTheirPlace(check: ConfigCheck, lines: readonly string[]
       assert.ok(error.key !== undefined, `${text}: names no key`);
     }
     const rest = VALUE_CODES.has(error.code) ? error.message.slice(`${error.key}: `.length) : error.message;
-    if (VALUE_CODES.has(error.code)) assert.ok(error.message.startsWith(`${error.key}: `), `${text}: does not start with its key`);
+    if (VALUE_CODES.has(error.code))
+      assert.ok(error.message.startsWith(`${error.key}: `), `${text}: does not start with its key`);
     const quoted = quotedText(rest);
     if (quoted !== undefined && quoted !== '') {
-      assert.ok(line.startsWith(quoted, error.column - 1), `${text}: column ${error.column} of ${JSON.stringify(line)} is not where ${JSON.stringify(quoted)} is`);
+      assert.ok(
+        line.startsWith(quoted, error.column - 1),
+        `${text}: column ${error.column} of ${JSON.stringify(line)} is not where ${JSON.stringify(quoted)} is`,
+      );
     }
   }
 }
 
-function assertPositionHolds(at: SourcePosition | undefined, lines: readonly string[], expected: string, what: string): void {
+function assertPositionHolds(
+  at: SourcePosition | undefined,
+  lines: readonly string[],
+  expected: string,
+  what: string,
+): void {
   assert.ok(at, `${what}: no position`);
   const line = lines[at.line - 1];
   assert.ok(line !== undefined, `${what}: line ${at.line} of ${lines.length}`);
-  assert.ok(line.slice(at.column - 1).toLowerCase().startsWith(expected.toLowerCase()), `${what}: ${JSON.stringify(line)} at column ${at.column} is not ${expected}`);
+  assert.ok(
+    line
+      .slice(at.column - 1)
+      .toLowerCase()
+      .startsWith(expected.toLowerCase()),
+    `${what}: ${JSON.stringify(line)} at column ${at.column} is not ${expected}`,
+  );
 }
 
 function assertLocationsHold(config: WgQuickConfig, locations: ConfigLocations, lines: readonly string[]): void {
@@ -157,7 +230,10 @@ function assertLocationsHold(config: WgQuickConfig, locations: ConfigLocations, 
 function assertRoundTrips(config: WgQuickConfig): void {
   const text = serializeConfig(config);
   const again = parseConfig(text);
-  assert.ok(again.ok, `the serialized config does not parse:\n${text}\n${again.ok ? '' : again.errors.map(formatDiagnostic).join('\n')}`);
+  assert.ok(
+    again.ok,
+    `the serialized config does not parse:\n${text}\n${again.ok ? '' : again.errors.map(formatDiagnostic).join('\n')}`,
+  );
   assert.deepEqual(again.config, config);
   assert.equal(serializeConfig(again.config), text, 'serializing is not canonical');
 }
@@ -171,14 +247,21 @@ function assertStrips(text: string, config: WgQuickConfig): void {
   assert.deepEqual(parsed.config.peers, config.peers);
   const { privateKey, listenPort, fwMark } = config.interface;
   const kept = { privateKey, listenPort, fwMark };
-  const left = { privateKey: parsed.config.interface.privateKey, listenPort: parsed.config.interface.listenPort, fwMark: parsed.config.interface.fwMark };
+  const left = {
+    privateKey: parsed.config.interface.privateKey,
+    listenPort: parsed.config.interface.listenPort,
+    fwMark: parsed.config.interface.fwMark,
+  };
   assert.deepEqual(left, kept);
   assert.deepEqual(parsed.config.interface.addresses, []);
   assert.deepEqual(parsed.config.interface.postUp, []);
 }
 
 const hasHostBits = (cidr: { bytes: Uint8Array; prefix: number }) =>
-  [...cidr.bytes].some((byte, i) => (byte & (i * 8 >= cidr.prefix ? 0xff : i * 8 + 8 > cidr.prefix ? 0xff >> (cidr.prefix - i * 8) : 0)) !== 0);
+  [...cidr.bytes].some(
+    (byte, i) =>
+      (byte & (i * 8 >= cidr.prefix ? 0xff : i * 8 + 8 > cidr.prefix ? 0xff >> (cidr.prefix - i * 8) : 0)) !== 0,
+  );
 
 /** The warnings the model calls for, counted, where they follow from the model alone. */
 function expectedWarnings(document: ConfigDocument): Record<string, number> {
@@ -186,12 +269,20 @@ function expectedWarnings(document: ConfigDocument): Record<string, number> {
   const expected: Record<string, number> = {
     'missing-private-key': iface.privateKey ? 0 : 1,
     'mtu-out-of-range': iface.mtu !== undefined && (iface.mtu < 1280 || iface.mtu > 9000) ? 1 : 0,
-    'scripts-present': [iface.preUp, iface.postUp, iface.preDown, iface.postDown].filter((list) => list.length > 0).length,
+    'scripts-present': [iface.preUp, iface.postUp, iface.preDown, iface.postDown].filter((list) => list.length > 0)
+      .length,
     'no-peers': peers.length === 0 ? 1 : 0,
     'no-endpoint': peers.length > 0 && peers.every((peer) => !peer.endpoint) ? 1 : 0,
     'allowed-ip-host-bits': peers.reduce((sum, peer) => sum + peer.allowedIps.filter(hasHostBits).length, 0),
-    'dns-leak': peers.length > 0 && iface.dns.length === 0 && peers.some((peer) => peer.allowedIps.some((cidr) => cidr.prefix === 0)) ? 1 : 0,
-    'duplicate-peer': peers.filter((peer, i) => peers.slice(0, i).some((earlier) => Buffer.compare(earlier.publicKey, peer.publicKey) === 0)).length,
+    'dns-leak':
+      peers.length > 0 &&
+      iface.dns.length === 0 &&
+      peers.some((peer) => peer.allowedIps.some((cidr) => cidr.prefix === 0))
+        ? 1
+        : 0,
+    'duplicate-peer': peers.filter((peer, i) =>
+      peers.slice(0, i).some((earlier) => Buffer.compare(earlier.publicKey, peer.publicKey) === 0),
+    ).length,
     'peer-is-self': document.selfPeers,
   };
   return expected;
@@ -204,7 +295,8 @@ function assertWarnings(check: ConfigCheck, lines: readonly string[], document: 
   }
   if (!document) return;
   const counted: Record<string, number> = {};
-  for (const code of Object.keys(expectedWarnings(document))) counted[code] = check.warnings.filter((w) => w.code === code).length;
+  for (const code of Object.keys(expectedWarnings(document)))
+    counted[code] = check.warnings.filter((w) => w.code === code).length;
   assert.deepEqual(counted, expectedWarnings(document));
 }
 
@@ -212,7 +304,11 @@ function assertWarnings(check: ConfigCheck, lines: readonly string[], document: 
 function assertAddressAgreesWithNode(text: string): void {
   const ours = parseIpAddress(text);
   const node = text.includes('%') ? 0 : isIP(text);
-  assert.equal(ours?.family ?? 0, node, `parseIpAddress(${JSON.stringify(text)}) is ${ours ? `IPv${ours.family}` : 'refused'}; Node says ${node || 'refused'}`);
+  assert.equal(
+    ours?.family ?? 0,
+    node,
+    `parseIpAddress(${JSON.stringify(text)}) is ${ours ? `IPv${ours.family}` : 'refused'}; Node says ${node || 'refused'}`,
+  );
   if (!ours) return;
   const canonical = ours.family === 4 ? text : new URL(`http://[${text}]/`).hostname.slice(1, -1);
   assert.equal(formatIpAddress(ours), canonical, `the bytes read from ${JSON.stringify(text)}`);
@@ -225,7 +321,8 @@ function assertKeyAgreesWithNode(text: string): void {
   const canonical = decoded.toString('base64') === text;
   assert.equal(ours.ok, canonical && decoded.length === 32, `parseKeyText(${JSON.stringify(text)})`);
   if (ours.ok) assert.deepEqual(Buffer.from(ours.key), decoded);
-  else if (ours.problem === 'wrong-length') assert.deepEqual([canonical, ours.byteLength], [true, decoded.length], `parseKeyText(${JSON.stringify(text)})`);
+  else if (ours.problem === 'wrong-length')
+    assert.deepEqual([canonical, ours.byteLength], [true, decoded.length], `parseKeyText(${JSON.stringify(text)})`);
 }
 
 /** The value of a number as wg(8) reads one (strtoul: any number of leading zeros), if it is within [min, max]. */
@@ -246,7 +343,11 @@ function assertNumbersAgreeWithBigInt(text: string): void {
     ['Table', parseTable(text), ['off', 'auto', 'main'].includes(text) ? text : inRange(decimal, 1, 0xffffffff)],
   ];
   for (const [key, result, expected] of cases) {
-    assert.deepEqual(result.ok ? result.value : undefined, expected, `${key} = ${JSON.stringify(text)}: ${result.ok ? 'read' : result.problem}`);
+    assert.deepEqual(
+      result.ok ? result.value : undefined,
+      expected,
+      `${key} = ${JSON.stringify(text)}: ${result.ok ? 'read' : result.problem}`,
+    );
   }
 }
 
@@ -261,7 +362,10 @@ function check(input: ConfigInput): { result: string; tags: string[] } {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      assert.deepEqual(checked.errors.map((e) => e.code), bytes.length > MAX_CONFIG_BYTES ? ['file-too-large'] : ['not-utf8']);
+      assert.deepEqual(
+        checked.errors.map((e) => e.code),
+        bytes.length > MAX_CONFIG_BYTES ? ['file-too-large'] : ['not-utf8'],
+      );
       return { result: 'refused', tags: checked.errors.map((e) => e.code) };
     }
   }
@@ -272,7 +376,9 @@ function check(input: ConfigInput): { result: string; tags: string[] } {
     assert.deepEqual(checked.config, document.config);
     assert.deepEqual(checked.locations, document.locations);
   }
-  const tags = [...new Set([...checked.errors.map((e) => e.code), ...checked.warnings.map((w) => `warning ${w.code}`)])];
+  const tags = [
+    ...new Set([...checked.errors.map((e) => e.code), ...checked.warnings.map((w) => `warning ${w.code}`)]),
+  ];
   if (!checked.config) {
     assert.ok(checked.errors.length > 0, 'neither a config nor an error');
     assertErrorsNameTheirPlace(checked, lines);
@@ -291,7 +397,10 @@ function check(input: ConfigInput): { result: string; tags: string[] } {
 
 function describe(input: ConfigInput): string {
   const text = JSON.stringify(input.text.length > 4000 ? `${input.text.slice(0, 4000)}...` : input.text);
-  const bytes = input.kind === 'mutated' && input.bytes ? ` as bytes ${Buffer.from(input.bytes.subarray(0, 2000)).toString('hex')}` : '';
+  const bytes =
+    input.kind === 'mutated' && input.bytes
+      ? ` as bytes ${Buffer.from(input.bytes.subarray(0, 2000)).toString('hex')}`
+      : '';
   const mutations = input.kind === 'mutated' ? ` after ${input.mutations.join(', ')}` : '';
   return `${input.kind} config${mutations} (${input.text.length} characters): ${text}${bytes}; probes ${JSON.stringify(input.probes)}`;
 }
@@ -299,10 +408,20 @@ function describe(input: ConfigInput): string {
 function checkRun(stats: RunStats): void {
   if (stats.inputs < ENOUGH_FOR_SHARES) return;
   const withPeers = countOf(stats, 'valid', 'parsed with peers');
-  assert.equal(withPeers + countOf(stats, 'valid', 'parsed without peers'), stats.kinds.valid, 'every valid document parses');
-  assert.ok(withPeers >= 0.85 * stats.kinds.valid, `only ${withPeers} of ${stats.kinds.valid} valid documents have a [Peer]`);
+  assert.equal(
+    withPeers + countOf(stats, 'valid', 'parsed without peers'),
+    stats.kinds.valid,
+    'every valid document parses',
+  );
+  assert.ok(
+    withPeers >= 0.85 * stats.kinds.valid,
+    `only ${withPeers} of ${stats.kinds.valid} valid documents have a [Peer]`,
+  );
   const refused = countOf(stats, 'mutated', 'refused');
-  assert.ok(refused >= 0.4 * stats.kinds.mutated && refused <= 0.95 * stats.kinds.mutated, `${refused} of ${stats.kinds.mutated} mutated documents refused`);
+  assert.ok(
+    refused >= 0.4 * stats.kinds.mutated && refused <= 0.95 * stats.kinds.mutated,
+    `${refused} of ${stats.kinds.mutated} mutated documents refused`,
+  );
   if (stats.inputs >= ENOUGH_FOR_REACH) {
     const expected = [...CONFIG_ERROR_CODES, ...CONFIG_WARNING_CODES.map((code) => `warning ${code}`)];
     assert.deepEqual(missingTags(stats, expected), [], 'error and warning codes no input produced');

@@ -77,7 +77,13 @@ const VALID_ACTIONS: ReadonlySet<EngineAction> = new Set(['data', 'initiation', 
 
 /** Actions that make a handshake message: each waits out the 20 ms an initiation must keep from the last. */
 const HANDSHAKE_ACTIONS: ReadonlySet<EngineAction> = new Set([
-  'initiation', 'mutated-initiation', 'initiation-burst', 'response', 'mutated-response', 'stranger', 'no-private-key',
+  'initiation',
+  'mutated-initiation',
+  'initiation-burst',
+  'response',
+  'mutated-response',
+  'stranger',
+  'no-private-key',
 ]);
 
 export interface EnginePlan {
@@ -113,13 +119,29 @@ export interface PlaintextChoice {
 }
 
 /** A packet from the sender's tunnel address to the receiver's, of either family, 0 to 1,400 bytes of payload. */
-export function tunnelPacket(random: Random, source: { v4: string; v6: string }, destination: { v4: string; v6: string }): Uint8Array {
+export function tunnelPacket(
+  random: Random,
+  source: { v4: string; v6: string },
+  destination: { v4: string; v6: string },
+): Uint8Array {
   const length = random.chance(0.1) ? random.pick([0, 1, 15, 16, 17, 1380]) : random.int(0, 1400);
-  return random.chance(0.7) ? ipv4Packet(source.v4, destination.v4, length, random.int(0, 255)) : ipv6Packet(source.v6, destination.v6, length);
+  return random.chance(0.7)
+    ? ipv4Packet(source.v4, destination.v4, length, random.int(0, 255))
+    : ipv6Packet(source.v6, destination.v6, length);
 }
 
-export function plaintext(random: Random, source: { v4: string; v6: string }, destination: { v4: string; v6: string }): PlaintextChoice {
-  const kind = random.weighted([[7, 'packet'], [1, 'keepalive'], [1, 'not-ip'], [1, 'foreign-source'], [1, 'truncated']] as const);
+export function plaintext(
+  random: Random,
+  source: { v4: string; v6: string },
+  destination: { v4: string; v6: string },
+): PlaintextChoice {
+  const kind = random.weighted([
+    [7, 'packet'],
+    [1, 'keepalive'],
+    [1, 'not-ip'],
+    [1, 'foreign-source'],
+    [1, 'truncated'],
+  ] as const);
   switch (kind) {
     case 'packet':
       return { kind, bytes: tunnelPacket(random, source, destination) };
@@ -167,7 +189,12 @@ export function edgeCounter(random: Random, next: bigint, greatest: bigint): big
 }
 
 /** A transport message sealed as the protocol seals one (section 5.4.6), with any counter. */
-export function forgeTransport(sendKey: Uint8Array, receiverIndex: number, counter: bigint, payload: Uint8Array): Uint8Array {
+export function forgeTransport(
+  sendKey: Uint8Array,
+  receiverIndex: number,
+  counter: bigint,
+  payload: Uint8Array,
+): Uint8Array {
   const header = new Uint8Array(TRANSPORT_HEADER_SIZE);
   writeHeader(header, MESSAGE_TRANSPORT);
   writeUint32LE(header, TRANSPORT.receiver, receiverIndex);
@@ -191,7 +218,9 @@ const TYPE_SIZES: Record<number, number> = {
 };
 
 /** Lengths one off each type's own, and the transport's bounds. */
-const EDGE_LENGTHS = [0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 91, 92, 93, 147, 148, 149, 1452, 1453, 9000, 65_535];
+const EDGE_LENGTHS = [
+  0, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 91, 92, 93, 147, 148, 149, 1452, 1453, 9000, 65_535,
+];
 
 export interface GarbageTarget {
   /** Indices the receiver has live, so that garbage can name one. */
@@ -201,7 +230,18 @@ export interface GarbageTarget {
 
 /** A datagram of any type and length; with a type's own length and a valid MAC1 now and then, to reach the checks behind MAC1. */
 export function garbage(random: Random, target: GarbageTarget): Uint8Array {
-  const type = random.pick([0, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_COOKIE_REPLY, MESSAGE_TRANSPORT, MESSAGE_TRANSPORT, 5, 0x80, 0xff, random.int(0, 255)]);
+  const type = random.pick([
+    0,
+    MESSAGE_INITIATION,
+    MESSAGE_RESPONSE,
+    MESSAGE_COOKIE_REPLY,
+    MESSAGE_TRANSPORT,
+    MESSAGE_TRANSPORT,
+    5,
+    0x80,
+    0xff,
+    random.int(0, 255),
+  ]);
   const ownSize = TYPE_SIZES[type];
   const length = random.weighted<() => number>([
     [3, () => ownSize ?? random.int(32, 200)],
@@ -214,7 +254,8 @@ export function garbage(random: Random, target: GarbageTarget): Uint8Array {
     if (random.chance(0.1)) datagram[random.int(1, 3)] = random.int(1, 255);
   }
   // Responses, cookie replies and transport messages name the receiver's index at offset 4, as do the others' sender fields.
-  if (length >= 8 && target.liveIndices.length > 0 && random.chance(0.6)) writeUint32LE(datagram, 4, random.pick(target.liveIndices));
+  if (length >= 8 && target.liveIndices.length > 0 && random.chance(0.6))
+    writeUint32LE(datagram, 4, random.pick(target.liveIndices));
   if (ownSize === length && random.chance(0.6)) return withMac1(datagram, target.publicKey);
   return datagram;
 }
@@ -224,7 +265,8 @@ export function mutateDatagram(random: Random, datagram: Uint8Array, donors: rea
   let out: Uint8Array;
   if (random.chance(0.2)) {
     const length = random.pick(EDGE_LENGTHS.filter((l) => l !== datagram.length));
-    out = length <= datagram.length ? datagram.slice(0, length) : concat(datagram, random.bytes(length - datagram.length));
+    out =
+      length <= datagram.length ? datagram.slice(0, length) : concat(datagram, random.bytes(length - datagram.length));
   } else {
     out = mutateBytes(random, datagram, 3, { maxLength: 65_535, donors }).bytes;
   }

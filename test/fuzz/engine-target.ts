@@ -13,7 +13,18 @@ import { MAC_LENGTH } from '../../helper/src/crypto/blake2s.js';
 import { NEEDS_COOKIE } from '../../helper/src/crypto/handshake-crypto.js';
 import { MAX_STAGED_PACKETS, REJECT_AFTER_MESSAGES } from '../../helper/src/engine/constants.js';
 import type { Keypair } from '../../helper/src/engine/keypair.js';
-import { COOKIE_REPLY_SIZE, INITIATION, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, RESPONSE, TRANSPORT, readCounter, readUint32LE } from '../../helper/src/engine/messages.js';
+import {
+  COOKIE_REPLY_SIZE,
+  INITIATION,
+  MESSAGE_COOKIE_REPLY,
+  MESSAGE_INITIATION,
+  MESSAGE_RESPONSE,
+  MESSAGE_TRANSPORT,
+  RESPONSE,
+  TRANSPORT,
+  readCounter,
+  readUint32LE,
+} from '../../helper/src/engine/messages.js';
 import type { Peer } from '../../helper/src/engine/peer.js';
 import { RATELIMITER_MAX_ENTRIES } from '../../helper/src/engine/ratelimiter.js';
 import { COUNTER_WINDOW_SIZE } from '../../helper/src/engine/replay.js';
@@ -36,7 +47,14 @@ import {
 } from './engine-generator.js';
 import { toHex } from './mutate.js';
 import { Random } from './random.js';
-import { ENOUGH_FOR_REACH, ENOUGH_FOR_SHARES, missingTags, type FuzzTarget, type FuzzTargetModule, type RunStats } from './target.js';
+import {
+  ENOUGH_FOR_REACH,
+  ENOUGH_FOR_SHARES,
+  missingTags,
+  type FuzzTarget,
+  type FuzzTargetModule,
+  type RunStats,
+} from './target.js';
 
 /** A fresh pair of devices for every stretch of this many inputs, so that no run depends on one long history. */
 const SEGMENT_INPUTS = 1_000;
@@ -92,11 +110,16 @@ function peerView(peer: Peer): unknown {
 }
 
 function keypairsOf(peer: Peer): Keypair[] {
-  return [peer.keypairs.previous, peer.keypairs.current, peer.keypairs.next].filter((k): k is Keypair => k !== undefined);
+  return [peer.keypairs.previous, peer.keypairs.current, peer.keypairs.next].filter(
+    (k): k is Keypair => k !== undefined,
+  );
 }
 
 function liveIndices(peer: Peer): number[] {
-  return [...keypairsOf(peer).map((k) => k.localIndex), ...(peer.handshakeIndex === undefined ? [] : [peer.handshakeIndex])];
+  return [
+    ...keypairsOf(peer).map((k) => k.localIndex),
+    ...(peer.handshakeIndex === undefined ? [] : [peer.handshakeIndex]),
+  ];
 }
 
 class Pair {
@@ -126,7 +149,8 @@ class Pair {
     this.atB = this.net.connect(this.b, this.a, [`${TUNNEL.a.v4}/32`, `${TUNNEL.a.v6}/128`]);
     this.atStranger = this.net.connect(this.stranger, this.b, [`${TUNNEL.b.v4}/32`]);
     // A's transport messages reach B only as the inputs under test, so that the replay models see all B gets.
-    this.net.filter = (datagram, from) => !this.capturing && !(from === this.a.endpoint && datagram[0] === MESSAGE_TRANSPORT);
+    this.net.filter = (datagram, from) =>
+      !this.capturing && !(from === this.a.endpoint && datagram[0] === MESSAGE_TRANSPORT);
   }
 
   private node(name: 'a' | 'b'): Node {
@@ -136,7 +160,12 @@ class Pair {
   /** Whether A has a session other than `old` that B knows too. */
   private newSessionUp(old: Keypair | undefined): boolean {
     const keypair = this.atA.keypairs.current;
-    return keypair !== undefined && keypair !== old && keypair.canSend(this.net.clock.now()) && this.b.device.indices.get(keypair.remoteIndex)?.keypair !== undefined;
+    return (
+      keypair !== undefined &&
+      keypair !== old &&
+      keypair.canSend(this.net.clock.now()) &&
+      this.b.device.indices.get(keypair.remoteIndex)?.keypair !== undefined
+    );
   }
 
   /** Starts a handshake now, past the once-per-REKEY_TIMEOUT limit that would otherwise make the input wait. */
@@ -184,7 +213,9 @@ class Pair {
   }
 
   private freshHandshake(): Expectation {
-    const reasons: DropReason[] = this.underLoad ? ['cookie-required', 'rate-limited', 'handshake-rejected'] : ['handshake-rejected'];
+    const reasons: DropReason[] = this.underLoad
+      ? ['cookie-required', 'rate-limited', 'handshake-rejected']
+      : ['handshake-rejected'];
     return { kind: 'take-or-drop', reasons };
   }
 
@@ -205,7 +236,8 @@ class Pair {
     this.a.device.flush();
     const out = this.sentSince(this.a, from);
     // Packets staged before go out first: the one just read is in the last transport message.
-    const datagram = out.filter((d) => d[0] === MESSAGE_TRANSPORT).pop() ?? out.find((d) => d[0] === MESSAGE_INITIATION);
+    const datagram =
+      out.filter((d) => d[0] === MESSAGE_TRANSPORT).pop() ?? out.find((d) => d[0] === MESSAGE_INITIATION);
     return datagram && { datagram, packet };
   }
 
@@ -223,12 +255,20 @@ class Pair {
    * MAC2), and, under a fresh MAC1, a change to the sender's index alone (only
    * MAC1 covers it).
    */
-  private mutatedStep(random: Random, genuine: Uint8Array, to: 'a' | 'b', donors: readonly Uint8Array[], genuineExpectation: Expectation): Step {
+  private mutatedStep(
+    random: Random,
+    genuine: Uint8Array,
+    to: 'a' | 'b',
+    donors: readonly Uint8Array[],
+    genuineExpectation: Expectation,
+  ): Step {
     let datagram = mutateDatagram(random, genuine, donors);
-    const mac1 = genuine[0] === MESSAGE_INITIATION ? INITIATION.mac1 : genuine[0] === MESSAGE_RESPONSE ? RESPONSE.mac1 : undefined;
+    const mac1 =
+      genuine[0] === MESSAGE_INITIATION ? INITIATION.mac1 : genuine[0] === MESSAGE_RESPONSE ? RESPONSE.mac1 : undefined;
     let stillGenuine = false;
     if (mac1 !== undefined && datagram.length === genuine.length) {
-      const unchanged = (from: number, until: number) => datagram.subarray(from, until).every((byte, i) => byte === genuine[from + i]);
+      const unchanged = (from: number, until: number) =>
+        datagram.subarray(from, until).every((byte, i) => byte === genuine[from + i]);
       if (random.chance(0.4)) {
         datagram = withMac1(datagram, this.node(to).publicKey);
         stillGenuine = unchanged(0, 4) && unchanged(8, mac1);
@@ -237,7 +277,9 @@ class Pair {
       }
     }
     const expectation = stillGenuine ? genuineExpectation : drop();
-    return genuine[0] === MESSAGE_INITIATION && to === 'b' ? this.initiationStep(datagram, expectation) : { datagram, to, expectation };
+    return genuine[0] === MESSAGE_INITIATION && to === 'b'
+      ? this.initiationStep(datagram, expectation)
+      : { datagram, to, expectation };
   }
 
   private initiationStep(datagram: Uint8Array, expectation: Expectation): Step {
@@ -249,7 +291,13 @@ class Pair {
     const expectation = this.expectTransport(sent.datagram, { kind: 'packet', bytes: sent.packet });
     // A's session is no use to B any more (B lost it, or a forged counter ran ahead of A's): start a new one.
     if (expectation.kind === 'drop') this.needsSession = true;
-    return { datagram: sent.datagram, to: 'b', expectation, authentic: true, taken: () => this.remember(this.taken, sent.datagram) };
+    return {
+      datagram: sent.datagram,
+      to: 'b',
+      expectation,
+      authentic: true,
+      taken: () => this.remember(this.taken, sent.datagram),
+    };
   }
 
   /** The datagram for the plan's action, built against the state now; undefined when the state offers none. */
@@ -266,7 +314,11 @@ class Pair {
       case 'replay': {
         if (this.taken.length === 0) return undefined;
         const datagram = random.pick(this.taken);
-        return { datagram, to: 'b', expectation: this.expectTransport(datagram, { kind: 'packet', bytes: new Uint8Array(0) }) };
+        return {
+          datagram,
+          to: 'b',
+          expectation: this.expectTransport(datagram, { kind: 'packet', bytes: new Uint8Array(0) }),
+        };
       }
       case 'forged-counter': {
         const keypair = this.atA.keypairs.current;
@@ -299,7 +351,9 @@ class Pair {
         return datagram && this.initiationStep(datagram, this.freshHandshake());
       }
       case 'replayed-initiation':
-        return this.initiations.length === 0 ? undefined : { datagram: random.pick(this.initiations), to: 'b', expectation: drop() };
+        return this.initiations.length === 0
+          ? undefined
+          : { datagram: random.pick(this.initiations), to: 'b', expectation: drop() };
       case 'response':
       case 'mutated-response': {
         const initiation = this.initiationFrom(this.a, this.atA);
@@ -307,7 +361,9 @@ class Pair {
         const from = this.b.sent.length;
         this.b.device.handleDatagram(initiation, this.a.endpoint);
         this.b.device.flush();
-        const reply = this.sentSince(this.b, from).find((d) => d[0] === MESSAGE_RESPONSE || d[0] === MESSAGE_COOKIE_REPLY);
+        const reply = this.sentSince(this.b, from).find(
+          (d) => d[0] === MESSAGE_RESPONSE || d[0] === MESSAGE_COOKIE_REPLY,
+        );
         if (!reply) return undefined;
         if (action === 'response') return { datagram: reply, to: 'a', expectation: { kind: 'take' } };
         return this.mutatedStep(random, reply, 'a', [], { kind: 'take' });
@@ -316,19 +372,36 @@ class Pair {
         const receivers = liveIndices(this.atA);
         const reply = new Uint8Array(COOKIE_REPLY_SIZE);
         const genuine =
-          this.lastInitiationFromA && this.b.device.cookieChecker?.check(this.lastInitiationFromA, this.a.endpoint, true, this.net.clock.now(), reply) === NEEDS_COOKIE
+          this.lastInitiationFromA &&
+          this.b.device.cookieChecker?.check(
+            this.lastInitiationFromA,
+            this.a.endpoint,
+            true,
+            this.net.clock.now(),
+            reply,
+          ) === NEEDS_COOKIE
             ? reply
             : garbage(random, { liveIndices: receivers, publicKey: this.a.publicKey });
         return { datagram: mutateDatagram(random, genuine, []), to: 'a', expectation: drop() };
       }
       case 'garbage': {
         const to = random.chance(0.7) ? 'b' : 'a';
-        const target = to === 'b' ? { liveIndices: liveIndices(this.atB), publicKey: this.b.publicKey } : { liveIndices: liveIndices(this.atA), publicKey: this.a.publicKey };
+        const target =
+          to === 'b'
+            ? { liveIndices: liveIndices(this.atB), publicKey: this.b.publicKey }
+            : { liveIndices: liveIndices(this.atA), publicKey: this.a.publicKey };
         return { datagram: garbage(random, target), to, expectation: drop() };
       }
       case 'stranger': {
         const datagram = this.initiationFrom(this.stranger, this.atStranger);
-        return datagram && { datagram, to: 'b', from: this.stranger.endpoint, expectation: drop('unknown-peer', 'cookie-required', 'rate-limited') };
+        return (
+          datagram && {
+            datagram,
+            to: 'b',
+            from: this.stranger.endpoint,
+            expectation: drop('unknown-peer', 'cookie-required', 'rate-limited'),
+          }
+        );
       }
       case 'no-private-key': {
         const datagram = this.initiationFrom(this.a, this.atA);
@@ -389,7 +462,8 @@ class Pair {
     assert.ok(packets.length <= 1, `${packets.length} packets delivered for one datagram`);
     // A datagram dropped before it opens must leave no trace on the peer: no roaming to its source, no new session, no bytes counted.
     const opened = step.authentic === true && (moved?.[0] === 'malformed' || moved?.[0] === 'source-not-allowed');
-    if (moved && !opened) assert.deepEqual(peerView(peer), peerBefore, `${moved[0]}: a dropped datagram changed the peer`);
+    if (moved && !opened)
+      assert.deepEqual(peerView(peer), peerBefore, `${moved[0]}: a dropped datagram changed the peer`);
     return { reason: moved?.[0], delivered: packets[0] };
   }
 
@@ -418,10 +492,15 @@ class Pair {
 
   /** Whatever arrives, the state a device keeps stays within fixed bounds. */
   private assertBounded(): void {
-    for (const [node, peers] of [[this.a, [this.atA]], [this.b, [this.atB]], [this.stranger, [this.atStranger]]] as const) {
+    for (const [node, peers] of [
+      [this.a, [this.atA]],
+      [this.b, [this.atB]],
+      [this.stranger, [this.atStranger]],
+    ] as const) {
       // Each peer: three sessions at most and a handshake under way.
       assert.ok(node.device.indices.size <= 4 * peers.length, `${node.name} holds ${node.device.indices.size} indices`);
-      for (const peer of peers) assert.ok(peer.staged.length <= MAX_STAGED_PACKETS, `${peer.staged.length} packets staged`);
+      for (const peer of peers)
+        assert.ok(peer.staged.length <= MAX_STAGED_PACKETS, `${peer.staged.length} packets staged`);
       assert.ok(node.device.rateLimiter.size <= RATELIMITER_MAX_ENTRIES);
     }
   }
@@ -433,17 +512,24 @@ function withDatagram<T>(step: Step, check: () => T): T {
     return check();
   } catch (error) {
     const datagram = `the datagram, to ${step.to}, ${step.datagram.length} bytes: ${toHex(step.datagram.subarray(0, 200))}`;
-    if (error instanceof assert.AssertionError) throw new assert.AssertionError({ message: `${error.message}\n${datagram}` });
+    if (error instanceof assert.AssertionError)
+      throw new assert.AssertionError({ message: `${error.message}\n${datagram}` });
     throw new Error(`${(error as Error)?.stack ?? String(error)}\n${datagram}`);
   }
 }
 
-function assertExpected(expectation: Expectation, reason: DropReason | undefined, delivered: Uint8Array | undefined, action: EngineAction): void {
+function assertExpected(
+  expectation: Expectation,
+  reason: DropReason | undefined,
+  delivered: Uint8Array | undefined,
+  action: EngineAction,
+): void {
   const what = `${action}: ${reason ? `dropped as ${reason}` : delivered ? 'delivered' : 'taken'}`;
   switch (expectation.kind) {
     case 'drop':
       assert.ok(reason !== undefined, `${what}, but it should have been dropped`);
-      if (expectation.reasons) assert.ok(expectation.reasons.includes(reason), `${what}, expected ${expectation.reasons.join(' or ')}`);
+      if (expectation.reasons)
+        assert.ok(expectation.reasons.includes(reason), `${what}, expected ${expectation.reasons.join(' or ')}`);
       assert.equal(delivered, undefined, `${what}: a dropped datagram delivered a packet`);
       return;
     case 'deliver':
@@ -456,7 +542,10 @@ function assertExpected(expectation: Expectation, reason: DropReason | undefined
       assert.equal(delivered, undefined, `${what}: delivered a packet`);
       return;
     case 'take-or-drop':
-      assert.ok(reason === undefined || expectation.reasons.includes(reason), `${what}, expected it taken or dropped as ${expectation.reasons.join(' or ')}`);
+      assert.ok(
+        reason === undefined || expectation.reasons.includes(reason),
+        `${what}, expected it taken or dropped as ${expectation.reasons.join(' or ')}`,
+      );
       assert.equal(delivered, undefined, `${what}: delivered a packet`);
   }
 }
@@ -476,7 +565,8 @@ function create(): FuzzTarget<EngineInput> {
       }
       return pair.run(input.plan);
     },
-    describe: (input) => `${input.kind} ${input.plan.action} after ${input.plan.advanceMs} ms (seed ${input.plan.seed}, segment ${input.segment})`,
+    describe: (input) =>
+      `${input.kind} ${input.plan.action} after ${input.plan.advanceMs} ms (seed ${input.plan.seed}, segment ${input.segment})`,
   };
 }
 
@@ -486,13 +576,33 @@ function checkRun(stats: RunStats): void {
   const data = count('data delivered') + count('data taken') + count('data dropped') + count('data nothing to send');
   assert.ok(count('data delivered') >= 0.8 * data, `only ${count('data delivered')} of ${data} packets delivered`);
   const initiations = count('initiation taken') + count('initiation dropped') + count('initiation nothing to send');
-  assert.ok(count('initiation taken') >= 0.6 * initiations, `only ${count('initiation taken')} of ${initiations} initiations taken`);
+  assert.ok(
+    count('initiation taken') >= 0.6 * initiations,
+    `only ${count('initiation taken')} of ${initiations} initiations taken`,
+  );
   if (stats.inputs >= ENOUGH_FOR_REACH) {
     const reasons: DropReason[] = [
-      'malformed', 'unknown-index', 'expired-keypair', 'decrypt', 'replay', 'mac1', 'cookie-required', 'rate-limited', 'unknown-peer',
-      'handshake-rejected', 'no-private-key', 'source-not-allowed',
+      'malformed',
+      'unknown-index',
+      'expired-keypair',
+      'decrypt',
+      'replay',
+      'mac1',
+      'cookie-required',
+      'rate-limited',
+      'unknown-peer',
+      'handshake-rejected',
+      'no-private-key',
+      'source-not-allowed',
     ];
-    assert.deepEqual(missingTags(stats, reasons.map((reason) => `drop ${reason}`)), [], 'drop reasons no datagram produced');
+    assert.deepEqual(
+      missingTags(
+        stats,
+        reasons.map((reason) => `drop ${reason}`),
+      ),
+      [],
+      'drop reasons no datagram produced',
+    );
   }
 }
 
@@ -502,4 +612,3 @@ export const engineTarget: FuzzTargetModule = {
   create,
   checkRun,
 };
-

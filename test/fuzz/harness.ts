@@ -43,7 +43,13 @@ export interface Slowest {
 
 export type WorkerMessage =
   | { readonly type: 'done'; readonly stats: RunStats; readonly peakHeapBytes: number; readonly slowest: Slowest }
-  | { readonly type: 'failure'; readonly failure: FuzzFailure; readonly stats: RunStats; readonly peakHeapBytes: number; readonly slowest: Slowest };
+  | {
+      readonly type: 'failure';
+      readonly failure: FuzzFailure;
+      readonly stats: RunStats;
+      readonly peakHeapBytes: number;
+      readonly slowest: Slowest;
+    };
 
 export interface FuzzOptions {
   readonly inputs: number;
@@ -96,7 +102,14 @@ export async function runFuzz(name: TargetName, options: FuzzOptions): Promise<F
   const cpuLimitMs = options.cpuLimitMs ?? DEFAULT_CPU_LIMIT_MS;
   const progressBuffer = new SharedArrayBuffer(4);
   const progress = new Int32Array(progressBuffer);
-  const data: WorkerData = { target: name, seed: options.seed, first, count: options.inputs, cpuLimitMs, progress: progressBuffer };
+  const data: WorkerData = {
+    target: name,
+    seed: options.seed,
+    first,
+    count: options.inputs,
+    cpuLimitMs,
+    progress: progressBuffer,
+  };
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   let peakRssBytes = process.memoryUsage.rss();
@@ -136,7 +149,12 @@ export async function runFuzz(name: TargetName, options: FuzzOptions): Promise<F
       const cpuMs = cpuMsSince(sinceCpu);
       const wallMs = performance.now() - sinceWall;
       if (cpuMs > cpuLimitMs || wallMs > cpuLimitMs * WALL_LIMIT_FACTOR) {
-        settle({ failure: failure('hang', `input ${current()} did not return after ${cpuMs.toFixed(0)} ms of CPU (${wallMs.toFixed(0)} ms)`) });
+        settle({
+          failure: failure(
+            'hang',
+            `input ${current()} did not return after ${cpuMs.toFixed(0)} ms of CPU (${wallMs.toFixed(0)} ms)`,
+          ),
+        });
         void worker.terminate();
       }
     }, WATCH_INTERVAL_MS);
@@ -145,7 +163,9 @@ export async function runFuzz(name: TargetName, options: FuzzOptions): Promise<F
       const kind = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crash';
       settle({ failure: failure(kind, error.stack ?? error.message) });
     });
-    worker.on('exit', (code) => settle({ failure: failure('worker-exit', `the worker exited (code ${code}) before finishing its inputs`) }));
+    worker.on('exit', (code) =>
+      settle({ failure: failure('worker-exit', `the worker exited (code ${code}) before finishing its inputs`) }),
+    );
   });
   await worker.terminate();
 
@@ -158,7 +178,12 @@ export async function runFuzz(name: TargetName, options: FuzzOptions): Promise<F
     seed: options.seed,
     first,
     requested: options.inputs,
-    stats: message?.stats ?? { inputs: Math.max(0, Atomics.load(progress, 0) - 1), kinds: { valid: 0, mutated: 0 }, results: {}, tags: {} },
+    stats: message?.stats ?? {
+      inputs: Math.max(0, Atomics.load(progress, 0) - 1),
+      kinds: { valid: 0, mutated: 0 },
+      results: {},
+      tags: {},
+    },
     elapsedMs: performance.now() - started,
     cpuMs: cpuMsSince(cpuStart),
     peakHeapBytes: message?.peakHeapBytes ?? 0,
@@ -210,7 +235,8 @@ function positiveIntegerFromEnvironment(name: string, fallback: number): number 
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`${name} must be a whole number, not ${JSON.stringify(text)}`);
   return value;
 }
 

@@ -6,7 +6,31 @@
 import type { Random } from './random.js';
 
 /** Characters that mean something to one of the text grammars, or to a tokenizer. */
-const SYNTAX_CHARACTERS = ['=', '[', ']', '#', ',', '/', ':', '.', '-', '+', '%', '"', "'", '\\', '{', '}', ' ', '0', '9', 'a', 'f', 'x', 'F'];
+const SYNTAX_CHARACTERS = [
+  '=',
+  '[',
+  ']',
+  '#',
+  ',',
+  '/',
+  ':',
+  '.',
+  '-',
+  '+',
+  '%',
+  '"',
+  "'",
+  '\\',
+  '{',
+  '}',
+  ' ',
+  '0',
+  '9',
+  'a',
+  'f',
+  'x',
+  'F',
+];
 
 /** Whitespace and control characters that trimming and line splitting may or may not treat as such. */
 const CONTROL_CHARACTERS = ['\t', '\r', '\v', '\f', '\0', '\n', '\x1b', '\x7f', '\r\n'];
@@ -34,9 +58,41 @@ const UNICODE_CHARACTERS = [
 
 /** Numbers at the edges of the ranges the grammars use, and spellings that are almost numbers. */
 export const EDGE_NUMBERS = [
-  '0', '1', '-1', '00', '007', '67', '68', '255', '256', '1279', '1280', '9000', '9001', '65535', '65536', '2147483647', '2147483648',
-  '4294967295', '4294967296', '9007199254740991', '9007199254740993', '18446744073709551615', '18446744073709551616',
-  '99999999999999999999999999', '1e3', '1.5', '+1', '0x10', '0X10', '0xffffffff', '0x100000000', '0x', 'Infinity', 'NaN', '１',
+  '0',
+  '1',
+  '-1',
+  '00',
+  '007',
+  '67',
+  '68',
+  '255',
+  '256',
+  '1279',
+  '1280',
+  '9000',
+  '9001',
+  '65535',
+  '65536',
+  '2147483647',
+  '2147483648',
+  '4294967295',
+  '4294967296',
+  '9007199254740991',
+  '9007199254740993',
+  '18446744073709551615',
+  '18446744073709551616',
+  '99999999999999999999999999',
+  '1e3',
+  '1.5',
+  '+1',
+  '0x10',
+  '0X10',
+  '0xffffffff',
+  '0x100000000',
+  '0x',
+  'Infinity',
+  'NaN',
+  '１',
 ];
 
 export type LineMutation =
@@ -104,7 +160,12 @@ function replaceNumber(random: Random, line: string): string {
   return line.slice(0, match.index) + replacement + line.slice(match.index + match[0].length);
 }
 
-function applyLineMutation(random: Random, lines: string[], mutation: LineMutation, options: LineMutationOptions): void {
+function applyLineMutation(
+  random: Random,
+  lines: string[],
+  mutation: LineMutation,
+  options: LineMutationOptions,
+): void {
   if (lines.length === 0) lines.push('');
   const at = random.below(lines.length);
   const line = lines[at]!;
@@ -165,7 +226,12 @@ function applyLineMutation(random: Random, lines: string[], mutation: LineMutati
 }
 
 /** One to `most` mutations of a copy of `lines`. */
-export function mutateLines(random: Random, lines: readonly string[], most: number, options: LineMutationOptions): MutatedLines {
+export function mutateLines(
+  random: Random,
+  lines: readonly string[],
+  most: number,
+  options: LineMutationOptions,
+): MutatedLines {
   const out = [...lines];
   const mutations: LineMutation[] = [];
   const count = random.int(1, most);
@@ -177,7 +243,8 @@ export function mutateLines(random: Random, lines: readonly string[], most: numb
   return { lines: out, mutations };
 }
 
-export type ByteMutation = 'flip-bit' | 'set-byte' | 'set-word' | 'truncate' | 'extend' | 'insert' | 'delete-range' | 'splice';
+export type ByteMutation =
+  'flip-bit' | 'set-byte' | 'set-word' | 'truncate' | 'extend' | 'insert' | 'delete-range' | 'splice';
 
 const BYTE_MUTATIONS: readonly (readonly [number, ByteMutation])[] = [
   [6, 'flip-bit'],
@@ -207,7 +274,12 @@ export interface ByteMutationOptions {
   readonly donors?: readonly Uint8Array[];
 }
 
-function applyByteMutation(random: Random, input: Uint8Array, mutation: ByteMutation, options: ByteMutationOptions): Uint8Array {
+function applyByteMutation(
+  random: Random,
+  input: Uint8Array,
+  mutation: ByteMutation,
+  options: ByteMutationOptions,
+): Uint8Array {
   const from = Math.min(options.from ?? 0, input.length);
   const position = input.length > from ? random.int(from, input.length - 1) : from;
   switch (mutation) {
@@ -234,13 +306,19 @@ function applyByteMutation(random: Random, input: Uint8Array, mutation: ByteMuta
     case 'extend': {
       const room = options.maxLength - input.length;
       if (room <= 0) return input;
-      const tail = random.chance(0.5) ? new Uint8Array(random.int(1, Math.min(room, 64))) : random.bytes(random.int(1, Math.min(room, 64)));
+      const tail = random.chance(0.5)
+        ? new Uint8Array(random.int(1, Math.min(room, 64)))
+        : random.bytes(random.int(1, Math.min(room, 64)));
       return concat(input, tail);
     }
     case 'insert': {
       const room = options.maxLength - input.length;
       if (room <= 0) return input;
-      return concat(input.subarray(0, position), random.bytes(random.int(1, Math.min(room, 16))), input.subarray(position));
+      return concat(
+        input.subarray(0, position),
+        random.bytes(random.int(1, Math.min(room, 16))),
+        input.subarray(position),
+      );
     }
     case 'delete-range':
       return concat(input.subarray(0, position), input.subarray(Math.min(input.length, position + random.int(1, 16))));
@@ -257,7 +335,12 @@ function applyByteMutation(random: Random, input: Uint8Array, mutation: ByteMuta
 }
 
 /** One to `most` mutations of a copy of `input`. */
-export function mutateBytes(random: Random, input: Uint8Array, most: number, options: ByteMutationOptions): MutatedBytes {
+export function mutateBytes(
+  random: Random,
+  input: Uint8Array,
+  most: number,
+  options: ByteMutationOptions,
+): MutatedBytes {
   let bytes = input;
   const mutations: ByteMutation[] = [];
   const count = random.int(1, most);

@@ -93,7 +93,8 @@ export class Random {
 
 /** The seed of input `index` of a run seeded with `seed`: the two mixed so that neighbours share no bits. */
 export function inputSeed(seed: number, index: number): number {
-  let h = (Math.imul(seed >>> 0, 0x85ebca6b) ^ Math.imul(index >>> 0, 0xc2b2ae35) ^ Math.floor(index / 0x1_0000_0000)) >>> 0;
+  let h =
+    (Math.imul(seed >>> 0, 0x85ebca6b) ^ Math.imul(index >>> 0, 0xc2b2ae35) ^ Math.floor(index / 0x1_0000_0000)) >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;

@@ -5,7 +5,15 @@
 // them: keys dropped or added, values of another type, numbers and strings
 // just past their limits, names of methods that are not there.
 import { CONFIG_ERROR_CODES } from '../../helper/src/config/index.js';
-import type { ClientMessage, HelperMessage, LogLine, Method, PeerStats, TunnelStats, TunnelSummary } from '../../helper/src/rpc/index.js';
+import type {
+  ClientMessage,
+  HelperMessage,
+  LogLine,
+  Method,
+  PeerStats,
+  TunnelStats,
+  TunnelSummary,
+} from '../../helper/src/rpc/index.js';
 import { METHODS, PROTOCOL_VERSION, RPC_ERROR_CODES } from '../../helper/src/rpc/index.js';
 import { generateConfigDocument, documentText } from './config-generator.js';
 import { EDGE_NUMBERS } from './mutate.js';
@@ -14,7 +22,25 @@ import type { Random } from './random.js';
 export type Direction = 'client' | 'helper';
 
 const NAME_CHARACTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-';
-const TEXT_PIECES = ['wg0', 'hello', ' ', '\n', '\t', '"', '\\', '/', 'é', '日本', '\u2028', '\u0000', '\ud800', '\u{1f600}', '{}', '[]', 'null'];
+const TEXT_PIECES = [
+  'wg0',
+  'hello',
+  ' ',
+  '\n',
+  '\t',
+  '"',
+  '\\',
+  '/',
+  'é',
+  '日本',
+  '\u2028',
+  '\u0000',
+  '\ud800',
+  '\u{1f600}',
+  '{}',
+  '[]',
+  'null',
+];
 const TOPICS = ['state', 'stats', 'logs'] as const;
 const STATES = ['inactive', 'activating', 'active', 'deactivating', 'error'] as const;
 const METHOD_NAMES = Object.keys(METHODS) as Method[];
@@ -38,7 +64,9 @@ function requestId(random: Random): number {
 }
 
 function safeInteger(random: Random): number {
-  return random.chance(0.2) ? random.pick([0, -1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) : random.int(-1000, 1_000_000);
+  return random.chance(0.2)
+    ? random.pick([0, -1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER])
+    : random.int(-1000, 1_000_000);
 }
 
 function unixMs(random: Random): number {
@@ -62,7 +90,11 @@ function params(random: Random, method: Method): Json {
   switch (method) {
     case 'tunnel.up':
     case 'boot.set':
-      return { name: tunnelName(random), configText: configText(random), ...optional(random, 'killSwitch', () => random.chance(0.5)) };
+      return {
+        name: tunnelName(random),
+        configText: configText(random),
+        ...optional(random, 'killSwitch', () => random.chance(0.5)),
+      };
     case 'tunnel.down':
     case 'boot.unset':
       return { name: tunnelName(random) };
@@ -78,14 +110,23 @@ function params(random: Random, method: Method): Json {
 
 export function clientMessage(random: Random): ClientMessage & Json {
   if (random.chance(0.15)) {
-    return { type: 'hello', protocolVersion: random.chance(0.8) ? PROTOCOL_VERSION : safeInteger(random), client: text(random, 200) };
+    return {
+      type: 'hello',
+      protocolVersion: random.chance(0.8) ? PROTOCOL_VERSION : safeInteger(random),
+      client: text(random, 200),
+    };
   }
   const method = random.pick(METHOD_NAMES);
   return { type: 'request', id: requestId(random), method, params: params(random, method) } as ClientMessage & Json;
 }
 
 function tunnelSummary(random: Random): TunnelSummary & Json {
-  return { name: tunnelName(random), state: random.pick(STATES), ...optional(random, 'error', () => text(random, 100)), killSwitch: random.chance(0.5) };
+  return {
+    name: tunnelName(random),
+    state: random.pick(STATES),
+    ...optional(random, 'error', () => text(random, 100)),
+    killSwitch: random.chance(0.5),
+  };
 }
 
 function peerStats(random: Random): PeerStats & Json {
@@ -100,7 +141,12 @@ function peerStats(random: Random): PeerStats & Json {
 }
 
 function tunnelStats(random: Random): TunnelStats & Json {
-  return { tunnel: tunnelName(random), at: unixMs(random), listenPort: safeInteger(random), peers: Array.from({ length: random.int(0, 3) }, () => peerStats(random)) };
+  return {
+    tunnel: tunnelName(random),
+    at: unixMs(random),
+    listenPort: safeInteger(random),
+    peers: Array.from({ length: random.int(0, 3) }, () => peerStats(random)),
+  };
 }
 
 function logLine(random: Random): LogLine & Json {
@@ -130,7 +176,10 @@ function methodResult(random: Random, method: Method): Json {
       return {
         helperVersion: text(random, 20),
         protocolVersion: PROTOCOL_VERSION,
-        tunnels: Array.from({ length: random.int(0, 2) }, () => ({ summary: tunnelSummary(random), ...optional(random, 'stats', () => tunnelStats(random)) })),
+        tunnels: Array.from({ length: random.int(0, 2) }, () => ({
+          summary: tunnelSummary(random),
+          ...optional(random, 'stats', () => tunnelStats(random)),
+        })),
       };
     case 'subscribe':
     case 'unsubscribe':
@@ -147,21 +196,36 @@ function rpcError(random: Random): Json {
       code: random.pick(CONFIG_ERROR_CODES),
       message: text(random, 100),
     }));
-  return { code: random.pick(RPC_ERROR_CODES), message: text(random, 16_384), ...optional(random, 'configErrors', configErrors) };
+  return {
+    code: random.pick(RPC_ERROR_CODES),
+    message: text(random, 16_384),
+    ...optional(random, 'configErrors', configErrors),
+  };
 }
 
 /** A helper message; a successful reply carries the result of `method`, so that the method's result schema can be checked too. */
 export function helperMessage(random: Random): { original: HelperMessage & Json; method?: Method } {
-  const kind = random.weighted([[1, 'hello'], [3, 'result'], [2, 'failure'], [1, 'error'], [3, 'event']] as const);
+  const kind = random.weighted([
+    [1, 'hello'],
+    [3, 'result'],
+    [2, 'failure'],
+    [1, 'error'],
+    [3, 'event'],
+  ] as const);
   switch (kind) {
     case 'hello':
       return { original: { type: 'hello', protocolVersion: safeInteger(random), helperVersion: text(random, 20) } };
     case 'result': {
       const method = random.pick(METHOD_NAMES);
-      return { original: { type: 'reply', id: requestId(random), ok: true, result: methodResult(random, method) }, method };
+      return {
+        original: { type: 'reply', id: requestId(random), ok: true, result: methodResult(random, method) },
+        method,
+      };
     }
     case 'failure':
-      return { original: { type: 'reply', id: requestId(random), ok: false, error: rpcError(random) } as HelperMessage & Json };
+      return {
+        original: { type: 'reply', id: requestId(random), ok: false, error: rpcError(random) } as HelperMessage & Json,
+      };
     case 'error':
       return { original: { type: 'error', error: rpcError(random) } as HelperMessage & Json };
     case 'event':
@@ -177,14 +241,23 @@ export function helperMessage(random: Random): { original: HelperMessage & Json;
 
 // ---- structural mutations ----
 
-export type ValueMutation = 'drop-key' | 'add-key' | 'retype' | 'edge-number' | 'edge-string' | 'rename-method' | 'retype-message' | 'deep-nesting';
+export type ValueMutation =
+  | 'drop-key'
+  | 'add-key'
+  | 'retype'
+  | 'edge-number'
+  | 'edge-string'
+  | 'rename-method'
+  | 'retype-message'
+  | 'deep-nesting';
 
 /** Places in a value, the path to each and the value there; not deeper than any schema goes. */
 function places(value: Json, path: (string | number)[] = []): { path: (string | number)[]; value: Json }[] {
   const here = [{ path, value }];
   if (path.length >= 8) return here;
   if (Array.isArray(value)) return [...here, ...value.flatMap((item, i) => places(item, [...path, i]))];
-  if (value !== null && typeof value === 'object') return [...here, ...Object.entries(value).flatMap(([key, item]) => places(item, [...path, key]))];
+  if (value !== null && typeof value === 'object')
+    return [...here, ...Object.entries(value).flatMap(([key, item]) => places(item, [...path, key]))];
   return here;
 }
 
@@ -198,7 +271,10 @@ function replaceAt(value: Json, path: readonly (string | number)[], replace: (ol
   const [head, ...rest] = path;
   if (Array.isArray(value)) return value.map((item, i) => (i === head ? replaceAt(item, rest, replace) : item));
   const entries = Object.entries(value as Record<string, Json>);
-  const next = rest.length === 0 ? replace((value as Record<string, Json>)[head as string]!) : replaceAt((value as Record<string, Json>)[head as string]!, rest, replace);
+  const next =
+    rest.length === 0
+      ? replace((value as Record<string, Json>)[head as string]!)
+      : replaceAt((value as Record<string, Json>)[head as string]!, rest, replace);
   const kept = entries.filter(([key]) => key !== head);
   return Object.fromEntries(next === undefined ? kept : [...kept, [head as string, next]]);
 }
@@ -213,7 +289,10 @@ function deepNestingMarker(depth: number): string {
 
 /** The value as one line of JSON. */
 export function encodeJson(value: Json): string {
-  return JSON.stringify(value).replace(/"\\u0000deep-nesting:(\d+)"/g, (_, depth: string) => '['.repeat(Number(depth)) + ']'.repeat(Number(depth)));
+  return JSON.stringify(value).replace(
+    /"\\u0000deep-nesting:(\d+)"/g,
+    (_, depth: string) => '['.repeat(Number(depth)) + ']'.repeat(Number(depth)),
+  );
 }
 
 function otherValue(random: Random): Json {
@@ -229,13 +308,38 @@ function otherValue(random: Random): Json {
   ])();
 }
 
-const EDGE_STRINGS = ['', ' ', 'a'.repeat(16), 'wg0/../x', '..', 'wg 0', 'wg0\n', 'é', '\u0000', 'TUNNEL.UP', 'constructor', '__proto__'];
-const UNKNOWN_METHODS = ['tunnel.explode', '', 'TUNNEL.UP', 'tunnel.up ', '__proto__', 'toString', 'constructor', 'hasOwnProperty', 'valueOf'];
+const EDGE_STRINGS = [
+  '',
+  ' ',
+  'a'.repeat(16),
+  'wg0/../x',
+  '..',
+  'wg 0',
+  'wg0\n',
+  'é',
+  '\u0000',
+  'TUNNEL.UP',
+  'constructor',
+  '__proto__',
+];
+const UNKNOWN_METHODS = [
+  'tunnel.explode',
+  '',
+  'TUNNEL.UP',
+  'tunnel.up ',
+  '__proto__',
+  'toString',
+  'constructor',
+  'hasOwnProperty',
+  'valueOf',
+];
 
 function applyValueMutation(random: Random, value: Json, mutation: ValueMutation): Json {
   const all = places(value);
   const inside = all.filter((place) => place.path.length > 0);
-  const objects = all.filter((place) => place.value !== null && typeof place.value === 'object' && !Array.isArray(place.value));
+  const objects = all.filter(
+    (place) => place.value !== null && typeof place.value === 'object' && !Array.isArray(place.value),
+  );
   switch (mutation) {
     case 'drop-key': {
       const keyed = inside.filter((place) => typeof place.path[place.path.length - 1] === 'string');
@@ -250,18 +354,32 @@ function applyValueMutation(random: Random, value: Json, mutation: ValueMutation
       return inside.length === 0 ? value : replaceAt(value, random.pick(inside).path, () => otherValue(random));
     case 'edge-number': {
       const numbers = inside.filter((place) => typeof place.value === 'number');
-      const edge = random.pick([-1, -0, 0.5, 2 ** 53, 2 ** 53 + 2, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 1, Number(random.pick(EDGE_NUMBERS)) || 7]);
+      const edge = random.pick([
+        -1,
+        -0,
+        0.5,
+        2 ** 53,
+        2 ** 53 + 2,
+        1e308,
+        -1e308,
+        Number.MAX_SAFE_INTEGER + 1,
+        Number(random.pick(EDGE_NUMBERS)) || 7,
+      ]);
       return numbers.length === 0 ? value : replaceAt(value, random.pick(numbers).path, () => edge);
     }
     case 'edge-string': {
       const strings = inside.filter((place) => typeof place.value === 'string');
-      const edge = random.chance(0.05) ? 'x'.repeat(random.pick([201, 16_385, 1024 * 1024 + 1])) : random.pick(EDGE_STRINGS);
+      const edge = random.chance(0.05)
+        ? 'x'.repeat(random.pick([201, 16_385, 1024 * 1024 + 1]))
+        : random.pick(EDGE_STRINGS);
       return strings.length === 0 ? value : replaceAt(value, random.pick(strings).path, () => edge);
     }
     case 'rename-method':
       return replaceAt(value, ['method'], () => random.pick(UNKNOWN_METHODS));
     case 'retype-message':
-      return replaceAt(value, ['type'], () => random.pick(['hello', 'request', 'reply', 'error', 'event', 'HELLO', '', 'x']));
+      return replaceAt(value, ['type'], () =>
+        random.pick(['hello', 'request', 'reply', 'error', 'event', 'HELLO', '', 'x']),
+      );
     case 'deep-nesting': {
       const nested = deepNestingMarker(random.chance(0.02) ? 100_000 : random.int(100, 3_000));
       return inside.length === 0 ? nested : replaceAt(value, random.pick(inside).path, () => nested);

@@ -20,7 +20,14 @@ import {
 import { concat, mutateBytes, mutateLines } from './mutate.js';
 import type { Random } from './random.js';
 import { clientMessage, encodeJson, helperMessage, mutateValue, type Direction, type Json } from './rpc-generator.js';
-import { ENOUGH_FOR_REACH, ENOUGH_FOR_SHARES, missingTags, type FuzzTarget, type FuzzTargetModule, type RunStats } from './target.js';
+import {
+  ENOUGH_FOR_REACH,
+  ENOUGH_FOR_SHARES,
+  missingTags,
+  type FuzzTarget,
+  type FuzzTargetModule,
+  type RunStats,
+} from './target.js';
 
 interface Message {
   readonly original: Json;
@@ -47,7 +54,9 @@ const SENTINELS: Record<Direction, Json> = {
 
 function generate(random: Random): RpcInput {
   const direction: Direction = random.chance(0.5) ? 'client' : 'helper';
-  const messages = Array.from({ length: random.int(1, 6) }, (): Message => (direction === 'client' ? { original: clientMessage(random) } : helperMessage(random)));
+  const messages = Array.from({ length: random.int(1, 6) }, (): Message =>
+    direction === 'client' ? { original: clientMessage(random) } : helperMessage(random),
+  );
   const valid = random.chance(0.4);
   const mutations: string[] = [];
   const lines = messages.map(({ original }) => {
@@ -57,19 +66,27 @@ function generate(random: Random): RpcInput {
       mutations.push(...mutated.mutations);
       return encodeJson(mutated.value);
     }
-    const mutated = mutateLines(random, [encodeJson(original)], 2, { hugeLength: random.chance(0.01) ? 2 * MAX_MESSAGE_BYTES : 2_000 });
+    const mutated = mutateLines(random, [encodeJson(original)], 2, {
+      hugeLength: random.chance(0.01) ? 2 * MAX_MESSAGE_BYTES : 2_000,
+    });
     mutations.push(...mutated.mutations);
     return mutated.lines.join('\n');
   });
   const blank = () => (random.chance(0.1) ? random.pick(['\n', '\r\n']) : '');
-  let body: Uint8Array = new TextEncoder().encode(lines.map((line) => `${blank()}${line}${random.chance(0.2) ? '\r\n' : '\n'}`).join(''));
+  let body: Uint8Array = new TextEncoder().encode(
+    lines.map((line) => `${blank()}${line}${random.chance(0.2) ? '\r\n' : '\n'}`).join(''),
+  );
   if (!valid && random.chance(0.1)) {
     const mutated = mutateBytes(random, body, 3, { maxLength: body.length + 64 });
     body = mutated.bytes;
     mutations.push(...mutated.mutations);
   }
   const stream = concat(body, new TextEncoder().encode(`\n${encodeJson(SENTINELS[direction])}\n`));
-  const chunks = random.chance(0.5) ? [] : Array.from({ length: random.int(1, 30) }, () => (random.chance(0.7) ? random.int(1, 16) : random.int(1, stream.length)));
+  const chunks = random.chance(0.5)
+    ? []
+    : Array.from({ length: random.int(1, 30) }, () =>
+        random.chance(0.7) ? random.int(1, 16) : random.int(1, stream.length),
+      );
   const maxBytes = !valid && random.chance(0.3) ? random.int(128, 4096) : MAX_MESSAGE_BYTES;
   return { kind: valid ? 'valid' : 'mutated', direction, messages, stream, chunks, maxBytes, mutations };
 }
@@ -82,7 +99,10 @@ function read(input: RpcInput, chunks: readonly number[]): Frame[] {
     if (offset >= input.stream.length) break;
     frames.push(...reader.push(input.stream.subarray(offset, offset + size)));
     offset += size;
-    assert.ok(reader.buffered <= input.maxBytes, `the reader holds ${reader.buffered} bytes, over its limit of ${input.maxBytes}`);
+    assert.ok(
+      reader.buffered <= input.maxBytes,
+      `the reader holds ${reader.buffered} bytes, over its limit of ${input.maxBytes}`,
+    );
   }
   assert.equal(reader.buffered, 0, 'bytes left over after the last newline');
   return frames;
@@ -119,7 +139,8 @@ function flatJson(value: unknown): string {
   return out.join('');
 }
 
-const summary = (frames: readonly Frame[]) => frames.map((frame) => (frame.kind === 'message' ? flatJson(frame.value) : frame.error.code));
+const summary = (frames: readonly Frame[]) =>
+  frames.map((frame) => (frame.kind === 'message' ? flatJson(frame.value) : frame.error.code));
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -130,7 +151,10 @@ function assertAnswerReadable(error: ProtocolError, id: number | undefined): voi
   const body = { code: error.code, message: error.message };
   const answer = id === undefined ? { type: 'error', error: body } : { type: 'reply', id, ok: false, error: body };
   const decoded = decodeHelperMessage(JSON.parse(JSON.stringify(answer)));
-  assert.ok(decoded.ok, `the client cannot read the helper's answer ${JSON.stringify(answer).slice(0, 300)}: ${decoded.ok ? '' : decoded.error.message}`);
+  assert.ok(
+    decoded.ok,
+    `the client cannot read the helper's answer ${JSON.stringify(answer).slice(0, 300)}: ${decoded.ok ? '' : decoded.error.message}`,
+  );
 }
 
 function decode(direction: Direction, value: unknown): Decoded<unknown> {
@@ -155,9 +179,14 @@ function checkMessage(direction: Direction, value: unknown): { tag: string; deco
   }
   assert.ok(decoded.error instanceof ProtocolError, `not a ProtocolError: ${String(decoded.error)}`);
   if (direction === 'client') {
-    const unknownMethod = isRecord(value) && value.type === 'request' && typeof value.method === 'string' && !Object.hasOwn(METHODS, value.method);
+    const unknownMethod =
+      isRecord(value) &&
+      value.type === 'request' &&
+      typeof value.method === 'string' &&
+      !Object.hasOwn(METHODS, value.method);
     assert.equal(decoded.error.code, unknownMethod ? 'unknown-method' : 'bad-message');
-    const id = isRecord(value) && Number.isSafeInteger(value.id) && (value.id as number) >= 0 ? (value.id as number) : undefined;
+    const id =
+      isRecord(value) && Number.isSafeInteger(value.id) && (value.id as number) >= 0 ? (value.id as number) : undefined;
     assert.equal(decoded.id, id, 'the request id to answer under');
     assertAnswerReadable(decoded.error, decoded.id);
   } else {
@@ -174,7 +203,11 @@ function check(input: RpcInput): { result: string; tags: string[] } {
   assert.deepEqual(last.value, SENTINELS[input.direction]);
   const messageFrames = frames.slice(0, -1);
   if (input.kind === 'valid') {
-    assert.deepEqual(summary(messageFrames), input.messages.map((m) => flatJson(m.original)), 'the messages read are not the ones written');
+    assert.deepEqual(
+      summary(messageFrames),
+      input.messages.map((m) => flatJson(m.original)),
+      'the messages read are not the ones written',
+    );
   }
   const tags: string[] = [];
   let rejected = false;
@@ -215,8 +248,16 @@ function checkRun(stats: RunStats): void {
   if (stats.inputs >= ENOUGH_FOR_REACH) {
     const expected = [
       ...Object.keys(METHODS).map((method) => `client decoded request ${method}`),
-      'client decoded hello', 'helper decoded hello', 'helper decoded reply', 'helper decoded error', 'helper decoded event',
-      'client bad-message', 'client unknown-method', 'helper bad-message', 'frame bad-message', 'frame message-too-large',
+      'client decoded hello',
+      'helper decoded hello',
+      'helper decoded reply',
+      'helper decoded error',
+      'helper decoded event',
+      'client bad-message',
+      'client unknown-method',
+      'helper bad-message',
+      'frame bad-message',
+      'frame message-too-large',
     ];
     assert.deepEqual(missingTags(stats, expected), [], 'outcomes no stream produced');
   }

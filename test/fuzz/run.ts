@@ -21,16 +21,23 @@ const PROGRESS_EVERY_MS = 30_000;
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${name} must be a whole number, not ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`--${name} must be a whole number, not ${JSON.stringify(text)}`);
   return value;
 }
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { inputs: { type: 'string' }, seed: { type: 'string' }, first: { type: 'string' }, 'cpu-limit-ms': { type: 'string' } },
+  options: {
+    inputs: { type: 'string' },
+    seed: { type: 'string' },
+    first: { type: 'string' },
+    'cpu-limit-ms': { type: 'string' },
+  },
 });
 const unknown = positionals.filter((name) => !isTargetName(name));
-if (unknown.length > 0) throw new Error(`no fuzz target ${unknown.join(', ')}; the targets are ${TARGET_NAMES.join(', ')}`);
+if (unknown.length > 0)
+  throw new Error(`no fuzz target ${unknown.join(', ')}; the targets are ${TARGET_NAMES.join(', ')}`);
 const targets: readonly TargetName[] = positionals.length > 0 ? (positionals as TargetName[]) : TARGET_NAMES;
 const inputs = wholeNumber('inputs', values.inputs, fuzzInputs(1_000_000));
 const seed = wholeNumber('seed', values.seed, fuzzSeed());
@@ -41,7 +48,9 @@ const reports: { report: FuzzReport; problem?: string }[] = [];
 for (const target of targets) {
   const started = performance.now();
   let lastNote = started;
-  console.log(`${target}: ${inputs.toLocaleString('en')} inputs from ${first}, seed ${seed}, at most ${cpuLimitMs} ms of CPU each`);
+  console.log(
+    `${target}: ${inputs.toLocaleString('en')} inputs from ${first}, seed ${seed}, at most ${cpuLimitMs} ms of CPU each`,
+  );
   const report = await runFuzz(target, {
     inputs,
     seed,
@@ -51,7 +60,9 @@ for (const target of targets) {
       const now = performance.now();
       if (now - lastNote < PROGRESS_EVERY_MS) return;
       lastNote = now;
-      console.log(`  ${target}: ${done.toLocaleString('en')} of ${inputs.toLocaleString('en')} after ${((now - started) / 60_000).toFixed(1)} min`);
+      console.log(
+        `  ${target}: ${done.toLocaleString('en')} of ${inputs.toLocaleString('en')} after ${((now - started) / 60_000).toFixed(1)} min`,
+      );
     },
   });
   let problem: string | undefined;
@@ -69,5 +80,7 @@ const results = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, 'latest.json'), `${JSON.stringify(reports, null, 2)}\n`);
 const failed = reports.filter((r) => r.problem !== undefined).map((r) => r.report.target);
-console.log(failed.length === 0 ? `clean: ${reports.map((r) => r.report.target).join(', ')}` : `FAILED: ${failed.join(', ')}`);
+console.log(
+  failed.length === 0 ? `clean: ${reports.map((r) => r.report.target).join(', ')}` : `FAILED: ${failed.join(', ')}`,
+);
 process.exitCode = failed.length === 0 ? 0 : 1;

@@ -9,8 +9,7 @@ import { cidr, ipv4, ipv6 } from './addresses.js';
 import type { Random } from './random.js';
 
 export type ValidOperation =
-  | { readonly op: 'get' }
-  | { readonly op: 'set'; readonly lines: readonly string[]; readonly request: UapiSetRequest };
+  { readonly op: 'get' } | { readonly op: 'set'; readonly lines: readonly string[]; readonly request: UapiSetRequest };
 
 export interface Conversation {
   /** The device's key before the first operation. */
@@ -63,16 +62,31 @@ function peerBlock(random: Random, publicKey: Uint8Array): { lines: string[]; ch
   }
   if (random.chance(0.3)) {
     const seconds = random.chance(0.3) ? random.pick([0, 1, 25, 65535]) : random.int(0, 65535);
-    settings.push({ line: `persistent_keepalive_interval=${unsigned(random, seconds)}`, apply: () => (change.persistentKeepaliveInterval = seconds) });
+    settings.push({
+      line: `persistent_keepalive_interval=${unsigned(random, seconds)}`,
+      apply: () => (change.persistentKeepaliveInterval = seconds),
+    });
   }
   if (random.chance(0.2)) settings.push({ line: 'protocol_version=1', apply: () => {} });
-  const networks = Array.from({ length: random.weighted([[2, 0], [5, random.int(1, 4)], [1, random.int(5, 20)]] as const) }, (): Setting => {
-    const network = cidr(random);
-    const remove = random.chance(0.2);
-    // The protocol has no bare addresses: every network carries its prefix.
-    const text = network.text.includes('/') ? network.text : `${network.text}/${network.value.prefix}`;
-    return { line: `allowed_ip=${remove ? '-' : ''}${text}`, apply: () => void change.allowedIps.push({ cidr: masked(network.value), remove }) };
-  });
+  const networks = Array.from(
+    {
+      length: random.weighted([
+        [2, 0],
+        [5, random.int(1, 4)],
+        [1, random.int(5, 20)],
+      ] as const),
+    },
+    (): Setting => {
+      const network = cidr(random);
+      const remove = random.chance(0.2);
+      // The protocol has no bare addresses: every network carries its prefix.
+      const text = network.text.includes('/') ? network.text : `${network.text}/${network.value.prefix}`;
+      return {
+        line: `allowed_ip=${remove ? '-' : ''}${text}`,
+        apply: () => void change.allowedIps.push({ cidr: masked(network.value), remove }),
+      };
+    },
+  );
   // Lines apply in order; replace_allowed_ips drops the networks the block named before it.
   const ordered = [...networks];
   if (random.chance(0.25)) {
@@ -90,16 +104,28 @@ function peerBlock(random: Random, publicKey: Uint8Array): { lines: string[]; ch
 }
 
 /** `privateKeys`: the keys a request may give the device, whose public keys are also among the peer `keys`. */
-function generateSetRequest(random: Random, keys: readonly Uint8Array[], privateKeys: readonly Uint8Array[]): { lines: string[]; request: UapiSetRequest } {
+function generateSetRequest(
+  random: Random,
+  keys: readonly Uint8Array[],
+  privateKeys: readonly Uint8Array[],
+): { lines: string[]; request: UapiSetRequest } {
   type Draft = { -readonly [K in keyof UapiSetRequest]: UapiSetRequest[K] };
   const request: Draft = { replacePeers: false, peers: [] };
   const device: Setting[] = [];
   if (random.chance(0.25)) {
-    const key = random.weighted<() => Uint8Array>([[2, () => random.pick(privateKeys)], [2, () => random.bytes(32)], [1, () => new Uint8Array(32)]])();
+    const key = random.weighted<() => Uint8Array>([
+      [2, () => random.pick(privateKeys)],
+      [2, () => random.bytes(32)],
+      [1, () => new Uint8Array(32)],
+    ])();
     device.push({ line: `private_key=${hex(random, key)}`, apply: () => (request.privateKey = key) });
   }
   if (random.chance(0.3)) {
-    const port = random.chance(0.1) ? random.pick([...TAKEN_PORTS]) : random.chance(0.2) ? random.pick([0, 1, 51820, 65535]) : random.int(0, 65535);
+    const port = random.chance(0.1)
+      ? random.pick([...TAKEN_PORTS])
+      : random.chance(0.2)
+        ? random.pick([0, 1, 51820, 65535])
+        : random.int(0, 65535);
     device.push({ line: `listen_port=${unsigned(random, port)}`, apply: () => (request.listenPort = port) });
   }
   if (random.chance(0.2)) {
@@ -113,7 +139,15 @@ function generateSetRequest(random: Random, keys: readonly Uint8Array[], private
     lines.push(item.line);
   }
   const peers: UapiPeerChange[] = [];
-  for (let i = random.weighted([[1, 0], [4, random.int(1, 3)], [1, random.int(4, 8)]] as const); i > 0; i--) {
+  for (
+    let i = random.weighted([
+      [1, 0],
+      [4, random.int(1, 3)],
+      [1, random.int(4, 8)],
+    ] as const);
+    i > 0;
+    i--
+  ) {
     const block = peerBlock(random, random.pick(keys));
     lines.push(...block.lines);
     peers.push(block.change);
@@ -144,5 +178,9 @@ export function generateConversation(random: Random): Conversation {
 }
 
 export function conversationText(operations: readonly ValidOperation[]): string {
-  return operations.map((operation) => (operation.op === 'get' ? 'get=1\n\n' : `set=1\n${operation.lines.map((line) => `${line}\n`).join('')}\n`)).join('');
+  return operations
+    .map((operation) =>
+      operation.op === 'get' ? 'get=1\n\n' : `set=1\n${operation.lines.map((line) => `${line}\n`).join('')}\n`,
+    )
+    .join('');
 }

@@ -18,7 +18,15 @@ import { UapiError, type UapiDevice, type UapiDeviceState, type UapiSetRequest }
 import { formatGetResponse, formatKeyHex, parseSetRequest, UapiSetParser } from '../../helper/src/uapi/protocol.js';
 import { mutateBytes, mutateLines } from './mutate.js';
 import type { Random } from './random.js';
-import { countOf, ENOUGH_FOR_REACH, ENOUGH_FOR_SHARES, missingTags, type FuzzTarget, type FuzzTargetModule, type RunStats } from './target.js';
+import {
+  countOf,
+  ENOUGH_FOR_REACH,
+  ENOUGH_FOR_SHARES,
+  missingTags,
+  type FuzzTarget,
+  type FuzzTargetModule,
+  type RunStats,
+} from './target.js';
 import { conversationText, generateConversation, TAKEN_PORTS, type Conversation } from './uapi-generator.js';
 
 interface UapiInput {
@@ -40,7 +48,12 @@ function mutate(random: Random, text: string): { stream: Uint8Array; mutations: 
   const mutations: string[] = lineMutations;
   if (random.chance(0.002)) {
     // A request larger than the protocol allows, in lines of allowed size.
-    lines.splice(random.below(lines.length + 1), 0, 'set=1', ...new Array<string>(200_000).fill('allowed_ip=10.0.0.0/8'));
+    lines.splice(
+      random.below(lines.length + 1),
+      0,
+      'set=1',
+      ...new Array<string>(200_000).fill('allowed_ip=10.0.0.0/8'),
+    );
     mutations.push('oversized-set');
   }
   const stream = new TextEncoder().encode(lines.join('\n'));
@@ -53,8 +66,14 @@ function generate(random: Random): UapiInput {
   const conversation = generateConversation(random);
   const text = conversationText(conversation.operations);
   const valid = random.chance(0.4);
-  const { stream, mutations } = valid ? { stream: new TextEncoder().encode(text), mutations: [] } : mutate(random, text);
-  const chunks = random.chance(0.5) ? [] : Array.from({ length: random.int(1, 40) }, () => (random.chance(0.7) ? random.int(1, 16) : random.int(1, stream.length + 1)));
+  const { stream, mutations } = valid
+    ? { stream: new TextEncoder().encode(text), mutations: [] }
+    : mutate(random, text);
+  const chunks = random.chance(0.5)
+    ? []
+    : Array.from({ length: random.int(1, 40) }, () =>
+        random.chance(0.7) ? random.int(1, 16) : random.int(1, stream.length + 1),
+      );
   return { kind: valid ? 'valid' : 'mutated', conversation, stream, chunks, end: random.chance(0.5), mutations };
 }
 
@@ -67,7 +86,11 @@ function bindMemory(port: number): number {
 
 /** The runtime's control of an engine Device, with sockets that only remember their port and mark. */
 function engineControl(): DeviceControl {
-  const device = new Device({ ...engineCrypto(), clock: { now: () => 0, wallClock: () => 0 }, output: { sendDatagrams: () => {}, writePackets: () => {} } });
+  const device = new Device({
+    ...engineCrypto(),
+    clock: { now: () => 0, wallClock: () => 0 },
+    output: { sendDatagrams: () => {}, writePackets: () => {} },
+  });
   let listenPort = 0;
   let fwmark = 0;
   const sockets = {
@@ -96,7 +119,8 @@ function engineControl(): DeviceControl {
  */
 function view(state: UapiDeviceState, peerOrder: 'kept' | 'sorted' = 'kept'): string {
   const hex = (key: Uint8Array | undefined) => key && formatKeyHex(key);
-  const peers = peerOrder === 'kept' ? [...state.peers] : [...state.peers].sort((a, b) => Buffer.compare(a.publicKey, b.publicKey));
+  const peers =
+    peerOrder === 'kept' ? [...state.peers] : [...state.peers].sort((a, b) => Buffer.compare(a.publicKey, b.publicKey));
   return JSON.stringify({
     privateKey: hex(state.privateKey),
     listenPort: state.listenPort,
@@ -123,7 +147,9 @@ function assertConsistent(device: MemoryUapiDevice): void {
       const text = formatCidr(network);
       assert.equal(owners.get(text), undefined, `${text} routes to two peers`);
       owners.set(text, formatKeyHex(peer.publicKey));
-      const hostBits = [...network.bytes].some((byte, i) => (byte & (0xff >> Math.max(0, Math.min(8, network.prefix - 8 * i)))) !== 0);
+      const hostBits = [...network.bytes].some(
+        (byte, i) => (byte & (0xff >> Math.max(0, Math.min(8, network.prefix - 8 * i)))) !== 0,
+      );
       assert.ok(!hostBits, `${text} has host bits`);
     }
   }
@@ -133,8 +159,13 @@ function assertConsistent(device: MemoryUapiDevice): void {
 async function copyOf(device: MemoryUapiDevice): Promise<MemoryUapiDevice> {
   const text = formatGetResponse(device.get());
   assert.ok(text.endsWith('errno=0\n\n'));
-  const lines = text.slice(0, -'errno=0\n\n'.length).split('\n').filter((line) => line !== '');
-  const settable = lines.filter((line) => !/^(last_handshake_time_sec|last_handshake_time_nsec|tx_bytes|rx_bytes)=/.test(line));
+  const lines = text
+    .slice(0, -'errno=0\n\n'.length)
+    .split('\n')
+    .filter((line) => line !== '');
+  const settable = lines.filter(
+    (line) => !/^(last_handshake_time_sec|last_handshake_time_nsec|tx_bytes|rx_bytes)=/.test(line),
+  );
   const copy = new MemoryUapiDevice({ bind: bindMemory });
   await copy.set(parseSetRequest(['replace_peers=true', ...settable]));
   return copy;
@@ -146,7 +177,10 @@ async function assertGetRoundTrips(device: MemoryUapiDevice): Promise<void> {
 }
 
 /** The errno a set ends with, as the control socket would answer: 0, or a UapiError's; anything else thrown is a crash. */
-async function setErrno(device: { set(request: UapiSetRequest): Promise<void> }, request: UapiSetRequest): Promise<number> {
+async function setErrno(
+  device: { set(request: UapiSetRequest): Promise<void> },
+  request: UapiSetRequest,
+): Promise<number> {
   try {
     await device.set(request);
     return 0;
@@ -209,7 +243,9 @@ function inWgOrder(lines: readonly string[]): boolean {
 // ---- the conversation ----
 
 /** Operations with each set request's begin, lines and end as one, as the socket's reader emits them in pieces. */
-type Grouped = Exclude<UapiOperation, { kind: 'set-begin' | 'set-line' | 'set-end' }> | { readonly kind: 'set'; readonly lines: readonly string[] };
+type Grouped =
+  | Exclude<UapiOperation, { kind: 'set-begin' | 'set-line' | 'set-end' }>
+  | { readonly kind: 'set'; readonly lines: readonly string[] };
 
 function grouped(operations: readonly UapiOperation[]): Grouped[] {
   const result: Grouped[] = [];
@@ -237,17 +273,27 @@ function read(stream: Uint8Array, chunks: readonly number[], end: boolean): Grou
 
 function summary(operations: readonly Grouped[]): unknown[] {
   return operations.map((operation) =>
-    operation.kind === 'reject' || operation.kind === 'close' ? { kind: operation.kind, errno: operation.kind === 'reject' ? operation.error.errno : operation.error?.errno } : operation,
+    operation.kind === 'reject' || operation.kind === 'close'
+      ? { kind: operation.kind, errno: operation.kind === 'reject' ? operation.error.errno : operation.error?.errno }
+      : operation,
   );
 }
 
 async function check(input: UapiInput): Promise<{ result: string; tags: string[] }> {
   const operations = read(input.stream, input.chunks, input.end);
-  assert.deepEqual(summary(operations), summary(read(input.stream, [], input.end)), 'the operations depend on how the stream was cut');
+  assert.deepEqual(
+    summary(operations),
+    summary(read(input.stream, [], input.end)),
+    'the operations depend on how the stream was cut',
+  );
   const closeAt = operations.findIndex((operation) => operation.kind === 'close');
   assert.ok(closeAt < 0 || closeAt === operations.length - 1, 'operations after the connection closed');
   if (input.kind === 'valid') {
-    assert.deepEqual(operations.map((o) => o.kind), input.conversation.operations.map((o) => o.op), 'the operations written are not the ones read');
+    assert.deepEqual(
+      operations.map((o) => o.kind),
+      input.conversation.operations.map((o) => o.op),
+      'the operations written are not the ones read',
+    );
   }
 
   const memory = new MemoryUapiDevice({ bind: bindMemory });
@@ -278,12 +324,23 @@ async function check(input: UapiInput): Promise<{ result: string; tags: string[]
           assert.equal(input.kind, 'mutated', `a valid request was refused: ${error.message}`);
           assert.equal(view(memory.get()), before);
           // The socket stops at the bad line, or at a taken port before it.
-          assert.ok([error.errno, EADDRINUSE].includes(stream.errno), `the socket answered errno ${stream.errno} where the whole parse says ${error.errno}`);
+          assert.ok(
+            [error.errno, EADDRINUSE].includes(stream.errno),
+            `the socket answered errno ${stream.errno} where the whole parse says ${error.errno}`,
+          );
           // What came before the bad line stays applied on the socket, as wireguard-go leaves it: that much, and no more.
           const prefix = await copyOf(memory);
           const prefixLines = operation.lines.slice(0, stream.applied);
-          if (stream.errno === error.errno && inWgOrder(prefixLines) && (await setErrno(prefix, parseSetRequest(prefixLines))) === 0) {
-            assert.equal(view(streamed.get()), view(prefix.get()), 'the lines before the bad one applied otherwise on the socket');
+          if (
+            stream.errno === error.errno &&
+            inWgOrder(prefixLines) &&
+            (await setErrno(prefix, parseSetRequest(prefixLines))) === 0
+          ) {
+            assert.equal(
+              view(streamed.get()),
+              view(prefix.get()),
+              'the lines before the bad one applied otherwise on the socket',
+            );
           }
           streamed = await copyOf(memory);
           tag(`set errno ${error.errno}`);
@@ -314,7 +371,11 @@ async function check(input: UapiInput): Promise<{ result: string; tags: string[]
           // A peer removed and added again moves to the end of the list, so the order is not compared.
           const again = await copyOf(memory);
           await again.set(request);
-          assert.equal(view(again.get(), 'sorted'), view(memory.get(), 'sorted'), 'the same request applied twice changed the device again');
+          assert.equal(
+            view(again.get(), 'sorted'),
+            view(memory.get(), 'sorted'),
+            'the same request applied twice changed the device again',
+          );
         }
         tag(`set errno ${errno}`);
         break;
@@ -324,7 +385,10 @@ async function check(input: UapiInput): Promise<{ result: string; tags: string[]
         tag(`reject errno ${operation.error.errno}`);
         break;
       case 'close':
-        assert.ok(operation.error === undefined || operation.error.errno === EIO, `close with errno ${operation.error?.errno}`);
+        assert.ok(
+          operation.error === undefined || operation.error.errno === EIO,
+          `close with errno ${operation.error?.errno}`,
+        );
         tag(`close ${operation.error ? `errno ${operation.error.errno}` : 'silently'}`);
         break;
     }
@@ -344,11 +408,21 @@ function checkRun(stats: RunStats): void {
   const applied = stats.tags['valid set errno 0'] ?? 0;
   const refused = stats.tags[`valid set errno ${EADDRINUSE}`] ?? 0;
   assert.ok(applied >= 0.9 * (applied + refused), `only ${applied} of ${applied + refused} valid set requests applied`);
-  assert.ok(countOf(stats, 'mutated', 'every operation answered') < stats.kinds.mutated, 'no mutated conversation went wrong');
+  assert.ok(
+    countOf(stats, 'mutated', 'every operation answered') < stats.kinds.mutated,
+    'no mutated conversation went wrong',
+  );
   if (stats.inputs >= ENOUGH_FOR_REACH) {
     const expected = [
-      'valid get', 'valid set errno 0', `valid set errno ${EADDRINUSE}`, 'mutated set errno 0', `mutated set errno ${EINVAL}`, `mutated set errno ${EPROTO}`,
-      `mutated reject errno ${EINVAL}`, `mutated close errno ${EIO}`, 'mutated close silently',
+      'valid get',
+      'valid set errno 0',
+      `valid set errno ${EADDRINUSE}`,
+      'mutated set errno 0',
+      `mutated set errno ${EINVAL}`,
+      `mutated set errno ${EPROTO}`,
+      `mutated reject errno ${EINVAL}`,
+      `mutated close errno ${EIO}`,
+      'mutated close silently',
     ];
     assert.deepEqual(missingTags(stats, expected), [], 'answers no conversation produced');
   }

@@ -41,13 +41,25 @@ async function run(data: WorkerData): Promise<WorkerMessage> {
       // An assertion is a property that does not hold; anything else was thrown by the code under test.
       const kind = error instanceof AssertionError ? 'property' : 'crash';
       const described = input ? target.describe(input) : '(the generator itself failed)';
-      return { type: 'failure', failure: { kind, index, message: errorText(error), input: described }, stats, peakHeapBytes, slowest };
+      return {
+        type: 'failure',
+        failure: { kind, index, message: errorText(error), input: described },
+        stats,
+        peakHeapBytes,
+        slowest,
+      };
     }
     const cpuMs = cpuMsSince(start);
     if (cpuMs > slowest.cpuMs) slowest = { index, cpuMs };
     if (cpuMs > data.cpuLimitMs) {
       const message = `input ${index} took ${cpuMs.toFixed(0)} ms of CPU, over the limit of ${data.cpuLimitMs} ms`;
-      return { type: 'failure', failure: { kind: 'slow', index, message, input: target.describe(input) }, stats, peakHeapBytes, slowest };
+      return {
+        type: 'failure',
+        failure: { kind: 'slow', index, message, input: target.describe(input) },
+        stats,
+        peakHeapBytes,
+        slowest,
+      };
     }
     if (done % HEAP_SAMPLE_EVERY === 0) peakHeapBytes = Math.max(peakHeapBytes, getHeapStatistics().used_heap_size);
   }

@@ -26,7 +26,11 @@ async function waitFor<T>(what: string, value: () => T | undefined, timeoutMs = 
 }
 
 /** The app's services in this process, reaching the helper on `socketPath`. */
-function appServices(lab: Lab, socketPath: string, launch: Pick<MainServicesOptions, 'helperService' | 'launchHelper'>) {
+function appServices(
+  lab: Lab,
+  socketPath: string,
+  launch: Pick<MainServicesOptions, 'helperService' | 'launchHelper'>,
+) {
   return createMainServices({
     dataDir: join(lab.dir, 'app'),
     encryption: plainText,
@@ -51,14 +55,24 @@ test('import, activate (starting the helper), stats with a handshake and growing
       launchHelper: async () => {
         helperStarts += 1;
         client.spawn(process.execPath, [
-          helperScript(), 'serve', '--user', String(process.getuid!()), '--socket', socketPath,
-          '--state-dir', join(lab.dir, 'state'), '--settings', join(lab.dir, 'helper.json'),
+          helperScript(),
+          'serve',
+          '--user',
+          String(process.getuid!()),
+          '--socket',
+          socketPath,
+          '--state-dir',
+          join(lab.dir, 'state'),
+          '--settings',
+          join(lab.dir, 'helper.json'),
         ]);
       },
     });
     try {
       const tunnelName = lab.tunnelInterfaceName();
-      const imported = await services.api.importFiles([{ fileName: `${tunnelName}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') }]);
+      const imported = await services.api.importFiles([
+        { fileName: `${tunnelName}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') },
+      ]);
       assert.deepEqual(imported, { imported: [tunnelName], failed: [] });
       assert.deepEqual(await services.api.getHelperState(), { status: 'not-running' });
 
@@ -70,13 +84,18 @@ test('import, activate (starting the helper), stats with a handshake and growing
       await services.api.activate(tunnelName);
       assert.equal(helperStarts, 1);
       assert.equal((await services.api.getHelperState()).status, 'running');
-      await waitFor('the tunnel to be active', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'active'));
+      await waitFor('the tunnel to be active', () =>
+        latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'active'),
+      );
 
       const pinged = await ping(client, SERVER_TUNNEL_ADDRESS, { count: 3, deadlineSeconds: 20 });
       assert.ok(pinged.received > 0, 'echo replies through the tunnel');
 
       const handshaken = await waitFor('stats with a handshake', () =>
-        stats.find((value) => value.tunnel === tunnelName && value.peers[0]?.latestHandshake !== undefined && value.peers[0].rxBytes > 0),
+        stats.find(
+          (value) =>
+            value.tunnel === tunnelName && value.peers[0]?.latestHandshake !== undefined && value.peers[0].rxBytes > 0,
+        ),
       );
       const peer = handshaken.peers[0]!;
       assert.equal(peer.publicKey, serverPublicKey);
@@ -84,13 +103,28 @@ test('import, activate (starting the helper), stats with a handshake and growing
       assert.ok(Math.abs(peer.latestHandshake! - Date.now()) < 120_000, 'handshake time is Unix ms of about now');
       await ping(client, SERVER_TUNNEL_ADDRESS, { count: 3, deadlineSeconds: 20 });
       await waitFor('counters to grow', () =>
-        stats.find((value) => value.at > handshaken.at && (value.peers[0]?.rxBytes ?? 0) > peer.rxBytes && (value.peers[0]?.txBytes ?? 0) > peer.txBytes),
+        stats.find(
+          (value) =>
+            value.at > handshaken.at &&
+            (value.peers[0]?.rxBytes ?? 0) > peer.rxBytes &&
+            (value.peers[0]?.txBytes ?? 0) > peer.txBytes,
+        ),
       );
 
       await services.api.deactivate(tunnelName);
-      await waitFor('the tunnel to be inactive', () => latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'inactive'));
-      assert.equal((await ping(client, SERVER_TUNNEL_ADDRESS, { count: 1, deadlineSeconds: 2 }).catch(() => ({ received: 0 }))).received, 0, 'no tunnel, no replies');
-      assert.ok((await services.api.getLogs()).some((line) => line.source === 'helper'), 'the helper\'s log lines reach the app');
+      await waitFor('the tunnel to be inactive', () =>
+        latest.find((tunnel) => tunnel.name === tunnelName && tunnel.state === 'inactive'),
+      );
+      assert.equal(
+        (await ping(client, SERVER_TUNNEL_ADDRESS, { count: 1, deadlineSeconds: 2 }).catch(() => ({ received: 0 })))
+          .received,
+        0,
+        'no tunnel, no replies',
+      );
+      assert.ok(
+        (await services.api.getLogs()).some((line) => line.source === 'helper'),
+        "the helper's log lines reach the app",
+      );
     } finally {
       services.close();
     }
@@ -105,7 +139,18 @@ test('connect at boot: the helper keeps a root-only copy and brings the tunnel u
     mkdirSync(join(lab.dir, 'run'));
     // What the service manager runs at boot, here in the client namespace.
     const startService = () =>
-      client.spawn(process.execPath, [helperScript(), 'serve', '--user', String(process.getuid!()), '--socket', socketPath, '--state-dir', stateDir, '--settings', join(lab.dir, 'helper.json')]);
+      client.spawn(process.execPath, [
+        helperScript(),
+        'serve',
+        '--user',
+        String(process.getuid!()),
+        '--socket',
+        socketPath,
+        '--state-dir',
+        stateDir,
+        '--settings',
+        join(lab.dir, 'helper.json'),
+      ]);
     const service = new HelperServiceStandIn({ kind: 'installed' }, async () => void startService());
     const services = await appServices(lab, socketPath, {
       helperService: service,
@@ -113,7 +158,9 @@ test('connect at boot: the helper keeps a root-only copy and brings the tunnel u
     });
     try {
       const name = lab.tunnelInterfaceName();
-      await services.api.importFiles([{ fileName: `${name}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') }]);
+      await services.api.importFiles([
+        { fileName: `${name}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') },
+      ]);
       await assert.rejects(services.api.setConnectAtBoot(name, true), /helper is not running/);
       await services.api.startHelper();
       assert.equal(service.starts, 1, 'with the service installed, starting the helper starts the service');
@@ -125,13 +172,19 @@ test('connect at boot: the helper keeps a root-only copy and brings the tunnel u
       assert.equal((await services.api.listTunnels()).find((tunnel) => tunnel.name === name)?.connectAtBoot, true);
 
       // The machine restarts: the helper stops with SIGTERM and starts again, and nobody asks for the tunnel.
-      for (const started of lab.startedProcesses().filter((process) => process.label.includes('serve'))) await started.stop();
-      await waitFor('the app to see the helper gone', () => (services.helper.state.status === 'not-running' ? true : undefined));
+      for (const started of lab.startedProcesses().filter((process) => process.label.includes('serve')))
+        await started.stop();
+      await waitFor('the app to see the helper gone', () =>
+        services.helper.state.status === 'not-running' ? true : undefined,
+      );
       startService();
-      await waitFor('the boot tunnel to come up by itself', () => services.helper.tunnels.find((tunnel) => tunnel.name === name && tunnel.state === 'active'));
+      await waitFor('the boot tunnel to come up by itself', () =>
+        services.helper.tunnels.find((tunnel) => tunnel.name === name && tunnel.state === 'active'),
+      );
       assert.equal((await ping(client, SERVER_TUNNEL_ADDRESS, { count: 3, deadlineSeconds: 20 })).received, 3);
       const privateKey = /PrivateKey = (\S+)/.exec(clientConfig)![1]!;
-      for (const started of lab.startedProcesses()) assert.ok(!started.log().includes(privateKey), `${started.label} logged the private key`);
+      for (const started of lab.startedProcesses())
+        assert.ok(!started.log().includes(privateKey), `${started.label} logged the private key`);
 
       // Edits follow the copy; unmarking removes it.
       await services.api.deactivate(name);

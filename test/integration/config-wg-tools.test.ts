@@ -36,7 +36,12 @@ interface Run {
 }
 
 function run(command: string, args: readonly string[], input?: string): Run {
-  const result = spawnSync(command, args, { input, encoding: 'utf8', timeout: 30000, env: { ...process.env, WG_ENDPOINT_RESOLUTION_RETRIES: '0' } });
+  const result = spawnSync(command, args, {
+    input,
+    encoding: 'utf8',
+    timeout: 30000,
+    env: { ...process.env, WG_ENDPOINT_RESOLUTION_RETRIES: '0' },
+  });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -118,7 +123,10 @@ const hosts = hostnameAddresses();
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'this test needs root (ip netns, wireguard-go)');
   mkdirSync(netnsEtc, { recursive: true });
-  writeFileSync(join(netnsEtc, 'hosts'), ['127.0.0.1 localhost', ...[...hosts].map(([name, ip]) => `${ip} ${name}`)].join('\n') + '\n');
+  writeFileSync(
+    join(netnsEtc, 'hosts'),
+    ['127.0.0.1 localhost', ...[...hosts].map(([name, ip]) => `${ip} ${name}`)].join('\n') + '\n',
+  );
   const added = run('ip', ['netns', 'add', namespace]);
   assert.equal(added.status, 0, added.stderr);
   run('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
@@ -151,7 +159,9 @@ function setconf(text: string): Run {
 }
 
 /** What wg makes of a model: repeated peers merge (later AllowedIPs replace earlier), a network moves to the last peer naming it. */
-function expectedDevice(config: WgQuickConfig): Map<string, { allowed: Set<string>; endpoint?: string; keepalive: number }> {
+function expectedDevice(
+  config: WgQuickConfig,
+): Map<string, { allowed: Set<string>; endpoint?: string; keepalive: number }> {
   const peers = new Map<string, { allowed: Set<string>; endpoint?: string; keepalive: number }>();
   for (const peer of config.peers) {
     const key = keyToBase64(peer.publicKey);
@@ -162,7 +172,11 @@ function expectedDevice(config: WgQuickConfig): Map<string, { allowed: Set<strin
       for (const other of peers.values()) other.allowed.delete(network);
       entry.allowed.add(network);
     }
-    if (peer.endpoint) entry.endpoint = peer.endpoint.kind === 'address' ? formatEndpoint(peer.endpoint.address) : `${hosts.get(peer.endpoint.host)}:${peer.endpoint.port}`;
+    if (peer.endpoint)
+      entry.endpoint =
+        peer.endpoint.kind === 'address'
+          ? formatEndpoint(peer.endpoint.address)
+          : `${hosts.get(peer.endpoint.host)}:${peer.endpoint.port}`;
     if (peer.persistentKeepalive !== undefined) entry.keepalive = peer.persistentKeepalive;
     peers.set(key, entry);
   }
@@ -181,11 +195,13 @@ for (const fixture of valid) {
     const theirs = parseConfig(shown.stdout);
     assert.ok(ours.ok && theirs.ok, shown.stdout);
     assert.deepEqual(theirs.config.interface.privateKey, ours.config.interface.privateKey);
-    if (ours.config.interface.listenPort) assert.equal(theirs.config.interface.listenPort, ours.config.interface.listenPort);
+    if (ours.config.interface.listenPort)
+      assert.equal(theirs.config.interface.listenPort, ours.config.interface.listenPort);
     assert.equal(theirs.config.interface.fwMark ?? 0, ours.config.interface.fwMark ?? 0);
     const expected = expectedDevice(ours.config);
     const actual = expectedDevice(theirs.config);
-    const ownKey = ours.config.interface.privateKey && keyToBase64(publicKeyFromPrivate(ours.config.interface.privateKey));
+    const ownKey =
+      ours.config.interface.privateKey && keyToBase64(publicKeyFromPrivate(ours.config.interface.privateKey));
     // A peer with the interface's own key is accepted and ignored by wireguard-go.
     if (ownKey) expected.delete(ownKey);
     assert.deepEqual(actual, expected);

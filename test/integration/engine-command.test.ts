@@ -39,7 +39,8 @@ test('without -f it returns once the interface and control socket exist, and SIG
     assert.ok(existsSync(uapiSocketPath(ifname)), 'control socket exists when the command returns');
     assert.ok(await linkExists(ns, ifname), 'TUN interface exists when the command returns');
     // The launcher may still be on its way out; then exactly the daemon remains.
-    const namespacePids = async () => (await exec(undefined, 'ip', ['netns', 'pids', ns.name])).trim().split('\n').filter(Boolean);
+    const namespacePids = async () =>
+      (await exec(undefined, 'ip', ['netns', 'pids', ns.name])).trim().split('\n').filter(Boolean);
     await waitFor('only the daemon to remain in the namespace', async () => (await namespacePids()).length === 1);
     const [daemonPid] = await namespacePids();
     const shown = await ns.exec('wg', ['show', ifname]);
@@ -149,7 +150,10 @@ test('wg setconf, showconf and syncconf round-trip through the engine', (t) =>
       assert.ok(shown.includes(line), `showconf lacks "${line}":\n${shown}`);
     }
     // syncconf with only the second peer removes the first and leaves the second.
-    const synced = config.split('\n\n').filter((block) => !block.includes(p1.publicKey)).join('\n\n');
+    const synced = config
+      .split('\n\n')
+      .filter((block) => !block.includes(p1.publicKey))
+      .join('\n\n');
     writeFileSync(file, synced);
     await ns.exec('wg', ['syncconf', ifname, file]);
     const peers = (await ns.exec('wg', ['show', ifname, 'peers'])).trim().split('\n');

@@ -44,17 +44,31 @@ test('under a flood of 20,000 initiations a second, a Wirefly server keeps its t
     const memoryEarly = residentMb(pair.b.daemon.pid);
     const sent = await flooding.sent;
     const memoryAfter = residentMb(pair.b.daemon.pid);
-    t.diagnostic(`flood: ${sent} initiations; new peers' handshakes: Wirefly ${wireflyMs?.toFixed(0)} ms, wireguard-go ${wireguardGoMs?.toFixed(0)} ms`);
-    t.diagnostic(`server memory after the transfer and the handshakes ${memoryEarly.toFixed(0)} MB, at the flood's end ${memoryAfter.toFixed(0)} MB`);
+    t.diagnostic(
+      `flood: ${sent} initiations; new peers' handshakes: Wirefly ${wireflyMs?.toFixed(0)} ms, wireguard-go ${wireguardGoMs?.toFixed(0)} ms`,
+    );
+    t.diagnostic(
+      `server memory after the transfer and the handshakes ${memoryEarly.toFixed(0)} MB, at the flood's end ${memoryAfter.toFixed(0)} MB`,
+    );
 
     assert.equal(sent, FLOOD.rate * FLOOD.seconds, 'the whole flood was sent');
-    assert.equal(carried.receivedSha256, carried.sentSha256, 'the established tunnel carried data intact through the flood');
-    assert.ok(wireflyMs !== undefined && wireflyMs < WIREFLY_HANDSHAKE_LIMIT_MS, `a new Wirefly peer got in during the flood (${wireflyMs} ms)`);
+    assert.equal(
+      carried.receivedSha256,
+      carried.sentSha256,
+      'the established tunnel carried data intact through the flood',
+    );
+    assert.ok(
+      wireflyMs !== undefined && wireflyMs < WIREFLY_HANDSHAKE_LIMIT_MS,
+      `a new Wirefly peer got in during the flood (${wireflyMs} ms)`,
+    );
     assert.ok(
       wireguardGoMs !== undefined && wireguardGoMs < WIREGUARD_GO_HANDSHAKE_LIMIT_MS,
       `a new wireguard-go peer got in during the flood on its retransmit (${wireguardGoMs} ms)`,
     );
-    assert.ok(memoryAfter - memoryEarly < MEMORY_GROWTH_LIMIT_MB, `memory grew ${(memoryAfter - memoryEarly).toFixed(1)} MB during the flood`);
+    assert.ok(
+      memoryAfter - memoryEarly < MEMORY_GROWTH_LIMIT_MB,
+      `memory grew ${(memoryAfter - memoryEarly).toFixed(1)} MB during the flood`,
+    );
 
     // "Under load" outlasts the flood by a second.
     await sleep(1_500);

@@ -72,7 +72,8 @@ class HelperLab {
     await client.exec('ip', ['route', 'add', 'default', 'via', '10.99.1.2']);
     await server.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
     await server.exec('nft', ['-f', '-'], {
-      input: 'table ip lab_nat {\n  chain post {\n    type nat hook postrouting priority 100;\n    oifname "veth2" masquerade\n  }\n}\n',
+      input:
+        'table ip lab_nat {\n  chain post {\n    type nat hook postrouting priority 100;\n    oifname "veth2" masquerade\n  }\n}\n',
     });
     const netnsEtc = join('/etc/netns', client.name);
     mkdirSync(netnsEtc, { recursive: true });
@@ -85,7 +86,18 @@ class HelperLab {
   }
 
   async startHelper(): Promise<BackgroundProcess> {
-    const helper = this.client.spawn(HELPER, ['serve', '--user', String(PERMITTED_UID), '--socket', this.socket, '--state-dir', this.stateDir, '--settings', join(this.lab.dir, 'helper.json'), '--verbose']);
+    const helper = this.client.spawn(HELPER, [
+      'serve',
+      '--user',
+      String(PERMITTED_UID),
+      '--socket',
+      this.socket,
+      '--state-dir',
+      this.stateDir,
+      '--settings',
+      join(this.lab.dir, 'helper.json'),
+      '--verbose',
+    ]);
     this.helperProcess = helper;
     // Not the socket file: a killed helper leaves its file behind, and recovery comes before listening.
     await waitFor('the helper to serve', () => {
@@ -115,7 +127,11 @@ class HelperLab {
   }
 
   /** Writes the client's config for `tunnel` as CLIENTIF.conf and returns its path. */
-  clientConfig(tunnel: ServerTunnel, allowedIps: string, extra: readonly string[] = []): { path: string; name: string } {
+  clientConfig(
+    tunnel: ServerTunnel,
+    allowedIps: string,
+    extra: readonly string[] = [],
+  ): { path: string; name: string } {
     const name = this.lab.tunnelInterfaceName();
     const path = join(this.lab.dir, `${name}.conf`);
     const keys = this.clientKeys.get(tunnel.ifname)!;
@@ -137,7 +153,16 @@ class HelperLab {
 
   /** Runs the wirefly CLI in the client namespace as the permitted user. */
   cli(args: readonly string[]): Promise<string> {
-    return this.client.exec('setpriv', [`--reuid=${PERMITTED_UID}`, `--regid=${PERMITTED_UID}`, '--clear-groups', process.execPath, CLI, ...args, '--socket', this.socket]);
+    return this.client.exec('setpriv', [
+      `--reuid=${PERMITTED_UID}`,
+      `--regid=${PERMITTED_UID}`,
+      '--clear-groups',
+      process.execPath,
+      CLI,
+      ...args,
+      '--socket',
+      this.socket,
+    ]);
   }
 
   async status(): Promise<StatusJson> {
@@ -184,7 +209,10 @@ class HelperLab {
 }
 
 interface StatusJson {
-  tunnels: { summary: { name: string; state: string; killSwitch: boolean }; stats?: { peers: { rxBytes: number; txBytes: number; latestHandshake?: number }[] } }[];
+  tunnels: {
+    summary: { name: string; state: string; killSwitch: boolean };
+    stats?: { peers: { rxBytes: number; txBytes: number; latestHandshake?: number }[] };
+  }[];
 }
 
 function peerOf(status: StatusJson, name: string) {
@@ -226,7 +254,11 @@ test('split tunnel: only AllowedIPs go through it; DNS is set while up and resto
     const serverBefore = await h.serverTransfer(tunnel);
     assert.equal((await ping(h.client, INTERNET_HOST, { count: 3, deadlineSeconds: 10 })).received, 3);
     assert.match(await h.client.exec('ip', ['route', 'get', INTERNET_HOST]), /dev veth1/);
-    assert.equal(peerOf(await h.status(), config.name).txBytes, inTunnel, 'internet traffic stays out of a split tunnel');
+    assert.equal(
+      peerOf(await h.status(), config.name).txBytes,
+      inTunnel,
+      'internet traffic stays out of a split tunnel',
+    );
     assert.deepEqual(await h.serverTransfer(tunnel), serverBefore);
 
     timed(t, await h.cli(['down', config.name]));
@@ -247,7 +279,10 @@ test('full tunnel with the kill switch: internet traffic goes through it, nothin
     const clientTx = peerOf(status, config.name).txBytes;
     const serverRx = (await h.serverTransfer(tunnel)).rx;
     assert.equal((await ping(h.client, INTERNET_HOST, { count: 5, deadlineSeconds: 15 })).received, 5);
-    assert.ok(peerOf(await h.status(), config.name).txBytes >= clientTx + 5 * 84, 'the client sent the pings into the tunnel');
+    assert.ok(
+      peerOf(await h.status(), config.name).txBytes >= clientTx + 5 * 84,
+      'the client sent the pings into the tunnel',
+    );
     assert.ok((await h.serverTransfer(tunnel)).rx >= serverRx + 5 * 84, 'the server received them from the tunnel');
     assert.notEqual((await h.snapshot()).nftables, before.nftables, 'a kill switch table is in place');
 
@@ -259,7 +294,9 @@ test('full tunnel with the kill switch: internet traffic goes through it, nothin
     await assert.rejects(h.client.exec('ping', ['-n', '-q', '-c', '2', '-w', '3', '-I', 'veth1', INTERNET_HOST]));
     await h.client.exec('sh', ['-c', 'echo x | ncat -u -w1 10.99.1.2 53 || true']);
     const counters = await h.uplinkCounters();
-    t.diagnostic(`kill switch on, server stopped: ${counters.endpoint} packets to the endpoint, ${counters.other} others`);
+    t.diagnostic(
+      `kill switch on, server stopped: ${counters.endpoint} packets to the endpoint, ${counters.other} others`,
+    );
     assert.ok(counters.endpoint > 0, 'handshake attempts still go to the endpoint');
     assert.equal(counters.other, 0, 'nothing but UDP to the endpoint leaves the uplink');
 
@@ -273,7 +310,12 @@ test('full tunnel with the kill switch: internet traffic goes through it, nothin
     const restarted = await h.startHelper();
     assert.deepEqual(await h.snapshot(), before, 'routes, rules, DNS and firewall are exactly as before the tunnel');
     assert.match(restarted.log(), /undid what a previous helper left/);
-    t.diagnostic(restarted.log().split('\n').find((line) => line.includes('undid')) ?? '');
+    t.diagnostic(
+      restarted
+        .log()
+        .split('\n')
+        .find((line) => line.includes('undid')) ?? '',
+    );
   }));
 
 test('full tunnel without the kill switch: traffic bound to the uplink leaks when asked to', (t) =>
@@ -304,8 +346,13 @@ test('two tunnels at once, each with its own traffic; SIGTERM to the helper brin
     assert.equal((await ping(h.client, '10.200.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
     assert.equal((await ping(h.client, '10.201.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
     const status = await h.status();
-    assert.deepEqual(status.tunnels.map((tunnel) => tunnel.summary.state), ['active', 'active']);
-    assert.ok(peerOf(status, a.name).latestHandshake !== undefined && peerOf(status, b.name).latestHandshake !== undefined);
+    assert.deepEqual(
+      status.tunnels.map((tunnel) => tunnel.summary.state),
+      ['active', 'active'],
+    );
+    assert.ok(
+      peerOf(status, a.name).latestHandshake !== undefined && peerOf(status, b.name).latestHandshake !== undefined,
+    );
     const text = await h.cli(['status']);
     assert.match(text, new RegExp(`tunnel: ${a.name} \\(active\\)`));
     assert.match(text, new RegExp(`tunnel: ${b.name} \\(active\\)`));
@@ -322,7 +369,10 @@ test('a config with a bad line is refused with that line error and changes nothi
     await h.startHelper();
     const before = await h.snapshot();
     const config = h.clientConfig(tunnel, '0.0.0.0/0, 10.0.0.300/32');
-    const line = readFileSync(config.path, 'utf8').split('\n').findIndex((l) => l.includes('10.0.0.300')) + 1;
+    const line =
+      readFileSync(config.path, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('10.0.0.300')) + 1;
     const error = await h.cli(['up', config.path]).catch((e: unknown) => e);
     assert.ok(error instanceof CommandError, 'wirefly up fails');
     assert.match(error.stderr, new RegExp(`${config.path}:${line}:\\d+: error: .*10\\.0\\.0\\.300.*\\[bad-network\\]`));
@@ -356,7 +406,16 @@ test('protocol abuse: another user, garbage, a 100 MB line and 1,000 rapid conne
   withHelperLab(t, async (h) => {
     await h.startHelper();
     const refused = await h.client
-      .exec('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, 'status', '--socket', h.socket])
+      .exec('setpriv', [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        process.execPath,
+        CLI,
+        'status',
+        '--socket',
+        h.socket,
+      ])
       .catch((e: unknown) => e);
     assert.ok(refused instanceof CommandError, 'nobody cannot use the helper');
     assert.match(refused.stderr, /not permitted/);
@@ -387,7 +446,9 @@ test('protocol abuse: another user, garbage, a 100 MB line and 1,000 rapid conne
       });
     });
     assert.match(hugeReply, /"message-too-large"/);
-    t.diagnostic(`a 100 MB line was skipped in ${Date.now() - started} ms and the connection answered the next request`);
+    t.diagnostic(
+      `a 100 MB line was skipped in ${Date.now() - started} ms and the connection answered the next request`,
+    );
 
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(Array.from({ length: 100 }, () => rawSend(h.socket, '', 0)));

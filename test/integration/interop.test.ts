@@ -154,7 +154,10 @@ async function assertNoSession(pair: TunnelPair): Promise<Counters> {
   assert.equal(fromA.received, 0, `a ping from ${pair.a.implementation} got through`);
   assert.equal(fromB.received, 0, `a ping from ${pair.b.implementation} got through`);
   const counters = await quietCounters(pair);
-  for (const [status, self] of [[counters.a, pair.a], [counters.b, pair.b]] as const) {
+  for (const [status, self] of [
+    [counters.a, pair.a],
+    [counters.b, pair.b],
+  ] as const) {
     assert.equal(status.latestHandshake, 0, `${self.implementation} reports a handshake`);
   }
   // They did try. (One side may only have answered the other's initiation: a
@@ -171,7 +174,11 @@ async function assertHandshakeFrom(t: TestContext, pairOf: Pair, initiatorSide: 
     const responder = pair[otherSide(initiatorSide)];
     const idle = await quietCounters(pair);
     for (const status of [idle.a, idle.b]) {
-      assert.deepEqual([status.latestHandshake, status.rxBytes, status.txBytes], [0, 0, 0], 'traffic before the first ping');
+      assert.deepEqual(
+        [status.latestHandshake, status.rxBytes, status.txBytes],
+        [0, 0, 0],
+        'traffic before the first ping',
+      );
     }
 
     const first = await ping(initiator.ns, responder.tunnelV4, { count: 1, deadlineSeconds: 5 });
@@ -183,8 +190,16 @@ async function assertHandshakeFrom(t: TestContext, pairOf: Pair, initiatorSide: 
     const counted = await quietCounters(pair);
     const ofInitiator = counted[initiatorSide];
     const ofResponder = counted[otherSide(initiatorSide)];
-    assert.equal(ofInitiator.txBytes, HANDSHAKE_INITIATION_BYTES + echoes, `${initiator.implementation} (initiator) tx`);
-    assert.equal(ofResponder.rxBytes, HANDSHAKE_INITIATION_BYTES + echoes, `${responder.implementation} (responder) rx`);
+    assert.equal(
+      ofInitiator.txBytes,
+      HANDSHAKE_INITIATION_BYTES + echoes,
+      `${initiator.implementation} (initiator) tx`,
+    );
+    assert.equal(
+      ofResponder.rxBytes,
+      HANDSHAKE_INITIATION_BYTES + echoes,
+      `${responder.implementation} (responder) rx`,
+    );
     assert.equal(ofResponder.txBytes, HANDSHAKE_RESPONSE_BYTES + echoes, `${responder.implementation} (responder) tx`);
     assert.equal(ofInitiator.rxBytes, HANDSHAKE_RESPONSE_BYTES + echoes, `${initiator.implementation} (initiator) rx`);
     assertRecentHandshake(ofInitiator, initiator.implementation);
@@ -239,7 +254,9 @@ async function assertBulkTransfer(t: TestContext, pair: TunnelPair, fromSide: 'a
   assertLossExplainedByKernelDrops(before, after, fromSide, `${direction}, data`);
   assertLossExplainedByKernelDrops(before, after, toSide, `${direction}, acknowledgements`);
   const drops = after.kernelDrops[toSide] - before.kernelDrops[toSide];
-  t.diagnostic(`${direction}: ${(BULK_BYTES / 1e6 / result.seconds).toFixed(1)} MB/s, ${drops} datagrams dropped by the receiving kernel`);
+  t.diagnostic(
+    `${direction}: ${(BULK_BYTES / 1e6 / result.seconds).toFixed(1)} MB/s, ${drops} datagrams dropped by the receiving kernel`,
+  );
 }
 
 async function assertRoamsMidTransfer(t: TestContext, pairOf: Pair, roamerSide: 'a' | 'b'): Promise<void> {
@@ -336,8 +353,15 @@ for (const pairOf of interopPairs(process.env.WIREFLY_INTEROP_PAIRS ?? DEFAULT_P
         const { a, b } = await assertNoSession(pair);
         // The preshared key enters only the response, so initiations authenticate
         // and are counted, and responses do not.
-        for (const [status, self] of [[a, pair.a], [b, pair.b]] as const) {
-          assert.equal(status.rxBytes % HANDSHAKE_INITIATION_BYTES, 0, `${self.implementation} counted more than initiations`);
+        for (const [status, self] of [
+          [a, pair.a],
+          [b, pair.b],
+        ] as const) {
+          assert.equal(
+            status.rxBytes % HANDSHAKE_INITIATION_BYTES,
+            0,
+            `${self.implementation} counted more than initiations`,
+          );
         }
       }));
 

@@ -33,10 +33,19 @@ async function assertCarries(tunnels: LoopbackPair, mtu: number): Promise<void> 
     for (const family of [4, 6] as const) {
       const address = family === 4 ? to.tunnelV4 : to.tunnelV6;
       const where = `${from.implementation} → ${to.implementation}, IPv${family} inside`;
-      const echo = await ping(from.ns, address, { count: 3, payloadBytes: fullSizePayload(family, mtu), dontFragment: true, deadlineSeconds: 10 });
+      const echo = await ping(from.ns, address, {
+        count: 3,
+        payloadBytes: fullSizePayload(family, mtu),
+        dontFragment: true,
+        deadlineSeconds: 10,
+      });
       assert.equal(echo.received, 3, `${where}: full-size pings`);
       const udp = await udpProbe(from.ns, to.ns, address, mtu - UDP_HEADERS[family], UDP_DATAGRAMS);
-      assert.deepEqual(udp, { sent: UDP_DATAGRAMS, intact: UDP_DATAGRAMS, corrupt: 0 }, `${where}: full-size UDP datagrams and their echoes`);
+      assert.deepEqual(
+        udp,
+        { sent: UDP_DATAGRAMS, intact: UDP_DATAGRAMS, corrupt: 0 },
+        `${where}: full-size UDP datagrams and their echoes`,
+      );
     }
     const tcp = await tcpTransfer(from.ns, to.ns, to.tunnelV4, { bytes: TCP_BYTES });
     assert.equal(tcp.receivedBytes, TCP_BYTES, `${from.implementation} → ${to.implementation}: TCP bytes`);

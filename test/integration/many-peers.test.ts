@@ -38,10 +38,16 @@ test(`a Wirefly server takes ${PEERS} peers in one setconf and drops all but one
     const start = performance.now();
     await server.ns.exec('wg', ['setconf', server.ifname, many.configFile], { timeoutMs: 120_000 });
     const setconfSeconds = (performance.now() - start) / 1000;
-    t.diagnostic(`setconf of ${PEERS + 1} peers: ${setconfSeconds.toFixed(2)} s, server resident ${residentMb(server.daemon.pid).toFixed(0)} MB`);
+    t.diagnostic(
+      `setconf of ${PEERS + 1} peers: ${setconfSeconds.toFixed(2)} s, server resident ${residentMb(server.daemon.pid).toFixed(0)} MB`,
+    );
     assert.equal(await peerCount(server.ns, server.ifname), PEERS + 1);
     assert.ok(residentMb(server.daemon.pid) < RESIDENT_LIMIT_MB, `${residentMb(server.daemon.pid).toFixed(0)} MB`);
-    assert.equal((await ping(server.ns, pair.a.tunnelV4, { count: 3, deadlineSeconds: 10 })).received, 3, 'a new session with the real client');
+    assert.equal(
+      (await ping(server.ns, pair.a.tunnelV4, { count: 3, deadlineSeconds: 10 })).received,
+      3,
+      'a new session with the real client',
+    );
 
     const cpuBefore = cpuSeconds(server.daemon.pid);
     await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));

@@ -15,7 +15,13 @@ import type { Namespace } from './harness/namespace.js';
 import { ping } from './harness/ping.js';
 import { waitFor } from './harness/wait.js';
 import { generateKeyPair } from './harness/wg.js';
-import { uapiSocketPath, wirefly, wireguardGo, type WireGuardDaemon, type WireGuardImplementation } from './harness/wireguard.js';
+import {
+  uapiSocketPath,
+  wirefly,
+  wireguardGo,
+  type WireGuardDaemon,
+  type WireGuardImplementation,
+} from './harness/wireguard.js';
 
 /** netns.sh's table: a /16 and a /128 for every a in 1..255 and b in 0..255. */
 function largeTable(): string[] {
@@ -43,7 +49,10 @@ async function allowedIpLines(ns: Namespace, ifname: string): Promise<string[][]
   return text.split('\n').map((line) => line.split(/\s+/));
 }
 
-async function startDaemon(lab: Lab, implementation: WireGuardImplementation): Promise<{ ns: Namespace; ifname: string; daemon: WireGuardDaemon }> {
+async function startDaemon(
+  lab: Lab,
+  implementation: WireGuardImplementation,
+): Promise<{ ns: Namespace; ifname: string; daemon: WireGuardDaemon }> {
   const ns = await lab.namespace();
   const ifname = lab.tunnelInterfaceName();
   return { ns, ifname, daemon: await implementation.start(ns, ifname) };
@@ -57,9 +66,15 @@ for (const implementation of [wirefly, wireguardGo]) {
         const crowded = await generateKeyPair(lab.dir);
         const table = largeTable();
         const started = performance.now();
-        await a.ns.exec('wg', ['addconf', a.ifname, writeConfig(lab, ['[Peer]', `PublicKey = ${crowded.publicKey}`, `AllowedIPs = ${table.join(', ')}`])]);
+        await a.ns.exec('wg', [
+          'addconf',
+          a.ifname,
+          writeConfig(lab, ['[Peer]', `PublicKey = ${crowded.publicKey}`, `AllowedIPs = ${table.join(', ')}`]),
+        ]);
         const lines = await allowedIpLines(a.ns, a.ifname);
-        t.diagnostic(`set and listed ${LARGE_TABLE_ENTRIES} allowed IPs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        t.diagnostic(
+          `set and listed ${LARGE_TABLE_ENTRIES} allowed IPs in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
         const crowdedLine = lines.find((line) => line[0] === crowded.publicKey);
         assert.equal(crowdedLine?.length, LARGE_TABLE_ENTRIES + 1);
         assert.deepEqual(new Set(crowdedLine!.slice(1)), new Set(table));
@@ -81,8 +96,13 @@ for (const implementation of [wirefly, wireguardGo]) {
         for (const line of lines) assert.equal(line.length, 53);
 
         const mostlyEmpty: string[] = [];
-        for (let i = 1; i <= 29; i++) mostlyEmpty.push('[Peer]', `PublicKey = ${(await generateKeyPair(lab.dir)).publicKey}`);
-        mostlyEmpty.push('[Peer]', `PublicKey = ${(await generateKeyPair(lab.dir)).publicKey}`, 'AllowedIPs = 255.2.3.4/32, abcd::255/128');
+        for (let i = 1; i <= 29; i++)
+          mostlyEmpty.push('[Peer]', `PublicKey = ${(await generateKeyPair(lab.dir)).publicKey}`);
+        mostlyEmpty.push(
+          '[Peer]',
+          `PublicKey = ${(await generateKeyPair(lab.dir)).publicKey}`,
+          'AllowedIPs = 255.2.3.4/32, abcd::255/128',
+        );
         await ns.exec('wg', ['setconf', ifname, writeConfig(lab, mostlyEmpty)]);
         const shown = await ns.exec('wg', ['showconf', ifname]);
         assert.equal(shown.match(/^\[Peer\]$/gm)?.length, 30);
@@ -97,7 +117,10 @@ for (const implementation of [wirefly, wireguardGo]) {
         const byPeer = new Map((await allowedIpLines(ns, ifname)).map((line) => [line[0], line.slice(1)]));
         assert.deepEqual(byPeer.get(first.publicKey), ['(none)']);
         assert.equal(byPeer.get(second.publicKey)?.length, 197);
-        await assert.rejects(ns.exec('wg', ['show', `${ifname}x`]), 'wg show of an interface that does not exist fails');
+        await assert.rejects(
+          ns.exec('wg', ['show', `${ifname}x`]),
+          'wg show of an interface that does not exist fails',
+        );
       }));
   });
 }
@@ -115,7 +138,10 @@ describe(`${wirefly.label}: every object freed at the end`, () => {
     withLab(t, async (lab) => {
       const { hub, a, b } = await createLoopbackPair(lab, wirefly, wirefly);
       assert.ok((await ping(a.ns, b.tunnelV4, { count: 2, deadlineSeconds: 5 })).received >= 2);
-      for (const [self, other] of [[a, b], [b, a]] as const) {
+      for (const [self, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         await hub.exec('wg', ['set', self.ifname, 'peer', other.keys.publicKey, 'remove']);
         assert.deepEqual((await showDump(hub, self.ifname)).peers, []);
       }
@@ -125,7 +151,7 @@ describe(`${wirefly.label}: every object freed at the end`, () => {
       assert.ok(!existsSync(uapiSocketPath(a.ifname)), 'and removes its control socket');
     }));
 
-  test('interfaces moved into each other\'s namespace, then both namespaces deleted: both daemons end cleanly', (t) =>
+  test("interfaces moved into each other's namespace, then both namespaces deleted: both daemons end cleanly", (t) =>
     withLab(t, async (lab) => {
       const { a, b } = await createLoopbackPair(lab, wirefly, wirefly);
       assert.ok((await ping(a.ns, b.tunnelV4, { count: 1, deadlineSeconds: 5 })).received >= 1);
@@ -144,7 +170,11 @@ describe(`${wirefly.label}: every object freed at the end`, () => {
   test(`a ${LARGE_TABLE_ENTRIES}-entry table added and removed ${TABLE_CYCLES} times leaves nothing behind`, (t) =>
     withLab(t, async (lab) => {
       const { ns, ifname, daemon } = await startDaemon(lab, wirefly);
-      const file = writeConfig(lab, ['[Peer]', `PublicKey = ${(await generateKeyPair(lab.dir)).publicKey}`, `AllowedIPs = ${largeTable().join(', ')}`]);
+      const file = writeConfig(lab, [
+        '[Peer]',
+        `PublicKey = ${(await generateKeyPair(lab.dir)).publicKey}`,
+        `AllowedIPs = ${largeTable().join(', ')}`,
+      ]);
       const empty = writeConfig(lab, ['[Interface]']);
       const resident: number[] = [];
       for (let cycle = 0; cycle < TABLE_CYCLES; cycle++) {
@@ -154,7 +184,9 @@ describe(`${wirefly.label}: every object freed at the end`, () => {
         assert.deepEqual((await showDump(ns, ifname)).peers, []);
         resident.push(residentBytes(daemon.pid));
       }
-      t.diagnostic(`resident after each cycle: ${resident.map((bytes) => (bytes / 2 ** 20).toFixed(0)).join(', ')} MiB`);
+      t.diagnostic(
+        `resident after each cycle: ${resident.map((bytes) => (bytes / 2 ** 20).toFixed(0)).join(', ')} MiB`,
+      );
       await ns.exec('ip', ['link', 'del', ifname]);
       assert.deepEqual(await daemon.process.exited, { code: 0, signal: null });
       await waitFor('the control socket to go', () => !existsSync(uapiSocketPath(ifname)));

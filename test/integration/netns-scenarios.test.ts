@@ -14,7 +14,13 @@ import { createLoopbackPair, type LoopbackPair } from './harness/loopback-pair.j
 import { createNestedPair } from './harness/nested-pair.js';
 import { tunnelAddress, type TunnelSide, type Tunnels } from './harness/pair.js';
 import { echoPacketBytes, fullSizePayload, ping } from './harness/ping.js';
-import { ANSWER_SECONDS, assertAnswered, describePair, WIREFLY_AND_WIREGUARD_GO, type Pair } from './harness/scenario.js';
+import {
+  ANSWER_SECONDS,
+  assertAnswered,
+  describePair,
+  WIREFLY_AND_WIREGUARD_GO,
+  type Pair,
+} from './harness/scenario.js';
 import { tcpTransfer } from './harness/transfer.js';
 import { sendUdpDatagram, UdpListener } from './harness/udp-datagram.js';
 import { udpProbe } from './harness/udp-probe.js';
@@ -45,7 +51,10 @@ const PADDING_PACKET_BYTES = 1297;
 const DATAGRAM_PADDED_TO_LINK_MTU = 20 + 8 + TRANSPORT_OVERHEAD_BYTES + PADDING_LINK_MTU;
 
 describe('route MTU and padding', () => {
-  for (const pairOf of [[wirefly, wirefly], [wirefly, wireguardGo]] as const) {
+  for (const pairOf of [
+    [wirefly, wirefly],
+    [wirefly, wireguardGo],
+  ] as const) {
     test(`${describePair(pairOf)}: a packet within the route MTU is not padded past it`, (t) =>
       withLab(t, async (lab) => {
         const tunnels = await createLoopbackPair(lab, ...pairOf, { mtu: PADDING_LINK_MTU });
@@ -62,22 +71,50 @@ describe('route MTU and padding', () => {
             '',
           ].join('\n'),
         });
-        for (const [self, other] of [[tunnels.a, tunnels.b], [tunnels.b, tunnels.a]] as const) {
-          await self.ns.exec('ip', ['route', 'add', `${other.tunnelV4}/32`, 'dev', self.ifname, 'mtu', String(PADDING_ROUTE_MTU)]);
+        for (const [self, other] of [
+          [tunnels.a, tunnels.b],
+          [tunnels.b, tunnels.a],
+        ] as const) {
+          await self.ns.exec('ip', [
+            'route',
+            'add',
+            `${other.tunnelV4}/32`,
+            'dev',
+            self.ifname,
+            'mtu',
+            String(PADDING_ROUTE_MTU),
+          ]);
         }
         await assertAnswered(tunnels.b, tunnels.a.tunnelV4, 'session');
-        const before = { a: await showOnlyPeer(tunnels.a.ns, tunnels.a.ifname), b: await showOnlyPeer(tunnels.b.ns, tunnels.b.ifname) };
+        const before = {
+          a: await showOnlyPeer(tunnels.a.ns, tunnels.a.ifname),
+          b: await showOnlyPeer(tunnels.b.ns, tunnels.b.ifname),
+        };
         const payloadBytes = PADDING_PACKET_BYTES - echoPacketBytes(4, 0);
-        const result = await ping(tunnels.b.ns, tunnels.a.tunnelV4, { count: 1, payloadBytes, deadlineSeconds: ANSWER_SECONDS });
-        assert.ok(result.received >= 1, `a ${PADDING_PACKET_BYTES}-byte ping under a route MTU of ${PADDING_ROUTE_MTU} got no reply`);
-        await waitFor('the reply to be counted', async () => (await showOnlyPeer(tunnels.a.ns, tunnels.a.ifname)).txBytes > before.a.txBytes);
+        const result = await ping(tunnels.b.ns, tunnels.a.tunnelV4, {
+          count: 1,
+          payloadBytes,
+          deadlineSeconds: ANSWER_SECONDS,
+        });
+        assert.ok(
+          result.received >= 1,
+          `a ${PADDING_PACKET_BYTES}-byte ping under a route MTU of ${PADDING_ROUTE_MTU} got no reply`,
+        );
+        await waitFor(
+          'the reply to be counted',
+          async () => (await showOnlyPeer(tunnels.a.ns, tunnels.a.ifname)).txBytes > before.a.txBytes,
+        );
         for (const side of [tunnels.a, tunnels.b]) {
-          const sent = (await showOnlyPeer(side.ns, side.ifname)).txBytes - before[side === tunnels.a ? 'a' : 'b'].txBytes;
+          const sent =
+            (await showOnlyPeer(side.ns, side.ifname)).txBytes - before[side === tunnels.a ? 'a' : 'b'].txBytes;
           const message = sent / result.transmitted;
-          t.diagnostic(`${side.implementation} sent a ${PADDING_PACKET_BYTES}-byte packet as a ${message}-byte message`);
+          t.diagnostic(
+            `${side.implementation} sent a ${PADDING_PACKET_BYTES}-byte packet as a ${message}-byte message`,
+          );
           if (side.implementation !== 'wirefly') continue;
           assert.ok(
-            message >= TRANSPORT_OVERHEAD_BYTES + PADDING_PACKET_BYTES && message <= TRANSPORT_OVERHEAD_BYTES + PADDING_ROUTE_MTU,
+            message >= TRANSPORT_OVERHEAD_BYTES + PADDING_PACKET_BYTES &&
+              message <= TRANSPORT_OVERHEAD_BYTES + PADDING_ROUTE_MTU,
             `${side.implementation}: a ${PADDING_PACKET_BYTES}-byte packet became a ${message}-byte message, padded beyond the route MTU of ${PADDING_ROUTE_MTU}`,
           );
         }
@@ -97,12 +134,20 @@ describe('roaming to a new source address and port', () => {
         await setListenPort(hub, a, 9999);
         await wgSet(hub, a.ifname, { peers: [{ publicKey: b.keys.publicKey, endpoint: `127.0.0.1:${b.listenPort}` }] });
         await assertAnswered(a, b.tunnelV6, 'after the move to 127.212.121.99');
-        assert.equal((await showOnlyPeer(b.ns, b.ifname)).endpoint, '127.212.121.99:9999', `${b.implementation} did not follow a to its new IPv4 source`);
+        assert.equal(
+          (await showOnlyPeer(b.ns, b.ifname)).endpoint,
+          '127.212.121.99:9999',
+          `${b.implementation} did not follow a to its new IPv4 source`,
+        );
 
         await setListenPort(hub, a, 9998);
         await wgSet(hub, a.ifname, { peers: [{ publicKey: b.keys.publicKey, endpoint: `[::1]:${b.listenPort}` }] });
         await assertAnswered(a, b.tunnelV4, 'after the move to IPv6');
-        assert.equal((await showOnlyPeer(b.ns, b.ifname)).endpoint, '[::1]:9998', `${b.implementation} did not follow a to IPv6`);
+        assert.equal(
+          (await showOnlyPeer(b.ns, b.ifname)).endpoint,
+          '[::1]:9998',
+          `${b.implementation} did not follow a to IPv6`,
+        );
       }));
   }
 });
@@ -118,18 +163,27 @@ describe('allowed IPs check what a peer sends', () => {
         await waitFor('the first datagram from b', () => listener.received === 'X');
 
         const moreSpecific = await generateKeyPair(lab.dir);
-        await wgSet(hub, a.ifname, { peers: [{ publicKey: moreSpecific.publicKey, allowedIps: [`${b.tunnelV4}/32`] }] });
+        await wgSet(hub, a.ifname, {
+          peers: [{ publicKey: moreSpecific.publicKey, allowedIps: [`${b.tunnelV4}/32`] }],
+        });
         await setListenPort(hub, b, b.listenPort + 200);
         await sendUdpDatagram(b.ns, a.tunnelV4, 'Y');
         // The datagram authenticates as b's, so a learns b's new port from it before refusing its source.
         const newEndpoint = `127.0.0.1:${b.listenPort}`;
-        await waitFor(`${a.implementation} to see b at ${newEndpoint}`, async () => (await peerStatus(a, b.keys.publicKey)).endpoint === newEndpoint);
+        await waitFor(
+          `${a.implementation} to see b at ${newEndpoint}`,
+          async () => (await peerStatus(a, b.keys.publicKey)).endpoint === newEndpoint,
+        );
 
         await hub.exec('wg', ['set', a.ifname, 'peer', moreSpecific.publicKey, 'remove']);
         await sendUdpDatagram(b.ns, a.tunnelV4, 'Z');
         // Datagrams of one flow arrive in order: had Y got through, it would be before Z.
         await waitFor('the datagram sent after the more specific peer went', () => listener.received.endsWith('Z'));
-        assert.equal(listener.received, 'XZ', `${a.implementation} let in a datagram whose source belongs to another peer`);
+        assert.equal(
+          listener.received,
+          'XZ',
+          `${a.implementation} let in a datagram whose source belongs to another peer`,
+        );
         assert.equal((await showOnlyPeer(a.ns, a.ifname)).endpoint, newEndpoint);
         await listener.stop();
       }));
@@ -145,13 +199,22 @@ describe('keys and listen ports changed live', () => {
         const newKey = await generateKeyPair(lab.dir);
         await wgSet(hub, a.ifname, { privateKeyFile: newKey.privateKeyFile });
         await hub.exec('wg', [
-          'set', b.ifname,
-          'peer', newKey.publicKey, 'allowed-ips', `${a.tunnelV4}/32,${a.tunnelV6}/128`,
-          'peer', a.keys.publicKey, 'remove',
+          'set',
+          b.ifname,
+          'peer',
+          newKey.publicKey,
+          'allowed-ips',
+          `${a.tunnelV4}/32,${a.tunnelV6}/128`,
+          'peer',
+          a.keys.publicKey,
+          'remove',
         ]);
         await assertAnswered(a, b.tunnelV4, 'under the new key');
         const { peers } = await showDump(b.ns, b.ifname);
-        assert.deepEqual(peers.map((peer) => peer.publicKey), [newKey.publicKey]);
+        assert.deepEqual(
+          peers.map((peer) => peer.publicKey),
+          [newKey.publicKey],
+        );
         assert.ok(peers[0]!.latestHandshake > 0, `${b.implementation} reports no handshake with the new key`);
 
         // b moves to a new port; a hears of it from b's first packet.
@@ -169,14 +232,26 @@ const INNER_UDP_DATAGRAMS = 20;
 const UDP_HEADERS = { 4: 20 + 8, 6: 40 + 8 } as const;
 
 async function assertCarriesFullSize(tunnels: Tunnels, mtu: number): Promise<void> {
-  for (const [from, to] of [[tunnels.a, tunnels.b], [tunnels.b, tunnels.a]] as const) {
+  for (const [from, to] of [
+    [tunnels.a, tunnels.b],
+    [tunnels.b, tunnels.a],
+  ] as const) {
     for (const family of [4, 6] as const) {
       const address = tunnelAddress(to, family);
       const where = `${from.implementation} → ${to.implementation}, IPv${family}`;
-      const echo = await ping(from.ns, address, { count: 2, payloadBytes: fullSizePayload(family, mtu), dontFragment: true, deadlineSeconds: 5 });
+      const echo = await ping(from.ns, address, {
+        count: 2,
+        payloadBytes: fullSizePayload(family, mtu),
+        dontFragment: true,
+        deadlineSeconds: 5,
+      });
       assert.ok(echo.received >= 2, `${where}: full-size pings`);
       const udp = await udpProbe(from.ns, to.ns, address, mtu - UDP_HEADERS[family], INNER_UDP_DATAGRAMS);
-      assert.deepEqual(udp, { sent: INNER_UDP_DATAGRAMS, intact: INNER_UDP_DATAGRAMS, corrupt: 0 }, `${where}: full-size UDP`);
+      assert.deepEqual(
+        udp,
+        { sent: INNER_UDP_DATAGRAMS, intact: INNER_UDP_DATAGRAMS, corrupt: 0 },
+        `${where}: full-size UDP`,
+      );
     }
     const tcp = await tcpTransfer(from.ns, to.ns, to.tunnelV4, { bytes: INNER_TCP_BYTES });
     assert.equal(tcp.receivedSha256, tcp.sentSha256, `${from.implementation} → ${to.implementation}: TCP SHA-256`);
@@ -222,9 +297,11 @@ describe('routing loops stay bounded', () => {
         await hub.exec('ip', ['address', 'add', `${nested.a.tunnelV4}/24`, 'dev', nested.a.ifname]);
         await hub.exec('ip', ['link', 'set', nested.a.ifname, 'mtu', String(INNER_MTU), 'up']);
         const fromHub = await ping(hub, nested.b.tunnelV4, { count: 1, deadlineSeconds: ANSWER_SECONDS });
-        assert.ok(fromHub.received >= 1, 'the inner tunnel carries the hub\'s ping');
+        assert.ok(fromHub.received >= 1, "the inner tunnel carries the hub's ping");
         // The outer tunnel's peer is now reached through the inner tunnel, which the outer one carries.
-        await wgSet(hub, carrier.a.ifname, { peers: [{ publicKey: carrier.b.keys.publicKey, endpoint: `${nested.b.tunnelV4}:7` }] });
+        await wgSet(hub, carrier.a.ifname, {
+          peers: [{ publicKey: carrier.b.keys.publicKey, endpoint: `${nested.b.tunnelV4}:7` }],
+        });
         for (const side of [nested.b, carrier.b]) await side.ns.exec('ip', ['link', 'del', side.ifname]);
 
         const before = await showOnlyPeer(hub, nested.a.ifname);
@@ -233,7 +310,10 @@ describe('routing loops stay bounded', () => {
         await sleep(1000);
         const sent = (await showOnlyPeer(hub, nested.a.ifname)).txBytes - before.txBytes;
         t.diagnostic(`inner ${nested.a.implementation} sent ${sent} B for ${LOOP_PINGS} pings`);
-        assert.ok(sent < LOOP_TX_LIMIT_BYTES, `inner ${nested.a.implementation} sent ${sent} B for ${LOOP_PINGS} pings`);
+        assert.ok(
+          sent < LOOP_TX_LIMIT_BYTES,
+          `inner ${nested.a.implementation} sent ${sent} B for ${LOOP_PINGS} pings`,
+        );
       }));
   }
 });

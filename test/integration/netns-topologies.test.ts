@@ -11,7 +11,13 @@ import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';
 import { connectTunnelSide, createTunnelPair, endpointOf, startTunnelSide, type TunnelSide } from './harness/pair.js';
 import { ping } from './harness/ping.js';
-import { ANSWER_SECONDS, assertAnswered, describePair, WIREFLY_AND_WIREGUARD_GO, type Pair } from './harness/scenario.js';
+import {
+  ANSWER_SECONDS,
+  assertAnswered,
+  describePair,
+  WIREFLY_AND_WIREGUARD_GO,
+  type Pair,
+} from './harness/scenario.js';
 import { addAddress, moveAddress } from './harness/veth.js';
 import { sleep } from './harness/wait.js';
 import { generateKeyPair, upTunnelInterface, wgSet } from './harness/wg.js';
@@ -83,7 +89,10 @@ describe('NAT and persistent keepalive', () => {
 
         await wgSet(a.ns, a.ifname, { peers: [{ publicKey: b.keys.publicKey, persistentKeepalive: 0 }] });
         await sleep((NAT_TIMEOUT_SECONDS + 1) * 1000);
-        assert.ok(!(await answeredAtOnce(b, a.tunnelV4)), 'without keepalives the translation should have expired: the test proves nothing');
+        assert.ok(
+          !(await answeredAtOnce(b, a.tunnelV4)),
+          'without keepalives the translation should have expired: the test proves nothing',
+        );
       }));
   }
 });
@@ -100,7 +109,16 @@ describe('fwmark policy routing', () => {
         const { a, b } = await createTunnelPair(lab, ...pairOf);
         await b.ns.exec('ip', ['address', 'add', `${ROUTED_V4}/32`, 'dev', b.ifname]);
         await b.ns.exec('ip', ['address', 'add', `${ROUTED_V6}/128`, 'dev', b.ifname, 'nodad']);
-        await a.ns.exec('wg', ['set', a.ifname, 'fwmark', String(FWMARK), 'peer', b.keys.publicKey, 'allowed-ips', `${ROUTED_V4}/32,${ROUTED_V6}/128`]);
+        await a.ns.exec('wg', [
+          'set',
+          a.ifname,
+          'fwmark',
+          String(FWMARK),
+          'peer',
+          b.keys.publicKey,
+          'allowed-ips',
+          `${ROUTED_V4}/32,${ROUTED_V6}/128`,
+        ]);
         // A default route in the main table as well, which the suppressing rule must pass over.
         await a.ns.exec('ip', ['-6', 'route', 'add', 'default', 'via', b.outer.v6]);
         for (const family of ['-4', '-6']) {
@@ -110,7 +128,11 @@ describe('fwmark policy routing', () => {
         }
         for (const address of [ROUTED_V4, ROUTED_V6]) {
           const flood = await ping(a.ns, address, { count: FLOOD_PINGS, flood: true, deadlineSeconds: 10 });
-          assert.equal(flood.received, FLOOD_PINGS, `flood to ${address}: ${flood.received} of ${flood.transmitted} answered`);
+          assert.equal(
+            flood.received,
+            FLOOD_PINGS,
+            `flood to ${address}: ${flood.received} of ${flood.transmitted} answered`,
+          );
         }
         assert.equal((await showDump(a.ns, a.ifname)).peers[0]!.endpoint, endpointOf(b, 4));
       }));
@@ -137,14 +159,19 @@ describe('a tunnel routed through itself', () => {
       });
       await upTunnelInterface(c.ns, c.ifname, [`${ONION_V4.c}/24`], 1420);
       // a reaches c through its tunnel to b, where c listens.
-      await wgSet(a.ns, a.ifname, { peers: [{ publicKey: cKeys.publicKey, allowedIps: [`${ONION_V4.c}/32`], endpoint: `${b.tunnelV4}:${ONION_PORT}` }] });
+      await wgSet(a.ns, a.ifname, {
+        peers: [
+          { publicKey: cKeys.publicKey, allowedIps: [`${ONION_V4.c}/32`], endpoint: `${b.tunnelV4}:${ONION_PORT}` },
+        ],
+      });
       await a.ns.exec('ip', ['address', 'add', `${ONION_V4.a}/24`, 'dev', a.ifname]);
       const onion = await ping(a.ns, ONION_V4.c, { count: 1, deadlineSeconds: ANSWER_SECONDS });
       assert.ok(onion.received >= 1, 'a reaches c through b');
 
       await c.ns.exec('ip', ['link', 'del', c.ifname]);
       await wgSet(a.ns, a.ifname, { peers: [{ publicKey: cKeys.publicKey, endpoint: `${ONION_V4.c}:${ONION_PORT}` }] });
-      const sentToC = async (): Promise<number> => (await showDump(a.ns, a.ifname)).peers.find((peer) => peer.publicKey === cKeys.publicKey)!.txBytes;
+      const sentToC = async (): Promise<number> =>
+        (await showDump(a.ns, a.ifname)).peers.find((peer) => peer.publicKey === cKeys.publicKey)!.txBytes;
       const before = await sentToC();
       const flood = await ping(a.ns, ONION_V4.c, { count: ONION_PINGS, flood: true, replyWaitSeconds: 1 });
       assert.equal(flood.received, 0);
@@ -182,7 +209,10 @@ describe('sticky source addresses', () => {
       }
     }));
 
-  for (const pairOf of [[wirefly, wireguardGo], [wireguardGo, wirefly]] as const) {
+  for (const pairOf of [
+    [wirefly, wireguardGo],
+    [wireguardGo, wirefly],
+  ] as const) {
     test(`${describePair(pairOf)}: a answers from whichever of its addresses b writes to`, (t) =>
       withLab(t, async (lab) => {
         const { a, b } = await createTunnelPair(lab, ...pairOf);
@@ -194,12 +224,19 @@ describe('sticky source addresses', () => {
           const endpoint = `${target}:${a.listenPort}`;
           await wgSet(b.ns, b.ifname, { peers: [{ publicKey: a.keys.publicKey, endpoint }] });
           await assertAnswered(b, a.tunnelV4, `to ${endpoint}`);
-          assert.equal((await showOnlyPeer(b.ns, b.ifname)).endpoint, endpoint, `${a.implementation} did not answer from ${target}`);
+          assert.equal(
+            (await showOnlyPeer(b.ns, b.ifname)).endpoint,
+            endpoint,
+            `${a.implementation} did not answer from ${target}`,
+          );
         }
       }));
   }
 
-  for (const pairOf of [[wirefly, wireguardGo], [wireguardGo, wirefly]] as const) {
+  for (const pairOf of [
+    [wirefly, wireguardGo],
+    [wireguardGo, wirefly],
+  ] as const) {
     test(`${describePair(pairOf)}: a answers from an address of another interface than the one the reply leaves by`, (t) =>
       withLab(t, async (lab) => {
         const { a, b } = await createTunnelPair(lab, ...pairOf);
@@ -216,7 +253,10 @@ describe('sticky source addresses', () => {
   // Wirefly keeps a source whose route now leaves by another interface (the
   // kernel compares the route's interface with the one the source came by),
   // so for it this is shown, not asserted.
-  for (const [pairOf, asserted] of [[[wireguardGo, wirefly], true], [[wirefly, wireguardGo], false]] as const) {
+  for (const [pairOf, asserted] of [
+    [[wireguardGo, wirefly], true],
+    [[wirefly, wireguardGo], false],
+  ] as const) {
     test(`${describePair(pairOf)}: a preferred route by another interface takes a's source with it${asserted ? '' : ', shown only'}`, (t) =>
       withLab(t, async (lab) => {
         const { a, b } = await createTunnelPair(lab, ...pairOf);
@@ -232,7 +272,12 @@ describe('sticky source addresses', () => {
         await assertAnswered(a, b.tunnelV4, 'by the preferred link');
         const seen = (await showOnlyPeer(b.ns, b.ifname)).endpoint;
         t.diagnostic(`after the route change b sees ${a.implementation} at ${seen}`);
-        if (asserted) assert.equal(seen, `${second.a.v4}:${a.listenPort}`, `${a.implementation} kept its source from the other link`);
+        if (asserted)
+          assert.equal(
+            seen,
+            `${second.a.v4}:${a.listenPort}`,
+            `${a.implementation} kept its source from the other link`,
+          );
       }));
   }
 });

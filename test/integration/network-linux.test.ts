@@ -31,7 +31,7 @@ import type { BackgroundProcess } from './harness/background.js';
 const KEY_A = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const KEY_B = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const ENDPOINT_PORT = 51820;
-const ORIGINAL_RESOLV_CONF = '# the namespace\'s own\nnameserver 192.0.2.53\nsearch home.example\n';
+const ORIGINAL_RESOLV_CONF = "# the namespace's own\nnameserver 192.0.2.53\nsearch home.example\n";
 const WAIT_MS = 10_000;
 
 interface Client {
@@ -71,7 +71,10 @@ async function client(t: TestContext, lab: Lab): Promise<Client> {
 
 /** IPv6 duplicate address detection changes `ip addr` output for a while after a link comes up. */
 async function settled(ns: Namespace): Promise<void> {
-  await waitFor(async () => (await ns.exec('ip', ['-6', 'address', 'show', 'tentative'])).trim() === '', 'IPv6 addresses to settle');
+  await waitFor(
+    async () => (await ns.exec('ip', ['-6', 'address', 'show', 'tentative'])).trim() === '',
+    'IPv6 addresses to settle',
+  );
 }
 
 async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -129,7 +132,9 @@ async function options(c: Client): Promise<ApplyOptions> {
 const FULL_TUNNEL = 'Address = 10.9.0.2/32, fd00:9::2/128\nDNS = 10.9.0.1, vpn.example';
 
 async function counter(c: Client, name: string): Promise<number> {
-  const out = JSON.parse(await c.ns.exec('nft', ['-j', 'list', 'counter', 'inet', killSwitchTable(c.ifname), name])) as {
+  const out = JSON.parse(
+    await c.ns.exec('nft', ['-j', 'list', 'counter', 'inet', killSwitchTable(c.ifname), name]),
+  ) as {
     nftables: { counter?: { packets: number } }[];
   };
   const packets = out.nftables.find((entry) => entry.counter)?.counter?.packets;
@@ -141,7 +146,14 @@ test('split tunnel: addresses, MTU, routes in main and DNS while up; exactly the
   await withLab(t, async (lab) => {
     const c = await client(t, lab);
     const before = await snapshot(c);
-    const applied = await applyTunnelNetwork(plan(c, 'Address = 10.9.0.2/24, fd00:9::2/64\nDNS = 10.9.0.1, corp.example', '10.9.0.0/24, 10.50.0.0/16, fd00:50::/48'), await options(c));
+    const applied = await applyTunnelNetwork(
+      plan(
+        c,
+        'Address = 10.9.0.2/24, fd00:9::2/64\nDNS = 10.9.0.1, corp.example',
+        '10.9.0.0/24, 10.50.0.0/16, fd00:50::/48',
+      ),
+      await options(c),
+    );
     assert.equal(applied.mtu, 1420, 'veth MTU 1500 - 80');
     const link = await c.ns.exec('ip', ['address', 'show', 'dev', c.ifname]);
     assert.match(link, /mtu 1420/);
@@ -149,7 +161,11 @@ test('split tunnel: addresses, MTU, routes in main and DNS while up; exactly the
     assert.match(link, /inet6 fd00:9::2\/64/);
     assert.match(await c.ns.exec('ip', ['-4', 'route', 'show', '10.50.0.0/16']), new RegExp(`dev ${c.ifname}`));
     assert.match(await c.ns.exec('ip', ['-6', 'route', 'show', 'fd00:50::/48']), new RegExp(`dev ${c.ifname}`));
-    assert.match(await c.ns.exec('ip', ['-4', 'route', 'get', '203.0.113.5']), /dev veth1/, 'the default route is untouched');
+    assert.match(
+      await c.ns.exec('ip', ['-4', 'route', 'get', '203.0.113.5']),
+      /dev veth1/,
+      'the default route is untouched',
+    );
     assert.equal(await c.ns.exec('cat', ['/etc/resolv.conf']), readFileSync(c.resolvConf, 'utf8'));
     assert.match(await c.ns.exec('cat', ['/etc/resolv.conf']), /\nnameserver 10\.9\.0\.1\nsearch corp\.example\n$/);
     assert.doesNotMatch(await c.ns.exec('nft', ['list', 'ruleset']), /wirefly/, 'no kill switch for a split tunnel');
@@ -163,12 +179,19 @@ test('Table = off adds no routes, not even for /0', async (t) => {
   await withLab(t, async (lab) => {
     const c = await client(t, lab);
     const before = await snapshot(c);
-    const applied = await applyTunnelNetwork(plan(c, 'Address = 10.9.0.2/32\nTable = off\nMTU = 1400', '0.0.0.0/0, 10.50.0.0/16'), await options(c));
+    const applied = await applyTunnelNetwork(
+      plan(c, 'Address = 10.9.0.2/32\nTable = off\nMTU = 1400', '0.0.0.0/0, 10.50.0.0/16'),
+      await options(c),
+    );
     const after = await snapshot(c);
     for (const key of ['routes4', 'rules4', 'rules6', 'nft'] as const) {
       const added = after[key]!.split('\n').filter((line) => !before[key]!.split('\n').includes(line));
       // Only the kernel's own routes for the address and link (local table, IPv6 multicast/link-local).
-      assert.deepEqual(added.filter((line) => !/proto kernel|table local/.test(line)), [], `${key}: ${added.join(' | ')}`);
+      assert.deepEqual(
+        added.filter((line) => !/proto kernel|table local/.test(line)),
+        [],
+        `${key}: ${added.join(' | ')}`,
+      );
     }
     await applied.undo();
     assert.deepEqual(await snapshot(c), before);
@@ -190,7 +213,10 @@ test('full tunnel: fwmark policy rules for both families, no routing loop, kill 
       const rules = await c.ns.exec('ip', [family, 'rule', 'show']);
       assert.match(rules, /not from all fwmark 0xca6c lookup 51820/);
       assert.match(rules, /from all lookup main suppress_prefixlength 0/);
-      assert.match(await c.ns.exec('ip', [family, 'route', 'show', 'table', '51820']), new RegExp(`default dev ${c.ifname}`));
+      assert.match(
+        await c.ns.exec('ip', [family, 'route', 'show', 'table', '51820']),
+        new RegExp(`default dev ${c.ifname}`),
+      );
     }
     // Unmarked traffic goes into the tunnel; the engine's marked packets keep the uplink.
     assert.match(await c.ns.exec('ip', ['-4', 'route', 'get', '203.0.113.5']), new RegExp(`dev ${c.ifname}`));
@@ -214,17 +240,29 @@ test('full tunnel: fwmark policy rules for both families, no routing loop, kill 
       ].join('\n'),
     });
     const droppedBefore = await counter(c, KILL_SWITCH_COUNTERS.droppedOut);
-    const ping = await c.ns.exec('ping', ['-c', '1', '-W', '1', c.serverAddress]).then(() => 'replied', () => 'failed');
+    const ping = await c.ns.exec('ping', ['-c', '1', '-W', '1', c.serverAddress]).then(
+      () => 'replied',
+      () => 'failed',
+    );
     assert.equal(ping, 'failed', 'a ping out of the uplink is blocked');
     assert.ok((await counter(c, KILL_SWITCH_COUNTERS.droppedOut)) > droppedBefore);
     // What carries the engine's mark is not tied to the endpoints known at start: a roaming peer keeps working.
-    const marked = await c.ns.exec('ping', ['-m', '51820', '-c', '1', '-W', '2', c.serverAddress]).then(() => 'replied', () => 'failed');
+    const marked = await c.ns.exec('ping', ['-m', '51820', '-c', '1', '-W', '2', c.serverAddress]).then(
+      () => 'replied',
+      () => 'failed',
+    );
     assert.equal(marked, 'replied', "with the engine's mark a ping leaves, and its reply comes back in");
     const dnsBefore = await counter(c, KILL_SWITCH_COUNTERS.droppedDns);
     await c.ns.exec('ncat', ['-u', '--send-only', '192.0.2.53', '53'], { input: 'query' }).catch(() => {});
-    assert.ok((await counter(c, KILL_SWITCH_COUNTERS.droppedDns)) > dnsBefore, 'DNS to a server outside the tunnel is dropped');
+    assert.ok(
+      (await counter(c, KILL_SWITCH_COUNTERS.droppedDns)) > dnsBefore,
+      'DNS to a server outside the tunnel is dropped',
+    );
     await c.ns.exec('ncat', ['-u', '--send-only', c.serverAddress, String(ENDPOINT_PORT)], { input: 'handshake' });
-    await waitFor(async () => /packets [1-9]/.test(await c.server.exec('nft', ['list', 'counter', 'inet', 'seen', 'endpoint'])), 'UDP to the endpoint to arrive');
+    await waitFor(
+      async () => /packets [1-9]/.test(await c.server.exec('nft', ['list', 'counter', 'inet', 'seen', 'endpoint'])),
+      'UDP to the endpoint to arrive',
+    );
 
     await applied.undo();
     assert.deepEqual(await snapshot(c), before);
@@ -246,7 +284,10 @@ function startDriver(c: Client, configFile: string, stopAfter?: number): Backgro
 
 /** The restarted helper, in the namespace like the one that crashed. */
 async function recoverInNamespace(c: Client): Promise<{ recovered: string[]; steps: number }> {
-  return JSON.parse(await c.ns.exec(process.execPath, driverArgs('recover', c.journalDir))) as { recovered: string[]; steps: number };
+  return JSON.parse(await c.ns.exec(process.execPath, driverArgs('recover', c.journalDir))) as {
+    recovered: string[];
+    steps: number;
+  };
 }
 
 async function killWhen(driver: BackgroundProcess, word: string): Promise<void> {

@@ -28,7 +28,10 @@ const memory = new MemoryUapiDevice({
   },
 });
 /** Traffic the test pretends each peer (by base64 public key) has seen. */
-const statistics = new Map<string, { rxBytes: bigint; txBytes: bigint; lastHandshake: { sec: number; nsec: number } }>();
+const statistics = new Map<
+  string,
+  { rxBytes: bigint; txBytes: bigint; lastHandshake: { sec: number; nsec: number } }
+>();
 const device: UapiDevice = {
   get: () => {
     const state = memory.get();
@@ -55,7 +58,11 @@ let lastSteps: UapiSetStep[] = [];
 
 /** The peers the last set request removed, by base64 public key. */
 function removedPeers(): string[] {
-  return lastSteps.flatMap((step, i) => (step.key === 'remove' && lastSteps[i - 1]?.key === 'public_key' ? [base64((lastSteps[i - 1] as { value: Uint8Array }).value)] : []));
+  return lastSteps.flatMap((step, i) =>
+    step.key === 'remove' && lastSteps[i - 1]?.key === 'public_key'
+      ? [base64((lastSteps[i - 1] as { value: Uint8Array }).value)]
+      : [],
+  );
 }
 
 const ifname = uniqueName();
@@ -111,7 +118,10 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'wirefly-uapi-wg-'));
   for (const name of KEY_NAMES) {
     const privateKey = (await wg('genkey')).trim();
-    keys[name] = { private: privateKey, public: (await exec(undefined, 'wg', ['pubkey'], { input: privateKey })).trim() };
+    keys[name] = {
+      private: privateKey,
+      public: (await exec(undefined, 'wg', ['pubkey'], { input: privateKey })).trim(),
+    };
   }
   server = await startUapiServer({ interfaceName: ifname, device });
 });
@@ -135,10 +145,30 @@ test('wg set: device and peer settings', async () => {
   const privateKey = await file('private', keys.device.private);
   const psk = await file('psk', keys.psk.private);
   await wg(
-    'set', ifname, 'private-key', privateKey, 'listen-port', '51820', 'fwmark', '0x33',
-    'peer', keys.peer1.public, 'preshared-key', psk, 'endpoint', '192.0.2.1:51820',
-    'persistent-keepalive', '25', 'allowed-ips', '10.0.0.0/24,fd00::/64',
-    'peer', keys.peer2.public, 'endpoint', '[2001:db8::1]:443', 'allowed-ips', '10.0.1.0/24',
+    'set',
+    ifname,
+    'private-key',
+    privateKey,
+    'listen-port',
+    '51820',
+    'fwmark',
+    '0x33',
+    'peer',
+    keys.peer1.public,
+    'preshared-key',
+    psk,
+    'endpoint',
+    '192.0.2.1:51820',
+    'persistent-keepalive',
+    '25',
+    'allowed-ips',
+    '10.0.0.0/24,fd00::/64',
+    'peer',
+    keys.peer2.public,
+    'endpoint',
+    '[2001:db8::1]:443',
+    'allowed-ips',
+    '10.0.1.0/24',
   );
   assert.deepEqual(configuration(device.get()), {
     privateKey: keys.device.private,
@@ -210,7 +240,10 @@ test('wg show reports handshakes and transfer as the device counts them', async 
     assert.match(pretty, /listening port: 51820\n {2}fwmark: 0x33\n/);
     assert.match(pretty, /transfer: 117\.74 MiB received, 1\.00 TiB sent/);
     assert.match(pretty, /latest handshake: \d+ seconds ago/);
-    assert.match(await wg('show', ifname, 'transfer'), new RegExp(`${base64Pattern(keys.peer1.public)}\\t123456789\\t1099511627776`));
+    assert.match(
+      await wg('show', ifname, 'transfer'),
+      new RegExp(`${base64Pattern(keys.peer1.public)}\\t123456789\\t1099511627776`),
+    );
   } finally {
     statistics.clear();
   }
@@ -222,7 +255,17 @@ function base64Pattern(text: string): string {
 }
 
 test('wg set: allowed-ips replace, remove drops the peer', async () => {
-  await wg('set', ifname, 'peer', keys.peer1.public, 'allowed-ips', '10.9.0.0/16,10.0.1.0/24', 'peer', keys.peer2.public, 'remove');
+  await wg(
+    'set',
+    ifname,
+    'peer',
+    keys.peer1.public,
+    'allowed-ips',
+    '10.9.0.0/16,10.0.1.0/24',
+    'peer',
+    keys.peer2.public,
+    'remove',
+  );
   const state = configuration(device.get());
   assert.deepEqual(
     state.peers.map((peer) => [peer.publicKey, peer.allowedIps]),

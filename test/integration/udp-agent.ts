@@ -8,8 +8,20 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundProcess } from './harness/background.js';
 import type { Namespace } from './harness/namespace.js';
-import { bindNativeUdp, type DatagramBatch, type NativeUdp, type NativeUdpOptions, type UdpStats } from '../../helper/src/os/linux/udp.js';
-import { formatEndpoint, formatIpAddress, parseEndpoint, parseIpAddress, type Endpoint } from '../../helper/src/net/ip.js';
+import {
+  bindNativeUdp,
+  type DatagramBatch,
+  type NativeUdp,
+  type NativeUdpOptions,
+  type UdpStats,
+} from '../../helper/src/os/linux/udp.js';
+import {
+  formatEndpoint,
+  formatIpAddress,
+  parseEndpoint,
+  parseIpAddress,
+  type Endpoint,
+} from '../../helper/src/net/ip.js';
 
 const AGENT_ENVIRONMENT = 'WIREFLY_UDP_TEST_AGENT';
 const REPLY_TIMEOUT_MS = 20_000;
@@ -118,7 +130,8 @@ function runAgent(): void {
     if (command.op === 'hold') write({ id, started: true });
     run(command).then(
       (reply) => write({ id, ...reply }),
-      (error: NodeJS.ErrnoException) => write({ id, error: { code: error.code, syscall: error.syscall, message: error.message } }),
+      (error: NodeJS.ErrnoException) =>
+        write({ id, error: { code: error.code, syscall: error.syscall, message: error.message } }),
     );
   });
 }
@@ -194,7 +207,10 @@ export class Agent {
     this.process.stdin.write(`${JSON.stringify({ id, ...command })}\n`);
     let timer: NodeJS.Timeout | undefined;
     const failure = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`agent gave no reply to ${command.op}: ${this.process.log()}`)), REPLY_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`agent gave no reply to ${command.op}: ${this.process.log()}`)),
+        REPLY_TIMEOUT_MS,
+      );
       void this.process.exited.then((exit) =>
         reject(new Error(`agent exited (${exit.code ?? exit.signal}) during ${command.op}: ${this.process.log()}`)),
       );
@@ -220,7 +236,9 @@ export class Agent {
   }
 
   /** Sends each payload to its own endpoint, all in one sendBatch call. */
-  async sendEach(items: readonly { payload: string | Buffer; to: EndpointJson }[]): Promise<{ sent: number; stale: string[] }> {
+  async sendEach(
+    items: readonly { payload: string | Buffer; to: EndpointJson }[],
+  ): Promise<{ sent: number; stale: string[] }> {
     const datagrams = items.map(({ payload, to }) => ({ data: Buffer.from(payload).toString('base64'), to }));
     const reply = await this.request({ op: 'send', datagrams });
     return { sent: reply.sent as number, stale: reply.stale as string[] };
@@ -256,6 +274,5 @@ export class Agent {
     resolve?.(reply);
   }
 }
-
 
 if (process.env[AGENT_ENVIRONMENT]) runAgent();

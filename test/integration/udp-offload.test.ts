@@ -66,7 +66,8 @@ function payloads(sizes: readonly number[]): Buffer[] {
 function trainsFor(count: number, size: number): number {
   const perTrain = Math.min(TRAIN, Math.floor(TRAIN_BYTES / size));
   let trains = 0;
-  for (let first = 0; first < count; first += SEND_CALL) trains += Math.ceil(Math.min(SEND_CALL, count - first) / perTrain);
+  for (let first = 0; first < count; first += SEND_CALL)
+    trains += Math.ceil(Math.min(SEND_CALL, count - first) / perTrain);
   return trains;
 }
 
@@ -103,9 +104,15 @@ for (const family of [4, 6] as const) {
     assert.deepEqual(b.batchSizes, [1, 200]);
     const trains = trainsFor(200, TRANSPORT_SIZE);
     const sender = await a.stats();
-    assert.deepEqual([sender.sendSegmented, sender.sendSegmentedDatagrams, sender.sendSegmentationRefused], [trains, 200, 0]);
+    assert.deepEqual(
+      [sender.sendSegmented, sender.sendSegmentedDatagrams, sender.sendSegmentationRefused],
+      [trains, 200, 0],
+    );
     const receiver = await b.stats();
-    assert.deepEqual([receiver.receiveCoalesced, receiver.receiveCoalescedDatagrams, receiver.receiveTruncated], [trains, 200, 0]);
+    assert.deepEqual(
+      [receiver.receiveCoalesced, receiver.receiveCoalescedDatagrams, receiver.receiveTruncated],
+      [trains, 200, 0],
+    );
     await Promise.all([a.stop(), b.stop()]);
   });
 }
@@ -145,7 +152,8 @@ test('a mixed batch (sizes, endpoints, families, an empty datagram) arrives comp
   const items = plan.map(([, to], i) => ({ payload: sent[i]!, to }));
   assert.deepEqual(await a.sendEach(items), { sent: plan.length, stale: [] });
   const expectedAt = (to: EndpointJson) => items.filter((item) => item.to === to).map(({ payload }) => payload);
-  const ownAddress = (to: EndpointJson) => formatEndpoint(endpointFromJson(to === toB6 ? v6(ab.a.v6, a.port) : v4(ab.a.v4, a.port)));
+  const ownAddress = (to: EndpointJson) =>
+    formatEndpoint(endpointFromJson(to === toB6 ? v6(ab.a.v6, a.port) : v4(ab.a.v4, a.port)));
   await b.waitForDatagrams(expectedAt(toB4).length + expectedAt(toB6).length);
   await other.waitForDatagrams(expectedAt(toOther).length);
   for (const [agent, to] of [
@@ -204,7 +212,10 @@ for (const family of [4, 6] as const) {
     const received = await b.waitForDatagrams(10);
     assert.deepEqual(bytesOf(received), sent);
     const routed = family === 4 ? v4(ab.a.v4, a.port) : v6(ab.a.v6, a.port);
-    assert.deepEqual(new Set(received.map(({ source }) => source)), new Set([formatEndpoint(endpointFromJson(routed))]));
+    assert.deepEqual(
+      new Set(received.map(({ source }) => source)),
+      new Set([formatEndpoint(endpointFromJson(routed))]),
+    );
     assert.equal((await a.stats()).sendSegmented, 1);
     await Promise.all([a.stop(), b.stop()]);
   });

@@ -183,7 +183,8 @@ for (const family of [4, 6] as const) {
   const secondary = (n: number) => (family === 4 ? `10.99.1.${n}` : `fd99:0:0:1::${n}`);
   const addAddress = (address: string) =>
     nsA.exec('ip', ['addr', 'add', `${address}/${prefix}`, 'dev', ab.a.device, ...(family === 6 ? ['nodad'] : [])]);
-  const deleteAddress = (address: string) => nsA.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', ab.a.device]);
+  const deleteAddress = (address: string) =>
+    nsA.exec('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', ab.a.device]);
 
   test(`IPv${family}: a reply leaves from the address the peer wrote to`, async () => {
     const extra = secondary(11);
@@ -241,7 +242,18 @@ test('the firewall mark reaches the kernel: marked datagrams follow the policy r
     ['-6', ab.b.v6, ac.b.v6, '128'],
   ] as const) {
     await nsA.exec('ip', [flag, 'rule', 'add', 'fwmark', `0x${MARK.toString(16)}`, 'lookup', MARK_TABLE]);
-    await nsA.exec('ip', [flag, 'route', 'add', `${address}/${length}`, 'via', via, 'dev', ac.a.device, 'table', MARK_TABLE]);
+    await nsA.exec('ip', [
+      flag,
+      'route',
+      'add',
+      `${address}/${length}`,
+      'via',
+      via,
+      'dev',
+      ac.a.device,
+      'table',
+      MARK_TABLE,
+    ]);
     await nsC.exec('ip', ['addr', 'add', `${address}/${length}`, 'dev', 'lo', ...(flag === '-6' ? ['nodad'] : [])]);
   }
   const a = await agentIn(nsA, 0);
@@ -319,7 +331,11 @@ test('a 9000-byte MTU link carries full-size datagrams, and drops larger ones at
   const b = await agentIn(nsB, 0);
   const payload = (length: number, fill: number) => Buffer.alloc(length, fill);
   const expected = [payload(fullV4, 1), payload(fullV6, 2)];
-  assert.equal((await b.send([payload(fullV4 + 1, 3)], v4(ab.a.v4, a.port))).sent, 0, 'one byte too many for the link goes nowhere, unfragmented');
+  assert.equal(
+    (await b.send([payload(fullV4 + 1, 3)], v4(ab.a.v4, a.port))).sent,
+    0,
+    'one byte too many for the link goes nowhere, unfragmented',
+  );
   await b.send([expected[0]!], v4(ab.a.v4, a.port));
   await b.send([expected[1]!], v6(ab.a.v6, a.port));
   const received = await a.waitForDatagrams(2);

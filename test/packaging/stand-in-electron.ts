@@ -14,7 +14,11 @@ export const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
 const DEFAULT_FUSES = '10110001';
 
 export function fuseWire(fuses: string = DEFAULT_FUSES): Buffer {
-  return Buffer.concat([Buffer.from(FUSE_SENTINEL, 'latin1'), Buffer.from([1, fuses.length]), Buffer.from(fuses, 'latin1')]);
+  return Buffer.concat([
+    Buffer.from(FUSE_SENTINEL, 'latin1'),
+    Buffer.from([1, fuses.length]),
+    Buffer.from(fuses, 'latin1'),
+  ]);
 }
 
 /** Makes `dir` an Electron folder whose `electron` is `nodeBinary` with the fuse wire. */
@@ -25,7 +29,10 @@ export function makeStandInElectron(nodeBinary: string, dir: string, electronVer
   appendFileSync(electron, fuseWire());
   chmodSync(electron, 0o755);
   writeFileSync(join(dir, 'version'), electronVersion);
-  writeFileSync(join(dir, 'LICENSE'), 'Stand-in Electron folder: a copy of Node.js (MIT license) with an Electron fuse wire appended.\n');
+  writeFileSync(
+    join(dir, 'LICENSE'),
+    'Stand-in Electron folder: a copy of Node.js (MIT license) with an Electron fuse wire appended.\n',
+  );
 }
 
 /** The fuses as the binary now has them, by @electron/fuses' index. */

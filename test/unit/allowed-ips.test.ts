@@ -127,7 +127,7 @@ test('a network belongs to one value: inserting it again moves it', () => {
   assert.equal(lookupText(table, '192.168.0.1'), 'b');
   assert.deepEqual(entriesText(table, 'a'), ['192.168.1.0/24']);
   assert.deepEqual(entriesText(table, 'b'), ['192.168.0.0/24']);
-  assert.equal(table.remove(cidr('192.168.0.0/24'), 'a'), false, 'no longer a\'s to remove');
+  assert.equal(table.remove(cidr('192.168.0.0/24'), 'a'), false, "no longer a's to remove");
   assert.equal(lookupText(table, '192.168.0.1'), 'b');
 });
 
@@ -236,22 +236,41 @@ type Operation =
   | { kind: 'clear' };
 
 const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('insert' as const), network: cidrArbitrary, peer: peerArbitrary }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), network: cidrArbitrary, peer: peerArbitrary }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({ kind: fc.constant('insert' as const), network: cidrArbitrary, peer: peerArbitrary }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('remove' as const), network: cidrArbitrary, peer: peerArbitrary }),
+  },
   {
     weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('removeExisting' as const), index: fc.nat(), peer: peerArbitrary, owner: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('removeExisting' as const),
+      index: fc.nat(),
+      peer: peerArbitrary,
+      owner: fc.boolean(),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeValue' as const), peer: peerArbitrary }) },
   {
     weight: 6,
     arbitrary: familyArbitrary.chain((family) =>
-      fc.record({ kind: fc.constant('lookup' as const), family: fc.constant(family), address: addressArbitrary(family) }),
+      fc.record({
+        kind: fc.constant('lookup' as const),
+        family: fc.constant(family),
+        address: addressArbitrary(family),
+      }),
     ),
   },
   {
     weight: 6,
-    arbitrary: fc.record({ kind: fc.constant('lookupInside' as const), index: fc.nat(), address: fc.uint8Array({ minLength: 16, maxLength: 16 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('lookupInside' as const),
+      index: fc.nat(),
+      address: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
 );
@@ -276,7 +295,10 @@ test('agrees with a linear table under random inserts, removals and lookups', ()
             model.insert(operation.network, operation.peer);
             break;
           case 'remove':
-            assert.equal(table.remove(operation.network, operation.peer), model.remove(operation.network, operation.peer));
+            assert.equal(
+              table.remove(operation.network, operation.peer),
+              model.remove(operation.network, operation.peer),
+            );
             break;
           case 'removeExisting': {
             const entry = model.entries[operation.index % Math.max(model.entries.length, 1)];
@@ -290,7 +312,10 @@ test('agrees with a linear table under random inserts, removals and lookups', ()
             model.removeValue(operation.peer);
             break;
           case 'lookup':
-            assert.equal(lookupInPacket(table, operation.family, operation.address), model.lookup(operation.family, operation.address));
+            assert.equal(
+              lookupInPacket(table, operation.family, operation.address),
+              model.lookup(operation.family, operation.address),
+            );
             break;
           case 'lookupInside': {
             const entry = model.entries[operation.index % Math.max(model.entries.length, 1)];
@@ -311,7 +336,11 @@ test('agrees with a linear table under random inserts, removals and lookups', ()
         }
       }
       for (let peer = 0; peer <= 4; peer++) {
-        assert.deepEqual(table.entriesFor(peer).map(formatCidr), model.entriesFor(peer).map(formatCidr), `peer ${peer}`);
+        assert.deepEqual(
+          table.entriesFor(peer).map(formatCidr),
+          model.entriesFor(peer).map(formatCidr),
+          `peer ${peer}`,
+        );
       }
       for (const { network } of model.entries) {
         assert.equal(lookupInPacket(table, network.family, network.bytes), model.lookup(network.family, network.bytes));

@@ -27,12 +27,15 @@ interface Response {
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -142,9 +145,17 @@ test('the WebSocket needs the token and an origin of this very server', async (t
   const wrongToken = `${server.token.startsWith('x') ? 'y' : 'x'}${server.token.slice(1)}`;
   assert.equal(await upgradeAccepted(`${base}?token=${wrongToken}`, own), false, 'wrong token');
   assert.equal(await upgradeAccepted(`${base}?token=${server.token}`, 'http://evil.example'), false, 'foreign origin');
-  assert.equal(await upgradeAccepted(`${base}?token=${server.token}`, `http://127.0.0.1:${server.port + 1}`), false, 'other port');
+  assert.equal(
+    await upgradeAccepted(`${base}?token=${server.token}`, `http://127.0.0.1:${server.port + 1}`),
+    false,
+    'other port',
+  );
   assert.equal(await upgradeAccepted(`${base}?token=${server.token}`, undefined), false, 'no origin');
-  assert.equal(await upgradeAccepted(`ws://127.0.0.1:${server.port}/other?token=${server.token}`, own), false, 'other path');
+  assert.equal(
+    await upgradeAccepted(`ws://127.0.0.1:${server.port}/other?token=${server.token}`, own),
+    false,
+    'other path',
+  );
 });
 
 test('WireflyApi over the WebSocket: calls, results, errors with codes, and pushed events', async (t) => {
@@ -158,20 +169,31 @@ test('WireflyApi over the WebSocket: calls, results, errors with codes, and push
   const text = `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`;
   const saved = await api.createTunnel('wg0', text);
   assert.equal(saved.saved, true);
-  assert.deepEqual(saved.issues.map((issue) => issue.code), ['no-peers']);
-  assert.deepEqual(await api.listTunnels(), [{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  assert.deepEqual(
+    saved.issues.map((issue) => issue.code),
+    ['no-peers'],
+  );
+  assert.deepEqual(await api.listTunnels(), [
+    { name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false },
+  ]);
   assert.equal(await api.getConfig('wg0'), text);
   assert.equal(await api.renameTunnel('wg0', 'home'), undefined);
   assert.deepEqual(await api.getHelperState(), { status: 'not-running' });
 
-  await assert.rejects(api.createTunnel('home', text), (error: ApiError) => error instanceof ApiError && error.code === 'tunnel-exists');
+  await assert.rejects(
+    api.createTunnel('home', text),
+    (error: ApiError) => error instanceof ApiError && error.code === 'tunnel-exists',
+  );
   await assert.rejects(api.getConfig(42 as unknown as string), (error: ApiError) => error.code === 'bad-arguments');
   const raw = api as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   await assert.rejects(raw['listTunnels']!('extra'), (error: ApiError) => error.code === 'bad-arguments');
 
   const deadline = Date.now() + 5_000;
   while (heard.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.deepEqual(heard.map((tunnels) => tunnels.map((tunnel) => tunnel.name)), [['wg0'], ['home']]);
+  assert.deepEqual(
+    heard.map((tunnels) => tunnels.map((tunnel) => tunnel.name)),
+    [['wg0'], ['home']],
+  );
   const logs = await api.getLogs();
   assert.ok(logs.some((line) => line.message === 'tunnel renamed to home' && line.source === 'app'));
 });

@@ -54,18 +54,35 @@ class FakeHelper {
     socket.on('data', (chunk) => {
       for (const frame of reader.push(chunk)) {
         if (frame.kind !== 'message') continue;
-        const message = frame.value as { type: string; id: number; method: string; params: Record<string, unknown>; protocolVersion: number };
+        const message = frame.value as {
+          type: string;
+          id: number;
+          method: string;
+          params: Record<string, unknown>;
+          protocolVersion: number;
+        };
         if (message.type === 'hello') {
           if (message.protocolVersion !== this.protocolVersion) {
-            socket.end(encodeMessage({ type: 'error', error: { code: 'incompatible-version', message: 'versions differ' } }));
+            socket.end(
+              encodeMessage({ type: 'error', error: { code: 'incompatible-version', message: 'versions differ' } }),
+            );
           } else {
-            socket.write(encodeMessage({ type: 'hello', protocolVersion: this.protocolVersion, helperVersion: '9.9.9' }));
+            socket.write(
+              encodeMessage({ type: 'hello', protocolVersion: this.protocolVersion, helperVersion: '9.9.9' }),
+            );
           }
           continue;
         }
         this.requests.push({ method: message.method, params: message.params });
         try {
-          socket.write(encodeMessage({ type: 'reply', id: message.id, ok: true, result: this.handler(message.method, message.params) }));
+          socket.write(
+            encodeMessage({
+              type: 'reply',
+              id: message.id,
+              ok: true,
+              result: this.handler(message.method, message.params),
+            }),
+          );
         } catch (error) {
           const { code, message: text } = error as RequestError;
           socket.write(encodeMessage({ type: 'reply', id: message.id, ok: false, error: { code, message: text } }));
@@ -108,7 +125,10 @@ interface Setup {
   readonly states: HelperState[];
 }
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }, launchHelper: () => Promise<void> = () => Promise.reject(new Error('no'))): Promise<Setup> {
+async function setup(
+  t: { after(fn: () => Promise<void> | void): void },
+  launchHelper: () => Promise<void> = () => Promise.reject(new Error('no')),
+): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'wirefly-app-helper-'));
   const socketPath = join(dir, 'helper.sock');
   const services = await createMainServices({
@@ -148,16 +168,24 @@ test('not running until the helper appears; then running, with its tunnels; not 
   t.after(() => helper.stop());
   await until('the client connected', () => services.helper.state.status === 'running');
   assert.deepEqual(services.helper.state, { status: 'running', version: '9.9.9' });
-  assert.deepEqual(helper.requests.map((request) => request.method), ['subscribe', 'tunnel.list', 'boot.list']);
+  assert.deepEqual(
+    helper.requests.map((request) => request.method),
+    ['subscribe', 'tunnel.list', 'boot.list'],
+  );
   assert.deepEqual(helper.requests[0]?.params, { topics: ['state', 'stats', 'logs'] });
-  assert.deepEqual(await services.api.listTunnels(), [{ name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false }]);
+  assert.deepEqual(await services.api.listTunnels(), [
+    { name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false },
+  ]);
 
   await helper.stop();
   await until('the loss was noticed', () => services.helper.state.status === 'not-running');
   assert.deepEqual(await services.api.listTunnels(), [], 'a tunnel only the helper knew is gone with it');
   await helper.start();
   await until('the client reconnected', () => services.helper.state.status === 'running');
-  assert.deepEqual(states.map((state) => state.status), ['running', 'not-running', 'running']);
+  assert.deepEqual(
+    states.map((state) => state.status),
+    ['running', 'not-running', 'running'],
+  );
 });
 
 test('a helper that speaks another protocol version is incompatible, and activation says to update', async (t) => {
@@ -184,18 +212,44 @@ test('activate sends the stored config with the kill switch; events become tunne
   await services.api.createTunnel('wg0', text);
   await services.api.setKillSwitch('wg0', true);
   await services.api.activate('wg0');
-  assert.deepEqual(helper.requests.at(-1), { method: 'tunnel.up', params: { name: 'wg0', configText: text, killSwitch: true } });
+  assert.deepEqual(helper.requests.at(-1), {
+    method: 'tunnel.up',
+    params: { name: 'wg0', configText: text, killSwitch: true },
+  });
 
   const stats: TunnelStats[] = [];
   services.api.onStats((value) => stats.push(value));
-  const peer = { publicKey: keyToBase64(generatePrivateKey()), latestHandshake: 1_700_000_000_000, rxBytes: 10, txBytes: 20, allowedIps: ['10.9.0.0/24'] };
+  const peer = {
+    publicKey: keyToBase64(generatePrivateKey()),
+    latestHandshake: 1_700_000_000_000,
+    rxBytes: 10,
+    txBytes: 20,
+    allowedIps: ['10.9.0.0/24'],
+  };
   helper.push({ type: 'event', event: 'tunnel.state', tunnel: { name: 'wg0', state: 'active', killSwitch: true } });
-  helper.push({ type: 'event', event: 'tunnel.stats', stats: { tunnel: 'wg0', at: 5, listenPort: 51820, peers: [peer] } });
-  helper.push({ type: 'event', event: 'log', line: { at: 6, level: 'info', source: 'engine', tunnel: 'wg0', message: 'handshake done' } });
+  helper.push({
+    type: 'event',
+    event: 'tunnel.stats',
+    stats: { tunnel: 'wg0', at: 5, listenPort: 51820, peers: [peer] },
+  });
+  helper.push({
+    type: 'event',
+    event: 'log',
+    line: { at: 6, level: 'info', source: 'engine', tunnel: 'wg0', message: 'handshake done' },
+  });
   await until('the stats arrived', () => stats.length === 1);
   assert.deepEqual(stats, [{ tunnel: 'wg0', at: 5, peers: [peer] }]);
-  assert.deepEqual((await services.api.listTunnels())[0], { name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false });
-  assert.ok((await services.api.getLogs()).some((line) => line.source === 'helper' && line.message === 'handshake done' && line.tunnel === 'wg0'));
+  assert.deepEqual((await services.api.listTunnels())[0], {
+    name: 'wg0',
+    state: 'active',
+    killSwitch: true,
+    connectAtBoot: false,
+  });
+  assert.ok(
+    (await services.api.getLogs()).some(
+      (line) => line.source === 'helper' && line.message === 'handshake done' && line.tunnel === 'wg0',
+    ),
+  );
 
   await assert.rejects(services.api.deleteTunnel('wg0'), /deactivate it/);
   await assert.rejects(services.api.renameTunnel('wg0', 'x'), /deactivate it/);
@@ -233,7 +287,10 @@ test('activating with no helper launches it (starting, then running) and then br
   await services.api.createTunnel('wg0', config());
   await until('not running', () => services.helper.state.status === 'not-running');
   await services.api.activate('wg0');
-  assert.deepEqual(states.map((state) => state.status), ['starting', 'running']);
+  assert.deepEqual(
+    states.map((state) => state.status),
+    ['starting', 'running'],
+  );
   assert.equal(helper?.requests.at(-1)?.method, 'tunnel.up');
 });
 
@@ -241,20 +298,39 @@ test('a cancelled password prompt leaves the helper not running and says so', as
   const { services, states } = await setup(t, () => Promise.reject(new Error('User did not grant permission.')));
   await services.api.createTunnel('wg0', config());
   await assert.rejects(services.api.activate('wg0'), /did not grant/);
-  assert.deepEqual(states.map((state) => state.status), ['starting', 'not-running']);
-  assert.ok((await services.api.getLogs()).some((line) => line.level === 'error' && /starting the helper for this session failed/.test(line.message)));
+  assert.deepEqual(
+    states.map((state) => state.status),
+    ['starting', 'not-running'],
+  );
+  assert.ok(
+    (await services.api.getLogs()).some(
+      (line) => line.level === 'error' && /starting the helper for this session failed/.test(line.message),
+    ),
+  );
 });
 
 test('the elevated command starts the helper in the background for the user, quoted', () => {
-  const launch = { nodePath: '/opt/Wirefly/wirefly', runAsNode: true, helperScript: "/opt/Wire fly/it's/wirefly-helper", uid: 1000, socketPath: '/run/wirefly/helper.sock' };
+  const launch = {
+    nodePath: '/opt/Wirefly/wirefly',
+    runAsNode: true,
+    helperScript: "/opt/Wire fly/it's/wirefly-helper",
+    uid: 1000,
+    socketPath: '/run/wirefly/helper.sock',
+  };
   assert.deepEqual(elevatedHelperCommand(launch, 'linux'), {
     command: `nohup '/opt/Wirefly/wirefly' '/opt/Wire fly/it'\\''s/wirefly-helper' 'serve' '--user' '1000' '--socket' '/run/wirefly/helper.sock' </dev/null >/dev/null 2>&1 &`,
     env: { ELECTRON_RUN_AS_NODE: '1' },
   });
-  assert.deepEqual(elevatedHelperCommand({ ...launch, runAsNode: false, nodePath: 'C:\\Program Files\\node.exe', helperScript: 'C:\\w\\"x"' }, 'win32'), {
-    command: `start "" /B "C:\\Program Files\\node.exe" "C:\\w\\""x""" "serve" "--user" "1000" "--socket" "/run/wirefly/helper.sock"`,
-    env: {},
-  });
+  assert.deepEqual(
+    elevatedHelperCommand(
+      { ...launch, runAsNode: false, nodePath: 'C:\\Program Files\\node.exe', helperScript: 'C:\\w\\"x"' },
+      'win32',
+    ),
+    {
+      command: `start "" /B "C:\\Program Files\\node.exe" "C:\\w\\""x""" "serve" "--user" "1000" "--socket" "/run/wirefly/helper.sock"`,
+      env: {},
+    },
+  );
 });
 
 test('startHelperElevated runs that command through the prompt once, named Wirefly', async () => {
@@ -266,11 +342,15 @@ test('startHelperElevated runs that command through the prompt once, named Wiref
   const launch = { nodePath: '/usr/bin/node', runAsNode: false, helperScript: '/h', uid: 1, socketPath: '/s' };
   await startHelperElevated(launch, exec);
   assert.deepEqual(calls, [[elevatedHelperCommand(launch).command, { name: 'Wirefly', env: {} }]]);
-  const refusing = ((_command: string, _options: unknown, callback: (error?: Error) => void) => callback(new Error('User did not grant permission.'))) as SudoExec;
+  const refusing = ((_command: string, _options: unknown, callback: (error?: Error) => void) =>
+    callback(new Error('User did not grant permission.'))) as SudoExec;
   await assert.rejects(startHelperElevated(launch, refusing), /did not grant/);
 });
 
 test('backoff doubles from the first delay up to the ceiling', () => {
   const policy = { initialMs: 250, maxMs: 5_000 };
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 100].map((attempt) => backoffDelay(attempt, policy)), [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 100].map((attempt) => backoffDelay(attempt, policy)),
+    [250, 500, 1000, 2000, 4000, 5000, 5000, 5000],
+  );
 });

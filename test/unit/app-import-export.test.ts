@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { generatePrivateKey, keyToBase64, publicKeyFromPrivate, MAX_CONFIG_BYTES } from '../../helper/src/config/index.js';
+import {
+  generatePrivateKey,
+  keyToBase64,
+  publicKeyFromPrivate,
+  MAX_CONFIG_BYTES,
+} from '../../helper/src/config/index.js';
 import type { ImportedFile } from '../../app/src/api/wirefly-api.js';
 import { HelperClient } from '../../app/src/helper-client/helper-client.js';
 import { AppServices } from '../../app/src/services/app-services.js';
@@ -42,9 +47,16 @@ async function services(t: { after(fn: () => void): void }): Promise<AppServices
 test('imports .conf files, suffixing names that are taken', async (t) => {
   const api = await services(t);
   const first = config();
-  const result = await api.importFiles([file('wg0.conf', first), file('wg0.conf', config()), file('My VPN.conf', config())]);
+  const result = await api.importFiles([
+    file('wg0.conf', first),
+    file('wg0.conf', config()),
+    file('My VPN.conf', config()),
+  ]);
   assert.deepEqual(result, { imported: ['wg0', 'wg0-2', 'My_VPN'], failed: [] });
-  assert.deepEqual((await api.listTunnels()).map((tunnel) => tunnel.name), ['My_VPN', 'wg0', 'wg0-2']);
+  assert.deepEqual(
+    (await api.listTunnels()).map((tunnel) => tunnel.name),
+    ['My_VPN', 'wg0', 'wg0-2'],
+  );
   assert.equal(await api.getConfig('wg0'), first);
 });
 
@@ -80,13 +92,23 @@ test('refuses broken files with a reason that names the line', async (t) => {
 test('skips archive entries larger than a config may be', () => {
   const big = new Uint8Array(MAX_CONFIG_BYTES + 1).fill(0x23);
   const contents = readConfigArchive(zipSync({ 'huge.conf': big, 'small.conf': strToU8('x') }));
-  assert.deepEqual(contents.entries.map((entry) => entry.path), ['small.conf']);
-  assert.deepEqual(contents.skipped.map((entry) => entry.path), ['huge.conf']);
+  assert.deepEqual(
+    contents.entries.map((entry) => entry.path),
+    ['small.conf'],
+  );
+  assert.deepEqual(
+    contents.skipped.map((entry) => entry.path),
+    ['huge.conf'],
+  );
 });
 
 test('export then import gives back every tunnel, byte for byte', async (t) => {
   const source = await services(t);
-  const texts = new Map([['wg0', config()], ['home', config('0.0.0.0/0')], ['x.y=z', config()]]);
+  const texts = new Map([
+    ['wg0', config()],
+    ['home', config('0.0.0.0/0')],
+    ['x.y=z', config()],
+  ]);
   for (const [name, text] of texts) assert.equal((await source.createTunnel(name, text)).saved, true);
   const archive = await source.exportAll();
   assert.match(archive.fileName, /^wirefly-tunnels-\d{4}-\d{2}-\d{2}\.zip$/);
@@ -104,16 +126,20 @@ test('saving reports issues with line and column, and refuses errors', async (t)
   await api.createTunnel('wg0', config());
   const refused = await api.saveConfig('wg0', '[Interface]\nPrivateKey = nope\n');
   assert.equal(refused.saved, false);
-  assert.deepEqual(refused.issues.map(({ severity, line, column, code, key }) => ({ severity, line, column, code, key })), [
-    { severity: 'error', line: 2, column: 14, code: 'bad-key-length', key: 'PrivateKey' },
-  ]);
+  assert.deepEqual(
+    refused.issues.map(({ severity, line, column, code, key }) => ({ severity, line, column, code, key })),
+    [{ severity: 'error', line: 2, column: 14, code: 'bad-key-length', key: 'PrivateKey' }],
+  );
   const warned = await api.saveConfig('wg0', '[Interface]\nAddress = 10.0.0.2/32\n');
   assert.equal(warned.saved, true);
   assert.deepEqual(warned.issues.map((issue) => issue.code).sort(), ['missing-private-key', 'no-peers']);
   assert.equal(await api.getConfig('wg0'), '[Interface]\nAddress = 10.0.0.2/32\n');
   const created = await api.createTunnel('bad', 'garbage');
   assert.equal(created.saved, false);
-  assert.deepEqual((await api.listTunnels()).map((tunnel) => tunnel.name), ['wg0']);
+  assert.deepEqual(
+    (await api.listTunnels()).map((tunnel) => tunnel.name),
+    ['wg0'],
+  );
 });
 
 test('the kill switch starts on for full-tunnel configs (per the setting) and can be changed', async (t) => {

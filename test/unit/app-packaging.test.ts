@@ -19,7 +19,9 @@ async function loadConfig(): Promise<Configuration> {
 
 /** `files` as written; electron-builder's loader wraps them into one filter set. */
 function filePatterns(config: Configuration): string[] {
-  return (config.files as (string | { filter: string[] })[]).flatMap((entry) => (typeof entry === 'string' ? [entry] : entry.filter));
+  return (config.files as (string | { filter: string[] })[]).flatMap((entry) =>
+    typeof entry === 'string' ? [entry] : entry.filter,
+  );
 }
 
 function filesUnder(dir: string): string[] {
@@ -42,14 +44,17 @@ function globToRegExp(pattern: string): RegExp {
 
 /** The repository files a glob names (searching below its fixed leading folders). */
 function matching(pattern: string): string[] {
-  const fixed = pattern.split('/').filter((_, i, parts) => !parts.slice(0, i + 1).some((part) => part.includes('*'))).join('/');
+  const fixed = pattern
+    .split('/')
+    .filter((_, i, parts) => !parts.slice(0, i + 1).some((part) => part.includes('*')))
+    .join('/');
   const regex = globToRegExp(pattern);
   const base = join(root, fixed);
   const candidates = existsSync(base) && statSync(base).isFile() ? [fixed] : filesUnder(base);
   return candidates.filter((path) => regex.test(path));
 }
 
-test('electron-builder.yml passes electron-builder\'s own schema', async () => {
+test("electron-builder.yml passes electron-builder's own schema", async () => {
   await validateConfiguration(await loadConfig(), new DebugLogger(false));
   const broken = { ...(await loadConfig()), linuxx: {} } as Configuration;
   await assert.rejects(validateConfiguration(broken, new DebugLogger(false)), /unknown property 'linuxx'/);
@@ -83,18 +88,34 @@ test('every file the config names exists after the build', async () => {
   const config = await loadConfig();
   const main = (config.extraMetadata as { main: string }).main;
   assert.ok(existsSync(join(root, main)), `${main}: the app's entry (run npm run build)`);
-  assert.ok(existsSync(join(root, 'dist', 'app', 'src', 'electron', 'preload.cjs')), 'the sandboxed preload is CommonJS');
+  assert.ok(
+    existsSync(join(root, 'dist', 'app', 'src', 'electron', 'preload.cjs')),
+    'the sandboxed preload is CommonJS',
+  );
   for (const pattern of filePatterns(config)) {
     if (pattern.startsWith('!')) continue;
     assert.ok(matching(pattern).length > 0, `files: nothing matches ${pattern}`);
   }
   assert.ok(matching('helper/native/build/Release/*.node').length > 0, 'the native addon is built');
-  for (const pattern of config.asarUnpack as string[]) assert.ok(matching(pattern).length > 0, `asarUnpack: nothing matches ${pattern}`);
-  for (const icon of [config.linux?.icon, config.mac?.icon, config.win?.icon]) assert.ok(icon && existsSync(join(root, icon)), `icon ${icon}`);
-  for (const resource of config.extraResources as { from: string }[]) assert.ok(existsSync(join(root, resource.from)), resource.from);
-  for (const unit of ['linux/wirefly-helper@.service', 'macos/org.wirefly.helper.plist', 'windows/install-helper-service.ps1', 'linux/bin/wirefly', 'linux/bin/wirefly-helper']) {
+  for (const pattern of config.asarUnpack as string[])
+    assert.ok(matching(pattern).length > 0, `asarUnpack: nothing matches ${pattern}`);
+  for (const icon of [config.linux?.icon, config.mac?.icon, config.win?.icon])
+    assert.ok(icon && existsSync(join(root, icon)), `icon ${icon}`);
+  for (const resource of config.extraResources as { from: string }[])
+    assert.ok(existsSync(join(root, resource.from)), resource.from);
+  for (const unit of [
+    'linux/wirefly-helper@.service',
+    'macos/org.wirefly.helper.plist',
+    'windows/install-helper-service.ps1',
+    'linux/bin/wirefly',
+    'linux/bin/wirefly-helper',
+  ]) {
     const text = readFileSync(join(root, 'packaging', unit), 'utf8');
-    assert.match(text, /app\.asar\.unpacked[\\/]helper[\\/]bin[\\/]wirefly(-helper)?\b/, `${unit} runs the unpacked helper or CLI`);
+    assert.match(
+      text,
+      /app\.asar\.unpacked[\\/]helper[\\/]bin[\\/]wirefly(-helper)?\b/,
+      `${unit} runs the unpacked helper or CLI`,
+    );
     assert.match(text, /ELECTRON_RUN_AS_NODE/, `${unit} runs it in Electron's Node`);
   }
   assert.ok(existsSync(join(root, 'helper', 'bin', 'wirefly-helper')));
@@ -106,13 +127,20 @@ function importedPackages(file: string): string[] {
   const specifiers = [...text.matchAll(/(?:from|import\()\s*'([^'./][^']*)'/g)].map((match) => match[1]!);
   return specifiers
     .filter((specifier) => !specifier.startsWith('node:'))
-    .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+    .map((specifier) =>
+      specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
 }
 
 function withDependencies(name: string, seen = new Set<string>()): Set<string> {
   if (seen.has(name)) return seen;
   seen.add(name);
-  const manifest = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   for (const dependency of Object.keys(manifest.dependencies ?? {})) withDependencies(dependency, seen);
   return seen;
 }
@@ -126,9 +154,19 @@ test('the helper and every package it loads are unpacked from the asar archive',
   assert.ok(packages.size > 0);
   for (const name of packages) {
     const manifest = `node_modules/${name}/package.json`;
-    assert.ok(unpack.some((regex) => regex.test(manifest)), `${name} is imported by the helper but packed in app.asar`);
+    assert.ok(
+      unpack.some((regex) => regex.test(manifest)),
+      `${name} is imported by the helper but packed in app.asar`,
+    );
   }
-  for (const path of ['helper/bin/wirefly-helper', 'dist/helper/src/cli/wirefly-helper.js', 'helper/native/build/Release/wirefly_native.node']) {
-    assert.ok(unpack.some((regex) => regex.test(path)), `${path} is unpacked`);
+  for (const path of [
+    'helper/bin/wirefly-helper',
+    'dist/helper/src/cli/wirefly-helper.js',
+    'helper/native/build/Release/wirefly_native.node',
+  ]) {
+    assert.ok(
+      unpack.some((regex) => regex.test(path)),
+      `${path} is unpacked`,
+    );
   }
 });

@@ -17,19 +17,28 @@ interface FakeIpc {
 /** Runs the preload as Electron's sandbox would, with `require('electron')` answered by fakes; returns what it exposed. */
 function loadPreload(): { exposed: [string, Record<string, (...args: unknown[]) => unknown>][]; ipc: FakeIpc } {
   const source = readFileSync(join(packageRoot(), 'app', 'src', 'electron', 'preload.cts'), 'utf8');
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
   const exposed: [string, Record<string, (...args: unknown[]) => unknown>][] = [];
   const ipc: FakeIpc = { invoked: [], listeners: new Map(), reply: { ok: true, value: 'answer' } };
   const electron = {
-    contextBridge: { exposeInMainWorld: (key: string, value: Record<string, (...args: unknown[]) => unknown>) => exposed.push([key, value]) },
+    contextBridge: {
+      exposeInMainWorld: (key: string, value: Record<string, (...args: unknown[]) => unknown>) =>
+        exposed.push([key, value]),
+    },
     ipcRenderer: {
       invoke: async (...args: unknown[]) => {
         ipc.invoked.push(args);
         return ipc.reply;
       },
-      on: (channel: string, listener: (...args: unknown[]) => void) => ipc.listeners.set(channel, [...(ipc.listeners.get(channel) ?? []), listener]),
+      on: (channel: string, listener: (...args: unknown[]) => void) =>
+        ipc.listeners.set(channel, [...(ipc.listeners.get(channel) ?? []), listener]),
       removeListener: (channel: string, listener: (...args: unknown[]) => void) =>
-        ipc.listeners.set(channel, (ipc.listeners.get(channel) ?? []).filter((candidate) => candidate !== listener)),
+        ipc.listeners.set(
+          channel,
+          (ipc.listeners.get(channel) ?? []).filter((candidate) => candidate !== listener),
+        ),
     },
   };
   const require = (name: string): unknown => {
@@ -58,7 +67,9 @@ test('each call invokes its channel with its arguments and unwraps the answer', 
     assert.deepEqual(ipc.invoked.at(-1), [ipcCallChannel(method), 'a', 2]);
   }
   ipc.reply = { ok: false, error: { message: "a tunnel named 'wg0' already exists" } };
-  await assert.rejects(api['createTunnel']!('wg0', '') as Promise<unknown>, { message: "a tunnel named 'wg0' already exists" });
+  await assert.rejects(api['createTunnel']!('wg0', '') as Promise<unknown>, {
+    message: "a tunnel named 'wg0' already exists",
+  });
 });
 
 test('subscriptions hand the listener the payload only, on the event channel, until unsubscribed', () => {

@@ -17,19 +17,32 @@ test('the renderer lives at app://wirefly and nowhere else counts as the app', (
   assert.equal(APP_ENTRY_URL, 'app://wirefly/index.html');
   assert.equal(isAppUrl('app://wirefly/index.html'), true);
   assert.equal(isAppUrl('app://wirefly/tunnels/wg0'), true);
-  for (const url of ['app://other/index.html', 'file:///index.html', 'http://127.0.0.1/', 'https://wirefly', 'wirefly', 'app:wirefly']) {
+  for (const url of [
+    'app://other/index.html',
+    'file:///index.html',
+    'http://127.0.0.1/',
+    'https://wirefly',
+    'wirefly',
+    'app:wirefly',
+  ]) {
     assert.equal(isAppUrl(url), false, url);
   }
 });
 
 test('only https links may open, in the system browser', () => {
   assert.equal(isExternalLinkAllowed('https://www.wireguard.com/'), true);
-  for (const url of ['http://example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'not a url']) {
+  for (const url of [
+    'http://example.com/',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'smb://host/share',
+    'not a url',
+  ]) {
     assert.equal(isExternalLinkAllowed(url), false, url);
   }
 });
 
-test('the CSP allows only the app\'s own scripts and no connections', () => {
+test("the CSP allows only the app's own scripts and no connections", () => {
   const directives = new Map(RENDERER_CSP.split('; ').map((directive) => [directive.split(' ')[0], directive]));
   assert.equal(directives.get('default-src'), "default-src 'none'");
   assert.equal(directives.get('script-src'), "script-src 'self'");
@@ -50,7 +63,10 @@ test('one IPC channel per call and per subscription', () => {
 });
 
 test('files to import from a command line: .conf and .zip only, no switches', () => {
-  assert.deepEqual(filesToImport(['--inspect', '/home/u/wg0.conf', '/home/u/all.ZIP', '/home/u/notes.txt', '-psn_0_1234']), ['/home/u/wg0.conf', '/home/u/all.ZIP']);
+  assert.deepEqual(
+    filesToImport(['--inspect', '/home/u/wg0.conf', '/home/u/all.ZIP', '/home/u/notes.txt', '-psn_0_1234']),
+    ['/home/u/wg0.conf', '/home/u/all.ZIP'],
+  );
 });
 
 test('call arguments are checked before any service sees them', () => {
@@ -65,7 +81,11 @@ test('call arguments are checked before any service sees them', () => {
     ['setKillSwitch', ['wg0', 'yes']],
     ['getConfig', 'wg0'],
   ] as const) {
-    assert.throws(() => checkArguments(method, args), (error: Error & { code?: string }) => error.code === 'bad-arguments', `${method} ${JSON.stringify(args)}`);
+    assert.throws(
+      () => checkArguments(method, args),
+      (error: Error & { code?: string }) => error.code === 'bad-arguments',
+      `${method} ${JSON.stringify(args)}`,
+    );
   }
 });
 

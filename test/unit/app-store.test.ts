@@ -124,7 +124,10 @@ if (process.env[CHILD_ENV]) {
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--test'));
     const ROUNDS = 8;
     for (let round = 0; round < ROUNDS; round++) {
-      const child = spawn(process.execPath, [...execArgv, self], { env: { ...process.env, [CHILD_ENV]: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [...execArgv, self], {
+        env: { ...process.env, [CHILD_ENV]: dir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let acknowledged = 0;
       let output = '';
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -160,9 +163,18 @@ if (process.env[CHILD_ENV]) {
     assert.equal(tunnelNameFromFileName('a-very-long-tunnel-name.conf'), 'a-very-long-tun');
     assert.equal(tunnelNameFromFileName('.conf'), 'tunnel');
     const taken = new Set(['wg0', 'wg0-2', 'a-very-long-tun']);
-    assert.equal(uniqueTunnelName('wg0', (name) => taken.has(name)), 'wg0-3');
-    assert.equal(uniqueTunnelName('free', (name) => taken.has(name)), 'free');
-    assert.equal(uniqueTunnelName('a-very-long-tun', (name) => taken.has(name)), 'a-very-long-t-2');
+    assert.equal(
+      uniqueTunnelName('wg0', (name) => taken.has(name)),
+      'wg0-3',
+    );
+    assert.equal(
+      uniqueTunnelName('free', (name) => taken.has(name)),
+      'free',
+    );
+    assert.equal(
+      uniqueTunnelName('a-very-long-tun', (name) => taken.has(name)),
+      'a-very-long-t-2',
+    );
   });
 
   test('preferences persist, follow renames and survive a damaged file', async (t) => {

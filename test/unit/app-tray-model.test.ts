@@ -28,7 +28,10 @@ test('no tunnels: a note, the actions, the disconnected icon', () => {
 });
 
 test('every tunnel is a checkmark toggle; the icon shows whether any is connected', () => {
-  const model = trayModel([tunnel('home', 'active'), tunnel('work', 'inactive'), tunnel('lab', 'error', 'no route')], running);
+  const model = trayModel(
+    [tunnel('home', 'active'), tunnel('work', 'inactive'), tunnel('lab', 'error', 'no route')],
+    running,
+  );
   assert.equal(model.icon, 'connected');
   assert.equal(model.tooltip, 'Wirefly: connected (home)');
   assert.deepEqual(model.items, [
@@ -61,7 +64,12 @@ test('a stopped helper still lets the user toggle (activating starts it)', () =>
 
 test('notifications for connected, disconnected and failed, and none for the steps between', () => {
   const before = [tunnel('a', 'activating'), tunnel('b', 'active'), tunnel('c', 'activating'), tunnel('d', 'inactive')];
-  const after = [tunnel('a', 'active'), tunnel('b', 'inactive'), tunnel('c', 'error', 'handshake did not complete'), tunnel('d', 'activating')];
+  const after = [
+    tunnel('a', 'active'),
+    tunnel('b', 'inactive'),
+    tunnel('c', 'error', 'handshake did not complete'),
+    tunnel('d', 'activating'),
+  ];
   assert.deepEqual(
     tunnelNotifications(before, after).map(({ tunnel: name, title, body }) => [name, title, body]),
     [

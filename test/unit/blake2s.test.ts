@@ -29,7 +29,8 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const counting = (length: number) => Uint8Array.from({ length }, (_, i) => i);
 const EMPTY = new Uint8Array(0);
 const opensslHash = (data: Uint8Array) => new Uint8Array(createHash('blake2s256').update(data).digest());
-const opensslHmac = (key: Uint8Array, data: Uint8Array) => new Uint8Array(createHmac('blake2s256', key).update(data).digest());
+const opensslHmac = (key: Uint8Array, data: Uint8Array) =>
+  new Uint8Array(createHmac('blake2s256', key).update(data).digest());
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 
 /** HKDF over @noble/hashes' HMAC-BLAKE2s: the whitepaper's KDF_n, independently. */
@@ -55,7 +56,12 @@ function digest(implementation: Blake2sImplementation, first: Uint8Array, second
   return out;
 }
 
-function keyed(implementation: Blake2sImplementation, key: Uint8Array, data: Uint8Array, outputLength: number): Uint8Array {
+function keyed(
+  implementation: Blake2sImplementation,
+  key: Uint8Array,
+  data: Uint8Array,
+  outputLength: number,
+): Uint8Array {
   const out = new Uint8Array(outputLength);
   implementation.keyedHash(out, key, data);
   return out;
@@ -88,7 +94,10 @@ for (const implementation of blake2sImplementations) {
   const { name } = implementation;
 
   test(`RFC 7693 appendix B: BLAKE2s-256("abc"), ${name}`, () => {
-    assert.equal(hex(digest(implementation, Buffer.from('abc'))), '508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982');
+    assert.equal(
+      hex(digest(implementation, Buffer.from('abc'))),
+      '508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982',
+    );
   });
 
   test(`RFC 7693 appendix E self-test: every output length, keyed and unkeyed, ${name}`, () => {
@@ -111,7 +120,10 @@ for (const implementation of blake2sImplementations) {
         digests.push(keyed(implementation, sequence(outputLength, outputLength), input, outputLength));
       }
     }
-    assert.equal(hex(digest(implementation, concat(...digests))), '6a411f08ce25adcdfb02aba641451cec53c598b24f4fc787fbdc88797f4c1dfe');
+    assert.equal(
+      hex(digest(implementation, concat(...digests))),
+      '6a411f08ce25adcdfb02aba641451cec53c598b24f4fc787fbdc88797f4c1dfe',
+    );
   });
 
   test(`BLAKE2 reference keyed test vectors (blake2s-kat.txt, key 00..1f), ${name}`, () => {
@@ -158,11 +170,19 @@ for (const implementation of blake2sImplementations) {
 
   test(`keyed hash agrees with @noble/hashes for every key and output length, ${name}`, () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 32 }), bytes, fc.integer({ min: 1, max: 32 }), (key, data, outputLength) => {
-        // noble spells "no key" as undefined; RFC 7693 as a key of length 0.
-        const nobleKey = key.length > 0 ? key : undefined;
-        assert.deepEqual(keyed(implementation, key, data, outputLength), blake2s(data, { key: nobleKey, dkLen: outputLength }));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 32 }),
+        bytes,
+        fc.integer({ min: 1, max: 32 }),
+        (key, data, outputLength) => {
+          // noble spells "no key" as undefined; RFC 7693 as a key of length 0.
+          const nobleKey = key.length > 0 ? key : undefined;
+          assert.deepEqual(
+            keyed(implementation, key, data, outputLength),
+            blake2s(data, { key: nobleKey, dkLen: outputLength }),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -234,7 +254,7 @@ test('a TypeScript computation leaves nothing behind that changes the next one',
   assert.equal(hex(digest(typescript, data)), expected);
 });
 
-test('public functions: results in fresh buffers, the Into forms write the caller\'s buffer', () => {
+test("public functions: results in fresh buffers, the Into forms write the caller's buffer", () => {
   const key = counting(32);
   const data = counting(70);
   const h = hash(data);
@@ -254,19 +274,24 @@ test('public functions: results in fresh buffers, the Into forms write the calle
 
 test('macMatches accepts the MAC and refuses every one-bit change of it, natively and in TypeScript; macInto writes it', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.nat(127), (key, data, bit) => {
-      const expected = blake2s(data, { key, dkLen: MAC_LENGTH });
-      const wrong = Uint8Array.from(expected);
-      wrong[bit >> 3]! ^= 1 << (bit & 7);
-      for (const implementation of blake2sImplementations) {
-        assert.equal(implementation.keyedVerify(key, data, expected), true, implementation.name);
-        assert.equal(implementation.keyedVerify(key, data, wrong), false, implementation.name);
-      }
-      assert.equal(macMatches(key, data, expected), true);
-      const out = new Uint8Array(MAC_LENGTH);
-      macInto(out, key, data);
-      assert.deepEqual(out, expected);
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 32 }),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.nat(127),
+      (key, data, bit) => {
+        const expected = blake2s(data, { key, dkLen: MAC_LENGTH });
+        const wrong = Uint8Array.from(expected);
+        wrong[bit >> 3]! ^= 1 << (bit & 7);
+        for (const implementation of blake2sImplementations) {
+          assert.equal(implementation.keyedVerify(key, data, expected), true, implementation.name);
+          assert.equal(implementation.keyedVerify(key, data, wrong), false, implementation.name);
+        }
+        assert.equal(macMatches(key, data, expected), true);
+        const out = new Uint8Array(MAC_LENGTH);
+        macInto(out, key, data);
+        assert.deepEqual(out, expected);
+      },
+    ),
     { numRuns: 300 },
   );
   assert.throws(() => macMatches(new Uint8Array(32), new Uint8Array(1), new Uint8Array(15)), RangeError);
@@ -301,13 +326,27 @@ test('digests, MACs, KDF outputs and other off-heap buffers never share bytes: w
   // Up to 255 results, each marked with its own byte value below; slabs hold 1 KB, so several are crossed.
   for (let i = 0; i < 36; i++) {
     const data = Uint8Array.of(i);
-    results.push(hash(data), hmac(data, data), mac(counting(16), data), keyedHash(EMPTY, data, 1 + (i % 32)), ...kdf3(data, data));
+    results.push(
+      hash(data),
+      hmac(data, data),
+      mac(counting(16), data),
+      keyedHash(EMPTY, data, 1 + (i % 32)),
+      ...kdf3(data, data),
+    );
   }
   const fresh = offHeapBuffer(7);
-  assert.ok(fresh.every((byte) => byte === 0), 'a fresh off-heap buffer is zeroed');
+  assert.ok(
+    fresh.every((byte) => byte === 0),
+    'a fresh off-heap buffer is zeroed',
+  );
   results.push(fresh);
   results.forEach((result, i) => result.fill(i + 1));
-  results.forEach((result, i) => assert.ok(result.every((byte) => byte === i + 1), `result ${i} was overwritten`));
+  results.forEach((result, i) =>
+    assert.ok(
+      result.every((byte) => byte === i + 1),
+      `result ${i} was overwritten`,
+    ),
+  );
 });
 
 test('public functions refuse out-of-range keys and output lengths', () => {
@@ -320,7 +359,10 @@ test('public functions refuse out-of-range keys and output lengths', () => {
   assert.throws(() => hmacInto(new Uint8Array(33), EMPTY, EMPTY), RangeError);
   for (const length of [0, 31, 33, 96]) {
     assert.throws(() => kdfInto(EMPTY, EMPTY, new Uint8Array(length)), RangeError);
-    assert.throws(() => kdfInto(EMPTY, EMPTY, new Uint8Array(32), new Uint8Array(32), new Uint8Array(length)), RangeError);
+    assert.throws(
+      () => kdfInto(EMPTY, EMPTY, new Uint8Array(32), new Uint8Array(32), new Uint8Array(length)),
+      RangeError,
+    );
   }
 });
 

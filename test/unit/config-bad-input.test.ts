@@ -40,7 +40,7 @@ test('a file just under the limit with thousands of peers parses and lints quick
 });
 
 test('a very long line: a valid one parses, a garbage one gets one short error', () => {
-  const many = Array.from({ length: 40000 }, (_, i) => `10.${i >> 8 & 255}.${i & 255}.1/32`).join(', ');
+  const many = Array.from({ length: 40000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.1/32`).join(', ');
   const ok = withinCpuTime(5000, () => parseConfig(`[Interface]\n[Peer]\nPublicKey = ${PEER}\nAllowedIPs = ${many}\n`));
   assert.ok(ok.ok);
   assert.equal(ok.config.peers[0]!.allowedIps.length, 40000);

@@ -23,7 +23,8 @@ function fakeIo(files: Record<string, string>, stdin = '') {
   return { io, out };
 }
 
-const GOOD = '[Interface]\nPrivateKey = SKop/2PZ6wWCzpZTnragzdDFnmArRRWCjKeC5mtbnG8=\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = W2tOgLHLc+db3rctSa5d5tQLNwSutJnBLd2t4Z/QaBs=\nAllowedIPs = 10.0.0.0/24\nEndpoint = 192.0.2.1:51820\n';
+const GOOD =
+  '[Interface]\nPrivateKey = SKop/2PZ6wWCzpZTnragzdDFnmArRRWCjKeC5mtbnG8=\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = W2tOgLHLc+db3rctSa5d5tQLNwSutJnBLd2t4Z/QaBs=\nAllowedIPs = 10.0.0.0/24\nEndpoint = 192.0.2.1:51820\n';
 const WARNED = GOOD.replace('10.0.0.0/24', '10.0.0.1/24');
 const BAD = GOOD.replace('10.0.0.0/24', '10.0.0.300/32');
 
@@ -31,9 +32,15 @@ test('config check: ok files exit 0, warnings do not fail, errors exit 1 with fi
   const { io, out } = fakeIo({ 'a.conf': GOOD, 'b.conf': WARNED, 'c.conf': BAD });
   assert.equal(await run(['config', 'check', 'a.conf', 'b.conf'], io), 0);
   assert.match(out.stdout, /^a\.conf: ok: 1 peer, 0 warnings$/m);
-  assert.match(out.stdout, /^b\.conf:6:14: warning: AllowedIPs: 10\.0\.0\.1\/24 has host bits set.*\[allowed-ip-host-bits\]$/m);
+  assert.match(
+    out.stdout,
+    /^b\.conf:6:14: warning: AllowedIPs: 10\.0\.0\.1\/24 has host bits set.*\[allowed-ip-host-bits\]$/m,
+  );
   assert.equal(await run(['config', 'check', 'a.conf', 'c.conf'], io), 1);
-  assert.match(out.stdout, /^c\.conf:6:14: error: AllowedIPs: '10\.0\.0\.300\/32' is not an IPv4 or IPv6 network \[bad-network\]$/m);
+  assert.match(
+    out.stdout,
+    /^c\.conf:6:14: error: AllowedIPs: '10\.0\.0\.300\/32' is not an IPv4 or IPv6 network \[bad-network\]$/m,
+  );
 });
 
 test('config check: an unreadable file fails with the reason, the others are still checked', async () => {
@@ -44,7 +51,12 @@ test('config check: an unreadable file fails with the reason, the others are sti
 });
 
 test('config strip: like wg-quick strip, including its file name rules', async () => {
-  const files = { '/tmp/wg0.conf': GOOD, '/etc/wireguard/home.conf': GOOD, '/tmp/not an interface.conf': GOOD, '/tmp/bad0.conf': BAD };
+  const files = {
+    '/tmp/wg0.conf': GOOD,
+    '/etc/wireguard/home.conf': GOOD,
+    '/tmp/not an interface.conf': GOOD,
+    '/tmp/bad0.conf': BAD,
+  };
   let { io, out } = fakeIo(files);
   assert.equal(await run(['config', 'strip', '/tmp/wg0.conf'], io), 0);
   assert.equal(out.stdout, GOOD.replace('Address = 10.0.0.2/32\n', '') + '\n');

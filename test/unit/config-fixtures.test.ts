@@ -23,7 +23,11 @@ for (const fixture of valid) {
     const checked = checkConfigBytes(fixture.bytes);
     assert.deepEqual(checked.errors.map(formatDiagnostic), []);
     const warnings = checked.warnings.map((w) => ({ line: w.line, code: w.code }));
-    assert.deepEqual(sortExpectations(warnings), sortExpectations(fixture.expectedWarnings), checked.warnings.map(formatDiagnostic).join('\n'));
+    assert.deepEqual(
+      sortExpectations(warnings),
+      sortExpectations(fixture.expectedWarnings),
+      checked.warnings.map(formatDiagnostic).join('\n'),
+    );
   });
 
   test(`valid/${fixture.name} survives serialize and parse unchanged`, () => {
@@ -39,7 +43,11 @@ for (const fixture of invalid) {
     const checked = checkConfigBytes(fixture.bytes);
     assert.equal(checked.config, undefined);
     const errors = checked.errors.map((e) => ({ line: e.line, code: e.code }));
-    assert.deepEqual(sortExpectations(errors), sortExpectations(fixture.expectedErrors), checked.errors.map(formatDiagnostic).join('\n'));
+    assert.deepEqual(
+      sortExpectations(errors),
+      sortExpectations(fixture.expectedErrors),
+      checked.errors.map(formatDiagnostic).join('\n'),
+    );
     for (const error of checked.errors) {
       const text = formatDiagnostic(error);
       if (error.line > 0) assert.match(text, new RegExp(`^line ${error.line}: `));

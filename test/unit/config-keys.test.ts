@@ -40,7 +40,10 @@ test('keys: 32 bytes in 44 characters; wrong lengths are told apart from non-bas
 
 test('public keys: RFC 7748 known answer and a pair made by wg genkey | wg pubkey', () => {
   const alicePrivate = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
-  assert.deepEqual(publicKeyFromPrivate(alicePrivate), hex('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'));
+  assert.deepEqual(
+    publicKeyFromPrivate(alicePrivate),
+    hex('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'),
+  );
   const wgPrivate = keyFromBase64('SKop/2PZ6wWCzpZTnragzdDFnmArRRWCjKeC5mtbnG8=')!;
   assert.equal(keyToBase64(publicKeyFromPrivate(wgPrivate)), 'MFOTVKMm2pLBxdJWZS6vM+kHhoh773qJibYFXhRkt24=');
 });

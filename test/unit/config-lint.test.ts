@@ -15,22 +15,32 @@ function warnings(text: string): string[] {
 const iface = `[Interface]\nPrivateKey = ${OWN}\nDNS = 10.0.0.1\n`;
 
 test('a plain client config has no warnings', () => {
-  assert.deepEqual(warnings(`${iface}[Peer]\nPublicKey = ${A}\nAllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 192.0.2.1:1\n`), []);
+  assert.deepEqual(
+    warnings(`${iface}[Peer]\nPublicKey = ${A}\nAllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 192.0.2.1:1\n`),
+    [],
+  );
 });
 
 test('overlap: only between different peers, only within a family, nested or equal', () => {
-  const peer = (key: string, ips: string) => `[Peer]\nPublicKey = ${key}\nAllowedIPs = ${ips}\nEndpoint = 192.0.2.1:1\n`;
-  assert.deepEqual(warnings(iface + peer(A, '10.0.0.0/24, 10.0.0.0/24, 10.0.0.0/8') + peer(B, '10.1.0.0/16, fd00::/8, ::/1')), [
+  const peer = (key: string, ips: string) =>
+    `[Peer]\nPublicKey = ${key}\nAllowedIPs = ${ips}\nEndpoint = 192.0.2.1:1\n`;
+  assert.deepEqual(
+    warnings(iface + peer(A, '10.0.0.0/24, 10.0.0.0/24, 10.0.0.0/8') + peer(B, '10.1.0.0/16, fd00::/8, ::/1')),
+    ['10 overlapping-allowed-ips'],
+  );
+  assert.deepEqual(warnings(iface + peer(A, '10.0.0.0/25') + peer(B, '10.0.0.128/25, 0.0.0.0/1')), [
     '10 overlapping-allowed-ips',
   ]);
-  assert.deepEqual(warnings(iface + peer(A, '10.0.0.0/25') + peer(B, '10.0.0.128/25, 0.0.0.0/1')), ['10 overlapping-allowed-ips']);
   const text = iface + peer(A, '192.168.1.0/24') + peer(B, '192.168.1.0/24');
   assert.match(checkConfig(text).warnings[0]!.message, /the later one takes it/);
 });
 
 test('host bits: the message gives the network it becomes', () => {
   const checked = checkConfig(`${iface}[Peer]\nPublicKey = ${A}\nAllowedIPs = fd00::1/64\nEndpoint = 192.0.2.1:1\n`);
-  assert.equal(formatDiagnostic(checked.warnings[0]!), 'line 6: AllowedIPs: fd00::1/64 has host bits set; it will be used as fd00::/64');
+  assert.equal(
+    formatDiagnostic(checked.warnings[0]!),
+    'line 6: AllowedIPs: fd00::1/64 has host bits set; it will be used as fd00::/64',
+  );
 });
 
 test('dns leak: a /0 of either family without DNS; none with DNS', () => {
@@ -46,8 +56,8 @@ test('MTU: 1280 and 9000 are fine, just outside them is warned', () => {
 });
 
 test('scripts: one warning per kind of script key, at its first line', () => {
-  assert.deepEqual(warnings(`${iface}PostUp = a\nPostUp = b\nPreDown = c\n[Peer]\nPublicKey = ${A}\nEndpoint = 192.0.2.1:1\n`), [
-    '4 scripts-present',
-    '6 scripts-present',
-  ]);
+  assert.deepEqual(
+    warnings(`${iface}PostUp = a\nPostUp = b\nPreDown = c\n[Peer]\nPublicKey = ${A}\nEndpoint = 192.0.2.1:1\n`),
+    ['4 scripts-present', '6 scripts-present'],
+  );
 });

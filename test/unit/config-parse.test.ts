@@ -61,7 +61,10 @@ PersistentKeepalive = 25
   assert.deepEqual(i.dnsSearch, ['example.com']);
   assert.equal(i.mtu, 1420);
   assert.equal(i.table, 1234);
-  assert.deepEqual([i.preUp, i.postUp, i.preDown, i.postDown], [['echo pre-up'], ['echo one', 'echo two'], ['echo pre-down'], ['echo post-down']]);
+  assert.deepEqual(
+    [i.preUp, i.postUp, i.preDown, i.postDown],
+    [['echo pre-up'], ['echo one', 'echo two'], ['echo pre-down'], ['echo post-down']],
+  );
   assert.equal(i.saveConfig, true);
   const [peer] = config.peers;
   assert.equal(keyToBase64(peer!.publicKey), PEER);
@@ -84,20 +87,24 @@ test("'#' starts a comment even in a script, as wg-quick reads it", () => {
 });
 
 test('wg-quick value forms: off, hex fwmark, boolean case, space-separated addresses, the table words', () => {
-  const config = parsed(`[Interface]\nFwMark = off\nSaveConfig = FALSE\nAddress = 10.0.0.1/24 10.0.1.1/24,,fd00::1\nTable = off\n[Peer]\nPublicKey = ${PEER}\nPersistentKeepalive = Off\n`);
+  const config = parsed(
+    `[Interface]\nFwMark = off\nSaveConfig = FALSE\nAddress = 10.0.0.1/24 10.0.1.1/24,,fd00::1\nTable = off\n[Peer]\nPublicKey = ${PEER}\nPersistentKeepalive = Off\n`,
+  );
   assert.equal(config.interface.fwMark, 0);
   assert.equal(config.interface.saveConfig, false);
   assert.equal(config.interface.addresses.length, 3);
   assert.equal(config.interface.table, 'off');
   assert.equal(config.peers[0]!.persistentKeepalive, 0);
-  for (const table of ['auto', 'main', '4294967295']) assert.ok(parseConfig(`[Interface]\nTable = ${table}\n`).ok, table);
+  for (const table of ['auto', 'main', '4294967295'])
+    assert.ok(parseConfig(`[Interface]\nTable = ${table}\n`).ok, table);
   for (const table of ['Auto', '0', '4294967296', 'local']) {
     assert.equal(errors(`[Interface]\nTable = ${table}\n`)[0]!.code, 'bad-table', table);
   }
 });
 
 test('endpoints: IPv4, bracketed IPv6, host names; refusals name what is wrong', () => {
-  const endpoint = (value: string) => parsed(`[Interface]\n[Peer]\nPublicKey = ${PEER}\nEndpoint = ${value}\n`).peers[0]!.endpoint;
+  const endpoint = (value: string) =>
+    parsed(`[Interface]\n[Peer]\nPublicKey = ${PEER}\nEndpoint = ${value}\n`).peers[0]!.endpoint;
   assert.equal(endpoint('192.0.2.1:51820')?.kind, 'address');
   assert.equal(endpoint('[2001:db8::1]:443')?.kind, 'address');
   assert.deepEqual(endpoint('a-b.example:1'), { kind: 'hostname', host: 'a-b.example', port: 1 });
@@ -122,10 +129,18 @@ test('DNS: digits-and-dots or anything with a colon is a resolver, the rest sear
 });
 
 test('structure errors: before a section, unknown section (its keys not reported again), wrong section, duplicates', () => {
-  const codes = errors(`ListenPort = 1\n[Interface]\nListenPort = 1\nListenPort = 2\nPublicKey = ${PEER}\n[Bogus]\nFoo = 1\n[Peer]\nMTU = 1\n[Interface]\n`).map(
-    (e) => `${e.line} ${e.code}`,
-  );
-  assert.deepEqual(codes, ['1 key-outside-section', '4 duplicate-key', '5 wrong-section', '6 unknown-section', '9 wrong-section', '10 duplicate-interface', '8 missing-public-key']);
+  const codes = errors(
+    `ListenPort = 1\n[Interface]\nListenPort = 1\nListenPort = 2\nPublicKey = ${PEER}\n[Bogus]\nFoo = 1\n[Peer]\nMTU = 1\n[Interface]\n`,
+  ).map((e) => `${e.line} ${e.code}`);
+  assert.deepEqual(codes, [
+    '1 key-outside-section',
+    '4 duplicate-key',
+    '5 wrong-section',
+    '6 unknown-section',
+    '9 wrong-section',
+    '10 duplicate-interface',
+    '8 missing-public-key',
+  ]);
 });
 
 test('a file without [Interface] is refused, and so is an empty one', () => {
@@ -134,7 +149,9 @@ test('a file without [Interface] is refused, and so is an empty one', () => {
 });
 
 test('keys with wrong lengths, hex keys and missing values', () => {
-  const [length, hexKey, missing] = errors(`[Interface]\nPrivateKey = AAAA\n[Peer]\nPublicKey = ${'ab'.repeat(32)}\nPresharedKey =   \n`);
+  const [length, hexKey, missing] = errors(
+    `[Interface]\nPrivateKey = AAAA\n[Peer]\nPublicKey = ${'ab'.repeat(32)}\nPresharedKey =   \n`,
+  );
   assert.equal(length!.code, 'bad-key-length');
   assert.match(length!.message, /3 bytes long/);
   assert.equal(hexKey!.code, 'bad-key-format');
@@ -148,13 +165,23 @@ test('locations point at headers, keys and each AllowedIPs entry', () => {
   const peer = result.locations.peers[0]!;
   assert.deepEqual(peer.header, { line: 3, column: 1 });
   assert.deepEqual(peer.keys['PublicKey'], { line: 4, column: 3 });
-  assert.deepEqual(peer.allowedIps, [{ line: 5, column: 14 }, { line: 5, column: 27 }]);
+  assert.deepEqual(peer.allowedIps, [
+    { line: 5, column: 14 },
+    { line: 5, column: 27 },
+  ]);
 });
 
 test('fuzz finding: a number with many leading zeros is read as wg(8) reads it, not refused as out of range', () => {
-  const config = parsed(`[Interface]\nListenPort = 00000000000000000000009808\nFwMark = 0x000000000000000000ca6c\nMTU = 000000000000000001420\n[Peer]\nPublicKey = ${PEER}\nPersistentKeepalive = 0000000000000000025\n`);
-  assert.deepEqual([config.interface.listenPort, config.interface.fwMark, config.interface.mtu, config.peers[0]!.persistentKeepalive], [9808, 0xca6c, 1420, 25]);
-  const [port, mark] = errors(`[Interface]\nListenPort = 00000000000000000065536\nFwMark = 0x0000000000000000100000000\n`);
+  const config = parsed(
+    `[Interface]\nListenPort = 00000000000000000000009808\nFwMark = 0x000000000000000000ca6c\nMTU = 000000000000000001420\n[Peer]\nPublicKey = ${PEER}\nPersistentKeepalive = 0000000000000000025\n`,
+  );
+  assert.deepEqual(
+    [config.interface.listenPort, config.interface.fwMark, config.interface.mtu, config.peers[0]!.persistentKeepalive],
+    [9808, 0xca6c, 1420, 25],
+  );
+  const [port, mark] = errors(
+    `[Interface]\nListenPort = 00000000000000000065536\nFwMark = 0x0000000000000000100000000\n`,
+  );
   assert.deepEqual([port!.code, mark!.code], ['out-of-range', 'out-of-range']);
 });
 
@@ -163,5 +190,8 @@ test('fuzz finding: a key before any section is quoted in its message, which sta
   assert.equal(error!.code, 'key-outside-section');
   assert.match(error!.message, /^'\u{1f600} {10,}\.\.\.': keys go under an \[Interface\] or \[Peer\] header/u);
   assert.ok(formatDiagnostic(error!).length < 200, formatDiagnostic(error!).slice(0, 300));
-  assert.equal(errors('ListenPort = 1\n[Interface]\n')[0]!.message, "'ListenPort': keys go under an [Interface] or [Peer] header, and this one comes before any");
+  assert.equal(
+    errors('ListenPort = 1\n[Interface]\n')[0]!.message,
+    "'ListenPort': keys go under an [Interface] or [Peer] header, and this one comes before any",
+  );
 });

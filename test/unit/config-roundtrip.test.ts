@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { parseConfig, serializeConfig } from '../../helper/src/config/index.js';
 
 test('the canonical text of a small config, written out', () => {
-  const result = parseConfig(`[Interface]\naddress=10.0.0.2/24\nprivatekey = SKop/2PZ6wWCzpZTnragzdDFnmArRRWCjKeC5mtbnG8=\nfwmark=51820\n[Peer]\nendpoint=[2001:DB8:0::1]:1\npublickey=W2tOgLHLc+db3rctSa5d5tQLNwSutJnBLd2t4Z/QaBs=\npersistentkeepalive=0\n`);
+  const result = parseConfig(
+    `[Interface]\naddress=10.0.0.2/24\nprivatekey = SKop/2PZ6wWCzpZTnragzdDFnmArRRWCjKeC5mtbnG8=\nfwmark=51820\n[Peer]\nendpoint=[2001:DB8:0::1]:1\npublickey=W2tOgLHLc+db3rctSa5d5tQLNwSutJnBLd2t4Z/QaBs=\npersistentkeepalive=0\n`,
+  );
   assert.ok(result.ok);
   assert.equal(
     serializeConfig(result.config),

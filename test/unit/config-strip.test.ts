@@ -17,7 +17,10 @@ test('drops the keys wg-quick handles, keeps everything else as written plus the
 });
 
 test('keeps CRs, drops a byte order mark, reads a last line without newline', () => {
-  assert.equal(stripped(`\uFEFF[Interface]\r\nMTU = 1400\r\nListenPort = 1\r\n`), '[Interface]\r\nListenPort = 1\r\n\n');
+  assert.equal(
+    stripped(`\uFEFF[Interface]\r\nMTU = 1400\r\nListenPort = 1\r\n`),
+    '[Interface]\r\nListenPort = 1\r\n\n',
+  );
   assert.equal(stripped('[Interface]\nListenPort = 1'), '[Interface]\nListenPort = 1\n\n');
   assert.equal(stripped('[Interface]\nListenPort = 1\n   '), '[Interface]\nListenPort = 1\n\n');
 });

@@ -10,11 +10,19 @@ test('off-heap buffers are zeroed, outside V8 heap sized arrays, and never overl
     const length = 1 + ((i * 37) % 64);
     const buffer = i % 2 ? offHeapBuffer(length) : offHeapArray(length);
     assert.equal(buffer.length, length);
-    assert.ok(buffer.every((byte) => byte === 0), `buffer ${i} starts zeroed`);
+    assert.ok(
+      buffer.every((byte) => byte === 0),
+      `buffer ${i} starts zeroed`,
+    );
     buffers.push(buffer);
   }
   buffers.forEach((buffer, i) => buffer.fill((i % 255) + 1));
-  buffers.forEach((buffer, i) => assert.ok(buffer.every((byte) => byte === (i % 255) + 1), `buffer ${i} was overwritten`));
+  buffers.forEach((buffer, i) =>
+    assert.ok(
+      buffer.every((byte) => byte === (i % 255) + 1),
+      `buffer ${i} was overwritten`,
+    ),
+  );
 });
 
 test('off-heap buffers larger than V8 keeps on its heap are plain allocations', () => {

@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { InlineTransportCrypto, WorkerTransportCrypto } from '../../helper/src/crypto/crypto-pool.js';
 import { processTransportBatch } from '../../helper/src/crypto/transport-aead.js';
-import { DEFAULT_BATCH_FRAME_BYTES, DEFAULT_BATCH_JOBS, HEADER_BYTES, TAG_BYTES, type TransportBatch } from '../../helper/src/crypto/transport-batch.js';
+import {
+  DEFAULT_BATCH_FRAME_BYTES,
+  DEFAULT_BATCH_JOBS,
+  HEADER_BYTES,
+  TAG_BYTES,
+  type TransportBatch,
+} from '../../helper/src/crypto/transport-batch.js';
 
 const BATCHES = Number(process.env.WIREFLY_POOL_STRESS_BATCHES ?? 10_000);
 const MAX_IN_FLIGHT = 24;
@@ -28,7 +34,14 @@ function generator(seed: number): (bound: number) => number {
 }
 
 type Job =
-  | { readonly op: 'seal'; readonly key: Uint8Array; readonly counter: bigint; readonly packet: Uint8Array; readonly padded: number; readonly header: Uint8Array }
+  | {
+      readonly op: 'seal';
+      readonly key: Uint8Array;
+      readonly counter: bigint;
+      readonly packet: Uint8Array;
+      readonly padded: number;
+      readonly header: Uint8Array;
+    }
   | { readonly op: 'open'; readonly key: Uint8Array; readonly counter: bigint; readonly message: Uint8Array };
 
 interface Sealed {
@@ -80,7 +93,14 @@ class Workload {
   private seal(): Job {
     const length = this.packetLength();
     const padded = Math.min(Math.ceil(length / 16) * 16, Math.max(1420, length));
-    return { op: 'seal', key: this.bytes(32), counter: BigInt(this.random(2 ** 31)) * 4099n, packet: this.bytes(length), padded, header: this.bytes(16) };
+    return {
+      op: 'seal',
+      key: this.bytes(32),
+      counter: BigInt(this.random(2 ** 31)) * 4099n,
+      packet: this.bytes(length),
+      padded,
+      header: this.bytes(16),
+    };
   }
 
   /** A message sealed earlier, intact, tampered, or under the wrong counter. */

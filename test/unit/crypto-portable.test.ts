@@ -10,7 +10,12 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { nativeAeadBackend } from '../../helper/src/crypto/aead.js';
 import { cryptoAddon } from '../../helper/src/crypto/crypto-addon.js';
 import { nativeX25519Backend } from '../../helper/src/crypto/x25519.js';
-import { CHILD_ENVIRONMENT, type ChildReport, type ChildRequest, type MessageCase } from './support/crypto-portable-child.js';
+import {
+  CHILD_ENVIRONMENT,
+  type ChildReport,
+  type ChildRequest,
+  type MessageCase,
+} from './support/crypto-portable-child.js';
 import { hasIfma, ownAeadBackend, ownX25519Backend } from './support/cpu.js';
 
 // The crypto addon without OpenSSL, as Electron (which links BoringSSL and exports
@@ -57,7 +62,14 @@ function messageCase(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plainte
   };
 }
 
-const EMPTY_REQUEST: ChildRequest = { messages: [], batchJobs: 128, packetsToSeal: [], messagesToOpen: [], x25519: [], hashes: [] };
+const EMPTY_REQUEST: ChildRequest = {
+  messages: [],
+  batchJobs: 128,
+  packetsToSeal: [],
+  messagesToOpen: [],
+  x25519: [],
+  hashes: [],
+};
 
 const ALL_NATIVE = { aead: 'native', transport: 'native', x25519: 'native', blake2s: 'native' };
 
@@ -92,7 +104,9 @@ async function runWithoutOpenssl(backends: Backends, request: Partial<ChildReque
   assert.deepEqual(report.implementations, ALL_NATIVE, 'the crypto addon loaded without OpenSSL');
   assert.deepEqual(
     { aead: report.aeadBackend, x25519: report.x25519Backend },
-    backends === 'the portable code' ? { aead: 'portable', x25519: 'portable' } : { aead: ownAeadBackend, x25519: ownX25519Backend },
+    backends === 'the portable code'
+      ? { aead: 'portable', x25519: 'portable' }
+      : { aead: ownAeadBackend, x25519: ownX25519Backend },
     backends,
   );
   return report;
@@ -105,17 +119,24 @@ function assertMessages(cases: readonly MessageCase[], report: ChildReport): voi
     const what = `case ${i}: ${c.plaintext.length / 2} bytes, AD ${c.ad.length / 2}`;
     assert.equal(result.sealed, c.sealed, `${what}: sealed as node:crypto does`);
     assert.equal(result.opened, c.plaintext, `${what}: node:crypto's seal opens`);
-    assert.deepEqual(result.tamperedOpened, c.tamper.map(() => false), `${what}: tampered forms fail`);
+    assert.deepEqual(
+      result.tamperedOpened,
+      c.tamper.map(() => false),
+      `${what}: tampered forms fail`,
+    );
   });
 }
 
 test('the addon has no link-time reference to OpenSSL', () => {
   const undefinedSymbols = execFileSync('nm', ['-D', '--undefined-only', addonPath()], { encoding: 'utf8' });
   assert.match(undefinedSymbols, /\bnapi_create_function\b/, 'nm lists what the addon imports');
-  assert.deepEqual(undefinedSymbols.split('\n').filter((line) => /EVP_|OPENSSL|ossl_|CRYPTO_/.test(line)), []);
+  assert.deepEqual(
+    undefinedSymbols.split('\n').filter((line) => /EVP_|OPENSSL|ossl_|CRYPTO_/.test(line)),
+    [],
+  );
 });
 
-test('under Node, which exports its OpenSSL, the AEAD runs on OpenSSL, X25519 on IFMA where the CPU has it, else OpenSSL\'s', () => {
+test("under Node, which exports its OpenSSL, the AEAD runs on OpenSSL, X25519 on IFMA where the CPU has it, else OpenSSL's", () => {
   assert.equal(nativeAeadBackend, 'openssl');
   assert.equal(nativeX25519Backend, hasIfma ? 'avx512ifma' : 'openssl');
   assert.equal(typeof cryptoAddon?.x25519, 'function');
@@ -132,16 +153,17 @@ for (const backends of ["this CPU's backends", 'the portable code'] as const) {
 }
 
 function defineWithoutOpensslChecks(backends: Backends): void {
-
   test('RFC 8439 vectors (2.3.2 block, 2.4.2 cipher, 2.8.2 and A.5 AEAD)', async () => {
     const key0 = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
     // 2.3.2: the block with counter 1, as the AEAD's ciphertext of 64 zero bytes (its data starts at counter 1).
     const block232 = Buffer.alloc(64);
     [
-      0xe4e7f110, 0x15593bd1, 0x1fdd0f50, 0xc47120a3, 0xc7f4d1c7, 0x0368c033, 0x9aaa2204, 0x4e6cd4c3,
-      0x466482d2, 0x09aa9f07, 0x05d7c214, 0xa2028bd9, 0xd19c12b5, 0xb94e16de, 0xe883d0cb, 0x4e3c50a2,
+      0xe4e7f110, 0x15593bd1, 0x1fdd0f50, 0xc47120a3, 0xc7f4d1c7, 0x0368c033, 0x9aaa2204, 0x4e6cd4c3, 0x466482d2,
+      0x09aa9f07, 0x05d7c214, 0xa2028bd9, 0xd19c12b5, 0xb94e16de, 0xe883d0cb, 0x4e3c50a2,
     ].forEach((word, i) => block232.writeUInt32LE(word, 4 * i));
-    const sunscreen = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const sunscreen = Buffer.from(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
     const ciphertext242 = hex(
       '6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0bf91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8' +
         '07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab77937365af90bbf74a35be6b40b8eedf2785e42874d',
@@ -188,10 +210,15 @@ function defineWithoutOpensslChecks(backends: Backends): void {
     assertMessages(cases, report);
   });
 
-  test('2,000 random messages seal and open as node:crypto\'s, and tampered ones fail', async () => {
+  test("2,000 random messages seal and open as node:crypto's, and tampered ones fail", async () => {
     const lengths = [0, 1, 15, 16, 17, 63, 64, 65, 255, 256, 257, 511, 512, 513, 1420, 1436, 2000];
     const cases = Array.from({ length: 2000 }, (_, i) =>
-      messageCase(randomBytes(32), randomBytes(12), randomBytes(randomInt(0, 65)), randomBytes(lengths[i] ?? randomInt(0, 2001))),
+      messageCase(
+        randomBytes(32),
+        randomBytes(12),
+        randomBytes(randomInt(0, 65)),
+        randomBytes(lengths[i] ?? randomInt(0, 2001)),
+      ),
     );
     // Through aead.ts, the handshake's path, with WireGuard's counter nonces.
     const counters = Array.from({ length: 50 }, (_, i) => {
@@ -206,7 +233,12 @@ function defineWithoutOpensslChecks(backends: Backends): void {
   test('transport batches seal on a worker and open inline as node:crypto does', async () => {
     const packets = Array.from({ length: 300 }, (_, i) => {
       const packet = randomBytes(i < 128 ? 1420 : randomInt(0, 1500));
-      return { key: randomBytes(32), counter: randomBytes(8).readBigUInt64LE(), packet, padded: Math.ceil(packet.length / 16) * 16 };
+      return {
+        key: randomBytes(32),
+        counter: randomBytes(8).readBigUInt64LE(),
+        packet,
+        padded: Math.ceil(packet.length / 16) * 16,
+      };
     });
     const messages = packets.map(({ key, counter, packet }) => ({
       key,
@@ -225,18 +257,34 @@ function defineWithoutOpensslChecks(backends: Backends): void {
       { ...messages[2]!, counter: messages[2]!.counter ^ 1n },
     ];
     const report = await runWithoutOpenssl(backends, {
-      packetsToSeal: packets.map((p) => ({ key: hexOf(p.key), counter: p.counter.toString(), packet: hexOf(p.packet), padded: p.padded })),
-      messagesToOpen: toOpen.map((m) => ({ key: hexOf(m.key), counter: m.counter.toString(), message: hexOf(m.message) })),
+      packetsToSeal: packets.map((p) => ({
+        key: hexOf(p.key),
+        counter: p.counter.toString(),
+        packet: hexOf(p.packet),
+        padded: p.padded,
+      })),
+      messagesToOpen: toOpen.map((m) => ({
+        key: hexOf(m.key),
+        counter: m.counter.toString(),
+        message: hexOf(m.message),
+      })),
     });
     packets.forEach(({ key, counter, packet, padded }, i) => {
       const plaintext = Buffer.concat([packet, Buffer.alloc(padded - packet.length)]);
-      assert.equal(report.sealedFrames[i]?.slice(32), hexOf(nodeSeal(key, wireguardNonce(counter), plaintext, Buffer.alloc(0))), `packet ${i}`);
+      assert.equal(
+        report.sealedFrames[i]?.slice(32),
+        hexOf(nodeSeal(key, wireguardNonce(counter), plaintext, Buffer.alloc(0))),
+        `packet ${i}`,
+      );
     });
     assert.deepEqual(report.openedPackets, [...packets.map(({ packet }) => hexOf(packet)), null, null, null]);
   });
 
   test('X25519 public keys and shared secrets as @noble/curves computes them; low order refused', async () => {
-    const pairs = Array.from({ length: 30 }, () => ({ privateKey: randomBytes(32), publicKey: x25519.getPublicKey(randomBytes(32)) }));
+    const pairs = Array.from({ length: 30 }, () => ({
+      privateKey: randomBytes(32),
+      publicKey: x25519.getPublicKey(randomBytes(32)),
+    }));
     const lowOrder = hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800');
     const report = await runWithoutOpenssl(backends, {
       x25519: [...pairs, { privateKey: randomBytes(32), publicKey: lowOrder }].map((p) => ({
@@ -254,7 +302,10 @@ function defineWithoutOpensslChecks(backends: Backends): void {
   test('BLAKE2s (native, as every child checks) hashes as @noble/hashes does', async () => {
     const inputs = [0, 1, 63, 64, 65, 1000].map((length) => randomBytes(length));
     const report = await runWithoutOpenssl(backends, { hashes: inputs.map(hexOf) });
-    assert.deepEqual(report.hashes, inputs.map((data) => hexOf(blake2s(data))));
+    assert.deepEqual(
+      report.hashes,
+      inputs.map((data) => hexOf(blake2s(data))),
+    );
   });
 }
 
@@ -270,11 +321,17 @@ function ladder(k: Uint8Array, u: Uint8Array): string | undefined {
 
 test('the portable X25519 ladder (the primitive without IFMA or OpenSSL): RFC 7748 5.2, iterated 1000 times', () => {
   assert.equal(
-    ladder(hex('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4'), hex('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c')),
+    ladder(
+      hex('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4'),
+      hex('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c'),
+    ),
     'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552',
   );
   assert.equal(
-    ladder(hex('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d'), hex('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493')),
+    ladder(
+      hex('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d'),
+      hex('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493'),
+    ),
     '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957',
   );
   let k = hex('0900000000000000000000000000000000000000000000000000000000000000');
@@ -293,6 +350,9 @@ test('the portable X25519 ladder agrees with @noble/curves on random keys and re
     const u = randomBytes(32);
     assert.equal(ladder(k, u), hexOf(x25519.scalarMult(k, u)));
   }
-  const lowOrder = ['0000000000000000000000000000000000000000000000000000000000000000', 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'];
+  const lowOrder = [
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+  ];
   for (const point of lowOrder) assert.equal(ladder(randomBytes(32), hex(point)), undefined, point);
 });

@@ -82,7 +82,9 @@ for (const { name, seal, open } of aeadImplementations) {
     // nonzero first word, so use the reference cipher to check the layout itself.
     const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
     const ad = hex('50515253c0c1c2c3c4c5c6c7');
-    const plaintext = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const plaintext = Buffer.from(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
     const counter = 0x4746454443424140n;
     const nonce = Buffer.alloc(12);
     nonce.writeBigUInt64LE(counter, 4);
@@ -128,12 +130,14 @@ test('XChaCha20-Poly1305 round trip; a wrong AD fails', () => {
   assert.equal(xopen(key, nonce, sealed, randomBytes(16)), undefined);
 });
 
-test('XChaCha20-Poly1305 in the addon: the draft\'s A.3.1 vector, and as @noble/ciphers for random inputs', () => {
+test("XChaCha20-Poly1305 in the addon: the draft's A.3.1 vector, and as @noble/ciphers for random inputs", () => {
   // draft-irtf-cfrg-xchacha-03, A.3.1.
   const key = Buffer.from('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f', 'hex');
   const nonce = Buffer.from('404142434445464748494a4b4c4d4e4f5051525354555657', 'hex');
   const ad = Buffer.from('50515253c0c1c2c3c4c5c6c7', 'hex');
-  const plaintext = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+  const plaintext = Buffer.from(
+    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+  );
   const expected =
     'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452' +
     '2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e' +
@@ -151,7 +155,7 @@ test('XChaCha20-Poly1305 in the addon: the draft\'s A.3.1 vector, and as @noble/
   }
 });
 
-test('X25519 runs on OpenSSL\'s curve primitives here, with its EVP layer and node:crypto as fallbacks', () => {
+test("X25519 runs on OpenSSL's curve primitives here, with its EVP layer and node:crypto as fallbacks", () => {
   assert.equal(x25519Implementation, 'native');
   assert.deepEqual(
     x25519Implementations.map((implementation) => implementation.name),
@@ -183,8 +187,14 @@ for (const implementation of x25519Implementations) {
     const bob = implementation.importPrivateKey(hex(bobPrivate));
     assert.equal(alice.publicKey.toString('hex'), alicePublic);
     assert.equal(bob.publicKey.toString('hex'), bobPublic);
-    assert.equal(implementation.sharedSecret(alice, implementation.importPublicKey(hex(bobPublic))!)?.toString('hex'), shared);
-    assert.equal(implementation.sharedSecret(bob, implementation.importPublicKey(hex(alicePublic))!)?.toString('hex'), shared);
+    assert.equal(
+      implementation.sharedSecret(alice, implementation.importPublicKey(hex(bobPublic))!)?.toString('hex'),
+      shared,
+    );
+    assert.equal(
+      implementation.sharedSecret(bob, implementation.importPublicKey(hex(alicePublic))!)?.toString('hex'),
+      shared,
+    );
   });
 
   test(`X25519 refuses low-order public keys (zero shared secret), ${implementation.name}`, () => {
@@ -195,7 +205,8 @@ for (const implementation of x25519Implementations) {
       'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
       'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
     ];
-    for (const point of lowOrder) assert.equal(implementation.sharedSecret(key, implementation.importPublicKey(hex(point))!), undefined, point);
+    for (const point of lowOrder)
+      assert.equal(implementation.sharedSecret(key, implementation.importPublicKey(hex(point))!), undefined, point);
   });
 }
 
@@ -214,7 +225,11 @@ test('X25519: every implementation and @noble/curves agree for random keys', () 
     for (const implementation of x25519Implementations) {
       const key = implementation.importPrivateKey(a);
       assert.deepEqual(new Uint8Array(key.publicKey), x25519.getPublicKey(a), implementation.name);
-      assert.deepEqual(new Uint8Array(implementation.sharedSecret(key, implementation.importPublicKey(bPublic)!)!), expected, implementation.name);
+      assert.deepEqual(
+        new Uint8Array(implementation.sharedSecret(key, implementation.importPublicKey(bPublic)!)!),
+        expected,
+        implementation.name,
+      );
     }
     const engineKey = importPrivateKey(a);
     assert.deepEqual(new Uint8Array(dh(engineKey, bPublic)!), expected);
@@ -222,14 +237,19 @@ test('X25519: every implementation and @noble/curves agree for random keys', () 
   }
 });
 
-test('the engine computes a handshake\'s two secrets side by side where the IFMA ladder runs them', () => {
+test("the engine computes a handshake's two secrets side by side where the IFMA ladder runs them", () => {
   const native = x25519Implementations.find((implementation) => implementation.name === 'native');
   assert.ok(native?.sharedSecretPair, 'the native implementation has no pair: the IFMA ladder did not load');
 });
 
 test('X25519 pairs (one key with two points, two keys with one point) match two single secrets, side by side or not', () => {
   for (let i = 0; i < 100; i++) {
-    const [a, b, aPoint, bPoint] = [randomBytes(32), randomBytes(32), x25519.getPublicKey(randomBytes(32)), x25519.getPublicKey(randomBytes(32))];
+    const [a, b, aPoint, bPoint] = [
+      randomBytes(32),
+      randomBytes(32),
+      x25519.getPublicKey(randomBytes(32)),
+      x25519.getPublicKey(randomBytes(32)),
+    ];
     const cases = [
       [a, aPoint, a, bPoint],
       [a, aPoint, b, aPoint],
@@ -237,10 +257,23 @@ test('X25519 pairs (one key with two points, two keys with one point) match two 
     ] as const;
     for (const [keyA, pointA, keyB, pointB] of cases) {
       const expected = [x25519.getSharedSecret(keyA, pointA), x25519.getSharedSecret(keyB, pointB)];
-      assert.deepEqual(dhPair(importPrivateKey(keyA), pointA, importPrivateKey(keyB), pointB)?.map((secret) => new Uint8Array(secret)), expected);
+      assert.deepEqual(
+        dhPair(importPrivateKey(keyA), pointA, importPrivateKey(keyB), pointB)?.map((secret) => new Uint8Array(secret)),
+        expected,
+      );
       for (const implementation of x25519Implementations) {
-        const pair = dhPair(implementation.importPrivateKey(keyA), pointA, implementation.importPrivateKey(keyB), pointB, implementation);
-        assert.deepEqual(pair?.map((secret) => new Uint8Array(secret)), expected, implementation.name);
+        const pair = dhPair(
+          implementation.importPrivateKey(keyA),
+          pointA,
+          implementation.importPrivateKey(keyB),
+          pointB,
+          implementation,
+        );
+        assert.deepEqual(
+          pair?.map((secret) => new Uint8Array(secret)),
+          expected,
+          implementation.name,
+        );
       }
     }
   }
@@ -262,7 +295,9 @@ test('X25519 public keys agree across implementations for 2,000 keys, with scala
   const edges = [0x00, 0xff, 0x88, 0x77, 0xf8, 0x08].map((byte) => new Uint8Array(32).fill(byte));
   const keys = [...edges, ...Array.from({ length: 2000 }, () => randomBytes(32))];
   for (const raw of keys) {
-    const [reference, ...others] = x25519Implementations.map((implementation) => implementation.importPrivateKey(raw).publicKey);
+    const [reference, ...others] = x25519Implementations.map(
+      (implementation) => implementation.importPrivateKey(raw).publicKey,
+    );
     for (const other of others) assert.deepEqual(other, reference, Buffer.from(raw).toString('hex'));
   }
 });

@@ -59,7 +59,7 @@ test('a preshared key on both sides works; a mismatched one yields no session', 
   assert.ok((bad.a.device.drops.get('handshake-rejected') ?? 0) >= 1);
 });
 
-test('a new private key handshakes at once, without waiting out the previous initiation\'s rekey timeout', () => {
+test("a new private key handshakes at once, without waiting out the previous initiation's rekey timeout", () => {
   const { net, a, b, peerA } = pair();
   a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
   net.flush();
@@ -134,7 +134,7 @@ test('replayed, truncated, garbage and unknown-index datagrams are dropped and c
   assert.equal(b.received.length, 1);
 });
 
-test('a packet whose inner source is not in the peer\'s allowed IPs is dropped', () => {
+test("a packet whose inner source is not in the peer's allowed IPs is dropped", () => {
   const { net, a, b } = pair();
   a.device.handleTunPacket(ipv4Packet('10.9.9.9', '10.0.0.2'));
   net.flush();
@@ -174,7 +174,7 @@ test('a peer without an endpoint cannot be reached: ICMP unreachable, no handsha
   assert.equal(a.received[0]![20], 3);
 });
 
-test('the responder learns the initiator\'s endpoint, and follows it when it roams', () => {
+test("the responder learns the initiator's endpoint, and follows it when it roams", () => {
   const net = new VirtualNetwork();
   const a = net.addNode('a', '192.0.2.1:51820');
   const b = net.addNode('b', '192.0.2.2:51820');
@@ -232,7 +232,11 @@ test('under load the responder answers with a cookie; the initiator sends again 
   net.flush();
   assert.equal(b.sent.filter((s) => s.datagram[0] === MESSAGE_COOKIE_REPLY).length, 1);
   assert.equal(b.device.drops.get('cookie-required'), 1);
-  assert.equal(a.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION).length, 2, 'the first initiation, then one with MAC2');
+  assert.equal(
+    a.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION).length,
+    2,
+    'the first initiation, then one with MAC2',
+  );
   assert.equal(b.received.length, 1, 'without waiting for the retransmit timer');
 });
 
@@ -270,8 +274,14 @@ test('cookie replies make the initiator send again once per initiation the timer
 test('with the same keys, clock and random source, a handshake and its first packets replay byte for byte', () => {
   const run = (seedA: number, seedB: number) => {
     const net = new VirtualNetwork();
-    const a = net.addNode('a', '192.0.2.1:51820', { privateKey: new Uint8Array(32).fill(1), random: seededRandom(seedA) });
-    const b = net.addNode('b', '192.0.2.2:51820', { privateKey: new Uint8Array(32).fill(2), random: seededRandom(seedB) });
+    const a = net.addNode('a', '192.0.2.1:51820', {
+      privateKey: new Uint8Array(32).fill(1),
+      random: seededRandom(seedA),
+    });
+    const b = net.addNode('b', '192.0.2.2:51820', {
+      privateKey: new Uint8Array(32).fill(2),
+      random: seededRandom(seedB),
+    });
     net.connect(a, b, ['10.0.0.2/32']);
     net.connect(b, a, ['10.0.0.1/32']);
     a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2', 100));

@@ -17,7 +17,8 @@ const IMPLEMENTATIONS = ['crypto/crypto-addon.js', 'os/native-addon.js', 'crypto
 function importsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');
   const specifiers: string[] = [];
-  for (const match of source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/gm)) specifiers.push(match[1]!);
+  for (const match of source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/gm))
+    specifiers.push(match[1]!);
   for (const match of source.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)) specifiers.push(match[1]!);
   for (const match of source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(match[1]!);
   for (const match of source.matchAll(/\brequire\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(match[1]!);
@@ -54,7 +55,9 @@ test('the engine and everything it imports load no Node module, no package and n
     'Node modules reached from the engine',
   );
   assert.deepEqual(reached, [], 'packages reached from the engine');
-  const implementations = [...files].map((file) => relative(distHelper, file)).filter((file) => IMPLEMENTATIONS.includes(file));
+  const implementations = [...files]
+    .map((file) => relative(distHelper, file))
+    .filter((file) => IMPLEMENTATIONS.includes(file));
   assert.deepEqual(implementations, [], 'implementations reached from the engine');
 });
 

@@ -22,7 +22,8 @@ function pair() {
 }
 
 const initiations = (node: Node) => node.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION);
-const keepalives = (node: Node) => node.sent.filter((s) => s.datagram[0] === MESSAGE_TRANSPORT && s.datagram.length === TRANSPORT_MIN_SIZE);
+const keepalives = (node: Node) =>
+  node.sent.filter((s) => s.datagram[0] === MESSAGE_TRANSPORT && s.datagram.length === TRANSPORT_MIN_SIZE);
 
 test('REKEY_TIMEOUT: an unanswered initiation is retried after 5 s plus jitter', () => {
   const { net, a } = pair();
@@ -151,7 +152,10 @@ test('zeroing: 3 × REJECT_AFTER_TIME after the last session was derived every k
   net.advance(2000);
   assert.equal(peerB.keypairs.current, undefined);
   assert.equal(peerB.keypairs.previous, undefined);
-  assert.ok(sendKey.every((byte) => byte === 0), 'the key bytes themselves are zeroed');
+  assert.ok(
+    sendKey.every((byte) => byte === 0),
+    'the key bytes themselves are zeroed',
+  );
   assert.equal(a.device.indices.get(keypair.localIndex), undefined);
 });
 

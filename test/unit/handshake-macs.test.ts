@@ -44,7 +44,15 @@ test('native and primitives agree on outcomes and replies, for initiations and r
         const nonce = randomBytes(24);
         const outcomes = checkHandshakeMacsImplementations.map(({ check }) => {
           const reply = new Uint8Array(64).fill(0xee);
-          const outcome = check(message, mac1Key, underLoad ? source : new Uint8Array(0), underLoad ? secret : new Uint8Array(0), cookieKey, nonce, reply);
+          const outcome = check(
+            message,
+            mac1Key,
+            underLoad ? source : new Uint8Array(0),
+            underLoad ? secret : new Uint8Array(0),
+            cookieKey,
+            nonce,
+            reply,
+          );
           return { outcome, reply: outcome === NEEDS_COOKIE ? Buffer.from(reply).toString('hex') : undefined };
         });
         assert.deepEqual(outcomes[0], outcomes[1]);
@@ -68,21 +76,68 @@ test('a reply gives the initiator the cookie: its next message passes MAC2 from 
     initiator.addMacs(first, 0);
     const reply = new Uint8Array(64);
     assert.equal(check(first, mac1Key, source, secret, cookieKey, randomBytes(24), reply), NEEDS_COOKIE, name);
-    assert.deepEqual(Buffer.from(reply.subarray(4, 8)), Buffer.from(first.subarray(4, 8)), `${name}: the reply names the sender's index`);
+    assert.deepEqual(
+      Buffer.from(reply.subarray(4, 8)),
+      Buffer.from(first.subarray(4, 8)),
+      `${name}: the reply names the sender's index`,
+    );
     assert.equal(initiator.consumeReply(reply, 1), true, name);
     const second = randomBytes(148);
     initiator.addMacs(second, 2);
     assert.equal(check(second, mac1Key, source, secret, cookieKey, randomBytes(24), new Uint8Array(64)), PASSES, name);
     const elsewhere = Uint8Array.of(198, 51, 100, 8, 0x12, 0x34);
-    assert.equal(check(second, mac1Key, elsewhere, secret, cookieKey, randomBytes(24), new Uint8Array(64)), NEEDS_COOKIE, `${name}: bound to the source`);
+    assert.equal(
+      check(second, mac1Key, elsewhere, secret, cookieKey, randomBytes(24), new Uint8Array(64)),
+      NEEDS_COOKIE,
+      `${name}: bound to the source`,
+    );
   }
 });
 
 test('the addon refuses wrong lengths instead of reading past them', () => {
   const native = checkHandshakeMacsImplementations.find(({ name }) => name === 'native')!.check;
   const key = new Uint8Array(32);
-  assert.throws(() => native(new Uint8Array(30), key, new Uint8Array(0), new Uint8Array(0), key, new Uint8Array(24), new Uint8Array(64)), RangeError);
-  assert.throws(() => native(new Uint8Array(148), key, new Uint8Array(19), key, key, new Uint8Array(24), new Uint8Array(64)), RangeError);
-  assert.throws(() => native(new Uint8Array(148), key, new Uint8Array(6), new Uint8Array(31), key, new Uint8Array(24), new Uint8Array(64)), RangeError);
-  assert.throws(() => native(new Uint8Array(148), key, new Uint8Array(0), new Uint8Array(0), key, new Uint8Array(24), new Uint8Array(63)), RangeError);
+  assert.throws(
+    () =>
+      native(
+        new Uint8Array(30),
+        key,
+        new Uint8Array(0),
+        new Uint8Array(0),
+        key,
+        new Uint8Array(24),
+        new Uint8Array(64),
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () => native(new Uint8Array(148), key, new Uint8Array(19), key, key, new Uint8Array(24), new Uint8Array(64)),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      native(
+        new Uint8Array(148),
+        key,
+        new Uint8Array(6),
+        new Uint8Array(31),
+        key,
+        new Uint8Array(24),
+        new Uint8Array(64),
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      native(
+        new Uint8Array(148),
+        key,
+        new Uint8Array(0),
+        new Uint8Array(0),
+        key,
+        new Uint8Array(24),
+        new Uint8Array(63),
+      ),
+    RangeError,
+  );
 });

@@ -3,7 +3,12 @@
 // and the device goes under load when the queue backs up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HANDSHAKE_QUEUE_SIZE, HANDSHAKE_TIME_BURST, HANDSHAKE_TIME_SHARE, HandshakeQueue } from '../../helper/src/engine/handshake-queue.js';
+import {
+  HANDSHAKE_QUEUE_SIZE,
+  HANDSHAKE_TIME_BURST,
+  HANDSHAKE_TIME_SHARE,
+  HandshakeQueue,
+} from '../../helper/src/engine/handshake-queue.js';
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION } from '../../helper/src/engine/messages.js';
 import { parseEndpoint } from '../../helper/src/net/ip.js';
 import { floodMessages } from '../integration/harness/flood.js';
@@ -28,7 +33,7 @@ test('the queue keeps copies, oldest first, and refuses what does not fit withou
   const copy = new HandshakeQueue();
   copy.push(original, source);
   original[4] = 99;
-  assert.equal(copy.take()!.message[4], 3, 'a copy, not the caller\'s buffer');
+  assert.equal(copy.take()!.message[4], 3, "a copy, not the caller's buffer");
   for (let i = 0; i < HANDSHAKE_QUEUE_SIZE; i++) {
     const taken = queue.take()!;
     assert.equal(taken.message[4], i & 0xff);
@@ -57,7 +62,8 @@ test('a flood beyond the queue is dropped and counted; a flush works on it only 
   const net = new VirtualNetwork();
   const server = net.addNode('server', '192.0.2.1:51820');
   const flood = floodMessages(server.publicKey, 2 * HANDSHAKE_QUEUE_SIZE);
-  for (let i = 0; i < 2 * HANDSHAKE_QUEUE_SIZE; i++) server.device.handleDatagram(flood.subarray(i * 148, (i + 1) * 148), source);
+  for (let i = 0; i < 2 * HANDSHAKE_QUEUE_SIZE; i++)
+    server.device.handleDatagram(flood.subarray(i * 148, (i + 1) * 148), source);
   assert.equal(server.device.drops.get('handshake-queue-full'), HANDSHAKE_QUEUE_SIZE);
   // Time passes only as the device looks at the clock, 0.1 ms a look: at least one look per message.
   const clock = server.device.clock as { now: () => number };
@@ -92,6 +98,9 @@ test('a handshake queue an eighth full puts the device under load: senders witho
   client.device.handleTunPacket(ipv4Packet('10.0.0.2', '10.0.0.1'));
   net.flush();
   assert.ok((server.device.drops.get('cookie-required') ?? 0) >= 1);
-  assert.ok(server.sent.some((s) => s.datagram[0] === MESSAGE_COOKIE_REPLY && s.to === client.endpoint), 'the client was sent a cookie');
+  assert.ok(
+    server.sent.some((s) => s.datagram[0] === MESSAGE_COOKIE_REPLY && s.to === client.endpoint),
+    'the client was sent a cookie',
+  );
   assert.equal(server.received.length, 1, 'and with it the client got through');
 });

@@ -79,7 +79,10 @@ test('a secure random source gives distinct 32-bit indices', () => {
     indices.add(index);
   }
   assert.equal(indices.size, 2000);
-  assert.ok([...indices].some((index) => index > 0x7fff_ffff), 'the high bit is used');
+  assert.ok(
+    [...indices].some((index) => index > 0x7fff_ffff),
+    'the high bit is used',
+  );
 });
 
 test('agrees with a map under adds and deletes with a tiny, repetitive random space', () => {
@@ -88,26 +91,30 @@ test('agrees with a map under adds and deletes with a tiny, repetitive random sp
     fc.record({ kind: fc.constant('delete' as const), index: fc.integer({ min: 0, max: 15 }) }),
   );
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 1, maxLength: 50 }), fc.array(operation, { maxLength: 200 }), (draws, operations) => {
-      let draw = 0;
-      // Replays the draws, shifted by one on each pass, so that values repeat often yet
-      // every one of the 16 comes up within 16 passes (800 draws, under add's limit).
-      const random32 = () => (draws[draw % draws.length]! + Math.floor(draw++ / draws.length)) % 16;
-      const table = new IndexTable<number>(random32);
-      const model = new Map<number, number>();
-      operations.forEach((op, serial) => {
-        if (op.kind === 'add') {
-          if (model.size >= 15) return;
-          const index = table.add(serial);
-          assert.ok(!model.has(index), `index ${index} handed out while live`);
-          model.set(index, serial);
-        } else {
-          table.delete(op.index);
-          model.delete(op.index);
-        }
-        assert.equal(table.size, model.size);
-        for (let index = 0; index < 16; index++) assert.equal(table.get(index), model.get(index));
-      });
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 1, maxLength: 50 }),
+      fc.array(operation, { maxLength: 200 }),
+      (draws, operations) => {
+        let draw = 0;
+        // Replays the draws, shifted by one on each pass, so that values repeat often yet
+        // every one of the 16 comes up within 16 passes (800 draws, under add's limit).
+        const random32 = () => (draws[draw % draws.length]! + Math.floor(draw++ / draws.length)) % 16;
+        const table = new IndexTable<number>(random32);
+        const model = new Map<number, number>();
+        operations.forEach((op, serial) => {
+          if (op.kind === 'add') {
+            if (model.size >= 15) return;
+            const index = table.add(serial);
+            assert.ok(!model.has(index), `index ${index} handed out while live`);
+            model.set(index, serial);
+          } else {
+            table.delete(op.index);
+            model.delete(op.index);
+          }
+          assert.equal(table.size, model.size);
+          for (let index = 0; index < 16; index++) assert.equal(table.get(index), model.get(index));
+        });
+      },
+    ),
   );
 });

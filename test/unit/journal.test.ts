@@ -109,7 +109,10 @@ test('a corrupt line before the end is refused and the file kept; other change s
   writeFileSync(bad.path, 'garbage\n{"n":5}\n');
   const { performed, perform } = recorder();
   const restarted = await Journal.open(dir, perform);
-  await assert.rejects(restarted.recover(), (error: unknown) => error instanceof AggregateError && /recovery/.test(error.message));
+  await assert.rejects(
+    restarted.recover(),
+    (error: unknown) => error instanceof AggregateError && /recovery/.test(error.message),
+  );
   assert.deepEqual(performed, [1]);
   assert.equal(journalFiles(dir).length, 1);
   assert.ok(journalFiles(dir)[0]?.endsWith('-bad.journal'));

@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../helper/src/config/index.js';
 import { parseEndpoint, parseIpAddress } from '../../helper/src/net/ip.js';
-import { applyTunnelNetwork, networkUndoPerformer, planTunnelNetwork, type TunnelNetworkPlan } from '../../helper/src/os/network.js';
+import {
+  applyTunnelNetwork,
+  networkUndoPerformer,
+  planTunnelNetwork,
+  type TunnelNetworkPlan,
+} from '../../helper/src/os/network.js';
 import { CommandFailed, type CommandRunner } from '../../helper/src/os/linux/command.js';
 import { detectDnsBackend } from '../../helper/src/os/linux/dns.js';
 import { killSwitchScript } from '../../helper/src/os/linux/firewall.js';
@@ -21,7 +26,9 @@ const KEY_A = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const KEY_B = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 
 function planFor(interfaceLines: string, peerLines: string, killSwitch?: boolean): TunnelNetworkPlan {
-  const parsed = parseConfig(`[Interface]\nPrivateKey = ${KEY_A}\n${interfaceLines}\n[Peer]\nPublicKey = ${KEY_B}\n${peerLines}\n`);
+  const parsed = parseConfig(
+    `[Interface]\nPrivateKey = ${KEY_A}\n${interfaceLines}\n[Peer]\nPublicKey = ${KEY_B}\n${peerLines}\n`,
+  );
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
   return planTunnelNetwork(parsed.config, { ifname: 'wf0', ...(killSwitch === undefined ? {} : { killSwitch }) });
 }
@@ -85,7 +92,10 @@ test('full tunnel with kill switch: commands in order, each change journaled fir
   const resolvConf = join(dir, 'resolv.conf');
   writeFileSync(resolvConf, 'nameserver 192.0.2.53\n');
   const marks: number[] = [];
-  const plan = planFor('Address = 10.9.0.2/32, fd00::2/128\nDNS = 10.9.0.1', 'AllowedIPs = 0.0.0.0/0, ::/0, 10.50.0.0/16\nEndpoint = 198.51.100.1:51820');
+  const plan = planFor(
+    'Address = 10.9.0.2/32, fd00::2/128\nDNS = 10.9.0.1',
+    'AllowedIPs = 0.0.0.0/0, ::/0, 10.50.0.0/16\nEndpoint = 198.51.100.1:51820',
+  );
   const applied = await applyTunnelNetwork(plan, {
     journal,
     runner: system.run,
@@ -151,7 +161,10 @@ test('full tunnel with kill switch: commands in order, each change journaled fir
     'ip address delete 10.9.0.2/32 dev wf0',
   ]);
   assert.equal(readFileSync(resolvConf, 'utf8'), 'nameserver 192.0.2.53\n');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.journal')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.journal')),
+    [],
+  );
 });
 
 test('split tunnel with Table = off and an explicit MTU on an up link: only addresses and MTU change', async (t) => {
@@ -159,18 +172,24 @@ test('split tunnel with Table = off and an explicit MTU on an up link: only addr
   const system = new FakeSystem();
   system.answers.unshift([/^ip -j link show dev wf0$/, '[{"mtu":1500,"flags":["UP"]}]']);
   const plan = planFor('Address = 10.9.0.2/24\nMTU = 1400\nTable = off', 'AllowedIPs = 0.0.0.0/0');
-  const applied = await applyTunnelNetwork(plan, { journal: await Journal.open(dir, networkUndoPerformer(system.run)), runner: system.run });
+  const applied = await applyTunnelNetwork(plan, {
+    journal: await Journal.open(dir, networkUndoPerformer(system.run)),
+    runner: system.run,
+  });
   assert.equal(applied.mtu, 1400);
   assert.equal(applied.fwmark, undefined);
   assert.equal(applied.dnsBackend, undefined);
   assert.deepEqual(system.changes(), ['ip -4 address add 10.9.0.2/24 dev wf0', 'ip link set dev wf0 mtu 1400']);
 });
 
-test('a full tunnel needs a way to set the engine\'s fwmark', async (t) => {
+test("a full tunnel needs a way to set the engine's fwmark", async (t) => {
   const system = new FakeSystem();
   const plan = planFor('Address = 10.9.0.2/32', 'AllowedIPs = 0.0.0.0/0');
   await assert.rejects(
-    applyTunnelNetwork(plan, { journal: await Journal.open(scratch(t), networkUndoPerformer(system.run)), runner: system.run }),
+    applyTunnelNetwork(plan, {
+      journal: await Journal.open(scratch(t), networkUndoPerformer(system.run)),
+      runner: system.run,
+    }),
     /setFwmark/,
   );
   assert.deepEqual(system.log, []);
@@ -179,10 +198,14 @@ test('a full tunnel needs a way to set the engine\'s fwmark', async (t) => {
 test('a failure half-way undoes what was done and keeps nothing in the journal', async (t) => {
   const dir = scratch(t);
   const system = new FakeSystem();
-  system.failWhen = (command) => (command.startsWith('ip -4 route add 10.60') ? 'RTNETLINK answers: File exists' : undefined);
+  system.failWhen = (command) =>
+    command.startsWith('ip -4 route add 10.60') ? 'RTNETLINK answers: File exists' : undefined;
   const plan = planFor('Address = 10.9.0.2/32\nMTU = 1420', 'AllowedIPs = 10.50.0.0/16, 10.60.0.0/16');
   await assert.rejects(
-    applyTunnelNetwork(plan, { journal: await Journal.open(dir, networkUndoPerformer(system.run)), runner: system.run }),
+    applyTunnelNetwork(plan, {
+      journal: await Journal.open(dir, networkUndoPerformer(system.run)),
+      runner: system.run,
+    }),
     /File exists/,
   );
   const undo = system.log.slice(system.log.findIndex((c) => c.startsWith('ip -4 route add 10.60')) + 1);
@@ -227,7 +250,12 @@ test('undo steps are idempotent: "already gone" from the tools counts as done, o
   for (const stderr of gone) {
     const system = new FakeSystem();
     system.failWhen = () => stderr;
-    await performNetworkUndoStep(system.run, { op: 'delete-route', ifname: 'wf0', destination: '10.0.0.0/8', table: 'main' });
+    await performNetworkUndoStep(system.run, {
+      op: 'delete-route',
+      ifname: 'wf0',
+      destination: '10.0.0.0/8',
+      table: 'main',
+    });
     await performNetworkUndoStep(system.run, { op: 'delete-nft-table', table: 'wirefly-killswitch-wf0' });
   }
   const system = new FakeSystem();
@@ -264,7 +292,10 @@ test('journal records read back from disk are checked before anything runs', asy
   ];
   for (const step of invalid) assert.ok(!isNetworkUndoStep(step), JSON.stringify(step));
   const system = new FakeSystem();
-  await assert.rejects(networkUndoPerformer(system.run)({ op: 'delete-link', ifname: '$(x)' }), /not a valid network undo step/);
+  await assert.rejects(
+    networkUndoPerformer(system.run)({ op: 'delete-link', ifname: '$(x)' }),
+    /not a valid network undo step/,
+  );
   assert.deepEqual(system.log, []);
 });
 
@@ -290,7 +321,11 @@ test('kill switch script: tunnel, loopback, endpoints, DHCP and NDP pass; DNS on
   const order = (text: string, ...parts: string[]) => {
     const positions = parts.map((part) => text.indexOf(part));
     positions.forEach((p, i) => assert.ok(p >= 0, `missing ${parts[i]}`));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `order of ${parts.join(' | ')}`);
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      `order of ${parts.join(' | ')}`,
+    );
   };
   order(
     output,
@@ -305,13 +340,19 @@ test('kill switch script: tunnel, loopback, endpoints, DHCP and NDP pass; DNS on
     'nd-neighbor-solicit',
     'counter name "dropped_out" drop',
   );
-  order(input, 'iifname "lo" accept', 'iifname "wf0" accept', 'ip saddr 198.51.100.1 udp sport 51820 accept', 'counter name "dropped_in" drop');
+  order(
+    input,
+    'iifname "lo" accept',
+    'iifname "wf0" accept',
+    'ip saddr 198.51.100.1 udp sport 51820 accept',
+    'counter name "dropped_in" drop',
+  );
   assert.ok(!/ct state/.test(script), 'no established shortcut around the tunnel');
   const noServers = killSwitchScript({ ifname: 'wf0', endpoints: [], dnsServers: [] });
   assert.match(noServers, /oifname "wf0" meta l4proto \{ tcp, udp \} th dport 53 accept/);
 });
 
-test('kill switch script: with the engine\'s mark, its packets leave for any address and only their flows\' replies come back', () => {
+test("kill switch script: with the engine's mark, its packets leave for any address and only their flows' replies come back", () => {
   const endpoints = [parseEndpoint('198.51.100.1:51820')!];
   const script = killSwitchScript({ ifname: 'wf0', endpoints, dnsServers: [], engineMark: 51820 });
   const output = script.slice(script.indexOf('chain output'), script.indexOf('chain input'));
@@ -320,13 +361,18 @@ test('kill switch script: with the engine\'s mark, its packets leave for any add
     const [a, b, c] = [text.indexOf(first), text.indexOf(middle), text.indexOf(last)];
     assert.ok(a >= 0 && a < b && b < c, `${middle} between ${first} and ${last}`);
   };
-  between(output, 'oifname "wf0" accept', 'meta mark 51820 ct mark set meta mark accept', 'counter name "dropped_out" drop');
+  between(
+    output,
+    'oifname "wf0" accept',
+    'meta mark 51820 ct mark set meta mark accept',
+    'counter name "dropped_out" drop',
+  );
   between(input, 'iifname "wf0" accept', 'ct mark 51820 accept', 'counter name "dropped_in" drop');
   assert.ok(!/ct state/.test(script), 'no established shortcut around the tunnel');
   assert.doesNotMatch(killSwitchScript({ ifname: 'wf0', endpoints, dnsServers: [] }), /mark/, 'no mark, no rule');
 });
 
-test('auto MTU: the smallest path MTU to the endpoints minus 80, else the default route\'s, never below 1280', async () => {
+test("auto MTU: the smallest path MTU to the endpoints minus 80, else the default route's, never below 1280", async () => {
   const system = new FakeSystem();
   system.answers = [
     [/^ip -j route get 198\.51\.100\.1$/, '[{"dev":"eth0"}]'],
@@ -336,7 +382,8 @@ test('auto MTU: the smallest path MTU to the endpoints minus 80, else the defaul
     [/^ip -j link show dev ppp0$/, '[{"mtu":1492}]'],
     [/^ip -j link show dev small0$/, '[{"mtu":1300}]'],
   ];
-  system.failWhen = (command) => (command.includes('203.0.113.9') ? 'RTNETLINK answers: Network is unreachable' : undefined);
+  system.failWhen = (command) =>
+    command.includes('203.0.113.9') ? 'RTNETLINK answers: Network is unreachable' : undefined;
   const at = (text: string) => parseEndpoint(`${text}:51820`)!;
   assert.equal(await autoMtu(system.run, [at('198.51.100.1')]), 8920);
   assert.equal(await autoMtu(system.run, [at('198.51.100.1'), at('198.51.100.3'), at('198.51.100.2')]), 1320);
@@ -348,7 +395,10 @@ test('auto MTU: the smallest path MTU to the endpoints minus 80, else the defaul
 });
 
 test('DNS backend: systemd-resolved when running, else resolvconf, else the file', () => {
-  const probes = (tools: string[], paths: string[]) => ({ onPath: (t: string) => tools.includes(t), exists: (p: string) => paths.includes(p) });
+  const probes = (tools: string[], paths: string[]) => ({
+    onPath: (t: string) => tools.includes(t),
+    exists: (p: string) => paths.includes(p),
+  });
   const bus = '/run/systemd/resolve/io.systemd.Resolve';
   assert.equal(detectDnsBackend(probes(['resolvectl', 'resolvconf'], [bus])), 'resolved');
   assert.equal(detectDnsBackend(probes(['resolvectl', 'resolvconf'], [])), 'resolvconf');
@@ -357,10 +407,18 @@ test('DNS backend: systemd-resolved when running, else resolvconf, else the file
 });
 
 test('DNS through resolvconf and systemd-resolved: commands and their undo', async (t) => {
-  const plan = planFor('Address = 10.9.0.2/32\nMTU = 1420\nDNS = 10.9.0.1, corp.example', 'AllowedIPs = 0.0.0.0/0', false);
+  const plan = planFor(
+    'Address = 10.9.0.2/32\nMTU = 1420\nDNS = 10.9.0.1, corp.example',
+    'AllowedIPs = 0.0.0.0/0',
+    false,
+  );
   for (const [backend, expected, undo] of [
     ['resolvconf', ['resolvconf -a tun.wf0 -m 0 -x'], ['resolvconf -d tun.wf0 -f']],
-    ['resolved', ['resolvectl dns wf0 10.9.0.1', 'resolvectl domain wf0 corp.example ~.', 'resolvectl default-route wf0 yes'], ['resolvectl revert wf0']],
+    [
+      'resolved',
+      ['resolvectl dns wf0 10.9.0.1', 'resolvectl domain wf0 corp.example ~.', 'resolvectl default-route wf0 yes'],
+      ['resolvectl revert wf0'],
+    ],
   ] as const) {
     const system = new FakeSystem();
     const applied = await applyTunnelNetwork(plan, {
@@ -374,7 +432,10 @@ test('DNS through resolvconf and systemd-resolved: commands and their undo', asy
     if (backend === 'resolvconf') assert.equal(system.inputs.at(-1), 'nameserver 10.9.0.1\nsearch corp.example\n');
     system.log.length = 0;
     await applied.undo();
-    assert.deepEqual(system.log.filter((c) => c.startsWith('resolv')), undo);
+    assert.deepEqual(
+      system.log.filter((c) => c.startsWith('resolv')),
+      undo,
+    );
   }
 });
 
@@ -383,7 +444,10 @@ test('resolv.conf: restored byte for byte; left alone if rewritten since; remove
   const path = join(dir, 'resolv.conf');
   const original = Buffer.from('# keep\r\nnameserver 192.0.2.53\noptions edns0\n\u00e9');
   writeFileSync(path, original);
-  const dnsPlan = planFor('Address = 10.9.0.2/32\nMTU = 1420\nDNS = 10.9.0.1, fd00::1, a.example, b.example', 'AllowedIPs = 10.0.0.0/8');
+  const dnsPlan = planFor(
+    'Address = 10.9.0.2/32\nMTU = 1420\nDNS = 10.9.0.1, fd00::1, a.example, b.example',
+    'AllowedIPs = 10.0.0.0/8',
+  );
   const options = async (system: FakeSystem) => ({
     journal: await Journal.open(join(dir, 'journal'), networkUndoPerformer(system.run)),
     runner: system.run,
@@ -392,10 +456,16 @@ test('resolv.conf: restored byte for byte; left alone if rewritten since; remove
   });
   const first = await applyTunnelNetwork(dnsPlan, await options(new FakeSystem()));
   const written = readFileSync(path, 'utf8');
-  assert.equal(written.split('\n').slice(1).join('\n'), 'nameserver 10.9.0.1\nnameserver fd00::1\nsearch a.example b.example\n');
+  assert.equal(
+    written.split('\n').slice(1).join('\n'),
+    'nameserver 10.9.0.1\nnameserver fd00::1\nsearch a.example b.example\n',
+  );
 
   const otherPlan = { ...dnsPlan, ifname: 'wf1' };
-  await assert.rejects(applyTunnelNetwork(otherPlan, await options(new FakeSystem())), /already holds DNS written by Wirefly/);
+  await assert.rejects(
+    applyTunnelNetwork(otherPlan, await options(new FakeSystem())),
+    /already holds DNS written by Wirefly/,
+  );
   assert.equal(readFileSync(path, 'utf8'), written);
 
   await first.undo();

@@ -28,7 +28,9 @@ function plan(c: WgQuickConfig, options: Partial<PlanOptions> = {}): TunnelNetwo
 const routeTexts = (p: TunnelNetworkPlan) => p.routes.map((r) => `${formatCidr(r.destination)} ${r.table}`);
 
 test('split tunnel: routes in main for every allowed network, most specific first, no kill switch', () => {
-  const p = plan(config('Address = 10.9.0.2/32', 'AllowedIPs = 10.0.0.0/8, 192.168.5.0/24\nEndpoint = 198.51.100.1:51820'));
+  const p = plan(
+    config('Address = 10.9.0.2/32', 'AllowedIPs = 10.0.0.0/8, 192.168.5.0/24\nEndpoint = 198.51.100.1:51820'),
+  );
   assert.deepEqual(routeTexts(p), ['192.168.5.0/24 main', '10.0.0.0/8 main']);
   assert.deepEqual(p.fullTunnel, []);
   assert.equal(p.killSwitch, false);
@@ -86,14 +88,21 @@ test('Table = main: /0 is a plain route in main', () => {
 
 test('networks are masked and deduplicated across peers; the address network the kernel routes is left out', () => {
   const p = plan(
-    config('Address = 10.9.0.2/24, fd00::2/64', 'AllowedIPs = 10.9.0.0/24, 10.1.2.3/16, fd00::/64', 'AllowedIPs = 10.1.0.0/16, 10.9.0.7/32, fd00:1::/48'),
+    config(
+      'Address = 10.9.0.2/24, fd00::2/64',
+      'AllowedIPs = 10.9.0.0/24, 10.1.2.3/16, fd00::/64',
+      'AllowedIPs = 10.1.0.0/16, 10.9.0.7/32, fd00:1::/48',
+    ),
   );
   assert.deepEqual(routeTexts(p), ['fd00:1::/48 main', '10.1.0.0/16 main']);
 });
 
 test('addresses, MTU, FwMark, DNS servers and search domains come from the interface section', () => {
   const p = plan(
-    config('Address = 10.9.0.2/24, fd00::2/64\nMTU = 1380\nFwMark = 0x1234\nDNS = 10.9.0.1, fd00::1, corp.example, 10.9.0.1, lab.example', 'AllowedIPs = 10.9.0.0/24'),
+    config(
+      'Address = 10.9.0.2/24, fd00::2/64\nMTU = 1380\nFwMark = 0x1234\nDNS = 10.9.0.1, fd00::1, corp.example, 10.9.0.1, lab.example',
+      'AllowedIPs = 10.9.0.0/24',
+    ),
   );
   assert.deepEqual(p.addresses.map(formatCidr), ['10.9.0.2/24', 'fd00::2/64']);
   assert.equal(p.mtu, 1380);
@@ -109,11 +118,18 @@ test('FwMark = off means the executor picks the mark', () => {
 });
 
 test('endpoints written as host names take the addresses the caller resolved', () => {
-  const c = config('Address = 10.9.0.2/32', 'AllowedIPs = 10.0.0.0/8\nEndpoint = vpn.example.net:443', 'AllowedIPs = 10.2.0.0/16\nEndpoint = [2001:db8::9]:51820');
+  const c = config(
+    'Address = 10.9.0.2/32',
+    'AllowedIPs = 10.0.0.0/8\nEndpoint = vpn.example.net:443',
+    'AllowedIPs = 10.2.0.0/16\nEndpoint = [2001:db8::9]:51820',
+  );
   const resolved = new Map([['vpn.example.net', [parseIpAddress('203.0.113.7')!, parseIpAddress('2001:db8::7')!]]]);
   const p = plan(c, { resolvedHosts: resolved });
   assert.deepEqual(p.endpoints.map(formatEndpoint), ['203.0.113.7:443', '[2001:db8::7]:443', '[2001:db8::9]:51820']);
-  assert.throws(() => plan(c), (error: unknown) => error instanceof PlanError && /vpn\.example\.net/.test(error.message));
+  assert.throws(
+    () => plan(c),
+    (error: unknown) => error instanceof PlanError && /vpn\.example\.net/.test(error.message),
+  );
 });
 
 test('an invalid interface name is refused', () => {
@@ -124,22 +140,27 @@ test('an invalid interface name is refused', () => {
 });
 
 test('property: routes plus full-tunnel families account for every allowed network under Table = auto', () => {
-  const v4 = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 32 }))
+  const v4 = fc
+    .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 32 }))
     .map(([a, b, prefix]) => `${a}.${b}.0.0/${prefix}`);
-  const v6 = fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 128 }))
+  const v6 = fc
+    .tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 128 }))
     .map(([group, prefix]) => `${group.toString(16)}::/${prefix}`);
   fc.assert(
     fc.property(fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 12 }), (networks) => {
       const c = config('Address = 192.0.2.1/32', `AllowedIPs = ${networks.join(', ')}`);
       const p = plan(c);
-      const masked = new Set(c.peers[0]!.allowedIps.map((n) => formatCidr({ ...n, bytes: maskBytes(n.bytes, n.prefix) })));
+      const masked = new Set(
+        c.peers[0]!.allowedIps.map((n) => formatCidr({ ...n, bytes: maskBytes(n.bytes, n.prefix) })),
+      );
       const planned = new Set(p.routes.map((r) => formatCidr(r.destination)));
       for (const family of p.fullTunnel) planned.add(family === 4 ? '0.0.0.0/0' : '::/0');
       planned.delete('192.0.2.1/32');
       masked.delete('192.0.2.1/32');
       assert.deepEqual([...planned].sort(), [...masked].sort());
       assert.equal(p.routes.length, planned.size - p.fullTunnel.length, 'no duplicates');
-      for (let i = 1; i < p.routes.length; i++) assert.ok(p.routes[i - 1]!.destination.prefix >= p.routes[i]!.destination.prefix);
+      for (let i = 1; i < p.routes.length; i++)
+        assert.ok(p.routes[i - 1]!.destination.prefix >= p.routes[i]!.destination.prefix);
       assert.equal(p.killSwitch, p.fullTunnel.length > 0);
     }),
   );

@@ -114,7 +114,10 @@ test('allow collects idle entries by itself once a second', () => {
 
 test('past the size cap new sources are refused until idle ones are collected', () => {
   const limiter = new RateLimiter();
-  const source = (i: number): IpAddress => ({ family: 4, bytes: Uint8Array.of(10, i >> 16, (i >> 8) & 0xff, i & 0xff) });
+  const source = (i: number): IpAddress => ({
+    family: 4,
+    bytes: Uint8Array.of(10, i >> 16, (i >> 8) & 0xff, i & 0xff),
+  });
   for (let i = 0; i < RATELIMITER_MAX_ENTRIES; i++) assert.ok(limiter.allow(source(i), 0));
   assert.equal(limiter.size, RATELIMITER_MAX_ENTRIES);
   assert.equal(limiter.allow(source(RATELIMITER_MAX_ENTRIES), 10), false, 'a new source');

@@ -24,7 +24,12 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await act(async () => new Promise((resolve) => setTimeout(resolve, 0)));
 }
 
-const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false, connectAtBoot: false });
+const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({
+  name,
+  state,
+  killSwitch: false,
+  connectAtBoot: false,
+});
 
 async function renderApp(api: FakeApi): Promise<Stores> {
   const stores = createStores();
@@ -32,7 +37,13 @@ async function renderApp(api: FakeApi): Promise<Stores> {
   host = document.createElement('div');
   document.body.append(host);
   root = createRoot(host);
-  await act(async () => root!.render(<AppProvider api={api} stores={stores}><App /></AppProvider>));
+  await act(async () =>
+    root!.render(
+      <AppProvider api={api} stores={stores}>
+        <App />
+      </AppProvider>,
+    ),
+  );
   await settle();
   return stores;
 }
@@ -57,7 +68,8 @@ test('with no tunnels the app explains how to import or create one', async () =>
 
 test('arrow keys move through the list, and the list says which row is active', async () => {
   const api = new FakeApi();
-  for (const name of ['a', 'b', 'c']) api.configs.set(name, `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
+  for (const name of ['a', 'b', 'c'])
+    api.configs.set(name, `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
   api.tunnels = [tunnel('a'), tunnel('b', 'active'), tunnel('c', 'error')];
   await renderApp(api);
   assert.equal(selectedRow(), 'a');
@@ -86,7 +98,10 @@ test('Enter toggles the selected tunnel, and a refusal is shown inline in the de
   api.refuseSwitching = 'the helper is not running';
   await press('Enter');
   assert.deepEqual(api.callsOf('deactivate'), [['wg0']]);
-  assert.match(host!.querySelector('.detail [role=alert]')!.textContent!, /could not be switched.*the helper is not running/);
+  assert.match(
+    host!.querySelector('.detail [role=alert]')!.textContent!,
+    /could not be switched.*the helper is not running/,
+  );
 });
 
 test('the helper banner offers the action that fixes it', async () => {
@@ -95,8 +110,14 @@ test('the helper banner offers the action that fixes it', async () => {
   api.service = { kind: 'unavailable', reason: 'this system does not run systemd.' };
   await renderApp(api);
   const banner = host!.querySelector('.banner')!;
-  assert.match(banner.textContent!, /not running.*cannot be installed as a service here: this system does not run systemd/);
-  assert.deepEqual([...banner.querySelectorAll('button')].map((b) => b.textContent), ['Start it for this session']);
+  assert.match(
+    banner.textContent!,
+    /not running.*cannot be installed as a service here: this system does not run systemd/,
+  );
+  assert.deepEqual(
+    [...banner.querySelectorAll('button')].map((b) => b.textContent),
+    ['Start it for this session'],
+  );
   await act(async () => banner.querySelector('button')!.click());
   await settle();
   assert.equal(api.callsOf('startHelper').length, 1);
@@ -115,11 +136,17 @@ test('first run without a service: install it or start it for this session, and 
   api.tunnels = [tunnel('wg0')];
   await renderApp(api);
   const banner = host!.querySelector('.banner')!;
-  assert.deepEqual(buttons(banner).map((b) => b.textContent), ['Install the helper service', 'Start it for this session']);
+  assert.deepEqual(
+    buttons(banner).map((b) => b.textContent),
+    ['Install the helper service', 'Start it for this session'],
+  );
   assert.match(banner.textContent!, /asks for an administrator password once, starts with the computer/);
   await act(async () => host!.querySelector<HTMLElement>('[role=option]')!.click());
   await settle();
-  assert.equal(host!.querySelector('.activate-note')!.textContent, 'Activate starts the helper for this session first; that asks for an administrator password.');
+  assert.equal(
+    host!.querySelector('.activate-note')!.textContent,
+    'Activate starts the helper for this session first; that asks for an administrator password.',
+  );
   await act(async () => buttons(banner)[0]!.click());
   await settle();
   assert.equal(api.callsOf('installHelperService').length, 1);
@@ -129,7 +156,10 @@ test('first run without a service: install it or start it for this session, and 
   api.service = { kind: 'installed' };
   api.emitHelper({ status: 'not-running' });
   await settle();
-  assert.deepEqual(buttons(host!.querySelector('.banner')!).map((b) => b.textContent), ['Start the service']);
+  assert.deepEqual(
+    buttons(host!.querySelector('.banner')!).map((b) => b.textContent),
+    ['Start the service'],
+  );
   assert.match(host!.querySelector('.activate-note')!.textContent!, /^Activate starts the helper service first/);
   api.emitHelper({ status: 'running', version: '1' });
   await settle();
@@ -146,7 +176,10 @@ test('connect at boot: a switch on the tunnel, changeable while the helper runs'
   await settle();
   const toggle = (): HTMLInputElement => host!.querySelector<HTMLInputElement>('.boot-toggle input')!;
   assert.equal(toggle().checked, false);
-  assert.match(host!.querySelector('.detail')!.textContent!, /brings it up when the computer starts, before anyone logs in/);
+  assert.match(
+    host!.querySelector('.detail')!.textContent!,
+    /brings it up when the computer starts, before anyone logs in/,
+  );
   await act(async () => toggle().click());
   await settle();
   assert.deepEqual(api.callsOf('setConnectAtBoot'), [['wg0', true]]);
@@ -162,25 +195,36 @@ test('a helper started for this session: the service can still be installed from
   api.service = { kind: 'installable' };
   await renderApp(api);
   assert.equal(host!.querySelector('.banner'), null);
-  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click());
+  await act(async () =>
+    [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click(),
+  );
   await settle();
-  const install = buttons(host!.querySelector('.helper-service-setting')!).find((b) => b.textContent === 'Install the helper service')!;
+  const install = buttons(host!.querySelector('.helper-service-setting')!).find(
+    (b) => b.textContent === 'Install the helper service',
+  )!;
   await act(async () => install.click());
   await settle();
   assert.equal(api.callsOf('installHelperService').length, 1);
-  assert.match(host!.querySelector('.helper-service-setting')!.textContent!, /Installed: the helper starts with the computer/);
+  assert.match(
+    host!.querySelector('.helper-service-setting')!.textContent!,
+    /Installed: the helper starts with the computer/,
+  );
 });
 
 test('the settings screen saves each change and the theme reaches the stores', async () => {
   const api = new FakeApi();
   const stores = await renderApp(api);
-  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click());
+  await act(async () =>
+    [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click(),
+  );
   await settle();
   const dark = host!.querySelector<HTMLInputElement>('input[type=radio][value=dark]')!;
   await act(async () => dark.click());
   await settle();
   assert.equal(stores.system.getState().settings?.theme, 'dark');
-  assert.deepEqual(api.callsOf('saveSettings').at(-1), [{ launchAtLogin: false, killSwitchDefault: true, theme: 'dark' }]);
+  assert.deepEqual(api.callsOf('saveSettings').at(-1), [
+    { launchAtLogin: false, killSwitchDefault: true, theme: 'dark' },
+  ]);
 });
 
 test('the log screen filters by level', async () => {
@@ -190,7 +234,9 @@ test('the log screen filters by level', async () => {
     { at: 2, level: 'error', source: 'helper', tunnel: 'wg0', message: 'handshake did not complete' },
   ];
   await renderApp(api);
-  await act(async () => [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Log')!.click());
+  await act(async () =>
+    [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Log')!.click(),
+  );
   await settle();
   const messages = (): string[] => [...host!.querySelectorAll('.log-message')].map((m) => m.textContent!);
   assert.deepEqual(messages(), ['handshake did not complete']);

@@ -24,7 +24,13 @@ test('analysis reports the config module errors at their lines, errors before wa
   const text = VALID.replace('Address = 10.0.0.2/32', 'Address = 10.0.0.300/32').replace('[Peer]', '[Peer]\nBogus = 1');
   const analysis = analyzeConfig(text);
   assert.equal(analysis.errorCount, 2);
-  assert.deepEqual(analysis.issues.filter((i) => i.severity === 'error').map((i) => [i.line, i.code]), [[3, 'bad-address'], [7, 'unknown-key']]);
+  assert.deepEqual(
+    analysis.issues.filter((i) => i.severity === 'error').map((i) => [i.line, i.code]),
+    [
+      [3, 'bad-address'],
+      [7, 'unknown-key'],
+    ],
+  );
 });
 
 test('analysis derives the public key from PrivateKey even when other lines are broken', () => {
@@ -43,13 +49,25 @@ test('a peer routing 0.0.0.0/0 or ::/0 makes a full tunnel', () => {
 test('issues are placed from their column to the end of the line text, comments left out', () => {
   const doc = Text.of(['[Interface]', 'MTU = 99999   # too big', 'Address =']);
   const line2 = doc.line(2);
-  assert.deepEqual(issueRange(doc, { severity: 'error', line: 2, column: 7, code: 'out-of-range', message: '' }), { from: line2.from + 6, to: line2.from + 11 });
+  assert.deepEqual(issueRange(doc, { severity: 'error', line: 2, column: 7, code: 'out-of-range', message: '' }), {
+    from: line2.from + 6,
+    to: line2.from + 11,
+  });
   // A problem past the text (a missing value) marks the whole line.
   const line3 = doc.line(3);
-  assert.deepEqual(issueRange(doc, { severity: 'error', line: 3, column: 10, code: 'missing-value', message: '' }), { from: line3.from, to: line3.to });
+  assert.deepEqual(issueRange(doc, { severity: 'error', line: 3, column: 10, code: 'missing-value', message: '' }), {
+    from: line3.from,
+    to: line3.to,
+  });
   // Whole-file problems mark the first line; lines past the end are clamped to the last.
-  assert.deepEqual(issueRange(doc, { severity: 'error', line: 0, column: 0, code: 'missing-interface', message: '' }), { from: 0, to: 11 });
-  assert.equal(issueRange(doc, { severity: 'warning', line: 99, column: 1, code: 'no-peers', message: '' }).from, line3.from);
+  assert.deepEqual(issueRange(doc, { severity: 'error', line: 0, column: 0, code: 'missing-interface', message: '' }), {
+    from: 0,
+    to: 11,
+  });
+  assert.equal(
+    issueRange(doc, { severity: 'warning', line: 99, column: 1, code: 'no-peers', message: '' }).from,
+    line3.from,
+  );
 });
 
 test('a new key replaces the PrivateKey value, or is added under [Interface]', () => {
@@ -59,7 +77,10 @@ test('a new key replaces the PrivateKey value, or is added under [Interface]', (
   assert.equal(VALID.slice(0, edit.from) + edit.insert + VALID.slice(edit.to), VALID.replace(privateKey, 'NEW'));
   const noKey = '[Interface] # mine\nAddress = 10.0.0.1/32\n';
   const added = privateKeyEdit(noKey, 'NEW');
-  assert.equal(noKey.slice(0, added.from) + added.insert + noKey.slice(added.to), '[Interface] # mine\nPrivateKey = NEW\nAddress = 10.0.0.1/32\n');
+  assert.equal(
+    noKey.slice(0, added.from) + added.insert + noKey.slice(added.to),
+    '[Interface] # mine\nPrivateKey = NEW\nAddress = 10.0.0.1/32\n',
+  );
   assert.match(newTunnelText(), /^\[Interface\]\nPrivateKey = [A-Za-z0-9+/]{43}=\n$/);
   assert.equal(analyzeConfig(newTunnelText()).errorCount, 0);
 });

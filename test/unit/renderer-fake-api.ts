@@ -1,7 +1,16 @@
 // An in-memory WireflyApi for renderer tests: it records calls, answers from
 // plain data, and lets a test push events as the main process would.
 import type {
-  HelperService, HelperState, ImportedFile, ImportResult, LogLine, SaveResult, Settings, TunnelStats, TunnelSummary, WireflyApi,
+  HelperService,
+  HelperState,
+  ImportedFile,
+  ImportResult,
+  LogLine,
+  SaveResult,
+  Settings,
+  TunnelStats,
+  TunnelSummary,
+  WireflyApi,
 } from '../../app/src/api/wirefly-api.js';
 import { checkConfig } from '../../helper/src/config/index.js';
 
@@ -17,7 +26,12 @@ export class FakeApi implements WireflyApi {
   logs: LogLine[] = [];
   /** When set, activate and deactivate reject with this message. */
   refuseSwitching: string | undefined;
-  private readonly listeners = { tunnels: new Set<Listener<TunnelSummary[]>>(), stats: new Set<Listener<TunnelStats>>(), log: new Set<Listener<LogLine>>(), helper: new Set<Listener<HelperState>>() };
+  private readonly listeners = {
+    tunnels: new Set<Listener<TunnelSummary[]>>(),
+    stats: new Set<Listener<TunnelStats>>(),
+    log: new Set<Listener<LogLine>>(),
+    helper: new Set<Listener<HelperState>>(),
+  };
 
   private record(method: string, ...args: unknown[]): void {
     this.calls.push({ method, args });
@@ -56,25 +70,44 @@ export class FakeApi implements WireflyApi {
     return { saved: true, issues: check.warnings };
   }
 
-  async listTunnels(): Promise<TunnelSummary[]> { this.record('listTunnels'); return this.tunnels; }
+  async listTunnels(): Promise<TunnelSummary[]> {
+    this.record('listTunnels');
+    return this.tunnels;
+  }
   async getConfig(name: string): Promise<string> {
     this.record('getConfig', name);
     const text = this.configs.get(name);
     if (text === undefined) throw new Error(`no tunnel named ${name}`);
     return text;
   }
-  async saveConfig(name: string, text: string): Promise<SaveResult> { this.record('saveConfig', name, text); return this.saved(name, text); }
+  async saveConfig(name: string, text: string): Promise<SaveResult> {
+    this.record('saveConfig', name, text);
+    return this.saved(name, text);
+  }
   async createTunnel(name: string, text: string): Promise<SaveResult> {
     this.record('createTunnel', name, text);
     const result = this.saved(name, text);
-    if (result.saved) this.emitTunnels([...this.tunnels, { name, state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+    if (result.saved)
+      this.emitTunnels([...this.tunnels, { name, state: 'inactive', killSwitch: false, connectAtBoot: false }]);
     return result;
   }
-  async renameTunnel(from: string, to: string): Promise<void> { this.record('renameTunnel', from, to); }
-  async deleteTunnel(name: string): Promise<void> { this.record('deleteTunnel', name); }
-  async importFiles(files: readonly ImportedFile[]): Promise<ImportResult> { this.record('importFiles', files); return { imported: [], failed: [] }; }
-  async exportAll(): Promise<{ fileName: string; dataBase64: string }> { this.record('exportAll'); return { fileName: 'tunnels.zip', dataBase64: '' }; }
-  async setKillSwitch(name: string, on: boolean): Promise<void> { this.record('setKillSwitch', name, on); }
+  async renameTunnel(from: string, to: string): Promise<void> {
+    this.record('renameTunnel', from, to);
+  }
+  async deleteTunnel(name: string): Promise<void> {
+    this.record('deleteTunnel', name);
+  }
+  async importFiles(files: readonly ImportedFile[]): Promise<ImportResult> {
+    this.record('importFiles', files);
+    return { imported: [], failed: [] };
+  }
+  async exportAll(): Promise<{ fileName: string; dataBase64: string }> {
+    this.record('exportAll');
+    return { fileName: 'tunnels.zip', dataBase64: '' };
+  }
+  async setKillSwitch(name: string, on: boolean): Promise<void> {
+    this.record('setKillSwitch', name, on);
+  }
   async activate(name: string): Promise<void> {
     this.record('activate', name);
     if (this.refuseSwitching) throw new Error(this.refuseSwitching);
@@ -83,20 +116,48 @@ export class FakeApi implements WireflyApi {
     this.record('deactivate', name);
     if (this.refuseSwitching) throw new Error(this.refuseSwitching);
   }
-  async getHelperState(): Promise<HelperState> { this.record('getHelperState'); return this.helper; }
-  async getHelperService(): Promise<HelperService> { this.record('getHelperService'); return this.service; }
-  async startHelper(): Promise<void> { this.record('startHelper'); }
-  async installHelperService(): Promise<void> { this.record('installHelperService'); this.service = { kind: 'installed' }; }
+  async getHelperState(): Promise<HelperState> {
+    this.record('getHelperState');
+    return this.helper;
+  }
+  async getHelperService(): Promise<HelperService> {
+    this.record('getHelperService');
+    return this.service;
+  }
+  async startHelper(): Promise<void> {
+    this.record('startHelper');
+  }
+  async installHelperService(): Promise<void> {
+    this.record('installHelperService');
+    this.service = { kind: 'installed' };
+  }
   async setConnectAtBoot(name: string, on: boolean): Promise<void> {
     this.record('setConnectAtBoot', name, on);
     this.emitTunnels(this.tunnels.map((tunnel) => (tunnel.name === name ? { ...tunnel, connectAtBoot: on } : tunnel)));
   }
-  async getSettings(): Promise<Settings> { this.record('getSettings'); return this.settings; }
-  async saveSettings(settings: Settings): Promise<void> { this.record('saveSettings', settings); this.settings = settings; }
-  async getLogs(): Promise<LogLine[]> { this.record('getLogs'); return this.logs; }
+  async getSettings(): Promise<Settings> {
+    this.record('getSettings');
+    return this.settings;
+  }
+  async saveSettings(settings: Settings): Promise<void> {
+    this.record('saveSettings', settings);
+    this.settings = settings;
+  }
+  async getLogs(): Promise<LogLine[]> {
+    this.record('getLogs');
+    return this.logs;
+  }
 
-  onTunnels(listener: Listener<TunnelSummary[]>): () => void { return this.subscribe(this.listeners.tunnels, listener); }
-  onStats(listener: Listener<TunnelStats>): () => void { return this.subscribe(this.listeners.stats, listener); }
-  onLog(listener: Listener<LogLine>): () => void { return this.subscribe(this.listeners.log, listener); }
-  onHelperState(listener: Listener<HelperState>): () => void { return this.subscribe(this.listeners.helper, listener); }
+  onTunnels(listener: Listener<TunnelSummary[]>): () => void {
+    return this.subscribe(this.listeners.tunnels, listener);
+  }
+  onStats(listener: Listener<TunnelStats>): () => void {
+    return this.subscribe(this.listeners.stats, listener);
+  }
+  onLog(listener: Listener<LogLine>): () => void {
+    return this.subscribe(this.listeners.log, listener);
+  }
+  onHelperState(listener: Listener<HelperState>): () => void {
+    return this.subscribe(this.listeners.helper, listener);
+  }
 }

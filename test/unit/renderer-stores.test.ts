@@ -7,21 +7,33 @@ import { createLogsStore, filteredLines, formatLogLine, MAX_LOG_LINES } from '..
 import { connectStores, createStores } from '../../renderer/src/state/stores.js';
 import { FakeApi } from './renderer-fake-api.js';
 
-const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({ name, state, killSwitch: false, connectAtBoot: false });
+const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): TunnelSummary => ({
+  name,
+  state,
+  killSwitch: false,
+  connectAtBoot: false,
+});
 
 function stats(at: number, rxBytes: number, txBytes: number, name = 'wg0'): TunnelStats {
   return { tunnel: name, at, peers: [{ publicKey: 'k', rxBytes, txBytes, allowedIps: [] }] };
 }
 
 const line = (at: number, level: LogLine['level'], tunnelName?: string): LogLine => ({
-  at, level, source: 'helper', message: `line at ${at}`, ...(tunnelName === undefined ? {} : { tunnel: tunnelName }),
+  at,
+  level,
+  source: 'helper',
+  message: `line at ${at}`,
+  ...(tunnelName === undefined ? {} : { tunnel: tunnelName }),
 });
 
 test('the tunnel list is sorted by name, numbers in order, and the first tunnel is selected', () => {
   const store = createTunnelsStore();
   assert.equal(store.getState().loaded, false);
   store.getState().setTunnels([tunnel('wg10'), tunnel('wg2'), tunnel('alpha')]);
-  assert.deepEqual(store.getState().tunnels.map((t) => t.name), ['alpha', 'wg2', 'wg10']);
+  assert.deepEqual(
+    store.getState().tunnels.map((t) => t.name),
+    ['alpha', 'wg2', 'wg10'],
+  );
   assert.equal(store.getState().selected, 'alpha');
   assert.equal(store.getState().loaded, true);
 });
@@ -102,10 +114,22 @@ test('logs are bounded, filtered by tunnel and least level, and formatted for co
   assert.equal(store.getState().lines.length, MAX_LOG_LINES);
   assert.equal(store.getState().lines[0]?.at, 10);
   const lines = [line(1, 'debug', 'wg0'), line(2, 'info', 'wg0'), line(3, 'error', 'wg1'), line(4, 'warn')];
-  assert.deepEqual(filteredLines(lines, { tunnel: undefined, minLevel: 'info' }).map((l) => l.at), [2, 3, 4]);
-  assert.deepEqual(filteredLines(lines, { tunnel: 'wg0', minLevel: 'debug' }).map((l) => l.at), [1, 2]);
-  assert.deepEqual(filteredLines(lines, { tunnel: undefined, minLevel: 'warn' }).map((l) => l.at), [3, 4]);
-  assert.match(formatLogLine(line(Date.UTC(2026, 0, 2), 'error', 'wg1')), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[error\] helper wg1: line at \d+$/);
+  assert.deepEqual(
+    filteredLines(lines, { tunnel: undefined, minLevel: 'info' }).map((l) => l.at),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    filteredLines(lines, { tunnel: 'wg0', minLevel: 'debug' }).map((l) => l.at),
+    [1, 2],
+  );
+  assert.deepEqual(
+    filteredLines(lines, { tunnel: undefined, minLevel: 'warn' }).map((l) => l.at),
+    [3, 4],
+  );
+  assert.match(
+    formatLogLine(line(Date.UTC(2026, 0, 2), 'error', 'wg1')),
+    /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[error\] helper wg1: line at \d+$/,
+  );
 });
 
 test('connectStores loads the state, follows events, and unsubscribes', async () => {
@@ -115,7 +139,10 @@ test('connectStores loads the state, follows events, and unsubscribes', async ()
   api.helper = { status: 'not-running' };
   const stores = createStores();
   const unsubscribe = await connectStores(api, stores);
-  assert.deepEqual(stores.tunnels.getState().tunnels.map((t) => t.name), ['wg0']);
+  assert.deepEqual(
+    stores.tunnels.getState().tunnels.map((t) => t.name),
+    ['wg0'],
+  );
   assert.deepEqual(stores.system.getState().helper, { status: 'not-running' });
   assert.equal(stores.system.getState().settings?.theme, 'system');
   assert.equal(stores.logs.getState().lines.length, 1);
@@ -147,8 +174,14 @@ test('events that arrive while connectStores loads win over the loaded answers',
   api.emitLog(line(1, 'info'));
   api.emitLog(line(2, 'info'));
   await connecting;
-  assert.deepEqual(stores.tunnels.getState().tunnels.map((t) => t.name), ['new']);
-  assert.deepEqual(stores.logs.getState().lines.map((l) => l.at), [1, 2]);
+  assert.deepEqual(
+    stores.tunnels.getState().tunnels.map((t) => t.name),
+    ['new'],
+  );
+  assert.deepEqual(
+    stores.logs.getState().lines.map((l) => l.at),
+    [1, 2],
+  );
 });
 
 test('connectStores lets go of its listeners when loading fails', async () => {

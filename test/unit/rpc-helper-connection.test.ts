@@ -37,8 +37,10 @@ async function withFakeHelper(
   }
 }
 
-const hello = (protocolVersion = PROTOCOL_VERSION) => (socket: Socket) =>
-  void socket.write(encodeMessage({ type: 'hello', protocolVersion, helperVersion: '7.0.0' }));
+const hello =
+  (protocolVersion = PROTOCOL_VERSION) =>
+  (socket: Socket) =>
+    void socket.write(encodeMessage({ type: 'hello', protocolVersion, helperVersion: '7.0.0' }));
 const silent = () => undefined;
 
 test('the hello names the helper version; after close, requests are refused', () =>
@@ -62,26 +64,35 @@ test('a helper that never says hello is given up after the timeout', () =>
   }));
 
 test('an error message or an unreadable line fails the open requests instead of leaving them hanging', async () => {
-  const refuse = (socket: Socket) => void socket.write(encodeMessage({ type: 'error', error: { code: 'bad-message', message: 'what was that' } }));
+  const refuse = (socket: Socket) =>
+    void socket.write(encodeMessage({ type: 'error', error: { code: 'bad-message', message: 'what was that' } }));
   await withFakeHelper(hello(), refuse, async (path) => {
     const connection = await HelperConnection.connect(path, 'test');
     await assert.rejects(connection.request('tunnel.list', {}), (error: RequestError) => error.code === 'bad-message');
   });
-  await withFakeHelper(hello(), (socket) => void socket.write('{"type":"reply","id":1,"ok":"maybe"}\n'), async (path) => {
-    const connection = await HelperConnection.connect(path, 'test');
-    await assert.rejects(connection.request('tunnel.list', {}), /unreadable/);
-  });
+  await withFakeHelper(
+    hello(),
+    (socket) => void socket.write('{"type":"reply","id":1,"ok":"maybe"}\n'),
+    async (path) => {
+      const connection = await HelperConnection.connect(path, 'test');
+      await assert.rejects(connection.request('tunnel.list', {}), /unreadable/);
+    },
+  );
 });
 
 test('a reply whose result does not fit the method is rejected', () =>
-  withFakeHelper(hello(), (socket) => void socket.write(encodeMessage({ type: 'reply', id: 1, ok: true, result: { tunnels: 'none' } })), async (path) => {
-    const connection = await HelperConnection.connect(path, 'test');
-    try {
-      await assert.rejects(connection.request('tunnel.list', {}), /answer to tunnel.list does not fit the protocol/);
-    } finally {
-      connection.close();
-    }
-  }));
+  withFakeHelper(
+    hello(),
+    (socket) => void socket.write(encodeMessage({ type: 'reply', id: 1, ok: true, result: { tunnels: 'none' } })),
+    async (path) => {
+      const connection = await HelperConnection.connect(path, 'test');
+      try {
+        await assert.rejects(connection.request('tunnel.list', {}), /answer to tunnel.list does not fit the protocol/);
+      } finally {
+        connection.close();
+      }
+    },
+  ));
 
 test('the CLI says in words that nothing listens on a missing socket', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wirefly-connection-'));

@@ -1,8 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeClientMessage, decodeHelperMessage, incompatibility, METHODS, PROTOCOL_VERSION } from '../../helper/src/rpc/index.js';
+import {
+  decodeClientMessage,
+  decodeHelperMessage,
+  incompatibility,
+  METHODS,
+  PROTOCOL_VERSION,
+} from '../../helper/src/rpc/index.js';
 
-const up = { type: 'request', id: 7, method: 'tunnel.up', params: { name: 'wg0', configText: '[Interface]\n', killSwitch: true } };
+const up = {
+  type: 'request',
+  id: 7,
+  method: 'tunnel.up',
+  params: { name: 'wg0', configText: '[Interface]\n', killSwitch: true },
+};
 
 test('a well-formed hello and each method decode to typed messages', () => {
   const hello = decodeClientMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, client: 'test' });
@@ -48,7 +59,15 @@ test('bad params are refused with the path of the problem and the request id', (
 });
 
 test('values that are not messages are bad-message without an id', () => {
-  for (const value of [null, 3, 'hello', [], {}, { type: 'reply' }, { type: 'request', id: -1, method: 'status', params: {} }]) {
+  for (const value of [
+    null,
+    3,
+    'hello',
+    [],
+    {},
+    { type: 'reply' },
+    { type: 'request', id: -1, method: 'status', params: {} },
+  ]) {
     const decoded = decodeClientMessage(value);
     assert.ok(!decoded.ok, JSON.stringify(value));
     assert.equal(decoded.error.code, 'bad-message');
@@ -60,15 +79,43 @@ test('helper messages decode for the client, and results fit their method schema
   const messages = [
     { type: 'hello', protocolVersion: 1, helperVersion: '0.1.0' },
     { type: 'reply', id: 1, ok: true, result: {} },
-    { type: 'reply', id: 1, ok: false, error: { code: 'invalid-config', message: 'x', configErrors: [{ line: 3, column: 1, code: 'bad-address', message: 'm' }] } },
+    {
+      type: 'reply',
+      id: 1,
+      ok: false,
+      error: {
+        code: 'invalid-config',
+        message: 'x',
+        configErrors: [{ line: 3, column: 1, code: 'bad-address', message: 'm' }],
+      },
+    },
     { type: 'error', error: { code: 'message-too-large', message: 'x' } },
     { type: 'event', event: 'tunnel.state', tunnel: { name: 'wg0', state: 'active', killSwitch: false } },
-    { type: 'event', event: 'tunnel.stats', stats: { tunnel: 'wg0', at: 1, listenPort: 5, peers: [{ publicKey: 'k', rxBytes: 1, txBytes: 2, allowedIps: ['0.0.0.0/0'] }] } },
+    {
+      type: 'event',
+      event: 'tunnel.stats',
+      stats: {
+        tunnel: 'wg0',
+        at: 1,
+        listenPort: 5,
+        peers: [{ publicKey: 'k', rxBytes: 1, txBytes: 2, allowedIps: ['0.0.0.0/0'] }],
+      },
+    },
     { type: 'event', event: 'log', line: { at: 1, level: 'info', source: 'helper', message: 'hi' } },
   ];
   for (const message of messages) assert.ok(decodeHelperMessage(message).ok, JSON.stringify(message));
-  assert.ok(!decodeHelperMessage({ type: 'event', event: 'tunnel.state', tunnel: { name: 'wg0', state: 'on', killSwitch: false } }).ok);
-  assert.ok(METHODS['tunnel.list'].result.safeParse({ tunnels: [{ name: 'wg0', state: 'error', error: 'x', killSwitch: true }] }).success);
+  assert.ok(
+    !decodeHelperMessage({
+      type: 'event',
+      event: 'tunnel.state',
+      tunnel: { name: 'wg0', state: 'on', killSwitch: false },
+    }).ok,
+  );
+  assert.ok(
+    METHODS['tunnel.list'].result.safeParse({
+      tunnels: [{ name: 'wg0', state: 'error', error: 'x', killSwitch: true }],
+    }).success,
+  );
   assert.ok(!METHODS['tunnel.list'].result.safeParse({ tunnels: [{ name: 'wg0' }] }).success);
 });
 

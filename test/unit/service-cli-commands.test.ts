@@ -23,9 +23,20 @@ async function withHelper(body: (dir: string, env: Parameters<typeof up>[2]) => 
   const system = new FakeSystem();
   const manager = system.manager();
   const path = join(dir, 'helper.sock');
-  const server = await startControlServer({ path, uid: process.getuid!(), manager, boot: new BootTunnels(join(dir, 'boot')), helperVersion: '1.2.3' });
+  const server = await startControlServer({
+    path,
+    uid: process.getuid!(),
+    manager,
+    boot: new BootTunnels(join(dir, 'boot')),
+    helperVersion: '1.2.3',
+  });
   try {
-    await body(dir, { env: { WIREFLY_HELPER_SOCKET: path }, defaultSocket: join(dir, 'not-this.sock'), connect: (p) => connectToHelper(p, 'test'), now: () => 1_700_000_010_000 });
+    await body(dir, {
+      env: { WIREFLY_HELPER_SOCKET: path },
+      defaultSocket: join(dir, 'not-this.sock'),
+      connect: (p) => connectToHelper(p, 'test'),
+      now: () => 1_700_000_010_000,
+    });
   } finally {
     await server.close();
     await manager.shutdown();
@@ -68,7 +79,12 @@ test('a bad line is reported as FILE:LINE:COLUMN with its code', () =>
 
 test('usage errors, bad file names and a missing helper are reported without a stack', async () => {
   const io = capture();
-  const env = { env: {}, defaultSocket: '/nonexistent/helper.sock', connect: (p: string) => connectToHelper(p, 'test'), now: Date.now };
+  const env = {
+    env: {},
+    defaultSocket: '/nonexistent/helper.sock',
+    connect: (p: string) => connectToHelper(p, 'test'),
+    now: Date.now,
+  };
   assert.equal(await up([], io, env), 1);
   assert.match(io.err, /Usage: wirefly up/);
   const badName = capture();
@@ -80,10 +96,36 @@ test('usage errors, bad file names and a missing helper are reported without a s
 });
 
 test('status text reads like wg show', () => {
-  const text = formatStatus({
-    helperVersion: '1', protocolVersion: 1,
-    tunnels: [{ summary: { name: 'wg0', state: 'active', killSwitch: false }, stats: { tunnel: 'wg0', at: 0, listenPort: 51820, peers: [{ publicKey: 'KEY', endpoint: '192.0.2.1:51820', allowedIps: ['10.0.0.0/24'], latestHandshake: 0, rxBytes: 2048, txBytes: 100 }] } }],
-  }, 125_000);
+  const text = formatStatus(
+    {
+      helperVersion: '1',
+      protocolVersion: 1,
+      tunnels: [
+        {
+          summary: { name: 'wg0', state: 'active', killSwitch: false },
+          stats: {
+            tunnel: 'wg0',
+            at: 0,
+            listenPort: 51820,
+            peers: [
+              {
+                publicKey: 'KEY',
+                endpoint: '192.0.2.1:51820',
+                allowedIps: ['10.0.0.0/24'],
+                latestHandshake: 0,
+                rxBytes: 2048,
+                txBytes: 100,
+              },
+            ],
+          },
+        },
+      ],
+    },
+    125_000,
+  );
   assert.match(text, /listening port: 51820/);
-  assert.match(text, /peer: KEY\n {4}endpoint: 192\.0\.2\.1:51820\n {4}allowed ips: 10\.0\.0\.0\/24\n {4}latest handshake: 2 minutes, 5 seconds ago\n {4}transfer: 2\.00 KiB received, 100 B sent/);
+  assert.match(
+    text,
+    /peer: KEY\n {4}endpoint: 192\.0\.2\.1:51820\n {4}allowed ips: 10\.0\.0\.0\/24\n {4}latest handshake: 2 minutes, 5 seconds ago\n {4}transfer: 2\.00 KiB received, 100 B sent/,
+  );
 });

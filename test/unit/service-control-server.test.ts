@@ -23,7 +23,15 @@ async function withServer(body: (setup: Setup) => Promise<void>): Promise<void> 
   const system = new FakeSystem();
   const manager = system.manager();
   const boot = new BootTunnels(join(dir, 'state', 'boot'));
-  const server = await startControlServer({ path, uid: process.getuid!(), manager, boot, helperVersion: '9.9.9', statsIntervalMs: 50, helloTimeoutMs: 2000 });
+  const server = await startControlServer({
+    path,
+    uid: process.getuid!(),
+    manager,
+    boot,
+    helperVersion: '9.9.9',
+    statsIntervalMs: 50,
+    helloTimeoutMs: 2000,
+  });
   try {
     await body({ path, boot, system, server });
   } finally {
@@ -89,10 +97,15 @@ test('refusals come back as RequestError with the config line errors', () =>
   withServer(async ({ path }) => {
     const client = await HelperConnection.connect(path, 'test');
     try {
-      const error = await client.request('tunnel.up', { name: 'wf0', configText: '[Interface]\nBogus = 1\n' }).catch((e: unknown) => e);
+      const error = await client
+        .request('tunnel.up', { name: 'wf0', configText: '[Interface]\nBogus = 1\n' })
+        .catch((e: unknown) => e);
       assert.ok(error instanceof RequestError);
       assert.equal(error.code, 'invalid-config');
-      assert.deepEqual(error.configErrors?.map((e) => [e.line, e.code]), [[2, 'unknown-key']]);
+      assert.deepEqual(
+        error.configErrors?.map((e) => [e.line, e.code]),
+        [[2, 'unknown-key']],
+      );
       const missing = await client.request('tunnel.down', { name: 'nope' }).catch((e: unknown) => e);
       assert.equal((missing as RequestError).code, 'no-such-tunnel');
     } finally {
@@ -107,10 +120,15 @@ test('subscribers get state changes, stats about every interval, and log lines',
     try {
       const events: Event[] = [];
       watcher.onEvent((event) => events.push(event));
-      assert.deepEqual((await watcher.request('subscribe', { topics: ['state', 'stats', 'logs'] })).topics, ['state', 'stats', 'logs']);
+      assert.deepEqual((await watcher.request('subscribe', { topics: ['state', 'stats', 'logs'] })).topics, [
+        'state',
+        'stats',
+        'logs',
+      ]);
       await actor.request('tunnel.up', { name: 'wf0', configText: clientConfig() });
       const deadline = Date.now() + 5000;
-      while (events.filter((e) => e.event === 'tunnel.stats').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (events.filter((e) => e.event === 'tunnel.stats').length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       const states = events.flatMap((e) => (e.event === 'tunnel.state' ? [e.tunnel.state] : []));
       assert.deepEqual(states, ['activating', 'active']);
       assert.ok(events.filter((e) => e.event === 'tunnel.stats').length >= 2, 'stats arrive repeatedly');
@@ -156,7 +174,11 @@ test('garbage, unknown methods, requests before hello and oversized lines get er
 
 test('an incompatible protocol version is refused with a clear error', () =>
   withServer(async ({ path }) => {
-    const [reply] = await rawExchange(path, `${JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION + 1, client: 'future' })}\n`, 1);
+    const [reply] = await rawExchange(
+      path,
+      `${JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION + 1, client: 'future' })}\n`,
+      1,
+    );
     assert.deepEqual((reply as { error: { code: string } }).error.code, 'incompatible-version');
     assert.match((reply as { error: { message: string } }).error.message, /the helper is older/);
   }));
@@ -164,12 +186,18 @@ test('an incompatible protocol version is refused with a clear error', () =>
 test('1,000 rapid connects do not stop the helper serving', () =>
   withServer(async ({ path }) => {
     for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-        const socket = createConnection(path);
-        socket.on('connect', () => socket.destroy());
-        socket.on('close', () => resolve());
-        socket.on('error', () => resolve());
-      })));
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          () =>
+            new Promise<void>((resolve) => {
+              const socket = createConnection(path);
+              socket.on('connect', () => socket.destroy());
+              socket.on('close', () => resolve());
+              socket.on('error', () => resolve());
+            }),
+        ),
+      );
     }
     const client = await HelperConnection.connect(path, 'after');
     try {
@@ -183,7 +211,13 @@ test('a second helper on the same socket is refused; once the first stops, anoth
   const dir = mkdtempSync(join(tmpdir(), 'wirefly-control-'));
   const path = join(dir, 'helper.sock');
   const system = new FakeSystem();
-  const options = { path, uid: process.getuid!(), manager: system.manager(), boot: new BootTunnels(join(dir, 'boot')), helperVersion: '1' };
+  const options = {
+    path,
+    uid: process.getuid!(),
+    manager: system.manager(),
+    boot: new BootTunnels(join(dir, 'boot')),
+    helperVersion: '1',
+  };
   try {
     const first = await startControlServer(options);
     await assert.rejects(startControlServer(options), /already listening/);
@@ -199,8 +233,14 @@ test('boot.set keeps a validated root-only copy, boot.list names it, boot.unset 
   withServer(async ({ path, boot }) => {
     const client = await HelperConnection.connect(path, 'test');
     try {
-      await assert.rejects(client.request('boot.set', { name: 'wf0', configText: '[Interface]\nPrivateKey = nope\n' }), (error: RequestError) => error.code === 'invalid-config');
-      await assert.rejects(client.request('boot.set', { name: 'wf0', configText: `${clientConfig()}\n[Interface]\nPostUp = echo\n` }), RequestError);
+      await assert.rejects(
+        client.request('boot.set', { name: 'wf0', configText: '[Interface]\nPrivateKey = nope\n' }),
+        (error: RequestError) => error.code === 'invalid-config',
+      );
+      await assert.rejects(
+        client.request('boot.set', { name: 'wf0', configText: `${clientConfig()}\n[Interface]\nPostUp = echo\n` }),
+        RequestError,
+      );
       assert.deepEqual((await client.request('boot.list', {})).tunnels, []);
       const configText = clientConfig();
       await client.request('boot.set', { name: 'wf0', configText, killSwitch: true });
@@ -212,9 +252,15 @@ test('boot.set keeps a validated root-only copy, boot.list names it, boot.unset 
       await client.request('boot.unset', { name: 'wf0' });
       assert.deepEqual((await client.request('boot.list', {})).tunnels, []);
       for (let i = 0; i < MAX_BOOT_TUNNELS; i++) await client.request('boot.set', { name: `wf${i}`, configText });
-      await assert.rejects(client.request('boot.set', { name: 'wfmore', configText }), (error: RequestError) => error.code === 'limit-reached');
+      await assert.rejects(
+        client.request('boot.set', { name: 'wfmore', configText }),
+        (error: RequestError) => error.code === 'limit-reached',
+      );
       await client.request('boot.set', { name: 'wf0', configText, killSwitch: false });
-      await assert.rejects(client.request('boot.unset', { name: '../etc' } as never), (error: RequestError) => error.code === 'bad-message');
+      await assert.rejects(
+        client.request('boot.unset', { name: '../etc' } as never),
+        (error: RequestError) => error.code === 'bad-message',
+      );
     } finally {
       client.close();
     }

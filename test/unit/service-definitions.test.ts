@@ -15,7 +15,10 @@ import { defaultStateDirectory, parseServeArguments, type ServeOptions } from '.
 const packaging = join(packageRoot(), 'packaging');
 
 function serviceSetting(unit: string, key: string): string[] {
-  return unit.split('\n').filter((line) => line.startsWith(`${key}=`)).map((line) => line.slice(key.length + 1));
+  return unit
+    .split('\n')
+    .filter((line) => line.startsWith(`${key}=`))
+    .map((line) => line.slice(key.length + 1));
 }
 
 /** The serve options a unit instance's ExecStart gives. */
@@ -45,12 +48,25 @@ test('the systemd template gives each uid its own socket and state, where the ap
   assert.deepEqual(serviceSetting(unit, 'Environment'), ['ELECTRON_RUN_AS_NODE=1']);
 });
 
-test('the launchd plist parses, and runs serve for one uid on that uid\'s socket', () => {
+test("the launchd plist parses, and runs serve for one uid on that uid's socket", () => {
   // Python's plistlib: a real plist parser, and python3 is already needed to build the addon.
-  const parsed = spawnSync('python3', ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.load(open(sys.argv[1], "rb"))))', join(packaging, 'macos', 'org.wirefly.helper.plist')], { encoding: 'utf8' });
+  const parsed = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import json, plistlib, sys; print(json.dumps(plistlib.load(open(sys.argv[1], "rb"))))',
+      join(packaging, 'macos', 'org.wirefly.helper.plist'),
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(parsed.error, undefined, 'python3 is needed to parse the plist');
   assert.equal(parsed.status, 0, parsed.stderr);
-  const plist = JSON.parse(parsed.stdout.replaceAll('USER_UID', '501')) as { Label: string; ProgramArguments: string[]; EnvironmentVariables: Record<string, string>; RunAtLoad: boolean };
+  const plist = JSON.parse(parsed.stdout.replaceAll('USER_UID', '501')) as {
+    Label: string;
+    ProgramArguments: string[];
+    EnvironmentVariables: Record<string, string>;
+    RunAtLoad: boolean;
+  };
   assert.equal(plist.Label, 'org.wirefly.helper.501');
   assert.equal(plist.EnvironmentVariables['ELECTRON_RUN_AS_NODE'], '1');
   assert.equal(plist.RunAtLoad, true);
@@ -66,7 +82,10 @@ test('serve takes a uid on Linux and macOS and a SID on Windows, as the service 
   assert.match(parseServeArguments(['--user', 'S-1-5-21-1-2-3-1001'], 'linux') as string, /numeric uid/);
   assert.match(parseServeArguments(['--user', '1000'], 'win32') as string, /SID/);
   // Accepted, and refused for now only because the named-pipe endpoint is not written.
-  assert.match(parseServeArguments(['--user', 'S-1-5-21-3623811015-3361044348-30300820-1013'], 'win32') as string, /does not run on Windows yet/);
+  assert.match(
+    parseServeArguments(['--user', 'S-1-5-21-3623811015-3361044348-30300820-1013'], 'win32') as string,
+    /does not run on Windows yet/,
+  );
   assert.match(parseServeArguments(['--user', '12abc'], 'linux') as string, /numeric uid/);
 });
 

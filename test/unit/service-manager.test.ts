@@ -43,7 +43,10 @@ test('a bad line is refused with its line error, and nothing is started', async 
   assert.equal(error.code, 'invalid-config');
   const line = text.split('\n').findIndex((l) => l.includes('10.0.0.300')) + 1;
   assert.match(error.message, new RegExp(`line ${line}:`));
-  assert.deepEqual(error.configErrors?.map((e) => [e.line, e.code]), [[line, 'bad-network']]);
+  assert.deepEqual(
+    error.configErrors?.map((e) => [e.line, e.code]),
+    [[line, 'bad-network']],
+  );
   assert.deepEqual(system.actions, []);
   assert.deepEqual(seen, []);
   assert.deepEqual(manager.list(), []);
@@ -61,8 +64,15 @@ test('scripts are refused unless the helper settings allow them; allowed, they r
   await manager.up({ name: 'wf0', configText: clientConfig({ extra }) });
   await manager.down('wf0');
   assert.deepEqual(system.actions, [
-    'script echo pre wf0', 'engine start wf0', 'engine configure wf0', 'network apply wf0', 'script echo post wf0',
-    'script echo predown', 'network undo wf0', 'engine close wf0', 'script echo postdown',
+    'script echo pre wf0',
+    'engine start wf0',
+    'engine configure wf0',
+    'network apply wf0',
+    'script echo post wf0',
+    'script echo predown',
+    'network undo wf0',
+    'engine close wf0',
+    'script echo postdown',
   ]);
 });
 
@@ -83,9 +93,16 @@ test('a full tunnel gets the kill switch by default; the request can turn it off
   const manager = system.manager();
   const full = await manager.up({ name: 'wf0', configText: clientConfig({ allowedIps: '0.0.0.0/0, ::/0' }) });
   assert.equal(full.killSwitch, true);
-  const off = await manager.up({ name: 'wf1', configText: clientConfig({ allowedIps: '0.0.0.0/0' }), killSwitch: false });
+  const off = await manager.up({
+    name: 'wf1',
+    configText: clientConfig({ allowedIps: '0.0.0.0/0' }),
+    killSwitch: false,
+  });
   assert.equal(off.killSwitch, false);
-  assert.deepEqual(system.networkRequests.map((r) => r.killSwitch), [true, false]);
+  assert.deepEqual(
+    system.networkRequests.map((r) => r.killSwitch),
+    [true, false],
+  );
 });
 
 test('the network can set the engine fwmark, and host-name endpoints are resolved once for both', async () => {
@@ -94,9 +111,19 @@ test('the network can set the engine fwmark, and host-name endpoints are resolve
   await manager.up({ name: 'wf0', configText: clientConfig({ endpoint: 'vpn.example.test:51820' }) });
   const request = system.networkRequests[0]!;
   assert.deepEqual([...request.resolvedHosts.keys()], ['vpn.example.test']);
-  assert.deepEqual(system.engines.get('wf0')!.requests[0]!.peers[0]!.endpoint, { family: 4, bytes: new Uint8Array([192, 0, 2, 9]), port: 51820 });
+  assert.deepEqual(system.engines.get('wf0')!.requests[0]!.peers[0]!.endpoint, {
+    family: 4,
+    bytes: new Uint8Array([192, 0, 2, 9]),
+    port: 51820,
+  });
   await request.setFwmark(51820);
-  assert.deepEqual(system.actions, ['resolve vpn.example.test', 'engine start wf0', 'engine configure wf0', 'network apply wf0', 'engine configure wf0 fwmark=51820']);
+  assert.deepEqual(system.actions, [
+    'resolve vpn.example.test',
+    'engine start wf0',
+    'engine configure wf0',
+    'network apply wf0',
+    'engine configure wf0 fwmark=51820',
+  ]);
 });
 
 test('a failing network step stops the engine and leaves the tunnel in error', async () => {
@@ -106,7 +133,12 @@ test('a failing network step stops the engine and leaves the tunnel in error', a
   const error = await refusal(manager.up({ name: 'wf0', configText: clientConfig() }));
   assert.equal(error.code, 'tunnel-failed');
   assert.match(error.message, /File exists/);
-  assert.deepEqual(system.actions, ['engine start wf0', 'engine configure wf0', 'network apply wf0', 'engine close wf0']);
+  assert.deepEqual(system.actions, [
+    'engine start wf0',
+    'engine configure wf0',
+    'network apply wf0',
+    'engine close wf0',
+  ]);
   assert.deepEqual(seen, ['wf0:activating', 'wf0:error']);
   assert.equal(manager.list()[0]?.error, 'RTNETLINK answers: File exists');
   // An errored tunnel can be brought up again.
@@ -123,7 +155,13 @@ test('a second up of the same tunnel is refused; two different tunnels run at on
   ]);
   assert.deepEqual([a.state, b.state], ['active', 'active']);
   assert.equal((await refusal(manager.up({ name: 'wf0', configText: clientConfig() }))).code, 'tunnel-exists');
-  assert.deepEqual(manager.list().map((t: TunnelSummary) => t.name).sort(), ['wf0', 'wf1']);
+  assert.deepEqual(
+    manager
+      .list()
+      .map((t: TunnelSummary) => t.name)
+      .sort(),
+    ['wf0', 'wf1'],
+  );
 });
 
 test('an engine that dies by itself takes its networking with it and reports an error', async () => {
@@ -144,14 +182,16 @@ test('stats report every active tunnel peer as the protocol shapes them', async 
   system.engines.get('wf0')!.rxBytes = 1234n;
   const [stats] = manager.stats();
   assert.equal(stats?.tunnel, 'wf0');
-  assert.deepEqual(stats?.peers, [{
-    publicKey: PEER_KEY,
-    endpoint: '198.51.100.1:51820',
-    latestHandshake: 1_700_000_000_500,
-    rxBytes: 1234,
-    txBytes: 42,
-    allowedIps: ['10.200.0.0/24'],
-  }]);
+  assert.deepEqual(stats?.peers, [
+    {
+      publicKey: PEER_KEY,
+      endpoint: '198.51.100.1:51820',
+      latestHandshake: 1_700_000_000_500,
+      rxBytes: 1234,
+      txBytes: 42,
+      allowedIps: ['10.200.0.0/24'],
+    },
+  ]);
 });
 
 test('shutdown waits for an up under way and then brings everything down', async () => {

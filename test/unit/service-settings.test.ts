@@ -19,11 +19,15 @@ function withSettingsFile(text: string | undefined, body: (path: string) => void
 
 test('(runs as root) a root-owned file that only root can write may allow scripts', () => {
   assert.equal(process.getuid?.(), 0, 'this test checks root ownership and must run as root');
-  withSettingsFile('{ "allowScripts": true }', (path) => assert.deepEqual(loadHelperSettings(path), { settings: { allowScripts: true } }));
+  withSettingsFile('{ "allowScripts": true }', (path) =>
+    assert.deepEqual(loadHelperSettings(path), { settings: { allowScripts: true } }),
+  );
 });
 
 test('no file means no scripts', () => {
-  withSettingsFile(undefined, (path) => assert.deepEqual(loadHelperSettings(path), { settings: { allowScripts: false } }));
+  withSettingsFile(undefined, (path) =>
+    assert.deepEqual(loadHelperSettings(path), { settings: { allowScripts: false } }),
+  );
 });
 
 test('a file others can write, or owned by another user, is ignored with the reason', () => {
@@ -46,7 +50,11 @@ test('a file others can write, or owned by another user, is ignored with the rea
 });
 
 test('malformed settings are ignored, never half-applied', () => {
-  for (const [text, why] of [['{ allowScripts: true }', /not valid JSON/], ['[true]', /JSON object/], ['{ "allowScripts": "yes" }', /true or false/]] as const) {
+  for (const [text, why] of [
+    ['{ allowScripts: true }', /not valid JSON/],
+    ['[true]', /JSON object/],
+    ['{ "allowScripts": "yes" }', /true or false/],
+  ] as const) {
     withSettingsFile(text, (path) => {
       const loaded = loadHelperSettings(path);
       assert.equal(loaded.settings.allowScripts, false);

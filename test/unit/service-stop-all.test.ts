@@ -17,11 +17,19 @@ function childExit(child: ReturnType<typeof spawn>): Promise<NodeJS.Signals | nu
 test('stop-all stops the helpers its pid files name, leaves other processes, and recovers journals', async () => {
   const root = mkdtempSync(join(tmpdir(), 'wirefly-stop-all-'));
   // Processes whose command lines look like a helper's, and like something else.
-  const helper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '/opt/Wirefly/resources/app.asar.unpacked/helper/bin/wirefly-helper', 'serve']);
+  const helper = spawn(process.execPath, [
+    '-e',
+    'setInterval(() => {}, 1000)',
+    '/opt/Wirefly/resources/app.asar.unpacked/helper/bin/wirefly-helper',
+    'serve',
+  ]);
   const bystander = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
   const helperExit = childExit(helper);
   try {
-    for (const [uid, pid] of [['1000', helper.pid], ['1001', bystander.pid]] as const) {
+    for (const [uid, pid] of [
+      ['1000', helper.pid],
+      ['1001', bystander.pid],
+    ] as const) {
       mkdirSync(join(root, 'run', uid), { recursive: true });
       writeFileSync(join(root, 'run', uid, 'helper.pid'), `${pid}\n`);
     }
@@ -32,7 +40,12 @@ test('stop-all stops the helpers its pid files name, leaves other processes, and
     assert.equal(await livingHelper(join(root, 'run', 'none', 'helper.pid')), undefined);
 
     const report: string[] = [];
-    await stopAll({ runtimeRoot: join(root, 'run'), stateRoot: join(root, 'state'), graceMs: 5_000, report: (line) => report.push(line) });
+    await stopAll({
+      runtimeRoot: join(root, 'run'),
+      stateRoot: join(root, 'state'),
+      graceMs: 5_000,
+      report: (line) => report.push(line),
+    });
     assert.equal(await helperExit, 'SIGTERM');
     assert.deepEqual(report, [`stopped helper ${helper.pid}`]);
     assert.equal(bystander.exitCode, null, 'a process that is not a helper is left alone');
@@ -45,7 +58,11 @@ test('stop-all stops the helpers its pid files name, leaves other processes, and
 });
 
 test('stop-all takes its two roots and nothing else', () => {
-  assert.deepEqual(parseStopAllArguments(['--runtime-dir', '/r', '--state-root', '/s']), { runtimeRoot: '/r', stateRoot: '/s', graceMs: 20_000 });
+  assert.deepEqual(parseStopAllArguments(['--runtime-dir', '/r', '--state-root', '/s']), {
+    runtimeRoot: '/r',
+    stateRoot: '/s',
+    graceMs: 20_000,
+  });
   assert.match(parseStopAllArguments(['--all']) as string, /Usage/);
   assert.match(parseStopAllArguments(['--runtime-dir']) as string, /Usage/);
 });

@@ -24,10 +24,17 @@ test('the native batched AEAD is what runs here', () => {
 test('sealing in a batch equals ChaCha20-Poly1305 of the padded packet, natively and with node:crypto', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.uint8Array({ maxLength: 1500 })), {
-        minLength: 1,
-        maxLength: 40,
-      }),
+      fc.array(
+        fc.tuple(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+          fc.uint8Array({ maxLength: 1500 }),
+        ),
+        {
+          minLength: 1,
+          maxLength: 40,
+        },
+      ),
       (jobs) => {
         const native = new TransportBatch(64, 128 * 1024);
         const fallback = new TransportBatch(64, 128 * 1024);
@@ -134,7 +141,10 @@ test('worker threads process batches in parallel and hand them back in submissio
       );
     }
     await Promise.all(submitted);
-    assert.deepEqual(order, Array.from({ length: 60 }, (_, n) => n));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 60 }, (_, n) => n),
+    );
   } finally {
     await workers.close();
   }

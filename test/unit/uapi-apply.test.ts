@@ -75,7 +75,12 @@ test('peers are created with their settings and updated by later requests', asyn
   assert.deepEqual(state.peers, {
     aa: { psk: '11', endpoint: '192.0.2.1:1', keepalive: 25, allowedIps: ['10.0.0.0/24', '10.0.1.0/24'] },
   });
-  const cleared = await apply(device, `public_key=${PEER_A}`, `preshared_key=${ZERO}`, 'persistent_keepalive_interval=0');
+  const cleared = await apply(
+    device,
+    `public_key=${PEER_A}`,
+    `preshared_key=${ZERO}`,
+    'persistent_keepalive_interval=0',
+  );
   assert.equal(cleared.peers.aa?.psk, undefined);
   assert.equal(cleared.peers.aa?.keepalive, 0);
 });
@@ -83,7 +88,13 @@ test('peers are created with their settings and updated by later requests', asyn
 test('replace_peers removes every peer the request does not list again', async () => {
   const device = new MemoryUapiDevice();
   await apply(device, `public_key=${PEER_A}`, 'allowed_ip=10.0.0.0/8', `public_key=${PEER_B}`);
-  const state = await apply(device, 'replace_peers=true', `public_key=${PEER_B}`, `public_key=${PEER_C}`, 'allowed_ip=10.0.0.0/8');
+  const state = await apply(
+    device,
+    'replace_peers=true',
+    `public_key=${PEER_B}`,
+    `public_key=${PEER_C}`,
+    'allowed_ip=10.0.0.0/8',
+  );
   assert.deepEqual(state.peers, { bb: blank, cc: { ...blank, allowedIps: ['10.0.0.0/8'] } });
 });
 
@@ -105,7 +116,14 @@ test('update_only changes a peer that exists and creates none', async () => {
 test('remove takes the peer and its networks away; removing a stranger does nothing', async () => {
   const device = new MemoryUapiDevice();
   await apply(device, `public_key=${PEER_A}`, 'allowed_ip=10.0.0.0/8', `public_key=${PEER_B}`);
-  const state = await apply(device, `public_key=${PEER_A}`, 'remove=true', 'allowed_ip=10.1.0.0/16', `public_key=${PEER_C}`, 'remove=true');
+  const state = await apply(
+    device,
+    `public_key=${PEER_A}`,
+    'remove=true',
+    'allowed_ip=10.1.0.0/16',
+    `public_key=${PEER_C}`,
+    'remove=true',
+  );
   assert.deepEqual(state.peers, { bb: blank });
   // The network is free again: giving it to B takes it from nobody.
   const after = await apply(device, `public_key=${PEER_B}`, 'allowed_ip=10.0.0.0/8');
@@ -114,7 +132,13 @@ test('remove takes the peer and its networks away; removing a stranger does noth
 
 test('a network belongs to one peer: adding it elsewhere moves it', async () => {
   const device = new MemoryUapiDevice();
-  await apply(device, `public_key=${PEER_A}`, 'allowed_ip=10.0.0.0/8', 'allowed_ip=10.1.0.0/16', `public_key=${PEER_B}`);
+  await apply(
+    device,
+    `public_key=${PEER_A}`,
+    'allowed_ip=10.0.0.0/8',
+    'allowed_ip=10.1.0.0/16',
+    `public_key=${PEER_B}`,
+  );
   const state = await apply(device, `public_key=${PEER_B}`, 'allowed_ip=10.1.2.3/16');
   assert.deepEqual(state.peers, {
     aa: { ...blank, allowedIps: ['10.0.0.0/8'] },
@@ -124,7 +148,14 @@ test('a network belongs to one peer: adding it elsewhere moves it', async () => 
 
 test('"-CIDR" removes a network only from the peer that has it', async () => {
   const device = new MemoryUapiDevice();
-  await apply(device, `public_key=${PEER_A}`, 'allowed_ip=10.0.0.0/8', 'allowed_ip=fd00::/64', `public_key=${PEER_B}`, 'allowed_ip=10.9.0.0/16');
+  await apply(
+    device,
+    `public_key=${PEER_A}`,
+    'allowed_ip=10.0.0.0/8',
+    'allowed_ip=fd00::/64',
+    `public_key=${PEER_B}`,
+    'allowed_ip=10.9.0.0/16',
+  );
   const state = await apply(
     device,
     `public_key=${PEER_B}`,
@@ -140,7 +171,13 @@ test('"-CIDR" removes a network only from the peer that has it', async () => {
 test('replace_allowed_ips keeps only the networks listed after it', async () => {
   const device = new MemoryUapiDevice();
   await apply(device, `public_key=${PEER_A}`, 'allowed_ip=10.0.0.0/8', 'allowed_ip=10.1.0.0/16');
-  const state = await apply(device, `public_key=${PEER_A}`, 'allowed_ip=10.7.0.0/16', 'replace_allowed_ips=true', 'allowed_ip=10.2.0.0/16');
+  const state = await apply(
+    device,
+    `public_key=${PEER_A}`,
+    'allowed_ip=10.7.0.0/16',
+    'replace_allowed_ips=true',
+    'allowed_ip=10.2.0.0/16',
+  );
   assert.deepEqual(state.peers, { aa: { ...blank, allowedIps: ['10.2.0.0/16'] } });
 });
 
@@ -148,7 +185,12 @@ test('the device is never its own peer', async () => {
   const device = new MemoryUapiDevice();
   await apply(device, `public_key=${ALICE_PUBLIC}`, `public_key=${PEER_A}`);
   // A new private key whose public key is a peer's removes that peer.
-  const state = await apply(device, `private_key=${ALICE_PRIVATE}`, `public_key=${ALICE_PUBLIC}`, 'allowed_ip=10.0.0.0/8');
+  const state = await apply(
+    device,
+    `private_key=${ALICE_PRIVATE}`,
+    `public_key=${ALICE_PUBLIC}`,
+    'allowed_ip=10.0.0.0/8',
+  );
   assert.deepEqual(Object.keys(state.peers), ['aa']);
 });
 
@@ -161,7 +203,9 @@ test('a port that cannot be bound refuses the whole request', async () => {
   });
   assert.equal((await apply(device, 'listen_port=0')).listenPort, 40000);
   await assert.rejects(
-    device.set(parseSetRequest([`private_key=${ALICE_PRIVATE}`, 'listen_port=53', 'replace_peers=true', `public_key=${PEER_A}`])),
+    device.set(
+      parseSetRequest([`private_key=${ALICE_PRIVATE}`, 'listen_port=53', 'replace_peers=true', `public_key=${PEER_A}`]),
+    ),
     (error: unknown) => error instanceof UapiError && error.errno === EADDRINUSE,
   );
   assert.deepEqual(view(device.get()), { privateKey: undefined, listenPort: 40000, fwmark: 0, peers: {} });

@@ -65,10 +65,14 @@ test('the same operations however the stream is cut', () => {
   );
 });
 
-test('a get is answered once its blank line arrives; a set request\'s lines come out as they arrive', () => {
+test("a get is answered once its blank line arrives; a set request's lines come out as they arrive", () => {
   const reader = new UapiRequestReader();
   assert.deepEqual(reader.push(encode('get=1\n')), []);
-  assert.deepEqual(reader.push(encode('\nset=1\nfwmark=1\nlisten_')), [{ kind: 'get' }, { kind: 'set-begin' }, { kind: 'set-line', line: 'fwmark=1' }]);
+  assert.deepEqual(reader.push(encode('\nset=1\nfwmark=1\nlisten_')), [
+    { kind: 'get' },
+    { kind: 'set-begin' },
+    { kind: 'set-line', line: 'fwmark=1' },
+  ]);
   assert.deepEqual(reader.push(encode('port=2\n')), [{ kind: 'set-line', line: 'listen_port=2' }]);
   assert.deepEqual(reader.push(encode('\n')), [{ kind: 'set-end' }]);
 });
@@ -92,7 +96,9 @@ test('nothing is read after the connection is closed', () => {
 });
 
 test('a set request cut short by the end of the stream counts, as wireguard-go counts it', () => {
-  assert.deepEqual(readAll('set=1\nlisten_port=1\nfwmark=2'), [{ kind: 'set', lines: ['listen_port=1', 'fwmark=2'], ended: true }]);
+  assert.deepEqual(readAll('set=1\nlisten_port=1\nfwmark=2'), [
+    { kind: 'set', lines: ['listen_port=1', 'fwmark=2'], ended: true },
+  ]);
   assert.deepEqual(readAll('set=1\nlisten_port=1\n'), [{ kind: 'set', lines: ['listen_port=1'], ended: true }]);
 });
 
@@ -104,7 +110,10 @@ test('a get cut short by the end of the stream is dropped', () => {
 test('a line at the limit is read; one byte more closes the connection', () => {
   const longest = `listen_port=${'0'.repeat(UAPI_MAX_LINE_BYTES - 'listen_port='.length)}`;
   assert.deepEqual(readAll(`set=1\n${longest}\n\n`), [{ kind: 'set', lines: [longest], ended: true }]);
-  assert.deepEqual(summary(readAll(`set=1\n${longest}0\n\n`)), [{ kind: 'set', lines: [], ended: false }, { kind: 'close', errno: EIO }]);
+  assert.deepEqual(summary(readAll(`set=1\n${longest}0\n\n`)), [
+    { kind: 'set', lines: [], ended: false },
+    { kind: 'close', errno: EIO },
+  ]);
 });
 
 test('an endless line is refused as soon as it passes the limit, without waiting for its end', () => {

@@ -140,7 +140,13 @@ test('replace_allowed_ips wipes the allowed IPs its block listed before it', () 
 });
 
 test('the last value of a repeated key wins', () => {
-  const request = parseSetRequest(['listen_port=1', 'listen_port=2', `public_key=${KEY_A}`, 'endpoint=1.2.3.4:5', 'endpoint=5.6.7.8:9']);
+  const request = parseSetRequest([
+    'listen_port=1',
+    'listen_port=2',
+    `public_key=${KEY_A}`,
+    'endpoint=1.2.3.4:5',
+    'endpoint=5.6.7.8:9',
+  ]);
   assert.equal(request.listenPort, 2);
   assert.deepEqual(request.peers[0]?.endpoint, endpoint('5.6.7.8:9'));
 });
@@ -273,7 +279,12 @@ test('get answer for a peer with 255 × 256 × 2 allowed IPs (netns.sh): one lin
   for (let a = 1; a <= 255; a++) {
     for (let b = 0; b <= 255; b++) allowedIps.push(cidr(`${a}.${b}.0.0/16`), cidr(`${a}::${b}/128`));
   }
-  const text = formatGetResponse({ privateKey: undefined, listenPort: 0, fwmark: 0, peers: [peerState({ allowedIps })] });
+  const text = formatGetResponse({
+    privateKey: undefined,
+    listenPort: 0,
+    fwmark: 0,
+    peers: [peerState({ allowedIps })],
+  });
   assert.equal(text.match(/^allowed_ip=/gm)?.length, allowedIps.length);
 });
 
@@ -307,13 +318,45 @@ test('arbitrary text never fails but with UapiError', () => {
 });
 
 const KEYS = [
-  'private_key', 'listen_port', 'fwmark', 'replace_peers', 'public_key', 'remove', 'update_only',
-  'preshared_key', 'endpoint', 'persistent_keepalive_interval', 'replace_allowed_ips', 'allowed_ip',
-  'protocol_version', 'rx_bytes', 'errno', '',
+  'private_key',
+  'listen_port',
+  'fwmark',
+  'replace_peers',
+  'public_key',
+  'remove',
+  'update_only',
+  'preshared_key',
+  'endpoint',
+  'persistent_keepalive_interval',
+  'replace_allowed_ips',
+  'allowed_ip',
+  'protocol_version',
+  'rx_bytes',
+  'errno',
+  '',
 ];
 const VALUES = [
-  KEY_A, ZERO_KEY, KEY_A.slice(1), 'true', 'false', '0', '1', '65535', '65536', '4294967296', '-1',
-  '1.2.3.4:5', '[::1]:5', '[::1]', '10.0.0.0/8', '-10.0.0.0/8', '::/0', '10.0.0.1', '', '=', 'é',
+  KEY_A,
+  ZERO_KEY,
+  KEY_A.slice(1),
+  'true',
+  'false',
+  '0',
+  '1',
+  '65535',
+  '65536',
+  '4294967296',
+  '-1',
+  '1.2.3.4:5',
+  '[::1]:5',
+  '[::1]',
+  '10.0.0.0/8',
+  '-10.0.0.0/8',
+  '::/0',
+  '10.0.0.1',
+  '',
+  '=',
+  'é',
 ];
 
 test('arbitrary mixes of real keys and values never fail but with UapiError', () => {
@@ -327,20 +370,20 @@ test('arbitrary mixes of real keys and values never fail but with UapiError', ()
 
 const keyArbitrary = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const cidrArbitrary: fc.Arbitrary<Cidr> = fc.oneof(
-  fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 })).map(
-    ([address, prefix]) => ({ family: 4 as const, bytes: address, prefix }),
-  ),
-  fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 128 })).map(
-    ([address, prefix]) => ({ family: 6 as const, bytes: address, prefix }),
-  ),
+  fc
+    .tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 }))
+    .map(([address, prefix]) => ({ family: 4 as const, bytes: address, prefix })),
+  fc
+    .tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 128 }))
+    .map(([address, prefix]) => ({ family: 6 as const, bytes: address, prefix })),
 );
 const endpointArbitrary: fc.Arbitrary<Endpoint> = fc.oneof(
-  fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 65535 })).map(
-    ([address, port]) => ({ family: 4 as const, bytes: address, port }),
-  ),
-  fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 65535 })).map(
-    ([address, port]) => ({ family: 6 as const, bytes: address, port }),
-  ),
+  fc
+    .tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 65535 }))
+    .map(([address, port]) => ({ family: 4 as const, bytes: address, port })),
+  fc
+    .tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 65535 }))
+    .map(([address, port]) => ({ family: 6 as const, bytes: address, port })),
 );
 const peerArbitrary = fc.record({
   publicKey: keyArbitrary,

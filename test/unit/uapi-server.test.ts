@@ -80,7 +80,10 @@ test('a refused line is answered with its negated errno; lines before it stay ap
   await withServer(
     async (server) => {
       // As wireguard-go, which applies each line as it reads it.
-      const answer = await converse(server.path, 'set=1\nlisten_port=7\nlisten_port=99999\nfwmark=5\n\nset=1\nfwmark\n\nget=1\n\n');
+      const answer = await converse(
+        server.path,
+        'set=1\nlisten_port=7\nlisten_port=99999\nfwmark=5\n\nset=1\nfwmark\n\nget=1\n\n',
+      );
       assert.equal(answer, 'errno=-22\n\nerrno=-71\n\nlisten_port=7\nerrno=0\n\n');
       assert.equal(device.get().listenPort, 7);
       assert.equal(device.get().fwmark, 0);
@@ -241,7 +244,11 @@ test('a live socket of another process is left alone; a stale one is replaced', 
     await new Promise<void>((resolve) => other.close(() => resolve()));
     await leaveStaleSocket(path);
     assert.ok((await stat(path)).isSocket());
-    const server = await startUapiServer({ interfaceName: 'wftest1', device: new MemoryUapiDevice(), socketDirectory: directory });
+    const server = await startUapiServer({
+      interfaceName: 'wftest1',
+      device: new MemoryUapiDevice(),
+      socketDirectory: directory,
+    });
     try {
       assert.equal(await converse(path, 'get=1\n\n'), 'errno=0\n\n');
     } finally {

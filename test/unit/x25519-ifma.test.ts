@@ -61,18 +61,23 @@ const LOW_ORDER = [
 if (!hasIfma) {
   test('this CPU lacks AVX-512 IFMA: X25519 does not run on the IFMA ladder, and calling the ladder is refused', () => {
     assert.notEqual(addon.x25519PrimitiveBackend, 'avx512ifma');
-    assert.throws(() => addon.x25519Ifma(new Uint8Array(32), new Uint8Array(32), Buffer.alloc(32)), { code: 'ERR_X25519_IFMA_UNSUPPORTED' });
+    assert.throws(() => addon.x25519Ifma(new Uint8Array(32), new Uint8Array(32), Buffer.alloc(32)), {
+      code: 'ERR_X25519_IFMA_UNSUPPORTED',
+    });
     const zero = () => new Uint8Array(32);
-    assert.throws(() => addon.x25519IfmaPair(zero(), zero(), zero(), zero(), zero(), zero()), { code: 'ERR_X25519_IFMA_UNSUPPORTED' });
+    assert.throws(() => addon.x25519IfmaPair(zero(), zero(), zero(), zero(), zero(), zero()), {
+      code: 'ERR_X25519_IFMA_UNSUPPORTED',
+    });
   });
 } else {
-  test('this CPU runs the IFMA ladder, and x25519Primitive (the engine\'s X25519) runs on it', () => {
+  test("this CPU runs the IFMA ladder, and x25519Primitive (the engine's X25519) runs on it", () => {
     assert.doesNotThrow(() => ifma(new Uint8Array(32), new Uint8Array(32).fill(9, 0, 1)));
     assert.equal(addon.x25519PrimitiveBackend, 'avx512ifma');
   });
 
-  test('IFMA ladder: RFC 7748 section 5.2 vectors, the second with the u-coordinate\'s top bit set', () => {
-    for (const { scalar, u, result } of SCALAR_MULT_VECTORS) assert.equal(ifma(hex(scalar), hex(u))?.toString('hex'), result);
+  test("IFMA ladder: RFC 7748 section 5.2 vectors, the second with the u-coordinate's top bit set", () => {
+    for (const { scalar, u, result } of SCALAR_MULT_VECTORS)
+      assert.equal(ifma(hex(scalar), hex(u))?.toString('hex'), result);
   });
 
   test('IFMA ladder: RFC 7748 section 5.2, iterated 1 and 1,000 times', () => {
@@ -148,7 +153,12 @@ if (!hasIfma) {
   });
 
   /** Both shared secrets from one call of the pair; undefined for a zero result. */
-  function ifmaPair(kA: Uint8Array, uA: Uint8Array, kB: Uint8Array, uB: Uint8Array): [Buffer | undefined, Buffer | undefined] {
+  function ifmaPair(
+    kA: Uint8Array,
+    uA: Uint8Array,
+    kB: Uint8Array,
+    uB: Uint8Array,
+  ): [Buffer | undefined, Buffer | undefined] {
     const outA = Buffer.alloc(32, 0xaa);
     const outB = Buffer.alloc(32, 0xbb);
     const ok = addon.x25519IfmaPair(kA, uA, outA, kB, uB, outB);
@@ -159,9 +169,20 @@ if (!hasIfma) {
 
   test('IFMA pair: both RFC 7748 section 5.2 vectors in one call, in either order', () => {
     const [first, second] = SCALAR_MULT_VECTORS;
-    const [k1, u1, k2, u2] = [first.scalar, first.u, second.scalar, second.u].map(hex) as [Buffer, Buffer, Buffer, Buffer];
-    assert.deepEqual(ifmaPair(k1, u1, k2, u2).map((out) => out?.toString('hex')), [first.result, second.result]);
-    assert.deepEqual(ifmaPair(k2, u2, k1, u1).map((out) => out?.toString('hex')), [second.result, first.result]);
+    const [k1, u1, k2, u2] = [first.scalar, first.u, second.scalar, second.u].map(hex) as [
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer,
+    ];
+    assert.deepEqual(
+      ifmaPair(k1, u1, k2, u2).map((out) => out?.toString('hex')),
+      [first.result, second.result],
+    );
+    assert.deepEqual(
+      ifmaPair(k2, u2, k1, u1).map((out) => out?.toString('hex')),
+      [second.result, first.result],
+    );
   });
 
   test('IFMA pair agrees with OpenSSL for 6,000 pairs: one key with two points (ee and se), two keys, a low-order point on either side', () => {

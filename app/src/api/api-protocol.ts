@@ -34,8 +34,12 @@ type CallName = { [K in keyof WireflyApi]: K extends `on${string}` ? never : K }
 export type ApiCall = CallName;
 export type ApiSubscription = Exclude<keyof WireflyApi, ApiCall>;
 
-export const API_CALLS = Object.keys(API_SHAPE).filter((key) => API_SHAPE[key as keyof WireflyApi] === 'call') as ApiCall[];
-export const API_SUBSCRIPTIONS = Object.keys(API_SHAPE).filter((key) => API_SHAPE[key as keyof WireflyApi] === 'event') as ApiSubscription[];
+export const API_CALLS = Object.keys(API_SHAPE).filter(
+  (key) => API_SHAPE[key as keyof WireflyApi] === 'call',
+) as ApiCall[];
+export const API_SUBSCRIPTIONS = Object.keys(API_SHAPE).filter(
+  (key) => API_SHAPE[key as keyof WireflyApi] === 'event',
+) as ApiSubscription[];
 
 /** What each subscription delivers. */
 export interface ApiEventPayloads {

@@ -5,7 +5,11 @@ import type { ApiCall, ApiEventPayloads, ApiSubscription, CallMessage, ServerMes
 import type { WireflyApi } from './wirefly-api.js';
 
 /** The API endpoint of the browser shell that served this page; the page's `?token=` goes along. */
-export function browserShellApiUrl(location: { readonly protocol: string; readonly host: string; readonly search: string }): string {
+export function browserShellApiUrl(location: {
+  readonly protocol: string;
+  readonly host: string;
+  readonly search: string;
+}): string {
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/api?token=${encodeURIComponent(token)}`;
@@ -20,7 +24,9 @@ interface Pending {
 export function connectWireflyApi(url: string, WebSocketClass: typeof WebSocket = WebSocket): WireflyApi {
   const socket = new WebSocketClass(url);
   const pending = new Map<number, Pending>();
-  const listeners = new Map<ApiSubscription, Set<(payload: never) => void>>(API_SUBSCRIPTIONS.map((name) => [name, new Set()]));
+  const listeners = new Map<ApiSubscription, Set<(payload: never) => void>>(
+    API_SUBSCRIPTIONS.map((name) => [name, new Set()]),
+  );
   const opened = new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve());
     socket.addEventListener('close', () => reject(new ApiError('the connection to Wirefly closed', 'disconnected')));
@@ -43,7 +49,8 @@ export function connectWireflyApi(url: string, WebSocketClass: typeof WebSocket 
   });
   socket.addEventListener('close', () => {
     closed = true;
-    for (const waiting of pending.values()) waiting.reject(new ApiError('the connection to Wirefly closed', 'disconnected'));
+    for (const waiting of pending.values())
+      waiting.reject(new ApiError('the connection to Wirefly closed', 'disconnected'));
     pending.clear();
   });
 

@@ -7,7 +7,9 @@ import { APP_SCHEME, RENDERER_CSP, isAppUrl } from './shell-policy.js';
 
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false } }]);
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false } },
+  ]);
 }
 
 export function serveRenderer(rendererDir: string): void {
@@ -20,4 +22,3 @@ export function serveRenderer(rendererDir: string): void {
     return new Response(new Uint8Array(file.body), { headers });
   });
 }
-

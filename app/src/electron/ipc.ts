@@ -12,7 +12,12 @@ import { ipcCallChannel, ipcEventChannel, isAppUrl } from './shell-policy.js';
 export function serveApiOverIpc(api: WireflyApi, window: () => BrowserWindow | undefined): () => void {
   const trusted = (event: IpcMainInvokeEvent): boolean => {
     const target = window();
-    return target !== undefined && event.sender === target.webContents && event.senderFrame !== null && isAppUrl(event.senderFrame.url);
+    return (
+      target !== undefined &&
+      event.sender === target.webContents &&
+      event.senderFrame !== null &&
+      isAppUrl(event.senderFrame.url)
+    );
   };
   for (const method of API_CALLS) {
     ipcMain.handle(ipcCallChannel(method), async (event, ...args: unknown[]) => {

@@ -26,7 +26,8 @@ const RESERVED = /[\s"'\\><~|&;$*?#()`]/;
  * backslash ends up as four), with % doubled since it starts field codes.
  */
 export function execArgument(argument: string): string {
-  if (argument === '' || /[\0\r\n]/.test(argument)) throw new Error(`cannot put ${JSON.stringify(argument)} in an autostart entry`);
+  if (argument === '' || /[\0\r\n]/.test(argument))
+    throw new Error(`cannot put ${JSON.stringify(argument)} in an autostart entry`);
   const quoted = RESERVED.test(argument) ? `"${argument.replace(/["`$\\]/g, '\\$&')}"` : argument;
   return quoted.replace(/\\/g, '\\\\').replace(/%/g, '%%');
 }
@@ -46,7 +47,11 @@ export function autostartEntry(command: readonly string[]): string {
 }
 
 /** Adds (`on`) or removes the autostart entry that runs `command` at login. */
-export async function setLinuxAutostart(on: boolean, command: readonly string[], directory = autostartDirectory()): Promise<void> {
+export async function setLinuxAutostart(
+  on: boolean,
+  command: readonly string[],
+  directory = autostartDirectory(),
+): Promise<void> {
   const path = join(directory, AUTOSTART_ENTRY);
   if (!on) {
     await rm(path, { force: true });

@@ -48,9 +48,14 @@ function showWindow(): void {
 }
 
 async function importPaths(services: MainServices, paths: readonly string[]): Promise<void> {
-  const files = await Promise.all(paths.map(async (path) => ({ fileName: basename(path), dataBase64: (await readFile(path)).toString('base64') })));
+  const files = await Promise.all(
+    paths.map(async (path) => ({ fileName: basename(path), dataBase64: (await readFile(path)).toString('base64') })),
+  );
   const result = await services.api.importFiles(files);
-  const lines = [...result.imported.map((name) => `Imported ${name}`), ...result.failed.map((failure) => `${failure.fileName}: ${failure.message}`)];
+  const lines = [
+    ...result.imported.map((name) => `Imported ${name}`),
+    ...result.failed.map((failure) => `${failure.fileName}: ${failure.message}`),
+  ];
   if (lines.length > 0) new Notification({ title: 'Wirefly import', body: lines.join('\n') }).show();
   showWindow();
 }
@@ -69,7 +74,8 @@ function watchTunnels(services: MainServices, tray: AppTray): void {
   const update = (tunnels: TunnelSummary[]): void => {
     tray.render(trayModel(tunnels, services.helper.state));
     if (Notification.isSupported()) {
-      for (const note of tunnelNotifications(previous, tunnels)) new Notification({ title: note.title, body: note.body }).show();
+      for (const note of tunnelNotifications(previous, tunnels))
+        new Notification({ title: note.title, body: note.body }).show();
     }
     previous = tunnels;
   };
@@ -86,7 +92,9 @@ function launchCommand(): string[] {
 
 function applyLaunchAtLogin(services: MainServices, on: boolean): void {
   if (process.platform === 'linux') {
-    setLinuxAutostart(on, launchCommand()).catch((error: Error) => services.log.app('error', `launch at login: ${error.message}`));
+    setLinuxAutostart(on, launchCommand()).catch((error: Error) =>
+      services.log.app('error', `launch at login: ${error.message}`),
+    );
     return;
   }
   app.setLoginItemSettings({ openAtLogin: on, args: [HIDDEN_ARGUMENT] });
@@ -94,7 +102,10 @@ function applyLaunchAtLogin(services: MainServices, on: boolean): void {
 
 /** Started at login: the tray only, as users expect of a VPN client; the window opens from the tray. */
 function startedHidden(): boolean {
-  return process.argv.includes(HIDDEN_ARGUMENT) || (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin);
+  return (
+    process.argv.includes(HIDDEN_ARGUMENT) ||
+    (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin)
+  );
 }
 
 async function start(): Promise<void> {
@@ -120,7 +131,10 @@ async function start(): Promise<void> {
   applyLaunchAtLogin(services, (await services.api.getSettings()).launchAtLogin);
   services.api.onSettings((settings) => applyLaunchAtLogin(services, settings.launchAtLogin));
   const tray = new AppTray(join(packageRoot(), 'app', 'assets'), {
-    toggle: (tunnel, on) => void (on ? services.api.activate(tunnel) : services.api.deactivate(tunnel)).catch((error: Error) => dialog.showErrorBox(`Wirefly: ${tunnel}`, error.message)),
+    toggle: (tunnel, on) =>
+      void (on ? services.api.activate(tunnel) : services.api.deactivate(tunnel)).catch((error: Error) =>
+        dialog.showErrorBox(`Wirefly: ${tunnel}`, error.message),
+      ),
     action: (action) => {
       if (action === 'manage') showWindow();
       if (action === 'import') void chooseFilesToImport(services);

@@ -5,7 +5,9 @@ import type { Encryption } from '../store/encryption.js';
 
 /** Call after the app is ready: that is when safeStorage knows. Linux's 'basic_text' backend is a fixed key, so it counts as none. */
 export function safeStorageEncryption(): Encryption {
-  const usable = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+  const usable =
+    safeStorage.isEncryptionAvailable() &&
+    (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
   if (!usable) return plainText;
   return {
     available: true,

@@ -37,7 +37,13 @@ export class AppTray {
   private menuItem(item: TrayModel['items'][number]): MenuItemConstructorOptions {
     switch (item.kind) {
       case 'tunnel':
-        return { type: 'checkbox', label: item.label, checked: item.checked, enabled: item.enabled, click: () => this.handlers.toggle(item.name, !item.checked) };
+        return {
+          type: 'checkbox',
+          label: item.label,
+          checked: item.checked,
+          enabled: item.enabled,
+          click: () => this.handlers.toggle(item.name, !item.checked),
+        };
       case 'action':
         return { label: item.label, click: () => this.handlers.action(item.action) };
       case 'note':

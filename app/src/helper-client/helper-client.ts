@@ -46,7 +46,10 @@ export class HelperClient {
   }
 
   /** Stores or drops the helper's boot copy of a tunnel and learns the new list. */
-  async setBootTunnel(name: string, copy: { readonly configText: string; readonly killSwitch: boolean } | undefined): Promise<void> {
+  async setBootTunnel(
+    name: string,
+    copy: { readonly configText: string; readonly killSwitch: boolean } | undefined,
+  ): Promise<void> {
     await (copy ? this.request('boot.set', { name, ...copy }) : this.request('boot.unset', { name }));
     this.bootNames = new Set((await this.request('boot.list', {})).tunnels);
     this.tunnelListeners.emit(this.tunnels);
@@ -182,7 +185,10 @@ export class HelperClient {
     if (error instanceof RequestError && error.code === 'incompatible-version') {
       this.setState({ status: 'incompatible', helperVersion: 'unknown', appVersion: this.options.appVersion });
     } else if (error.code === 'EACCES' || error.code === 'EPERM') {
-      this.setState({ status: 'not-permitted', message: `the helper's socket ${this.options.socketPath} belongs to another user` });
+      this.setState({
+        status: 'not-permitted',
+        message: `the helper's socket ${this.options.socketPath} belongs to another user`,
+      });
     } else if (this.currentState.status !== 'starting') {
       this.setState({ status: 'not-running' });
     }

@@ -8,7 +8,11 @@ import { existsSync } from 'node:fs';
 import type { HelperService } from '../api/wirefly-api.js';
 import { runElevated, type SudoExec } from './start-helper.js';
 
-export const SYSTEMD_UNIT_DIRECTORIES = ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'] as const;
+export const SYSTEMD_UNIT_DIRECTORIES = [
+  '/etc/systemd/system',
+  '/usr/lib/systemd/system',
+  '/lib/systemd/system',
+] as const;
 const TEMPLATE = 'wirefly-helper@.service';
 
 export interface HelperServiceControl {
@@ -35,12 +39,18 @@ export function systemdHelperService(options: SystemdOptions): HelperServiceCont
   const unit = instanceName(options.uid);
   const systemctl = (verb: string) => runElevated(`systemctl ${verb} ${unit}`, {}, options.exec);
   const probe = async (): Promise<HelperService> => {
-    if (options.platform !== 'linux') return { kind: 'unavailable', reason: 'Wirefly installs no helper service on this system yet.' };
+    if (options.platform !== 'linux')
+      return { kind: 'unavailable', reason: 'Wirefly installs no helper service on this system yet.' };
     if (!exists('/run/systemd/system')) return { kind: 'unavailable', reason: 'this system does not run systemd.' };
     if (!SYSTEMD_UNIT_DIRECTORIES.some((dir) => exists(`${dir}/${TEMPLATE}`))) {
-      return { kind: 'unavailable', reason: 'the helper service comes with the Wirefly package (.deb), and this copy was not installed from it.' };
+      return {
+        kind: 'unavailable',
+        reason: 'the helper service comes with the Wirefly package (.deb), and this copy was not installed from it.',
+      };
     }
-    return exists(`/etc/systemd/system/multi-user.target.wants/${unit}`) ? { kind: 'installed' } : { kind: 'installable' };
+    return exists(`/etc/systemd/system/multi-user.target.wants/${unit}`)
+      ? { kind: 'installed' }
+      : { kind: 'installable' };
   };
   return {
     probe,

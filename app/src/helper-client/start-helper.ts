@@ -20,9 +20,20 @@ export interface ElevatedCommand {
 }
 
 /** The exact command the password prompt runs. */
-export function elevatedHelperCommand(launch: HelperLaunch, platform: NodeJS.Platform = process.platform): ElevatedCommand {
+export function elevatedHelperCommand(
+  launch: HelperLaunch,
+  platform: NodeJS.Platform = process.platform,
+): ElevatedCommand {
   const env: Record<string, string> = launch.runAsNode ? { ELECTRON_RUN_AS_NODE: '1' } : {};
-  const args = [launch.nodePath, launch.helperScript, 'serve', '--user', String(launch.uid), '--socket', launch.socketPath];
+  const args = [
+    launch.nodePath,
+    launch.helperScript,
+    'serve',
+    '--user',
+    String(launch.uid),
+    '--socket',
+    launch.socketPath,
+  ];
   if (platform === 'win32') {
     return { command: `start "" /B ${args.map(quoteWindows).join(' ')}`, env };
   }
@@ -32,7 +43,11 @@ export function elevatedHelperCommand(launch: HelperLaunch, platform: NodeJS.Pla
 export type SudoExec = typeof sudoPrompt.exec;
 
 /** Runs `command` as root after the OS's password prompt; rejects when the user cancels or the command fails. */
-export function runElevated(command: string, env: Readonly<Record<string, string>>, exec: SudoExec = sudoPrompt.exec): Promise<void> {
+export function runElevated(
+  command: string,
+  env: Readonly<Record<string, string>>,
+  exec: SudoExec = sudoPrompt.exec,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     exec(command, { name: 'Wirefly', env: { ...env } }, (error) => (error ? reject(error) : resolve()));
   });

@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../app-paths.js';
 
 /** The Electron binary npm installed, or why there is none. */
-export function electronBinary(root: string, env: Readonly<Record<string, string | undefined>> = process.env): { path: string } | { missing: string } {
+export function electronBinary(
+  root: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { path: string } | { missing: string } {
   const electronPackage = join(root, 'node_modules', 'electron');
   const pathFile = join(electronPackage, 'path.txt');
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
@@ -21,11 +24,17 @@ function main(): void {
   const root = packageRoot();
   const electron = electronBinary(root);
   if ('missing' in electron) {
-    process.stderr.write(`npm start: no Electron binary, ${electron.missing}; \`npm run web\` opens the same app in a browser.\n`);
+    process.stderr.write(
+      `npm start: no Electron binary, ${electron.missing}; \`npm run web\` opens the same app in a browser.\n`,
+    );
     process.exit(1);
   }
   // package.json names no main: electron-builder adds it to the packaged copy only.
-  const child = spawn(electron.path, [join(root, 'dist', 'app', 'src', 'electron', 'main.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(
+    electron.path,
+    [join(root, 'dist', 'app', 'src', 'electron', 'main.js'), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 

@@ -6,7 +6,11 @@ import type { ApiCall } from '../api/api-protocol.js';
 const Name = z.string().max(64);
 const Text = z.string().max(2 * 1024 * 1024);
 const ImportedFile = z.object({ fileName: z.string().max(1024), dataBase64: z.string().max(128 * 1024 * 1024) });
-const Settings = z.object({ launchAtLogin: z.boolean(), killSwitchDefault: z.boolean(), theme: z.enum(['system', 'light', 'dark']) });
+const Settings = z.object({
+  launchAtLogin: z.boolean(),
+  killSwitchDefault: z.boolean(),
+  theme: z.enum(['system', 'light', 'dark']),
+});
 
 export const API_ARGUMENTS: Record<ApiCall, z.ZodTuple> = {
   listTunnels: z.tuple([]),

@@ -74,7 +74,10 @@ export class AppServices implements WireflyApi {
     const names = new Set([...(await store.names()), ...running.keys()]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
-      .map((name) => ({ ...(running.get(name) ?? { name, state: 'inactive', killSwitch: preferences.killSwitch(name) }), connectAtBoot: helper.bootTunnels.has(name) }));
+      .map((name) => ({
+        ...(running.get(name) ?? { name, state: 'inactive', killSwitch: preferences.killSwitch(name) }),
+        connectAtBoot: helper.bootTunnels.has(name),
+      }));
   }
 
   getConfig(name: string): Promise<string> {
@@ -90,7 +93,8 @@ export class AppServices implements WireflyApi {
   }
 
   async createTunnel(name: string, text: string): Promise<SaveResult> {
-    if (!isInterfaceName(name)) throw new StoreError('bad-name', `'${name}' is not a valid tunnel name: use 1 to 15 letters, digits or _=+.-`);
+    if (!isInterfaceName(name))
+      throw new StoreError('bad-name', `'${name}' is not a valid tunnel name: use 1 to 15 letters, digits or _=+.-`);
     const checked = checkConfigText(text);
     if (checked.hasErrors) return { saved: false, issues: checked.issues };
     await this.options.store.create(name, text);
@@ -138,7 +142,8 @@ export class AppServices implements WireflyApi {
       await this.applyKillSwitchDefault(name, checked.config !== undefined && routesEverything(checked.config));
       imported.push(name);
     }
-    for (const failure of failed) this.options.log.app('warn', `import of ${failure.fileName} failed: ${failure.message}`);
+    for (const failure of failed)
+      this.options.log.app('warn', `import of ${failure.fileName} failed: ${failure.message}`);
     if (imported.length > 0) {
       this.options.log.app('info', `imported ${imported.join(', ')}`);
       await this.publishTunnels();
@@ -148,13 +153,19 @@ export class AppServices implements WireflyApi {
 
   async exportAll(): Promise<ExportedArchive> {
     const { store } = this.options;
-    const tunnels = await Promise.all((await store.names()).map(async (name) => ({ name, text: await store.read(name) })));
+    const tunnels = await Promise.all(
+      (await store.names()).map(async (name) => ({ name, text: await store.read(name) })),
+    );
     const day = new Date().toISOString().slice(0, 10);
-    return { fileName: `wirefly-tunnels-${day}.zip`, dataBase64: Buffer.from(writeConfigArchive(tunnels)).toString('base64') };
+    return {
+      fileName: `wirefly-tunnels-${day}.zip`,
+      dataBase64: Buffer.from(writeConfigArchive(tunnels)).toString('base64'),
+    };
   }
 
   async setKillSwitch(name: string, on: boolean): Promise<void> {
-    if (!(await this.options.store.has(name))) throw new StoreError('no-such-tunnel', `there is no tunnel named '${name}'`);
+    if (!(await this.options.store.has(name)))
+      throw new StoreError('no-such-tunnel', `there is no tunnel named '${name}'`);
     await this.options.preferences.setKillSwitch(name, on);
     if (this.options.helper.bootTunnels.has(name)) await this.storeBootCopy(name);
     await this.publishTunnels();
@@ -163,7 +174,8 @@ export class AppServices implements WireflyApi {
   async setConnectAtBoot(name: string, on: boolean): Promise<void> {
     const { helper, store, log } = this.options;
     if (!(await store.has(name))) throw new StoreError('no-such-tunnel', `there is no tunnel named '${name}'`);
-    if (helper.state.status !== 'running') throw new Error('the helper is not running: start it first, it keeps the copy that connects at boot');
+    if (helper.state.status !== 'running')
+      throw new Error('the helper is not running: start it first, it keeps the copy that connects at boot');
     try {
       if (on) await this.storeBootCopy(name);
       else await helper.setBootTunnel(name, undefined);
@@ -205,12 +217,16 @@ export class AppServices implements WireflyApi {
 
   async startHelper(): Promise<void> {
     const installed = (await this.options.service.probe()).kind === 'installed';
-    await this.bringHelperUp(installed ? 'starting the helper service' : 'starting the helper for this session', installed ? () => this.options.service.start() : this.options.launchHelper);
+    await this.bringHelperUp(
+      installed ? 'starting the helper service' : 'starting the helper for this session',
+      installed ? () => this.options.service.start() : this.options.launchHelper,
+    );
   }
 
   async installHelperService(): Promise<void> {
     const { helper, service, log } = this.options;
-    if (helper.state.status !== 'running') return this.bringHelperUp('installing the helper service', () => service.install(true));
+    if (helper.state.status !== 'running')
+      return this.bringHelperUp('installing the helper service', () => service.install(true));
     // The helper for this session holds the socket: the service takes over from the next boot.
     await service.install(false);
     log.app('info', 'the helper service is installed and starts with the computer from the next boot on');
@@ -265,7 +281,10 @@ export class AppServices implements WireflyApi {
     const { state } = helper;
     if (state.status === 'running') return;
     // A helper is there but cannot be used: starting another would not help.
-    if (state.status === 'incompatible') throw new Error(`the running helper speaks another protocol version than this app (${state.appVersion}): update Wirefly and restart the helper`);
+    if (state.status === 'incompatible')
+      throw new Error(
+        `the running helper speaks another protocol version than this app (${state.appVersion}): update Wirefly and restart the helper`,
+      );
     if (state.status === 'not-permitted') throw new Error(state.message);
     log.app('info', what);
     helper.expectStart();
@@ -290,7 +309,9 @@ export class AppServices implements WireflyApi {
     const { helper, store, log } = this.options;
     for (const name of helper.bootTunnels) {
       if (!(await store.has(name))) continue;
-      await this.storeBootCopy(name).catch((error: Error) => log.app('warn', `the boot copy could not be refreshed: ${error.message}`, name));
+      await this.storeBootCopy(name).catch((error: Error) =>
+        log.app('warn', `the boot copy could not be refreshed: ${error.message}`, name),
+      );
     }
   }
 
@@ -300,7 +321,10 @@ export class AppServices implements WireflyApi {
   }
 
   private async applyKillSwitchDefault(name: string, fullTunnel: boolean): Promise<void> {
-    await this.options.preferences.setKillSwitch(name, fullTunnel && this.options.preferences.settings.killSwitchDefault);
+    await this.options.preferences.setKillSwitch(
+      name,
+      fullTunnel && this.options.preferences.settings.killSwitchDefault,
+    );
   }
 
   private refuseWhileRunning(name: string, what: string): void {
@@ -327,6 +351,8 @@ function describeHelperState(state: HelperState): string {
 /** Helper errors keep their code; invalid configs say where. */
 function explainHelperError(error: unknown): Error {
   if (!(error instanceof RequestError) || !error.configErrors?.length) return error as Error;
-  const where = error.configErrors.slice(0, MAX_ISSUES_IN_MESSAGE).map((issue) => `line ${issue.line}: ${issue.message}`);
+  const where = error.configErrors
+    .slice(0, MAX_ISSUES_IN_MESSAGE)
+    .map((issue) => `line ${issue.line}: ${issue.message}`);
   return new RequestError(error.code, `${error.message} (${where.join('; ')})`, error.configErrors);
 }

@@ -51,7 +51,10 @@ export async function createMainServices(options: MainServicesOptions): Promise<
     ...(options.helperStartTimeoutMs === undefined ? {} : { helperStartTimeoutMs: options.helperStartTimeoutMs }),
   });
   if (!store.encrypted) {
-    log.app('warn', `tunnels are stored unencrypted in ${store.dir} (readable only by you): this system offers no key store`);
+    log.app(
+      'warn',
+      `tunnels are stored unencrypted in ${store.dir} (readable only by you): this system offers no key store`,
+    );
   }
   helper.start();
   return {

@@ -20,7 +20,12 @@ export interface CheckedConfig {
 export function checkConfigText(text: string): CheckedConfig {
   const check = checkConfig(text);
   const issues = [...check.errors, ...check.warnings].map(toConfigIssue);
-  return { issues, hasErrors: check.errors.length > 0, errorMessages: check.errors.map(formatDiagnostic), ...(check.config ? { config: check.config } : {}) };
+  return {
+    issues,
+    hasErrors: check.errors.length > 0,
+    errorMessages: check.errors.map(formatDiagnostic),
+    ...(check.config ? { config: check.config } : {}),
+  };
 }
 
 /** Whether some peer takes all of IPv4 or IPv6: the configs the kill switch is meant for. */

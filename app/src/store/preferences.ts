@@ -80,7 +80,8 @@ async function readPreferences(path: string): Promise<PreferencesData> {
 
 function sanitizeSettings(value: unknown): Settings {
   const record = isRecord(value) ? value : {};
-  const bool = (key: keyof Settings, fallback: boolean): boolean => (typeof record[key] === 'boolean' ? (record[key] as boolean) : fallback);
+  const bool = (key: keyof Settings, fallback: boolean): boolean =>
+    typeof record[key] === 'boolean' ? (record[key] as boolean) : fallback;
   const theme = THEMES.find((candidate) => candidate === record['theme']) ?? DEFAULT_SETTINGS.theme;
   return {
     launchAtLogin: bool('launchAtLogin', DEFAULT_SETTINGS.launchAtLogin),
@@ -91,7 +92,9 @@ function sanitizeSettings(value: unknown): Settings {
 
 function sanitizeKillSwitch(value: unknown): Record<string, boolean> {
   if (!isRecord(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, boolean] => typeof entry[1] === 'boolean'));
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, boolean] => typeof entry[1] === 'boolean'),
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -70,7 +70,11 @@ export class TunnelStore {
   }
 
   /** Creates under `wanted` or, when taken, the name `pickFree` gives; returns the name used. */
-  createUnique(wanted: string, text: string, pickFree: (wanted: string, isTaken: (name: string) => boolean) => string): Promise<string> {
+  createUnique(
+    wanted: string,
+    text: string,
+    pickFree: (wanted: string, isTaken: (name: string) => boolean) => string,
+  ): Promise<string> {
     return this.queue.run(async () => {
       const taken = new Set(await this.names());
       const name = pickFree(wanted, (candidate) => taken.has(candidate));

@@ -22,7 +22,9 @@ export interface ImportSources {
   readonly failed: ImportFailure[];
 }
 
-export function collectImportSources(files: readonly { readonly fileName: string; readonly data: Uint8Array }[]): ImportSources {
+export function collectImportSources(
+  files: readonly { readonly fileName: string; readonly data: Uint8Array }[],
+): ImportSources {
   const sources: ImportSources = { candidates: [], failed: [] };
   for (const { fileName, data } of files) {
     if (isZip(data)) addArchive(sources, fileName, data);

@@ -25,7 +25,8 @@ export function isZip(data: Uint8Array): boolean {
 
 /** The `.conf` files of a zip archive; other files, folders and macOS resource forks are ignored. */
 export function readConfigArchive(archive: Uint8Array): ArchiveContents {
-  if (archive.length > MAX_ARCHIVE_BYTES) throw new Error(`the archive is larger than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB`);
+  if (archive.length > MAX_ARCHIVE_BYTES)
+    throw new Error(`the archive is larger than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB`);
   const skipped: { path: string; message: string }[] = [];
   let accepted = 0;
   const wanted = (file: UnzipFileInfo): boolean => {

@@ -7,7 +7,13 @@ export type TrayIcon = 'connected' | 'disconnected';
 export type TrayAction = 'manage' | 'import' | 'quit';
 
 export type TrayItem =
-  | { readonly kind: 'tunnel'; readonly name: string; readonly label: string; readonly checked: boolean; readonly enabled: boolean }
+  | {
+      readonly kind: 'tunnel';
+      readonly name: string;
+      readonly label: string;
+      readonly checked: boolean;
+      readonly enabled: boolean;
+    }
   | { readonly kind: 'action'; readonly action: TrayAction; readonly label: string }
   | { readonly kind: 'note'; readonly label: string }
   | { readonly kind: 'separator' };

@@ -8,16 +8,27 @@ export interface TunnelNotification {
   readonly body: string;
 }
 
-export function tunnelNotifications(previous: readonly TunnelSummary[], next: readonly TunnelSummary[]): TunnelNotification[] {
+export function tunnelNotifications(
+  previous: readonly TunnelSummary[],
+  next: readonly TunnelSummary[],
+): TunnelNotification[] {
   const before = new Map(previous.map((tunnel) => [tunnel.name, tunnel.state]));
   const notifications: TunnelNotification[] = [];
   for (const tunnel of next) {
     const was = before.get(tunnel.name) ?? 'inactive';
     if (was === tunnel.state) continue;
     if (tunnel.state === 'active') {
-      notifications.push({ tunnel: tunnel.name, title: `${tunnel.name} connected`, body: 'Traffic for this tunnel now goes through WireGuard.' });
+      notifications.push({
+        tunnel: tunnel.name,
+        title: `${tunnel.name} connected`,
+        body: 'Traffic for this tunnel now goes through WireGuard.',
+      });
     } else if (tunnel.state === 'error') {
-      notifications.push({ tunnel: tunnel.name, title: `${tunnel.name} failed`, body: tunnel.error ?? 'The tunnel could not be brought up.' });
+      notifications.push({
+        tunnel: tunnel.name,
+        title: `${tunnel.name} failed`,
+        body: tunnel.error ?? 'The tunnel could not be brought up.',
+      });
     } else if (tunnel.state === 'inactive' && (was === 'active' || was === 'deactivating')) {
       notifications.push({ tunnel: tunnel.name, title: `${tunnel.name} disconnected`, body: 'The tunnel is down.' });
     }

@@ -73,18 +73,28 @@ function acceptsUpgrade(request: IncomingMessage, address: ShellAddress): boolea
   return path === '/api' && isAuthorized(request, address) && isOwnOrigin(request.headers.origin, address);
 }
 
-async function serveHttp(request: IncomingMessage, response: ServerResponse, address: ShellAddress, rendererDir: string): Promise<void> {
+async function serveHttp(
+  request: IncomingMessage,
+  response: ServerResponse,
+  address: ShellAddress,
+  rendererDir: string,
+): Promise<void> {
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('Referrer-Policy', 'no-referrer');
   response.setHeader('Cache-Control', 'no-store');
-  if (!isOwnHost(request.headers.host, address)) return refuse(response, 421, 'this server answers only to its loopback address');
+  if (!isOwnHost(request.headers.host, address))
+    return refuse(response, 421, 'this server answers only to its loopback address');
   if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'only GET');
-  if (!isAuthorized(request, address)) return refuse(response, 403, 'open the URL that `npm run web` printed: it carries the token');
+  if (!isAuthorized(request, address))
+    return refuse(response, 403, 'open the URL that `npm run web` printed: it carries the token');
   const file = await findStaticFile(rendererDir, new URL(request.url ?? '/', 'http://shell').pathname);
   if (!file) return refuse(response, 404, 'not found');
   if (file.isDocument) {
     response.setHeader('Content-Security-Policy', contentSecurityPolicy(address.port));
-    response.setHeader('Set-Cookie', `${tokenCookieName(address.port)}=${address.token}; Path=/; HttpOnly; SameSite=Strict`);
+    response.setHeader(
+      'Set-Cookie',
+      `${tokenCookieName(address.port)}=${address.token}; Path=/; HttpOnly; SameSite=Strict`,
+    );
   }
   response.writeHead(200, { 'Content-Type': file.contentType, 'Content-Length': file.body.length });
   response.end(request.method === 'HEAD' ? undefined : file.body);
@@ -109,7 +119,12 @@ function serveApi(client: WebSocket, api: WireflyApi): void {
   client.on('message', (data) => void answer(String(data), api, send, () => client.close(1008, 'not a call')));
 }
 
-async function answer(text: string, api: WireflyApi, send: (message: ResultMessage) => void, hangUp: () => void): Promise<void> {
+async function answer(
+  text: string,
+  api: WireflyApi,
+  send: (message: ResultMessage) => void,
+  hangUp: () => void,
+): Promise<void> {
   let message: Partial<Record<'type' | 'id' | 'method' | 'args', unknown>>;
   try {
     message = JSON.parse(text) ?? {};
@@ -119,7 +134,12 @@ async function answer(text: string, api: WireflyApi, send: (message: ResultMessa
   const id = message.id;
   if (message.type !== 'call' || typeof id !== 'number' || !Number.isSafeInteger(id)) return hangUp();
   if (!isApiCall(message.method)) {
-    return send({ type: 'result', id, ok: false, error: { message: `there is no method ${String(message.method).slice(0, 64)}`, code: 'unknown-method' } });
+    return send({
+      type: 'result',
+      id,
+      ok: false,
+      error: { message: `there is no method ${String(message.method).slice(0, 64)}`, code: 'unknown-method' },
+    });
   }
   try {
     const value = await dispatchCall(api, message.method, message.args);

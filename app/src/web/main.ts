@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: '${values.port}' is not a port number\n${USAGE}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port: '${values.port}' is not a port number\n${USAGE}`);
   const services = await createMainServices({
     dataDir: values.data,
     encryption: plainText,

@@ -39,7 +39,11 @@ export async function findStaticFile(root: string, urlPath: string): Promise<Sta
     if (!(await stat(path)).isFile()) return undefined;
     const body = await readFile(path);
     const extension = extname(path);
-    return { body, contentType: CONTENT_TYPES[extension] ?? 'application/octet-stream', isDocument: extension === '.html' };
+    return {
+      body,
+      contentType: CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      isDocument: extension === '.html',
+    };
   } catch {
     return undefined;
   }

@@ -1,5 +1,12 @@
 // `wirefly config check FILE...` and `wirefly config strip FILE`.
-import { checkConfigBytes, decodeConfigBytes, interfaceNameFromPath, isInterfaceName, MAX_CONFIG_BYTES, stripConfig } from '../config/index.js';
+import {
+  checkConfigBytes,
+  decodeConfigBytes,
+  interfaceNameFromPath,
+  isInterfaceName,
+  MAX_CONFIG_BYTES,
+  stripConfig,
+} from '../config/index.js';
 import type { ConfigDiagnostic } from '../config/index.js';
 import type { CliIo } from './io.js';
 
@@ -37,7 +44,9 @@ async function check(files: readonly string[], io: CliIo): Promise<number> {
       failed = true;
     } else {
       const peers = result.config?.peers.length ?? 0;
-      io.stdout(`${file}: ok: ${peers} peer${peers === 1 ? '' : 's'}, ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}\n`);
+      io.stdout(
+        `${file}: ok: ${peers} peer${peers === 1 ? '' : 's'}, ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}\n`,
+      );
     }
   }
   return failed ? 1 : 0;

@@ -8,7 +8,9 @@ function connectionProblem(path: string, error: NodeJS.ErrnoException): Error {
   switch (error.code) {
     case 'ENOENT':
     case 'ECONNREFUSED':
-      return new Error(`the Wirefly helper is not running (nothing listens on ${path}); start its service (sudo systemctl start wirefly-helper@$(id -u)) or run it once: sudo wirefly-helper serve --user $(id -u)`);
+      return new Error(
+        `the Wirefly helper is not running (nothing listens on ${path}); start its service (sudo systemctl start wirefly-helper@$(id -u)) or run it once: sudo wirefly-helper serve --user $(id -u)`,
+      );
     case 'EACCES':
     case 'EPERM':
       return new Error(`not permitted to use the Wirefly helper at ${path}: it serves another user`);

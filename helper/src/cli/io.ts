@@ -18,7 +18,8 @@ function readAtMost(path: string, limit: number): Uint8Array {
   try {
     const buffer = new Uint8Array(limit + 1);
     let filled = 0;
-    for (let n = -1; n !== 0 && filled < buffer.length; filled += n) n = readSync(fd, buffer, filled, buffer.length - filled, null);
+    for (let n = -1; n !== 0 && filled < buffer.length; filled += n)
+      n = readSync(fd, buffer, filled, buffer.length - filled, null);
     return buffer.subarray(0, filled);
   } finally {
     closeSync(fd);

@@ -1,5 +1,11 @@
 // genkey, pubkey, genpsk: the same input and output as wg(8)'s commands of those names.
-import { generatePresharedKey, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFromPrivate } from '../config/index.js';
+import {
+  generatePresharedKey,
+  generatePrivateKey,
+  keyFromBase64,
+  keyToBase64,
+  publicKeyFromPrivate,
+} from '../config/index.js';
 import type { CliIo } from './io.js';
 
 function printSecret(io: CliIo, key: Uint8Array): number {

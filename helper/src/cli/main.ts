@@ -13,9 +13,15 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
   genkey: { run: genkey, summary: 'print a new private key (as wg genkey)' },
   pubkey: { run: pubkey, summary: 'read a private key on stdin, print its public key (as wg pubkey)' },
   genpsk: { run: genpsk, summary: 'print a new preshared key (as wg genpsk)' },
-  up: { run: (args, io) => up(args, io), summary: 'FILE|NAME: bring a tunnel up through the running helper (as wg-quick up)' },
+  up: {
+    run: (args, io) => up(args, io),
+    summary: 'FILE|NAME: bring a tunnel up through the running helper (as wg-quick up)',
+  },
   down: { run: (args, io) => down(args, io), summary: 'NAME: bring a tunnel down' },
-  status: { run: (args, io) => status(args, io), summary: '[--json]: the helper\'s tunnels, peers and transfer counters' },
+  status: {
+    run: (args, io) => status(args, io),
+    summary: "[--json]: the helper's tunnels, peers and transfer counters",
+  },
 };
 
 function usage(): string {

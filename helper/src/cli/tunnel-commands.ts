@@ -40,7 +40,10 @@ interface CommonOptions {
   readonly flags: Set<string>;
 }
 
-function parseOptions(args: readonly string[], { env, defaultSocket }: TunnelCommandEnvironment): CommonOptions | string {
+function parseOptions(
+  args: readonly string[],
+  { env, defaultSocket }: TunnelCommandEnvironment,
+): CommonOptions | string {
   let socket = env[SOCKET_ENV] || defaultSocket;
   const rest: string[] = [];
   const flags = new Set<string>();
@@ -74,7 +77,11 @@ function reportFailure(error: unknown, io: CliIo, file?: string): number {
   return 1;
 }
 
-async function withHelper<T>(socket: string, environment: TunnelCommandEnvironment, body: (client: HelperConnection) => Promise<T>): Promise<T> {
+async function withHelper<T>(
+  socket: string,
+  environment: TunnelCommandEnvironment,
+  body: (client: HelperConnection) => Promise<T>,
+): Promise<T> {
   const client = await environment.connect(socket);
   try {
     return await body(client);
@@ -87,8 +94,16 @@ const UP_USAGE = 'Usage: wirefly up [--kill-switch|--no-kill-switch] [--socket P
 
 export async function up(args: readonly string[], io: CliIo, environment = processEnvironment): Promise<number> {
   const options = parseOptions(args, environment);
-  const unknownFlag = typeof options === 'string' ? undefined : [...options.flags].find((flag) => flag !== '--kill-switch' && flag !== '--no-kill-switch');
-  if (typeof options === 'string' || options.rest.length !== 1 || unknownFlag || (options.flags.has('--kill-switch') && options.flags.has('--no-kill-switch'))) {
+  const unknownFlag =
+    typeof options === 'string'
+      ? undefined
+      : [...options.flags].find((flag) => flag !== '--kill-switch' && flag !== '--no-kill-switch');
+  if (
+    typeof options === 'string' ||
+    options.rest.length !== 1 ||
+    unknownFlag ||
+    (options.flags.has('--kill-switch') && options.flags.has('--no-kill-switch'))
+  ) {
     io.stderr(UP_USAGE);
     return 1;
   }
@@ -106,11 +121,18 @@ export async function up(args: readonly string[], io: CliIo, environment = proce
     return 1;
   }
   const decoded = decodeConfigBytes(bytes);
-  if (!decoded.ok) return reportFailure(new RequestError('invalid-config', 'the config is not valid', decoded.errors), io, path);
-  const killSwitch = options.flags.has('--kill-switch') ? { killSwitch: true } : options.flags.has('--no-kill-switch') ? { killSwitch: false } : {};
+  if (!decoded.ok)
+    return reportFailure(new RequestError('invalid-config', 'the config is not valid', decoded.errors), io, path);
+  const killSwitch = options.flags.has('--kill-switch')
+    ? { killSwitch: true }
+    : options.flags.has('--no-kill-switch')
+      ? { killSwitch: false }
+      : {};
   try {
     const started = environment.now();
-    const { tunnel } = await withHelper(options.socket, environment, (client) => client.request('tunnel.up', { name, configText: decoded.text, ...killSwitch }));
+    const { tunnel } = await withHelper(options.socket, environment, (client) =>
+      client.request('tunnel.up', { name, configText: decoded.text, ...killSwitch }),
+    );
     io.stdout(`${name}: up in ${environment.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}\n`);
     return 0;
   } catch (error) {
@@ -164,7 +186,11 @@ export function formatStatus(status: ResultOf<'status'>, now: number): string {
   const lines = [`helper: version ${status.helperVersion}, protocol ${status.protocolVersion}`];
   if (status.tunnels.length === 0) lines.push('no tunnels');
   for (const { summary, stats } of status.tunnels) {
-    const notes = [summary.state, ...(summary.killSwitch ? ['kill switch on'] : []), ...(summary.error ? [summary.error] : [])];
+    const notes = [
+      summary.state,
+      ...(summary.killSwitch ? ['kill switch on'] : []),
+      ...(summary.error ? [summary.error] : []),
+    ];
     lines.push('', `tunnel: ${summary.name} (${notes.join(', ')})`);
     if (!stats) continue;
     lines.push(`  listening port: ${stats.listenPort}`);
@@ -173,7 +199,8 @@ export function formatStatus(status: ResultOf<'status'>, now: number): string {
       if (peer.endpoint) lines.push(`    endpoint: ${peer.endpoint}`);
       lines.push(`    allowed ips: ${peer.allowedIps.length > 0 ? peer.allowedIps.join(', ') : '(none)'}`);
       if (peer.latestHandshake !== undefined) lines.push(`    latest handshake: ${ago(now - peer.latestHandshake)}`);
-      if (peer.rxBytes > 0 || peer.txBytes > 0) lines.push(`    transfer: ${bytes(peer.rxBytes)} received, ${bytes(peer.txBytes)} sent`);
+      if (peer.rxBytes > 0 || peer.txBytes > 0)
+        lines.push(`    transfer: ${bytes(peer.rxBytes)} received, ${bytes(peer.txBytes)} sent`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -187,7 +214,9 @@ export async function status(args: readonly string[], io: CliIo, environment = p
   }
   try {
     const result = await withHelper(options.socket, environment, (client) => client.request('status', {}));
-    io.stdout(options.flags.has('--json') ? `${JSON.stringify(result, null, 2)}\n` : formatStatus(result, environment.now()));
+    io.stdout(
+      options.flags.has('--json') ? `${JSON.stringify(result, null, 2)}\n` : formatStatus(result, environment.now()),
+    );
     return 0;
   } catch (error) {
     return reportFailure(error, io);

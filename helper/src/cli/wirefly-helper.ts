@@ -5,7 +5,7 @@ import { parseStopAllArguments, stopAll, STOP_ALL_USAGE } from '../service/stop-
 
 function refuseUnlessRoot(): boolean {
   if (process.getuid?.() === 0) return false;
-  process.stderr.write('wirefly-helper: the helper changes the system\'s networking and must run as root\n');
+  process.stderr.write("wirefly-helper: the helper changes the system's networking and must run as root\n");
   return true;
 }
 

@@ -59,7 +59,10 @@ export class HelperConnection {
    */
   static connect(path: string, clientName: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<HelperConnection> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => connection.fail(new Error(`the helper at ${path} did not answer the hello within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => connection.fail(new Error(`the helper at ${path} did not answer the hello within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const connection: HelperConnection = new HelperConnection(createConnection(path), {
         resolve: () => {
           clearTimeout(timer);
@@ -108,7 +111,8 @@ export class HelperConnection {
   private receive(chunk: Buffer): void {
     for (const frame of this.reader.push(chunk)) {
       if (this.failure) return;
-      const decoded = frame.kind === 'message' ? decodeHelperMessage(frame.value) : { ok: false as const, error: frame.error };
+      const decoded =
+        frame.kind === 'message' ? decodeHelperMessage(frame.value) : { ok: false as const, error: frame.error };
       if (!decoded.ok) this.fail(new Error(`the helper sent something unreadable: ${decoded.error.message}`));
       else if (this.greeted) this.dispatch(decoded.message);
       else this.greet(decoded.message);
@@ -121,7 +125,12 @@ export class HelperConnection {
     } else if (message.type !== 'hello') {
       this.fail(new Error(`the helper answered the hello with a ${message.type}`));
     } else if (message.protocolVersion !== PROTOCOL_VERSION) {
-      this.fail(new RequestError('incompatible-version', `the helper speaks protocol version ${message.protocolVersion}, this client version ${PROTOCOL_VERSION}`));
+      this.fail(
+        new RequestError(
+          'incompatible-version',
+          `the helper speaks protocol version ${message.protocolVersion}, this client version ${PROTOCOL_VERSION}`,
+        ),
+      );
     } else {
       this.greeted = true;
       this.version = message.helperVersion;
@@ -150,7 +159,10 @@ export class HelperConnection {
     }
     const parsed = METHODS[pending.method].result.safeParse(reply.result);
     if (parsed.success) pending.resolve(parsed.data);
-    else pending.reject(new Error(`the helper's answer to ${pending.method} does not fit the protocol: ${parsed.error.message}`));
+    else
+      pending.reject(
+        new Error(`the helper's answer to ${pending.method} does not fit the protocol: ${parsed.error.message}`),
+      );
   }
 
   /** The first failure ends the connection: the hello and every open request are rejected with it. */
@@ -164,7 +176,11 @@ export class HelperConnection {
   }
 
   private closed(): void {
-    this.fail(new Error(this.greeted ? 'the helper closed the connection' : 'the helper closed the connection during the hello'));
+    this.fail(
+      new Error(
+        this.greeted ? 'the helper closed the connection' : 'the helper closed the connection during the hello',
+      ),
+    );
     for (const listener of [...this.closeListeners]) listener();
   }
 }

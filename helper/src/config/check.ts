@@ -15,7 +15,12 @@ export interface ConfigCheck {
 
 function withLint(parsed: ParseResult): ConfigCheck {
   if (!parsed.ok) return { errors: parsed.errors, warnings: [] };
-  return { config: parsed.config, locations: parsed.locations, errors: [], warnings: lintConfig(parsed.config, parsed.locations) };
+  return {
+    config: parsed.config,
+    locations: parsed.locations,
+    errors: [],
+    warnings: lintConfig(parsed.config, parsed.locations),
+  };
 }
 
 export function checkConfig(text: string): ConfigCheck {

@@ -57,7 +57,12 @@ export interface KeySpec<D> {
   apply(context: KeyContext<D>): void;
 }
 
-function single<D, T>(name: string, wg: boolean, parse: (text: string) => ValueResult<T>, assign: (draft: D, value: T) => void): KeySpec<D> {
+function single<D, T>(
+  name: string,
+  wg: boolean,
+  parse: (text: string) => ValueResult<T>,
+  assign: (draft: D, value: T) => void,
+): KeySpec<D> {
   return {
     name,
     wg,

@@ -17,7 +17,9 @@ export type KeyTextProblem = 'not-base64' | 'wrong-length';
 /** Decodes a base64 key, telling a wrong length apart from text that is not base64 at all. */
 export function parseKeyText(
   text: string,
-): { readonly ok: true; readonly key: Uint8Array } | { readonly ok: false; readonly problem: KeyTextProblem; readonly byteLength?: number } {
+):
+  | { readonly ok: true; readonly key: Uint8Array }
+  | { readonly ok: false; readonly problem: KeyTextProblem; readonly byteLength?: number } {
   const bytes = decodeBase64(text);
   if (!bytes) return { ok: false, problem: 'not-base64' };
   if (bytes.length !== WG_KEY_LEN) return { ok: false, problem: 'wrong-length', byteLength: bytes.length };
@@ -50,6 +52,7 @@ export function generatePresharedKey(): Uint8Array {
 
 /** X25519 clamps the scalar itself, so unclamped private keys give the same public key as in wg. */
 export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
-  if (privateKey.length !== WG_KEY_LEN) throw new RangeError(`a WireGuard key is ${WG_KEY_LEN} bytes, not ${privateKey.length}`);
+  if (privateKey.length !== WG_KEY_LEN)
+    throw new RangeError(`a WireGuard key is ${WG_KEY_LEN} bytes, not ${privateKey.length}`);
   return x25519.getPublicKey(privateKey);
 }

@@ -18,7 +18,14 @@ type Warn = (code: ConfigWarningCode, at: SourcePosition | undefined, message: s
 export function lintConfig(config: WgQuickConfig, locations: ConfigLocations): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
   const warn: Warn = (code, at = NOWHERE, message, key) =>
-    warnings.push({ severity: 'warning', code, line: at.line, column: at.column, message, ...(key === undefined ? {} : { key }) });
+    warnings.push({
+      severity: 'warning',
+      code,
+      line: at.line,
+      column: at.column,
+      message,
+      ...(key === undefined ? {} : { key }),
+    });
   lintInterface(config, locations, warn);
   lintPeerKeys(config, locations, warn);
   lintAllowedIps(config, locations, warn);
@@ -31,17 +38,33 @@ const SCRIPT_KEYS = ['PreUp', 'PostUp', 'PreDown', 'PostDown'] as const;
 function lintInterface({ interface: iface }: WgQuickConfig, locations: ConfigLocations, warn: Warn): void {
   const keys = locations.interface.keys;
   if (!iface.privateKey) {
-    warn('missing-private-key', locations.interface.header,
-      '[Interface] has no PrivateKey: the tunnel cannot work until one is set (wg genkey makes one)');
+    warn(
+      'missing-private-key',
+      locations.interface.header,
+      '[Interface] has no PrivateKey: the tunnel cannot work until one is set (wg genkey makes one)',
+    );
   }
   if (iface.mtu !== undefined && (iface.mtu < MTU_LINT_MIN || iface.mtu > MTU_LINT_MAX)) {
-    const why = iface.mtu < MTU_LINT_MIN ? `below ${MTU_LINT_MIN}, the least IPv6 needs` : `above ${MTU_LINT_MAX}, more than networks carry`;
-    warn('mtu-out-of-range', keys['MTU'], `MTU: ${iface.mtu} is ${why} (allowed ${MTU_MIN}-${MTU_MAX}; 1420 is usual)`, 'MTU');
+    const why =
+      iface.mtu < MTU_LINT_MIN
+        ? `below ${MTU_LINT_MIN}, the least IPv6 needs`
+        : `above ${MTU_LINT_MAX}, more than networks carry`;
+    warn(
+      'mtu-out-of-range',
+      keys['MTU'],
+      `MTU: ${iface.mtu} is ${why} (allowed ${MTU_MIN}-${MTU_MAX}; 1420 is usual)`,
+      'MTU',
+    );
   }
   for (const key of SCRIPT_KEYS) {
     const at = keys[key];
     if (at) {
-      warn('scripts-present', at, `${key}: scripts run as root, so Wirefly refuses this tunnel unless the helper is set to allow scripts`, key);
+      warn(
+        'scripts-present',
+        at,
+        `${key}: scripts run as root, so Wirefly refuses this tunnel unless the helper is set to allow scripts`,
+        key,
+      );
     }
   }
 }
@@ -52,7 +75,12 @@ function lintPeerKeys(config: WgQuickConfig, locations: ConfigLocations, warn: W
   config.peers.forEach((peer, index) => {
     const at = locations.peers[index]?.keys['PublicKey'];
     if (own && equalBytes(own, peer.publicKey)) {
-      warn('peer-is-self', at, "PublicKey: this is the interface's own public key (from its PrivateKey); a peer must be the other side", 'PublicKey');
+      warn(
+        'peer-is-self',
+        at,
+        "PublicKey: this is the interface's own public key (from its PrivateKey); a peer must be the other side",
+        'PublicKey',
+      );
     }
     const text = keyToBase64(peer.publicKey);
     const first = firstPeerWithKey.get(text);
@@ -60,7 +88,12 @@ function lintPeerKeys(config: WgQuickConfig, locations: ConfigLocations, warn: W
       firstPeerWithKey.set(text, index);
     } else {
       const line = locations.peers[first]?.header.line;
-      warn('duplicate-peer', at, `PublicKey: the same peer as the one on line ${line}; wg merges them, so the later settings win`, 'PublicKey');
+      warn(
+        'duplicate-peer',
+        at,
+        `PublicKey: the same peer as the one on line ${line}; wg merges them, so the later settings win`,
+        'PublicKey',
+      );
     }
   });
 }
@@ -82,7 +115,11 @@ function compareNetworks(a: Cidr, b: Cidr): number {
 }
 
 function contains(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && outer.prefix <= inner.prefix && equalBytes(maskCidr({ ...inner, prefix: outer.prefix }).bytes, outer.bytes);
+  return (
+    outer.family === inner.family &&
+    outer.prefix <= inner.prefix &&
+    equalBytes(maskCidr({ ...inner, prefix: outer.prefix }).bytes, outer.bytes)
+  );
 }
 
 function lintAllowedIps(config: WgQuickConfig, locations: ConfigLocations, warn: Warn): void {
@@ -92,7 +129,12 @@ function lintAllowedIps(config: WgQuickConfig, locations: ConfigLocations, warn:
       const at = locations.peers[index]?.allowedIps[i];
       const network = maskCidr(cidr);
       if (cidrHasHostBits(cidr)) {
-        warn('allowed-ip-host-bits', at, `AllowedIPs: ${formatCidr(cidr)} has host bits set; it will be used as ${formatCidr(network)}`, 'AllowedIPs');
+        warn(
+          'allowed-ip-host-bits',
+          at,
+          `AllowedIPs: ${formatCidr(cidr)} has host bits set; it will be used as ${formatCidr(network)}`,
+          'AllowedIPs',
+        );
       }
       routes.push({ network, written: cidr, peer: index, at });
     });
@@ -122,20 +164,32 @@ function reportOverlap(outer: Route, inner: Route, locations: ConfigLocations, w
 
 function lintReachability(config: WgQuickConfig, locations: ConfigLocations, warn: Warn): void {
   if (config.peers.length === 0) {
-    warn('no-peers', locations.interface.header, '[Interface] has no [Peer] sections: the tunnel has no one to talk to');
+    warn(
+      'no-peers',
+      locations.interface.header,
+      '[Interface] has no [Peer] sections: the tunnel has no one to talk to',
+    );
     return;
   }
   if (!config.peers.some((peer) => peer.endpoint)) {
-    warn('no-endpoint', locations.peers[0]?.header,
-      'no peer has an Endpoint, so this side can never start a connection; it only answers peers that reach it (fine for a server)');
+    warn(
+      'no-endpoint',
+      locations.peers[0]?.header,
+      'no peer has an Endpoint, so this side can never start a connection; it only answers peers that reach it (fine for a server)',
+    );
   }
   if (config.interface.dns.length === 0) {
-    const fullTunnel = config.peers.flatMap((peer, p) => peer.allowedIps.map((cidr, i) => ({ cidr, at: locations.peers[p]?.allowedIps[i] })))
+    const fullTunnel = config.peers
+      .flatMap((peer, p) => peer.allowedIps.map((cidr, i) => ({ cidr, at: locations.peers[p]?.allowedIps[i] })))
       .find(({ cidr }) => cidr.prefix === 0);
     if (fullTunnel) {
-      warn('dns-leak', fullTunnel.at,
+      warn(
+        'dns-leak',
+        fullTunnel.at,
         `AllowedIPs: ${formatCidr(fullTunnel.cidr)} sends all traffic through the tunnel, but [Interface] has no DNS: ` +
-          'name lookups would leave outside it; add DNS = <resolver inside the tunnel>', 'AllowedIPs');
+          'name lookups would leave outside it; add DNS = <resolver inside the tunnel>',
+        'AllowedIPs',
+      );
     }
   }
 }

@@ -6,7 +6,14 @@ import { emptyInterfaceDraft, emptyPeerDraft, findKey, INTERFACE_KEYS, PEER_KEYS
 import type { InterfaceDraft, KeySpec, PeerDraft } from './grammar.js';
 import { splitSourceLines } from './lines.js';
 import type { SourceLine } from './lines.js';
-import type { ConfigLocations, PeerConfig, PeerLocations, SectionLocations, SourcePosition, WgQuickConfig } from './model.js';
+import type {
+  ConfigLocations,
+  PeerConfig,
+  PeerLocations,
+  SectionLocations,
+  SourcePosition,
+  WgQuickConfig,
+} from './model.js';
 
 /** Larger files are refused unread: real configs are a few kilobytes, even with thousands of peers well under this. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -18,13 +25,17 @@ export type ParseResult =
   | { readonly ok: true; readonly config: WgQuickConfig; readonly locations: ConfigLocations }
   | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
-function fileError(code: ConfigErrorCode, message: string): { readonly ok: false; readonly errors: readonly ConfigError[] } {
+function fileError(
+  code: ConfigErrorCode,
+  message: string,
+): { readonly ok: false; readonly errors: readonly ConfigError[] } {
   return { ok: false, errors: [{ severity: 'error', code, line: 0, column: 0, message }] };
 }
 
 const TOO_LARGE = `the file is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB), the most a configuration may be; is it the right file?`;
 
-export type DecodeResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+export type DecodeResult =
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
 /** The text of a file: size-checked before decoding, and refused unless UTF-8. */
 export function decodeConfigBytes(bytes: Uint8Array): DecodeResult {
@@ -32,7 +43,10 @@ export function decodeConfigBytes(bytes: Uint8Array): DecodeResult {
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
   } catch {
-    return fileError('not-utf8', 'the file is not UTF-8 text; save it as UTF-8 (it may not be a configuration file at all)');
+    return fileError(
+      'not-utf8',
+      'the file is not UTF-8 text; save it as UTF-8 (it may not be a configuration file at all)',
+    );
   }
 }
 
@@ -93,7 +107,13 @@ class ConfigReader {
 
   private error(code: ConfigErrorCode, line: number, column: number, message: string, key?: string): void {
     if (this.errors.length >= MAX_REPORTED_ERRORS) {
-      this.errors.push({ severity: 'error', code: 'too-many-errors', line, column, message: `stopped after ${MAX_REPORTED_ERRORS} errors` });
+      this.errors.push({
+        severity: 'error',
+        code: 'too-many-errors',
+        line,
+        column,
+        message: `stopped after ${MAX_REPORTED_ERRORS} errors`,
+      });
       throw new TooManyErrors();
     }
     this.errors.push({ severity: 'error', code, line, column, message, ...(key === undefined ? {} : { key }) });
@@ -108,7 +128,12 @@ class ConfigReader {
     }
     const equals = line.content.indexOf('=');
     if (equals < 0) {
-      this.error('expected-key-value', line.number, column, `${quote(line.content)} is neither a [Section] nor a 'Key = value' line`);
+      this.error(
+        'expected-key-value',
+        line.number,
+        column,
+        `${quote(line.content)} is neither a [Section] nor a 'Key = value' line`,
+      );
       return;
     }
     const keyText = line.content.slice(0, equals).trimEnd();
@@ -123,8 +148,12 @@ class ConfigReader {
     this.afterBadHeader = false;
     if (name === '[interface]') {
       if (this.interfaceSection) {
-        this.error('duplicate-interface', at.line, at.column,
-          `a second [Interface] section (the first is on line ${this.interfaceSection.header.line}): merge them into one`);
+        this.error(
+          'duplicate-interface',
+          at.line,
+          at.column,
+          `a second [Interface] section (the first is on line ${this.interfaceSection.header.line}): merge them into one`,
+        );
         this.current = undefined;
         this.afterBadHeader = true;
         return;
@@ -136,7 +165,12 @@ class ConfigReader {
       this.peerSections.push(section);
       this.current = section;
     } else {
-      this.error('unknown-section', at.line, at.column, `${quote(text)} is not a section: a file has one [Interface] and any number of [Peer] sections`);
+      this.error(
+        'unknown-section',
+        at.line,
+        at.column,
+        `${quote(text)} is not a section: a file has one [Interface] and any number of [Peer] sections`,
+      );
       this.current = undefined;
       this.afterBadHeader = true;
     }
@@ -147,7 +181,13 @@ class ConfigReader {
     if (!section) {
       // Keys under a refused header were already explained by that header's error.
       if (!this.afterBadHeader) {
-        this.error('key-outside-section', lineNumber, column, `${quote(keyText)}: keys go under an [Interface] or [Peer] header, and this one comes before any`, keyText);
+        this.error(
+          'key-outside-section',
+          lineNumber,
+          column,
+          `${quote(keyText)}: keys go under an [Interface] or [Peer] header, and this one comes before any`,
+          keyText,
+        );
       }
       return;
     }
@@ -162,7 +202,13 @@ class ConfigReader {
     }
     const earlier = section.seen[spec.name];
     if (earlier && !spec.repeatable) {
-      this.error('duplicate-key', lineNumber, column, `${spec.name}: already set on line ${earlier.line}; keep only one`, spec.name);
+      this.error(
+        'duplicate-key',
+        lineNumber,
+        column,
+        `${spec.name}: already set on line ${earlier.line}; keep only one`,
+        spec.name,
+      );
       return;
     }
     section.seen[spec.name] ??= { line: lineNumber, column };
@@ -171,30 +217,56 @@ class ConfigReader {
       draft: section.draft,
       value,
       position,
-      problem: (code, problem, offset) => this.error(code, lineNumber, valueColumn + offset, `${spec.name}: ${problem}`, spec.name),
+      problem: (code, problem, offset) =>
+        this.error(code, lineNumber, valueColumn + offset, `${spec.name}: ${problem}`, spec.name),
     });
   }
 
   private reportUnknownKey(section: Section<unknown>, lineNumber: number, column: number, keyText: string): void {
     const inInterface = section === this.interfaceSection;
     const here = inInterface ? '[Interface]' : '[Peer]';
-    const elsewhere = findKey<unknown>((inInterface ? PEER_KEYS : INTERFACE_KEYS) as readonly KeySpec<unknown>[], keyText);
+    const elsewhere = findKey<unknown>(
+      (inInterface ? PEER_KEYS : INTERFACE_KEYS) as readonly KeySpec<unknown>[],
+      keyText,
+    );
     if (elsewhere) {
-      this.error('wrong-section', lineNumber, column,
-        `${elsewhere.name}: belongs in ${inInterface ? '[Peer]' : '[Interface]'}, not in ${here}`, keyText);
+      this.error(
+        'wrong-section',
+        lineNumber,
+        column,
+        `${elsewhere.name}: belongs in ${inInterface ? '[Peer]' : '[Interface]'}, not in ${here}`,
+        keyText,
+      );
       return;
     }
     const names = section.keys.map((spec) => spec.name).join(', ');
-    this.error('unknown-key', lineNumber, column, `${quote(keyText)} is not a key of ${here}; the keys there are ${names}`, keyText);
+    this.error(
+      'unknown-key',
+      lineNumber,
+      column,
+      `${quote(keyText)} is not a key of ${here}; the keys there are ${names}`,
+      keyText,
+    );
   }
 
   private checkComplete(): void {
     if (!this.interfaceSection && this.errors.length === 0) {
-      this.error('missing-interface', 0, 0, 'the file has no [Interface] section: a configuration starts with [Interface]');
+      this.error(
+        'missing-interface',
+        0,
+        0,
+        'the file has no [Interface] section: a configuration starts with [Interface]',
+      );
     }
     for (const peer of this.peerSections) {
       if (!peer.draft.publicKey && !peer.seen['PublicKey']) {
-        this.error('missing-public-key', peer.header.line, peer.header.column, '[Peer]: this peer has no PublicKey; every peer needs one', 'PublicKey');
+        this.error(
+          'missing-public-key',
+          peer.header.line,
+          peer.header.column,
+          '[Peer]: this peer has no PublicKey; every peer needs one',
+          'PublicKey',
+        );
       }
     }
   }

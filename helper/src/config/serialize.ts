@@ -57,6 +57,9 @@ function section(header: string, lines: readonly Line[]): string {
  * script commands cannot hold '#' or line breaks, names must be valid host names.
  */
 export function serializeConfig(config: WgQuickConfig): string {
-  const sections = [section('[Interface]', interfaceLines(config.interface)), ...config.peers.map((p) => section('[Peer]', peerLines(p)))];
+  const sections = [
+    section('[Interface]', interfaceLines(config.interface)),
+    ...config.peers.map((p) => section('[Peer]', peerLines(p))),
+  ];
   return sections.join('\n');
 }

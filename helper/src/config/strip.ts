@@ -6,7 +6,9 @@ import { INTERFACE_KEYS } from './grammar.js';
 import { splitSourceLines } from './lines.js';
 import { parseConfig } from './parse.js';
 
-const WG_QUICK_KEYS: ReadonlySet<string> = new Set(INTERFACE_KEYS.filter((spec) => !spec.wg).map((spec) => spec.name.toLowerCase()));
+const WG_QUICK_KEYS: ReadonlySet<string> = new Set(
+  INTERFACE_KEYS.filter((spec) => !spec.wg).map((spec) => spec.name.toLowerCase()),
+);
 
 const isBlank = (char: string) => char === ' ' || char === '\t';
 
@@ -23,7 +25,8 @@ function readLikeBash(text: string): string {
   return text.slice(start, end);
 }
 
-export type StripResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+export type StripResult =
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
 /**
  * Strips a file that parses; refuses one that does not. A leading byte order mark

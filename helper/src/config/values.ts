@@ -70,7 +70,8 @@ export function parseFwMark(text: string): ValueResult<number> {
     if (value > UINT32_MAX) return fail('out-of-range', `${quote(text)} is out of range: use off or 0 to 0xffffffff`);
     return ok(value);
   }
-  if (!DECIMAL.test(text)) return fail('not-a-number', `${quote(text)} is neither off nor a number (decimal or 0x hexadecimal)`);
+  if (!DECIMAL.test(text))
+    return fail('not-a-number', `${quote(text)} is neither off nor a number (decimal or 0x hexadecimal)`);
   return parseDecimal(text, 0, UINT32_MAX);
 }
 
@@ -111,7 +112,8 @@ export function parseKeyValue(text: string): ValueResult<Uint8Array> {
   if (parsed.ok) return ok(parsed.key);
   const expected = `a key is ${WG_KEY_LEN} bytes: ${WG_KEY_LEN_BASE64} base64 characters ending in '=', as wg genkey prints`;
   // 64 hex digits happen to be valid base64 too; the length alone would mislead.
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return fail('bad-key-format', `${quote(text)} looks like a hexadecimal key; ${expected}`);
+  if (/^[0-9a-fA-F]{64}$/.test(text))
+    return fail('bad-key-format', `${quote(text)} looks like a hexadecimal key; ${expected}`);
   if (parsed.problem === 'wrong-length') {
     return fail('bad-key-length', `${quote(text)} is ${parsed.byteLength} bytes long; ${expected}`);
   }
@@ -141,7 +143,8 @@ export function parseNetworkEntry(text: string): ValueResult<Cidr> {
   return fail('bad-network', `${quote(text)} is not an IPv4 or IPv6 network`);
 }
 
-export type DnsEntry = { readonly kind: 'server'; readonly address: IpAddress } | { readonly kind: 'search'; readonly domain: string };
+export type DnsEntry =
+  { readonly kind: 'server'; readonly address: IpAddress } | { readonly kind: 'search'; readonly domain: string };
 
 /** wg-quick's own rule: digits and dots, or anything with a colon, is a resolver; the rest are search domains. */
 export function parseDnsEntry(text: string): ValueResult<DnsEntry> {
@@ -160,7 +163,8 @@ export function parseEndpointValue(text: string): ValueResult<PeerEndpoint> {
     if (numeric.port === 0) return fail('bad-endpoint', `${quote(text)} has port 0; use the peer's port, 1 to 65535`);
     return ok({ kind: 'address', address: numeric });
   }
-  const problem = (why: string) => fail<PeerEndpoint>('bad-endpoint', `${quote(text)} is not host:port or [IPv6]:port: ${why}`);
+  const problem = (why: string) =>
+    fail<PeerEndpoint>('bad-endpoint', `${quote(text)} is not host:port or [IPv6]:port: ${why}`);
   const colon = text.lastIndexOf(':');
   if (colon < 0) return problem('the port is missing');
   const host = text.slice(0, colon);

@@ -69,7 +69,8 @@ function nativeImplementation(addon: NativeMessageAead): AeadImplementation {
     name: 'native',
     seal(key, counter, plaintext, ad = EMPTY) {
       const out = offHeapBuffer(plaintext.length + TAG_LENGTH);
-      if (!addon.sealMessage(key, nonceFor(counter), plaintext, ad, out)) throw new Error('ChaCha20-Poly1305 seal failed');
+      if (!addon.sealMessage(key, nonceFor(counter), plaintext, ad, out))
+        throw new Error('ChaCha20-Poly1305 seal failed');
       return out;
     },
     open(key, counter, ciphertext, ad = EMPTY) {
@@ -100,7 +101,12 @@ export function seal(key: Uint8Array, counter: bigint, plaintext: Uint8Array, ad
 }
 
 /** The plaintext, or undefined when authentication fails. */
-export function open(key: Uint8Array, counter: bigint, ciphertext: Uint8Array, ad: Uint8Array = EMPTY): Buffer | undefined {
+export function open(
+  key: Uint8Array,
+  counter: bigint,
+  ciphertext: Uint8Array,
+  ad: Uint8Array = EMPTY,
+): Buffer | undefined {
   return active.open(key, counter, ciphertext, ad);
 }
 
@@ -130,13 +136,25 @@ export function xseal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array,
 }
 
 /** The same into `out`, plaintext.length + 16 bytes. */
-export function xsealInto(out: Uint8Array, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): void {
-  if (out.length !== plaintext.length + TAG_LENGTH) throw new RangeError('XChaCha20-Poly1305 output must be 16 bytes longer than the plaintext');
+export function xsealInto(
+  out: Uint8Array,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  ad: Uint8Array,
+): void {
+  if (out.length !== plaintext.length + TAG_LENGTH)
+    throw new RangeError('XChaCha20-Poly1305 output must be 16 bytes longer than the plaintext');
   if (!addon?.xsealMessage) out.set(nobleXaead.seal(key, nonce, plaintext, ad));
   else if (!addon.xsealMessage(key, nonce, plaintext, ad, out)) throw new Error('XChaCha20-Poly1305 seal failed');
 }
 
-export function xopen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array | undefined {
+export function xopen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  ad: Uint8Array,
+): Uint8Array | undefined {
   if (!addon?.xopenMessage) return nobleXaead.open(key, nonce, ciphertext, ad);
   if (ciphertext.length < TAG_LENGTH) return undefined;
   const out = offHeapBuffer(ciphertext.length - TAG_LENGTH);

@@ -70,7 +70,10 @@ export class WorkerTransportCrypto implements TransportCrypto {
     // A worker finds its next batch in a ring of this many slots, so no more can be in flight.
     if (batchesPerWorker > RING_SLOTS) throw new RangeError(`at most ${RING_SLOTS} batches per crypto worker`);
     for (let w = 0; w < workers; w++) {
-      const batches = Array.from({ length: batchesPerWorker }, () => new TransportBatch(DEFAULT_BATCH_JOBS, DEFAULT_BATCH_FRAME_BYTES));
+      const batches = Array.from(
+        { length: batchesPerWorker },
+        () => new TransportBatch(DEFAULT_BATCH_JOBS, DEFAULT_BATCH_FRAME_BYTES),
+      );
       const control = new SharedArrayBuffer((CONTROL.ring + RING_SLOTS) * 4);
       const data: CryptoWorkerData = { control, batches: batches.map((b) => b.buffer), capacity: DEFAULT_BATCH_JOBS };
       const worker = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData: data });

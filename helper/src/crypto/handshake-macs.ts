@@ -35,7 +35,7 @@ const native = (cryptoAddon as { checkHandshakeMacs?: CheckHandshakeMacs } | und
 export const checkHandshakeMacs: CheckHandshakeMacs = native ?? fromPrimitives;
 
 /** Both, for cross-checking them in tests. */
-export const checkHandshakeMacsImplementations: readonly { readonly name: 'native' | 'primitives'; readonly check: CheckHandshakeMacs }[] = [
-  ...(native ? [{ name: 'native' as const, check: native }] : []),
-  { name: 'primitives', check: fromPrimitives },
-];
+export const checkHandshakeMacsImplementations: readonly {
+  readonly name: 'native' | 'primitives';
+  readonly check: CheckHandshakeMacs;
+}[] = [...(native ? [{ name: 'native' as const, check: native }] : []), { name: 'primitives', check: fromPrimitives }];

@@ -35,7 +35,9 @@ function processWithNodeCrypto(batch: TransportBatch): void {
     const payloadOffset = jobs[job + JOB.frameOffset]! + HEADER_BYTES;
     const input = data.subarray(payloadOffset, payloadOffset + jobs[job + JOB.length]!);
     const output =
-      jobs[job + JOB.op] === OP_SEAL ? nodeCryptoAead.seal(key, counterOf(jobs, job), input) : nodeCryptoAead.open(key, counterOf(jobs, job), input);
+      jobs[job + JOB.op] === OP_SEAL
+        ? nodeCryptoAead.seal(key, counterOf(jobs, job), input)
+        : nodeCryptoAead.open(key, counterOf(jobs, job), input);
     if (output) data.set(output, payloadOffset);
     jobs[job + JOB.result] = output ? RESULT_OK : RESULT_FAILED;
   }

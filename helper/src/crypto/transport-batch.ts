@@ -8,7 +8,15 @@
 // the frames. Key copies are wiped when the batch is reset.
 
 export const JOB_WORDS = 8;
-export const JOB = { op: 0, frameOffset: 1, length: 2, counterLow: 3, counterHigh: 4, keyOffset: 5, result: 6 } as const;
+export const JOB = {
+  op: 0,
+  frameOffset: 1,
+  length: 2,
+  counterLow: 3,
+  counterHigh: 4,
+  keyOffset: 5,
+  result: 6,
+} as const;
 export const OP_SEAL = 1;
 export const OP_OPEN = 2;
 export const RESULT_OK = 1;

@@ -38,7 +38,12 @@ export interface X25519Implementation {
   /** The shared secret, or undefined when it is all zeros (a low-order public key). */
   sharedSecret(privateKey: PrivateKey, publicKey: PublicKey): Buffer | undefined;
   /** Two shared secrets computed side by side, where that is faster; undefined when either is all zeros. */
-  readonly sharedSecretPair?: (a: PrivateKey, aPublic: PublicKey, b: PrivateKey, bPublic: PublicKey) => [Buffer, Buffer] | undefined;
+  readonly sharedSecretPair?: (
+    a: PrivateKey,
+    aPublic: PublicKey,
+    b: PrivateKey,
+    bPublic: PublicKey,
+  ) => [Buffer, Buffer] | undefined;
 }
 
 export function clamp(raw: Uint8Array): Buffer {
@@ -133,7 +138,10 @@ function privateKeyObject(raw: Uint8Array): KeyObject {
 }
 
 function publicKeyObject(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 const nodeCryptoImplementation: X25519Implementation = {
@@ -179,7 +187,10 @@ function nativeImplementations(): X25519Implementation[] {
 export const nativeX25519Backend = (cryptoAddon as NativeX25519 | undefined)?.x25519PrimitiveBackend;
 
 /** Every implementation this runtime offers, fastest first, for cross-checking them in tests. */
-export const x25519Implementations: readonly X25519Implementation[] = [...nativeImplementations(), nodeCryptoImplementation];
+export const x25519Implementations: readonly X25519Implementation[] = [
+  ...nativeImplementations(),
+  nodeCryptoImplementation,
+];
 
 const active = x25519Implementations[0]!;
 

@@ -255,5 +255,10 @@ function commonPrefixLength(a: Words, b: Words): number {
 }
 
 function maskWords(words: Words, prefix: number): Words {
-  return [words[0] & prefixMask(prefix, 0), words[1] & prefixMask(prefix, 1), words[2] & prefixMask(prefix, 2), words[3] & prefixMask(prefix, 3)];
+  return [
+    words[0] & prefixMask(prefix, 0),
+    words[1] & prefixMask(prefix, 1),
+    words[2] & prefixMask(prefix, 2),
+    words[3] & prefixMask(prefix, 3),
+  ];
 }

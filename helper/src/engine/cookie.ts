@@ -1,6 +1,11 @@
 // MAC1/MAC2 and cookie replies (whitepaper 5.4.7). The checker is the responder's
 // side, one per device; the generator is the initiator's side, one per peer.
-import { NEEDS_COOKIE, type FillRandom, type HandshakeCrypto, type HandshakeMacsOutcome } from '../crypto/handshake-crypto.js';
+import {
+  NEEDS_COOKIE,
+  type FillRandom,
+  type HandshakeCrypto,
+  type HandshakeMacsOutcome,
+} from '../crypto/handshake-crypto.js';
 import { offHeapBuffer } from '../crypto/off-heap.js';
 import { MAC_LENGTH, TAG_LENGTH, XNONCE_LENGTH } from '../crypto/sizes.js';
 import type { Endpoint } from '../net/ip.js';
@@ -52,11 +57,26 @@ export class CookieChecker {
    * without one written into `reply` (COOKIE_REPLY_SIZE bytes). One call into
    * the crypto: under a flood this is all most messages get.
    */
-  check(message: Uint8Array, source: Endpoint, underLoad: boolean, now: number, reply: Uint8Array): HandshakeMacsOutcome {
-    if (!underLoad) return this.crypto.checkHandshakeMacs(message, this.mac1Key, EMPTY, EMPTY, this.cookieKey, this.nonce, reply);
+  check(
+    message: Uint8Array,
+    source: Endpoint,
+    underLoad: boolean,
+    now: number,
+    reply: Uint8Array,
+  ): HandshakeMacsOutcome {
+    if (!underLoad)
+      return this.crypto.checkHandshakeMacs(message, this.mac1Key, EMPTY, EMPTY, this.cookieKey, this.nonce, reply);
     this.refreshSecret(now);
     if (this.nonceUsed) this.random(this.nonce);
-    const outcome = this.crypto.checkHandshakeMacs(message, this.mac1Key, this.sourceBytes(source), this.secret!, this.cookieKey, this.nonce, reply);
+    const outcome = this.crypto.checkHandshakeMacs(
+      message,
+      this.mac1Key,
+      this.sourceBytes(source),
+      this.secret!,
+      this.cookieKey,
+      this.nonce,
+      reply,
+    );
     this.nonceUsed = outcome === NEEDS_COOKIE;
     return outcome;
   }
@@ -104,7 +124,10 @@ export class CookieGenerator {
   }
 
   private deriveKeys(): { readonly mac1: Uint8Array; readonly cookie: Uint8Array } {
-    return { mac1: this.crypto.hash(MAC1_LABEL, this.remotePublicKey), cookie: this.crypto.hash(COOKIE_LABEL, this.remotePublicKey) };
+    return {
+      mac1: this.crypto.hash(MAC1_LABEL, this.remotePublicKey),
+      cookie: this.crypto.hash(COOKIE_LABEL, this.remotePublicKey),
+    };
   }
 
   /** Fills in MAC1, and MAC2 when a fresh cookie is at hand. */

@@ -143,7 +143,8 @@ export class Device {
       timers: this.timers,
       dropKeypair: (keypair) => this.indices.delete(keypair.localIndex),
       jitter: () => this.randomUint32() % REKEY_TIMEOUT_JITTER_MAX,
-      staticStatic: (peer) => (this.privateKey && peer.publicKeyObject ? this.crypto.dh(this.privateKey, peer.publicKeyObject) : undefined),
+      staticStatic: (peer) =>
+        this.privateKey && peer.publicKeyObject ? this.crypto.dh(this.privateKey, peer.publicKeyObject) : undefined,
     };
   }
 

@@ -22,10 +22,17 @@ export interface QueuedHandshake {
 export class HandshakeQueue {
   private readonly storage = new Uint8Array(HANDSHAKE_QUEUE_SIZE * INITIATION_SIZE);
   /** Each slot as an initiation and as a response, made once: messages have one of these two lengths. */
-  private readonly initiations = Array.from({ length: HANDSHAKE_QUEUE_SIZE }, (_, i) => this.storage.subarray(i * INITIATION_SIZE, (i + 1) * INITIATION_SIZE));
+  private readonly initiations = Array.from({ length: HANDSHAKE_QUEUE_SIZE }, (_, i) =>
+    this.storage.subarray(i * INITIATION_SIZE, (i + 1) * INITIATION_SIZE),
+  );
   private readonly responses = this.initiations.map((slot) => slot.subarray(0, RESPONSE_SIZE));
-  private readonly sources: (Endpoint | undefined)[] = new Array<Endpoint | undefined>(HANDSHAKE_QUEUE_SIZE).fill(undefined);
-  private readonly taken: { message: Uint8Array; source: Endpoint } = { message: this.storage, source: { family: 4, bytes: new Uint8Array(4), port: 0 } };
+  private readonly sources: (Endpoint | undefined)[] = new Array<Endpoint | undefined>(HANDSHAKE_QUEUE_SIZE).fill(
+    undefined,
+  );
+  private readonly taken: { message: Uint8Array; source: Endpoint } = {
+    message: this.storage,
+    source: { family: 4, bytes: new Uint8Array(4), port: 0 },
+  };
   private head = 0;
   private count = 0;
   /** Milliseconds of processing time at hand, as of creditAt. */

@@ -59,7 +59,9 @@ function writeUint16(bytes: Uint8Array, offset: number, value: number): void {
 function isIcmpError(packet: Uint8Array, family: IpFamily): boolean {
   if (family === 4) {
     const headerLength = (packet[0]! & 0x0f) * 4;
-    return packet[9] === PROTOCOL_ICMP && packet.length > headerLength && [3, 4, 5, 11, 12].includes(packet[headerLength]!);
+    return (
+      packet[9] === PROTOCOL_ICMP && packet.length > headerLength && [3, 4, 5, 11, 12].includes(packet[headerLength]!)
+    );
   }
   return packet[6] === PROTOCOL_ICMPV6 && packet.length > IPV6_HEADER_SIZE && packet[IPV6_HEADER_SIZE]! < 128;
 }

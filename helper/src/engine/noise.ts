@@ -20,7 +20,8 @@ import { isAfter, TAI64N_LENGTH, tai64n } from './tai64n.js';
 
 const EMPTY = new Uint8Array(0);
 
-export type HandshakeStage = 'zeroed' | 'initiation-created' | 'initiation-consumed' | 'response-created' | 'response-consumed';
+export type HandshakeStage =
+  'zeroed' | 'initiation-created' | 'initiation-consumed' | 'response-created' | 'response-consumed';
 
 /**
  * Where a peer's handshake state starts, shared by all peers that have not
@@ -167,7 +168,10 @@ export function decodeInitiation(context: HandshakeContext, message: Uint8Array)
   crypto.kdfInto(INITIAL_CHAIN_KEY, remoteEphemeralBytes, c);
   crypto.kdfInto(c, ephemeralShared, c, key);
   ephemeralShared.fill(0);
-  const encryptedStatic = message.subarray(INITIATION.encryptedStatic, INITIATION.encryptedStatic + KEY_LENGTH + TAG_LENGTH);
+  const encryptedStatic = message.subarray(
+    INITIATION.encryptedStatic,
+    INITIATION.encryptedStatic + KEY_LENGTH + TAG_LENGTH,
+  );
   const remoteStatic = crypto.open(key, 0n, encryptedStatic, h);
   key.fill(0);
   if (!remoteStatic) {
@@ -175,7 +179,13 @@ export function decodeInitiation(context: HandshakeContext, message: Uint8Array)
     return undefined;
   }
   crypto.hashInto(h, h, encryptedStatic);
-  return { remoteStatic, chainingKey: c, hash: h, remoteEphemeral, senderIndex: readUint32LE(message, INITIATION.sender) };
+  return {
+    remoteStatic,
+    chainingKey: c,
+    hash: h,
+    remoteEphemeral,
+    senderIndex: readUint32LE(message, INITIATION.sender),
+  };
 }
 
 export type InitiationRejection = 'no-static-static' | 'decrypt-failed' | 'replayed-timestamp' | 'flood';
@@ -218,7 +228,11 @@ export function acceptInitiation(
   return undefined;
 }
 
-function rejectInitiation(state: HandshakeState, timestamp: Uint8Array | undefined, now: number): InitiationRejection | undefined {
+function rejectInitiation(
+  state: HandshakeState,
+  timestamp: Uint8Array | undefined,
+  now: number,
+): InitiationRejection | undefined {
   if (!timestamp) return 'decrypt-failed';
   if (!isAfter(timestamp, state.latestTimestamp)) return 'replayed-timestamp';
   if (now - state.lastInitiationConsumed < HANDSHAKE_INITIATION_RATE) return 'flood';
@@ -226,7 +240,11 @@ function rejectInitiation(state: HandshakeState, timestamp: Uint8Array | undefin
 }
 
 /** Builds the response (MACs still zero) to an accepted initiation. */
-export function createResponse(context: HandshakeContext, peer: HandshakePeer, localIndex: number): Uint8Array | undefined {
+export function createResponse(
+  context: HandshakeContext,
+  peer: HandshakePeer,
+  localIndex: number,
+): Uint8Array | undefined {
   const state = peer.handshake;
   if (state.stage !== 'initiation-consumed' || !state.remoteEphemeral || !peer.publicKeyObject) return undefined;
   const { crypto } = context;
@@ -245,7 +263,11 @@ export function createResponse(context: HandshakeContext, peer: HandshakePeer, l
   writeUint32LE(message, RESPONSE.receiver, state.remoteIndex);
   message.set(ephemeral.publicKey, RESPONSE.ephemeral);
 
-  const { chainingKey, hash: h, key } = responseKeys(crypto, state, peer, ephemeral.publicKey, ephemeralEphemeral, ephemeralStatic);
+  const {
+    chainingKey,
+    hash: h,
+    key,
+  } = responseKeys(crypto, state, peer, ephemeral.publicKey, ephemeralEphemeral, ephemeralStatic);
   const encryptedNothing = crypto.seal(key, 0n, EMPTY, h);
   key.fill(0);
   message.set(encryptedNothing, RESPONSE.encryptedNothing);
@@ -297,7 +319,11 @@ export function consumeResponse(context: HandshakeContext, peer: HandshakePeer, 
   if (!shared) return false;
   const [ephemeralEphemeral, staticEphemeral] = shared;
 
-  const { chainingKey, hash: h, key } = responseKeys(crypto, state, peer, remoteEphemeral, ephemeralEphemeral, staticEphemeral);
+  const {
+    chainingKey,
+    hash: h,
+    key,
+  } = responseKeys(crypto, state, peer, remoteEphemeral, ephemeralEphemeral, staticEphemeral);
   const encryptedNothing = message.subarray(RESPONSE.encryptedNothing, RESPONSE.encryptedNothing + TAG_LENGTH);
   const ok = crypto.open(key, 0n, encryptedNothing, h) !== undefined;
   key.fill(0);

@@ -205,7 +205,8 @@ function handleCookieReply(device: Device, message: Uint8Array): void {
   }
   device.log('verbose', `${entry.peer.name}: received cookie reply`);
   // A responder under load answered our initiation with a cookie: send it again with MAC2 now.
-  if (!entry.keypair && entry.peer.handshakeIndex === readUint32LE(message, COOKIE_REPLY.receiver)) resendInitiationWithCookie(device, entry.peer);
+  if (!entry.keypair && entry.peer.handshakeIndex === readUint32LE(message, COOKIE_REPLY.receiver))
+    resendInitiationWithCookie(device, entry.peer);
 }
 
 function handleTransport(device: Device, datagram: Uint8Array, source: Endpoint): void {
@@ -280,7 +281,12 @@ function sameStickySource(a: Endpoint, b: Endpoint): boolean {
 }
 
 /** The checks that need an authenticated message; returns the packet to deliver, if any. */
-function accept(device: Device, context: OpenContext, plaintext: Uint8Array, datagramLength: number): Uint8Array | undefined {
+function accept(
+  device: Device,
+  context: OpenContext,
+  plaintext: Uint8Array,
+  datagramLength: number,
+): Uint8Array | undefined {
   const { peer, keypair, counter, source } = context;
   if (keypair.destroyed) {
     device.drop('expired-keypair');

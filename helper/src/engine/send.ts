@@ -5,7 +5,15 @@ import type { Endpoint } from '../net/ip.js';
 import { PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME, REKEY_TIMEOUT } from './constants.js';
 import type { Device } from './device.js';
 import { destinationUnreachable, packetAddresses } from './ip-packet.js';
-import { COOKIE_REPLY_SIZE, MESSAGE_TRANSPORT, TRANSPORT, TRANSPORT_HEADER_SIZE, writeCounter, writeHeader, writeUint32LE } from './messages.js';
+import {
+  COOKIE_REPLY_SIZE,
+  MESSAGE_TRANSPORT,
+  TRANSPORT,
+  TRANSPORT_HEADER_SIZE,
+  writeCounter,
+  writeHeader,
+  writeUint32LE,
+} from './messages.js';
 import { createInitiation } from './noise.js';
 import type { Keypair } from './keypair.js';
 import type { Peer } from './peer.js';
@@ -162,14 +170,20 @@ export class CookieReplyQueue {
   flush(): void {
     const count = this.endpoints.length;
     if (count === 0) return;
-    this.device.output.sendDatagrams(count === MAX_QUEUED_COOKIE_REPLIES ? this.replies : this.replies.slice(0, count), this.endpoints);
+    this.device.output.sendDatagrams(
+      count === MAX_QUEUED_COOKIE_REPLIES ? this.replies : this.replies.slice(0, count),
+      this.endpoints,
+    );
     this.endpoints.length = 0;
   }
 }
 
 /** The initiator rekeys a session that has been used long or much. */
 function keepKeyFreshSending(device: Device, peer: Peer, keypair: Keypair, now: number): void {
-  if (keypair.isInitiator && (now - keypair.created >= REKEY_AFTER_TIME || keypair.sendCounter >= REKEY_AFTER_MESSAGES)) {
+  if (
+    keypair.isInitiator &&
+    (now - keypair.created >= REKEY_AFTER_TIME || keypair.sendCounter >= REKEY_AFTER_MESSAGES)
+  ) {
     sendInitiation(device, peer, false);
   }
 }

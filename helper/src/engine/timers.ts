@@ -8,7 +8,8 @@ import type { Peer } from './peer.js';
 import { sendInitiation, sendKeepalive } from './send.js';
 import type { Scheduled, TimerQueue } from './timer-queue.js';
 
-export type TimerName = 'retransmitHandshake' | 'sendKeepalive' | 'newHandshake' | 'zeroKeyMaterial' | 'persistentKeepalive';
+export type TimerName =
+  'retransmitHandshake' | 'sendKeepalive' | 'newHandshake' | 'zeroKeyMaterial' | 'persistentKeepalive';
 
 export const TIMER_NAMES: readonly TimerName[] = [
   'retransmitHandshake',
@@ -81,7 +82,8 @@ export class PeerTimers implements Scheduled {
 
   /** A data packet (not a keepalive) was sent: expect an answer within the timeout. */
   dataSent(now: number): void {
-    if (!this.isPending('newHandshake')) this.set('newHandshake', now + KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + this.jitter());
+    if (!this.isPending('newHandshake'))
+      this.set('newHandshake', now + KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + this.jitter());
   }
 
   /** A data packet was received: answer with a keepalive if nothing else goes out. */
@@ -99,7 +101,8 @@ export class PeerTimers implements Scheduled {
   }
 
   anyAuthenticatedPacketTraversal(now: number): void {
-    if (this.persistentKeepaliveInterval > 0) this.set('persistentKeepalive', now + this.persistentKeepaliveInterval * 1000);
+    if (this.persistentKeepaliveInterval > 0)
+      this.set('persistentKeepalive', now + this.persistentKeepaliveInterval * 1000);
   }
 
   handshakeInitiated(now: number): void {
@@ -119,7 +122,10 @@ export class PeerTimers implements Scheduled {
 /** No response to our initiation: retry, or after MAX_TIMER_HANDSHAKES give up and drop what waited. */
 function expiredRetransmitHandshake(device: Device, peer: Peer, now: number): void {
   if (peer.timers.handshakeAttempts > MAX_TIMER_HANDSHAKES) {
-    device.log('verbose', `${peer.name}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`);
+    device.log(
+      'verbose',
+      `${peer.name}: handshake did not complete after ${MAX_TIMER_HANDSHAKES + 2} attempts, giving up`,
+    );
     peer.staged = [];
     device.forgetHandshake(peer);
     if (!peer.timers.isPending('zeroKeyMaterial')) peer.timers.set('zeroKeyMaterial', now + REJECT_AFTER_TIME * 3);
@@ -141,7 +147,10 @@ function expiredSendKeepalive(device: Device, peer: Peer, now: number): void {
 
 /** We sent data and heard nothing back: the session may be dead, make a new one. */
 function expiredNewHandshake(device: Device, peer: Peer): void {
-  device.log('verbose', `${peer.name}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`);
+  device.log(
+    'verbose',
+    `${peer.name}: no answer to data for ${(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT) / 1000} s, new handshake`,
+  );
   sendInitiation(device, peer, false);
 }
 

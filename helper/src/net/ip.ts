@@ -101,7 +101,7 @@ export function formatIpAddress(address: IpAddress): string {
   // RFC 5952: the longest run (of at least two) zero groups becomes "::".
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

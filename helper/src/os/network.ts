@@ -3,7 +3,15 @@
 // out on this platform.
 import type { RoutingTable, WgQuickConfig } from '../config/model.js';
 import { isInterfaceName } from '../config/interface-name.js';
-import { equalBytes, formatCidr, maskCidr, type Cidr, type Endpoint, type IpAddress, type IpFamily } from '../net/ip.js';
+import {
+  equalBytes,
+  formatCidr,
+  maskCidr,
+  type Cidr,
+  type Endpoint,
+  type IpAddress,
+  type IpFamily,
+} from '../net/ip.js';
 import { applyLinuxTunnelNetwork, type ApplyOptions, type AppliedTunnelNetwork } from './linux/apply.js';
 
 export type { ApplyOptions, AppliedTunnelNetwork, UndoJournal, UndoLog } from './linux/apply.js';
@@ -87,14 +95,20 @@ export function applyTunnelNetwork(plan: TunnelNetworkPlan, options: ApplyOption
   return applyLinuxTunnelNetwork(plan, options);
 }
 
-function plannedRoutes(allowed: readonly Cidr[], table: Exclude<RoutingTable, 'off'>, addresses: readonly Cidr[]): PlannedRoute[] {
+function plannedRoutes(
+  allowed: readonly Cidr[],
+  table: Exclude<RoutingTable, 'off'>,
+  addresses: readonly Cidr[],
+): PlannedRoute[] {
   const target = table === 'auto' ? 'main' : table;
-  return allowed
-    .filter((network) => !(table === 'auto' && isDefaultRoute(network)))
-    // The kernel already routes an address's own network to the interface (in main).
-    .filter((network) => !(target === 'main' && addresses.some((address) => covers(address, network))))
-    .sort((a, b) => b.prefix - a.prefix)
-    .map((destination) => ({ destination, table: target }));
+  return (
+    allowed
+      .filter((network) => !(table === 'auto' && isDefaultRoute(network)))
+      // The kernel already routes an address's own network to the interface (in main).
+      .filter((network) => !(target === 'main' && addresses.some((address) => covers(address, network))))
+      .sort((a, b) => b.prefix - a.prefix)
+      .map((destination) => ({ destination, table: target }))
+  );
 }
 
 function plannedEndpoints(config: WgQuickConfig, resolvedHosts: PlanOptions['resolvedHosts']): Endpoint[] {
@@ -123,8 +137,11 @@ export function isDefaultRoute(network: Cidr): boolean {
 
 /** True when `outer` (masked to its prefix) contains all of `inner`. */
 function covers(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && outer.prefix <= inner.prefix &&
-    equalBytes(maskCidr(outer).bytes, maskCidr({ ...inner, prefix: outer.prefix }).bytes);
+  return (
+    outer.family === inner.family &&
+    outer.prefix <= inner.prefix &&
+    equalBytes(maskCidr(outer).bytes, maskCidr({ ...inner, prefix: outer.prefix }).bytes)
+  );
 }
 
 function families(networks: readonly Cidr[]): IpFamily[] {

@@ -36,7 +36,10 @@ function withId(value: unknown): { id?: number } {
 
 export function decodeClientMessage(value: unknown): Decoded<ClientMessage> {
   if (isRecord(value) && value.type === 'request' && typeof value.method === 'string' && !isMethod(value.method)) {
-    const error = new ProtocolError('unknown-method', `there is no method ${JSON.stringify(value.method.slice(0, 64))}`);
+    const error = new ProtocolError(
+      'unknown-method',
+      `there is no method ${JSON.stringify(value.method.slice(0, 64))}`,
+    );
     return { ok: false, error, ...withId(value) };
   }
   const parsed = ClientMessage.safeParse(value);

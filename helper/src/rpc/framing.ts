@@ -7,7 +7,8 @@ import { ProtocolError } from './errors.js';
 /** Room for the largest config (1 MiB) even after JSON escaping, with headroom. */
 export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
-export type Frame = { readonly kind: 'message'; readonly value: unknown } | { readonly kind: 'error'; readonly error: ProtocolError };
+export type Frame =
+  { readonly kind: 'message'; readonly value: unknown } | { readonly kind: 'error'; readonly error: ProtocolError };
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -30,7 +31,13 @@ export class MessageReader {
       if (this.skipping) {
         this.skipping = newline < 0;
       } else if (this.partial.size + end - start > this.maxBytes) {
-        frames.push({ kind: 'error', error: new ProtocolError('message-too-large', `a message may be at most ${this.maxBytes} bytes; this one was skipped`) });
+        frames.push({
+          kind: 'error',
+          error: new ProtocolError(
+            'message-too-large',
+            `a message may be at most ${this.maxBytes} bytes; this one was skipped`,
+          ),
+        });
         this.partial.clear();
         this.skipping = newline < 0;
       } else if (newline < 0) {

@@ -146,7 +146,12 @@ export const ClientHello = z.object({
 export type ClientHello = z.infer<typeof ClientHello>;
 
 function requestSchema<M extends Method>(method: M) {
-  return z.object({ type: z.literal('request'), id: RequestId, method: z.literal(method), params: METHODS[method].params });
+  return z.object({
+    type: z.literal('request'),
+    id: RequestId,
+    method: z.literal(method),
+    params: METHODS[method].params,
+  });
 }
 
 export const Request = z.discriminatedUnion('method', [
@@ -160,7 +165,9 @@ export const Request = z.discriminatedUnion('method', [
   requestSchema('boot.set'),
   requestSchema('boot.unset'),
 ]);
-export type Request = { readonly [M in Method]: { type: 'request'; id: number; method: M; params: ParamsOf<M> } }[Method];
+export type Request = {
+  readonly [M in Method]: { type: 'request'; id: number; method: M; params: ParamsOf<M> };
+}[Method];
 
 export const ClientMessage = z.discriminatedUnion('type', [ClientHello, Request]);
 export type ClientMessage = ClientHello | Request;

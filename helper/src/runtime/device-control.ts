@@ -4,7 +4,14 @@ import { maskCidr, type Cidr, type Endpoint } from '../net/ip.js';
 import type { Peer } from '../engine/peer.js';
 import { applySetRequest, UapiSetApplier, type UapiSetTarget } from '../uapi/apply.js';
 import { EADDRINUSE, EINVAL } from '../uapi/errno.js';
-import { UapiError, type UapiDevice, type UapiDeviceState, type UapiPeerState, type UapiSetRequest, type UapiSetSession } from '../uapi/model.js';
+import {
+  UapiError,
+  type UapiDevice,
+  type UapiDeviceState,
+  type UapiPeerState,
+  type UapiSetRequest,
+  type UapiSetSession,
+} from '../uapi/model.js';
 import type { WireGuardInterface } from './wireguard-interface.js';
 
 export class DeviceControl implements UapiDevice, UapiSetTarget {
@@ -64,7 +71,10 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
       this.wg.bind(port);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new UapiError(code === 'EADDRINUSE' ? EADDRINUSE : EINVAL, `cannot listen on port ${port}: ${(error as Error).message}`);
+      throw new UapiError(
+        code === 'EADDRINUSE' ? EADDRINUSE : EINVAL,
+        `cannot listen on port ${port}: ${(error as Error).message}`,
+      );
     }
   }
 

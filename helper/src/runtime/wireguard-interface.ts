@@ -45,7 +45,8 @@ const MAX_CRYPTO_WORKERS = 16;
 export function cryptoWorkersFor(setting: string | undefined, cores: number): number {
   if (setting === undefined || setting === '') return 0;
   if (setting === 'auto') return cores <= 2 ? 0 : Math.min(MAX_CRYPTO_WORKERS, cores - 1);
-  if (!/^[0-9]+$/.test(setting)) throw new Error(`WIREFLY_CRYPTO_WORKERS must be a number of threads or "auto", not "${setting}"`);
+  if (!/^[0-9]+$/.test(setting))
+    throw new Error(`WIREFLY_CRYPTO_WORKERS must be a number of threads or "auto", not "${setting}"`);
   return Math.min(MAX_CRYPTO_WORKERS, Number(setting));
 }
 
@@ -208,11 +209,14 @@ export class WireGuardInterface {
     if (deadline >= this.timerDeadline) return;
     clearTimeout(this.timer);
     this.timerDeadline = deadline;
-    this.timer = setTimeout(() => {
-      this.timerDeadline = Infinity;
-      this.device.runTimers();
-      this.afterInput();
-    }, Math.max(0, deadline - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timerDeadline = Infinity;
+        this.device.runTimers();
+        this.afterInput();
+      },
+      Math.max(0, deadline - performance.now()),
+    );
   }
 
   /** Stops everything and wipes the keys. Resolves once the control socket is gone. */

@@ -33,12 +33,19 @@ export class BootTunnels {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    return files.filter((file) => file.endsWith(SUFFIX)).map((file) => file.slice(0, -SUFFIX.length)).filter(isInterfaceName).sort();
+    return files
+      .filter((file) => file.endsWith(SUFFIX))
+      .map((file) => file.slice(0, -SUFFIX.length))
+      .filter(isInterfaceName)
+      .sort();
   }
 
   async save(tunnel: BootTunnel): Promise<void> {
     await this.ensureDirectory();
-    const record = { configText: tunnel.configText, ...(tunnel.killSwitch === undefined ? {} : { killSwitch: tunnel.killSwitch }) };
+    const record = {
+      configText: tunnel.configText,
+      ...(tunnel.killSwitch === undefined ? {} : { killSwitch: tunnel.killSwitch }),
+    };
     await writeFileAtomic(this.path(tunnel.name), JSON.stringify(record), 0o600);
   }
 
@@ -53,7 +60,10 @@ export class BootTunnels {
     return Promise.all(
       (await this.names()).map(async (name) => {
         try {
-          const record = JSON.parse(await readFile(this.path(name), 'utf8')) as { configText?: unknown; killSwitch?: unknown };
+          const record = JSON.parse(await readFile(this.path(name), 'utf8')) as {
+            configText?: unknown;
+            killSwitch?: unknown;
+          };
           if (typeof record.configText !== 'string') return { name, problem: 'it holds no configText' };
           const killSwitch = typeof record.killSwitch === 'boolean' ? { killSwitch: record.killSwitch } : {};
           return { name, configText: record.configText, ...killSwitch };

@@ -58,7 +58,12 @@ export class ClientConnection {
   send(message: HelperMessage): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     if (this.socket.writableLength > MAX_UNREAD_BYTES) {
-      this.context.manager.log('warn', 'helper', undefined, 'dropping a control client that does not read what it is sent');
+      this.context.manager.log(
+        'warn',
+        'helper',
+        undefined,
+        'dropping a control client that does not read what it is sent',
+      );
       this.socket.destroy();
       return;
     }
@@ -91,7 +96,10 @@ export class ClientConnection {
       return;
     }
     if (!this.greeted) {
-      this.refuse(new RequestError('hello-required', 'say hello first: {"type":"hello","protocolVersion":N,"client":"..."}'), message.id);
+      this.refuse(
+        new RequestError('hello-required', 'say hello first: {"type":"hello","protocolVersion":N,"client":"..."}'),
+        message.id,
+      );
       return;
     }
     void this.answer(message);
@@ -114,8 +122,10 @@ export class ClientConnection {
     try {
       this.send({ type: 'reply', id: request.id, ok: true, result: await this.perform(request) });
     } catch (error) {
-      const failure = error instanceof RequestError ? error : new RequestError('internal-error', (error as Error).message);
-      if (!(error instanceof RequestError)) this.context.manager.log('error', 'helper', undefined, `${request.method} failed: ${failure.message}`);
+      const failure =
+        error instanceof RequestError ? error : new RequestError('internal-error', (error as Error).message);
+      if (!(error instanceof RequestError))
+        this.context.manager.log('error', 'helper', undefined, `${request.method} failed: ${failure.message}`);
       this.send({ type: 'reply', id: request.id, ok: false, error: errorBody(failure) });
     }
   }
@@ -150,7 +160,10 @@ export class ClientConnection {
         manager.validate(request.params.configText);
         const marked = await this.context.boot.names();
         if (!marked.includes(request.params.name) && marked.length >= MAX_BOOT_TUNNELS) {
-          throw new RequestError('limit-reached', `${MAX_BOOT_TUNNELS} tunnels already connect at boot: unmark one first`);
+          throw new RequestError(
+            'limit-reached',
+            `${MAX_BOOT_TUNNELS} tunnels already connect at boot: unmark one first`,
+          );
         }
         await this.context.boot.save(request.params);
         manager.log('info', 'helper', request.params.name, 'marked to connect at boot');

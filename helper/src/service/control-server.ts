@@ -34,7 +34,12 @@ function topicOf(event: ManagerEvent): Topic {
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { manager } = options;
   const clients = new Map<Socket, ClientConnection>();
-  const context = { manager, boot: options.boot, helperVersion: options.helperVersion, helloTimeoutMs: options.helloTimeoutMs ?? 10_000 };
+  const context = {
+    manager,
+    boot: options.boot,
+    helperVersion: options.helperVersion,
+    helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+  };
   const server = createServer((socket) => {
     clients.set(socket, new ClientConnection(socket, context));
     socket.once('close', () => clients.delete(socket));

@@ -40,7 +40,10 @@ function lstatOrUndefined(path: string): Stats | undefined {
 export function loadHelperSettings(path = HELPER_SETTINGS_PATH): LoadedSettings {
   const stat = lstatOrUndefined(path);
   if (!stat) return { settings: DEFAULT_HELPER_SETTINGS };
-  const ignored = (problem: string): LoadedSettings => ({ settings: DEFAULT_HELPER_SETTINGS, problem: `${problem}; ignoring it` });
+  const ignored = (problem: string): LoadedSettings => ({
+    settings: DEFAULT_HELPER_SETTINGS,
+    problem: `${problem}; ignoring it`,
+  });
   if (!stat.isFile()) return ignored(`${path} is not a regular file`);
   const directory = dirname(path);
   const problem = untrusted(path, stat) ?? untrusted(directory, lstatSync(directory));
@@ -51,7 +54,8 @@ export function loadHelperSettings(path = HELPER_SETTINGS_PATH): LoadedSettings 
   } catch (error) {
     return ignored(`${path} is not valid JSON (${(error as Error).message})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return ignored(`${path} must hold a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return ignored(`${path} must hold a JSON object`);
   const allowScripts = (parsed as Record<string, unknown>).allowScripts ?? false;
   if (typeof allowScripts !== 'boolean') return ignored(`${path}: allowScripts must be true or false`);
   return { settings: { allowScripts } };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 function packageJsonPath(): string | undefined {
   // From helper/src/service (tsx) or dist/helper/src/service (compiled): the nearest package.json above.
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ;) {
     const candidate = join(dir, 'package.json');
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);

@@ -15,8 +15,13 @@ export const resolveHost: HostResolver = async (host) => {
 };
 
 /** The address of every host name among the config's endpoints. */
-export async function resolveEndpointHosts(config: WgQuickConfig, resolve: HostResolver): Promise<Map<string, IpAddress>> {
-  const hosts = new Set(config.peers.flatMap((peer) => (peer.endpoint?.kind === 'hostname' ? [peer.endpoint.host] : [])));
+export async function resolveEndpointHosts(
+  config: WgQuickConfig,
+  resolve: HostResolver,
+): Promise<Map<string, IpAddress>> {
+  const hosts = new Set(
+    config.peers.flatMap((peer) => (peer.endpoint?.kind === 'hostname' ? [peer.endpoint.host] : [])),
+  );
   const resolved = new Map<string, IpAddress>();
   for (const host of hosts) {
     try {

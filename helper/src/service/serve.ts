@@ -38,13 +38,20 @@ export const SERVE_USAGE =
 /** What `--user` names: a uid; Windows has none, and its named pipe's access list names the user's SID instead. */
 function userProblem(value: string | undefined, platform: NodeJS.Platform): string | undefined {
   if (platform === 'win32') {
-    return value !== undefined && /^S-1-5-21(-\d{1,10}){4}$/.test(value) ? undefined : '--user needs the user\'s SID (S-1-5-21-...)';
+    return value !== undefined && /^S-1-5-21(-\d{1,10}){4}$/.test(value)
+      ? undefined
+      : "--user needs the user's SID (S-1-5-21-...)";
   }
   const uid = Number(value);
-  return value !== undefined && /^\d+$/.test(value) && Number.isSafeInteger(uid) ? undefined : '--user needs a numeric uid';
+  return value !== undefined && /^\d+$/.test(value) && Number.isSafeInteger(uid)
+    ? undefined
+    : '--user needs a numeric uid';
 }
 
-export function parseServeArguments(argv: readonly string[], platform: NodeJS.Platform = process.platform): ServeOptions | string {
+export function parseServeArguments(
+  argv: readonly string[],
+  platform: NodeJS.Platform = process.platform,
+): ServeOptions | string {
   const values = new Map<string, string>();
   let verbose = false;
   for (let i = 0; i < argv.length; i++) {
@@ -60,7 +67,8 @@ export function parseServeArguments(argv: readonly string[], platform: NodeJS.Pl
   }
   const problem = userProblem(values.get('--user'), platform);
   if (problem) return `${problem}\n${SERVE_USAGE}`;
-  if (platform === 'win32') return `wirefly-helper serve does not run on Windows yet (its named-pipe endpoint is not written)\n`;
+  if (platform === 'win32')
+    return `wirefly-helper serve does not run on Windows yet (its named-pipe endpoint is not written)\n`;
   const uid = Number(values.get('--user'));
   return {
     uid,
@@ -84,7 +92,11 @@ async function bringUpBootTunnels(boot: BootTunnels, manager: TunnelManager): Pr
       continue;
     }
     manager.log('info', 'helper', tunnel.name, 'connecting at boot');
-    await manager.up(tunnel).catch((error: Error) => manager.log('error', 'helper', tunnel.name, `connecting at boot failed: ${error.message}`));
+    await manager
+      .up(tunnel)
+      .catch((error: Error) =>
+        manager.log('error', 'helper', tunnel.name, `connecting at boot failed: ${error.message}`),
+      );
   }
 }
 
@@ -108,10 +120,21 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (event.event === 'log') write(event.line);
   });
   if (recovery.recovered.length > 0) {
-    manager.log('info', 'helper', undefined, `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`);
+    manager.log(
+      'info',
+      'helper',
+      undefined,
+      `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`,
+    );
   }
   const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
-  const server = await startControlServer({ path: options.socketPath, uid: options.uid, manager, boot, helperVersion: helperVersion() });
+  const server = await startControlServer({
+    path: options.socketPath,
+    uid: options.uid,
+    manager,
+    boot,
+    helperVersion: helperVersion(),
+  });
   const pidFile = await writeHelperPidFile(dirname(options.socketPath));
   manager.log('info', 'helper', undefined, `serving uid ${options.uid} on ${options.socketPath}`);
   await bringUpBootTunnels(boot, manager);

@@ -2,7 +2,15 @@
 // itself (never trusting the caller), runs its engine in-process, applies the
 // system networking, and on down or shutdown undoes exactly what up did.
 import { checkConfig, type ConfigDiagnostic, type WgQuickConfig } from '../config/index.js';
-import { RequestError, type ConfigErrorInfo, type Event, type LogLine, type ParamsOf, type TunnelStats, type TunnelSummary } from '../rpc/index.js';
+import {
+  RequestError,
+  type ConfigErrorInfo,
+  type Event,
+  type LogLine,
+  type ParamsOf,
+  type TunnelStats,
+  type TunnelSummary,
+} from '../rpc/index.js';
 import type { Logger } from '../runtime/log.js';
 import { engineSetRequest } from './engine-request.js';
 import { HELPER_SETTINGS_PATH, type HelperSettings } from './helper-settings.js';
@@ -76,7 +84,8 @@ export class TunnelManager {
   stats(): TunnelStats[] {
     const stats: TunnelStats[] = [];
     for (const tunnel of this.tunnels.values()) {
-      if (tunnel.state === 'active' && tunnel.engine) stats.push(tunnelStats(tunnel.name, tunnel.engine.state(), this.now()));
+      if (tunnel.state === 'active' && tunnel.engine)
+        stats.push(tunnelStats(tunnel.name, tunnel.engine.state(), this.now()));
     }
     return stats;
   }
@@ -113,7 +122,12 @@ export class TunnelManager {
   }
 
   private summary(tunnel: Tunnel): TunnelSummary {
-    return { name: tunnel.name, state: tunnel.state, killSwitch: tunnel.killSwitch, ...(tunnel.error ? { error: tunnel.error } : {}) };
+    return {
+      name: tunnel.name,
+      state: tunnel.state,
+      killSwitch: tunnel.killSwitch,
+      ...(tunnel.error ? { error: tunnel.error } : {}),
+    };
   }
 
   private setState(tunnel: Tunnel, state: TunnelSummary['state'], error?: string): void {
@@ -128,7 +142,11 @@ export class TunnelManager {
     if (!checked.config) {
       const first = checked.errors[0];
       const where = first && first.line > 0 ? `line ${first.line}: ` : '';
-      throw new RequestError('invalid-config', `the config is not valid: ${where}${first?.message ?? 'unreadable'}`, checked.errors.map(errorInfo));
+      throw new RequestError(
+        'invalid-config',
+        `the config is not valid: ${where}${first?.message ?? 'unreadable'}`,
+        checked.errors.map(errorInfo),
+      );
     }
     const scripts = checked.warnings.filter((warning) => warning.code === 'scripts-present');
     if (scripts.length > 0 && !this.options.settings().allowScripts) {
@@ -146,9 +164,16 @@ export class TunnelManager {
     if (this.shuttingDown) throw new RequestError('tunnel-busy', 'the helper is shutting down');
     const existing = this.tunnels.get(params.name);
     if (existing?.state === 'active') throw new RequestError('tunnel-exists', `tunnel ${params.name} is already up`);
-    if (existing && existing.state !== 'error') throw new RequestError('tunnel-busy', `tunnel ${params.name} is ${existing.state}`);
+    if (existing && existing.state !== 'error')
+      throw new RequestError('tunnel-busy', `tunnel ${params.name} is ${existing.state}`);
     const config = this.validate(params.configText);
-    const tunnel: Tunnel = { name: params.name, config, killSwitch: params.killSwitch ?? routesEverything(config), state: 'activating', stopping: false };
+    const tunnel: Tunnel = {
+      name: params.name,
+      config,
+      killSwitch: params.killSwitch ?? routesEverything(config),
+      state: 'activating',
+      stopping: false,
+    };
     this.tunnels.set(tunnel.name, tunnel);
     this.setState(tunnel, 'activating');
     const started = this.now();
@@ -162,13 +187,19 @@ export class TunnelManager {
       throw new RequestError('tunnel-failed', `tunnel ${tunnel.name} could not come up: ${message}`);
     }
     this.setState(tunnel, 'active');
-    this.log('info', 'helper', tunnel.name, `up in ${this.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}`);
+    this.log(
+      'info',
+      'helper',
+      tunnel.name,
+      `up in ${this.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}`,
+    );
     return this.summary(tunnel);
   }
 
   private async activate(tunnel: Tunnel): Promise<void> {
     const { name, config } = tunnel;
-    if (config.interface.saveConfig) this.log('warn', 'helper', name, 'SaveConfig is ignored: the app keeps the config, not the helper');
+    if (config.interface.saveConfig)
+      this.log('warn', 'helper', name, 'SaveConfig is ignored: the app keeps the config, not the helper');
     const resolvedHosts = await resolveEndpointHosts(config, this.resolveHost);
     await this.runScripts(config.interface.preUp, name);
     const engine = await this.options.startEngine(name, this.engineLogger(name));
@@ -188,7 +219,8 @@ export class TunnelManager {
   private async bringDown(name: string): Promise<void> {
     const tunnel = this.tunnels.get(name);
     if (!tunnel) throw new RequestError('no-such-tunnel', `there is no tunnel ${name}`);
-    if (tunnel.state === 'activating' || tunnel.state === 'deactivating') throw new RequestError('tunnel-busy', `tunnel ${name} is ${tunnel.state}`);
+    if (tunnel.state === 'activating' || tunnel.state === 'deactivating')
+      throw new RequestError('tunnel-busy', `tunnel ${name} is ${tunnel.state}`);
     if (tunnel.state === 'active') {
       const started = this.now();
       this.setState(tunnel, 'deactivating');

@@ -16,7 +16,9 @@ async function assertSafeDirectory(directory: string): Promise<void> {
   if (!stat.isDirectory()) throw new Error(`${directory} is not a directory`);
   // The helper's own user is root in production; a test may run it as itself.
   if (stat.uid !== process.getuid?.() || (stat.mode & WRITABLE_BY_GROUP_OR_OTHERS) !== 0) {
-    throw new Error(`${directory} must be owned by the helper's user (root) and writable by it alone, to hold the helper's socket`);
+    throw new Error(
+      `${directory} must be owned by the helper's user (root) and writable by it alone, to hold the helper's socket`,
+    );
   }
 }
 
@@ -26,7 +28,8 @@ export async function listenForUser(server: Server, path: string, uid: number): 
   try {
     await listenPrivately(server, path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`another helper is already listening on ${path}`);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`another helper is already listening on ${path}`);
     throw error;
   }
   await chown(path, uid, 0);

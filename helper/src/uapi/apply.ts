@@ -157,7 +157,8 @@ function* peerSteps(peer: UapiPeerChange): Generator<UapiSetStep> {
   if (peer.updateOnly) yield { key: 'update_only' };
   if (peer.presharedKey) yield { key: 'preshared_key', value: peer.presharedKey };
   if (peer.endpoint) yield { key: 'endpoint', value: peer.endpoint };
-  if (peer.persistentKeepaliveInterval !== undefined) yield { key: 'persistent_keepalive_interval', value: peer.persistentKeepaliveInterval };
+  if (peer.persistentKeepaliveInterval !== undefined)
+    yield { key: 'persistent_keepalive_interval', value: peer.persistentKeepaliveInterval };
   if (peer.replaceAllowedIps) yield { key: 'replace_allowed_ips' };
   for (const change of peer.allowedIps) yield { key: 'allowed_ip', value: change };
 }

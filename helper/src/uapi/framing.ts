@@ -22,7 +22,8 @@ export type UapiOperation =
   /** Stop reading: answer with the error if there is one, then close. */
   | { readonly kind: 'close'; readonly reason: string; readonly error?: UapiError };
 
-type State = { readonly name: 'operation' } | { readonly name: 'get' } | { readonly name: 'set' } | { readonly name: 'closed' };
+type State =
+  { readonly name: 'operation' } | { readonly name: 'get' } | { readonly name: 'set' } | { readonly name: 'closed' };
 
 const NEWLINE = 0x0a;
 

@@ -1,14 +1,7 @@
 // The text of the wg(8) cross-platform configuration protocol: the lines of a
 // `set=1` request into a UapiSetRequest, a UapiDeviceState into the answer to
 // `get=1`. Keys, values and errnos as wireguard-go reads and writes them.
-import {
-  formatCidr,
-  formatEndpoint,
-  maskCidr,
-  parseCidr,
-  parseEndpoint,
-  type Endpoint,
-} from '../net/ip.js';
+import { formatCidr, formatEndpoint, maskCidr, parseCidr, parseEndpoint, type Endpoint } from '../net/ip.js';
 import { EINVAL, EPROTO } from './errno.js';
 import {
   UapiError,

@@ -116,7 +116,8 @@ function serveConnection(socket: Socket, context: ConnectionContext): void {
     for (let operation = queue.shift(); operation; operation = queue.shift()) {
       if (socket.destroyed) break;
       // The lines of a set request, the bulk of any large one, go straight through unless a step has to wait.
-      const pending = operation.kind === 'set-line' ? applyLine(connection, operation.line) : performOperation(connection, operation);
+      const pending =
+        operation.kind === 'set-line' ? applyLine(connection, operation.line) : performOperation(connection, operation);
       if (pending) await pending;
     }
     if (socket.destroyed) {

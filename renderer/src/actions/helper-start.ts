@@ -14,7 +14,10 @@ export interface HelperStartPlan {
 
 const PASSWORD = 'asks for an administrator password';
 
-export function helperStartPlan(helper: HelperState | undefined, service: HelperService | undefined): HelperStartPlan | undefined {
+export function helperStartPlan(
+  helper: HelperState | undefined,
+  service: HelperService | undefined,
+): HelperStartPlan | undefined {
   switch (helper?.status) {
     case undefined:
     case 'running':
@@ -22,9 +25,15 @@ export function helperStartPlan(helper: HelperState | undefined, service: Helper
     case 'starting':
       return { text: 'Starting the Wirefly helper…', choices: [] };
     case 'not-permitted':
-      return { text: `The Wirefly helper was not permitted to run: ${helper.message}`, choices: [{ label: 'Try again', choice: 'start' }] };
+      return {
+        text: `The Wirefly helper was not permitted to run: ${helper.message}`,
+        choices: [{ label: 'Try again', choice: 'start' }],
+      };
     case 'incompatible':
-      return { text: `The running helper is version ${helper.helperVersion}, but this app needs ${helper.appVersion}.`, choices: [{ label: 'Restart helper', choice: 'start' }] };
+      return {
+        text: `The running helper is version ${helper.helperVersion}, but this app needs ${helper.appVersion}.`,
+        choices: [{ label: 'Restart helper', choice: 'start' }],
+      };
     case 'not-running':
       break;
   }
@@ -47,7 +56,11 @@ export function helperStartPlan(helper: HelperState | undefined, service: Helper
     };
   }
   const why = service?.kind === 'unavailable' ? ` It cannot be installed as a service here: ${service.reason}` : '';
-  return { text: `The Wirefly helper is not running, so tunnels cannot be activated. Starting it ${PASSWORD}.${why}`, choices: [session], activateNote };
+  return {
+    text: `The Wirefly helper is not running, so tunnels cannot be activated. Starting it ${PASSWORD}.${why}`,
+    choices: [session],
+    activateNote,
+  };
 }
 
 export function runHelperChoice(api: WireflyApi, choice: HelperChoice): Promise<void> {

@@ -15,9 +15,15 @@ async function readFile(file: File): Promise<{ fileName: string; dataBase64: str
 export function describeImport(result: ImportResult): { tone: 'info' | 'error'; text: string }[] {
   const messages: { tone: 'info' | 'error'; text: string }[] = [];
   const count = result.imported.length;
-  if (count > 0) messages.push({ tone: 'info', text: `Imported ${count === 1 ? 'tunnel' : `${count} tunnels`}: ${result.imported.join(', ')}` });
-  for (const failure of result.failed) messages.push({ tone: 'error', text: `${failure.fileName}: ${failure.message}` });
-  if (count === 0 && result.failed.length === 0) messages.push({ tone: 'error', text: 'No tunnel configurations were found in those files.' });
+  if (count > 0)
+    messages.push({
+      tone: 'info',
+      text: `Imported ${count === 1 ? 'tunnel' : `${count} tunnels`}: ${result.imported.join(', ')}`,
+    });
+  for (const failure of result.failed)
+    messages.push({ tone: 'error', text: `${failure.fileName}: ${failure.message}` });
+  if (count === 0 && result.failed.length === 0)
+    messages.push({ tone: 'error', text: 'No tunnel configurations were found in those files.' });
   return messages;
 }
 

@@ -23,8 +23,9 @@ function EmptyState() {
     <div className="empty-state">
       <h2>No tunnels yet</h2>
       <p>
-        Import a WireGuard configuration (a <code>.conf</code> file from your VPN provider or server, or a <code>.zip</code> of several) with the
-        button below or by dropping the files onto this window, or create a tunnel from scratch.
+        Import a WireGuard configuration (a <code>.conf</code> file from your VPN provider or server, or a{' '}
+        <code>.zip</code> of several) with the button below or by dropping the files onto this window, or create a
+        tunnel from scratch.
       </p>
       <div className="empty-actions">
         <ImportButton className="button primary" />
@@ -43,7 +44,13 @@ function TunnelsScreen() {
   const count = useAppStore('tunnels', (s) => s.tunnels.length);
   const selected = useAppStore('tunnels', (s) => s.tunnels.find((t) => t.name === s.selected));
   const editing = useAppStore('ui', (s) => s.editing);
-  const main = editing ? <EditorScreen key={editing.kind === 'edit' ? `edit:${editing.name}` : 'new'} editing={editing} /> : selected ? <TunnelDetail tunnel={selected} /> : loaded && count === 0 ? <EmptyState /> : null;
+  const main = editing ? (
+    <EditorScreen key={editing.kind === 'edit' ? `edit:${editing.name}` : 'new'} editing={editing} />
+  ) : selected ? (
+    <TunnelDetail tunnel={selected} />
+  ) : loaded && count === 0 ? (
+    <EmptyState />
+  ) : null;
   return (
     <div className="tunnels-screen">
       <aside className="sidebar" aria-label="Tunnel list">
@@ -76,7 +83,14 @@ export function App() {
         </span>
         <div className="tabs" role="tablist">
           {SCREENS.map((s) => (
-            <button key={s.id} type="button" role="tab" aria-selected={screen === s.id} className={`tab${screen === s.id ? ' active' : ''}`} onClick={() => stores.ui.getState().show(s.id)}>
+            <button
+              key={s.id}
+              type="button"
+              role="tab"
+              aria-selected={screen === s.id}
+              className={`tab${screen === s.id ? ' active' : ''}`}
+              onClick={() => stores.ui.getState().show(s.id)}
+            >
               {s.label}
             </button>
           ))}

@@ -9,7 +9,12 @@ export function CopyButton({ text, label }: { readonly text: string; readonly la
     setTimeout(() => setCopied(false), 1500);
   };
   return (
-    <button type="button" className="button small ghost" aria-label={label} onClick={() => void copy().catch(() => setCopied(false))}>
+    <button
+      type="button"
+      className="button small ghost"
+      aria-label={label}
+      onClick={() => void copy().catch(() => setCopied(false))}
+    >
       <span aria-live="polite">{copied ? 'Copied' : 'Copy'}</span>
     </button>
   );

@@ -13,7 +13,15 @@ interface DialogProps {
   readonly onCancel: () => void;
 }
 
-export function Dialog({ title, children, confirmLabel, danger = false, confirmDisabled = false, onConfirm, onCancel }: DialogProps) {
+export function Dialog({
+  title,
+  children,
+  confirmLabel,
+  danger = false,
+  confirmDisabled = false,
+  onConfirm,
+  onCancel,
+}: DialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const element = dialog.current;
@@ -25,7 +33,12 @@ export function Dialog({ title, children, confirmLabel, danger = false, confirmD
     if (!confirmDisabled) onConfirm();
   };
   return (
-    <dialog ref={dialog} className="dialog" aria-labelledby="dialog-title" onCancel={(event) => (event.preventDefault(), onCancel())}>
+    <dialog
+      ref={dialog}
+      className="dialog"
+      aria-labelledby="dialog-title"
+      onCancel={(event) => (event.preventDefault(), onCancel())}
+    >
       <form onSubmit={submit}>
         <h2 id="dialog-title">{title}</h2>
         <div className="dialog-body">{children}</div>

@@ -33,7 +33,13 @@ export function HelperBanner() {
       {plan.choices.length > 0 && (
         <span className="banner-actions">
           {plan.choices.map(({ label, choice }, index) => (
-            <button key={choice} type="button" className={`button ${index === 0 ? 'primary' : ''}`} disabled={busy !== undefined} onClick={() => void run(choice)}>
+            <button
+              key={choice}
+              type="button"
+              className={`button ${index === 0 ? 'primary' : ''}`}
+              disabled={busy !== undefined}
+              onClick={() => void run(choice)}
+            >
               {busy === choice ? (choice === 'install' ? 'Installing…' : 'Starting…') : label}
             </button>
           ))}

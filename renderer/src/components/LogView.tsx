@@ -26,25 +26,48 @@ export function LogView() {
         <div className="detail-actions">
           <label className="inline-field">
             <span>Tunnel</span>
-            <select value={filter.tunnel ?? ''} onChange={(event) => setFilter({ tunnel: event.target.value === '' ? undefined : event.target.value })}>
+            <select
+              value={filter.tunnel ?? ''}
+              onChange={(event) => setFilter({ tunnel: event.target.value === '' ? undefined : event.target.value })}
+            >
               <option value="">All</option>
               {tunnels.map((t) => (
-                <option key={t.name} value={t.name}>{t.name}</option>
+                <option key={t.name} value={t.name}>
+                  {t.name}
+                </option>
               ))}
             </select>
           </label>
           <label className="inline-field">
             <span>Level</span>
-            <select value={filter.minLevel} onChange={(event) => setFilter({ minLevel: event.target.value as LogLevel })}>
+            <select
+              value={filter.minLevel}
+              onChange={(event) => setFilter({ minLevel: event.target.value as LogLevel })}
+            >
               {LOG_LEVELS.map((level) => (
-                <option key={level} value={level}>{level === 'debug' ? 'Everything' : `${level} and above`}</option>
+                <option key={level} value={level}>
+                  {level === 'debug' ? 'Everything' : `${level} and above`}
+                </option>
               ))}
             </select>
           </label>
-          <button type="button" className="button" onClick={() => void navigator.clipboard.writeText(text()).then(() => notify('info', `Copied ${visible.length} log lines.`), () => notify('error', 'The clipboard is not available.'))}>
+          <button
+            type="button"
+            className="button"
+            onClick={() =>
+              void navigator.clipboard.writeText(text()).then(
+                () => notify('info', `Copied ${visible.length} log lines.`),
+                () => notify('error', 'The clipboard is not available.'),
+              )
+            }
+          >
             Copy
           </button>
-          <button type="button" className="button" onClick={() => saveDownload(`wirefly-${new Date().toISOString().slice(0, 10)}.log`, text(), 'text/plain')}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => saveDownload(`wirefly-${new Date().toISOString().slice(0, 10)}.log`, text(), 'text/plain')}
+          >
             Save…
           </button>
         </div>

@@ -34,7 +34,9 @@ function HelperServiceSetting() {
   return (
     <fieldset className="setting-group helper-service-setting">
       <legend>Helper service</legend>
-      {service.kind === 'installed' && <p>Installed: the helper starts with the computer and connects the tunnels marked to connect at boot.</p>}
+      {service.kind === 'installed' && (
+        <p>Installed: the helper starts with the computer and connects the tunnels marked to connect at boot.</p>
+      )}
       {service.kind === 'unavailable' && <p className="muted">Not available: {service.reason}</p>}
       {service.kind === 'installable' && (
         <p>
@@ -71,11 +73,19 @@ export function SettingsView() {
     <section className="settings card" aria-labelledby="settings-heading">
       <h2 id="settings-heading">Settings</h2>
       <label className="checkbox-row">
-        <input type="checkbox" checked={settings.launchAtLogin} onChange={(event) => void change({ launchAtLogin: event.target.checked })} />
+        <input
+          type="checkbox"
+          checked={settings.launchAtLogin}
+          onChange={(event) => void change({ launchAtLogin: event.target.checked })}
+        />
         <span>Launch Wirefly when I log in</span>
       </label>
       <label className="checkbox-row">
-        <input type="checkbox" checked={settings.killSwitchDefault} onChange={(event) => void change({ killSwitchDefault: event.target.checked })} />
+        <input
+          type="checkbox"
+          checked={settings.killSwitchDefault}
+          onChange={(event) => void change({ killSwitchDefault: event.target.checked })}
+        />
         <span>
           Block untunneled traffic for new full-tunnel configurations
           <span className="muted"> — the kill switch; each tunnel can still turn it off in its editor.</span>
@@ -85,7 +95,13 @@ export function SettingsView() {
         <legend>Theme</legend>
         {THEMES.map((theme) => (
           <label key={theme.value} className="radio-row">
-            <input type="radio" name="theme" value={theme.value} checked={settings.theme === theme.value} onChange={() => void change({ theme: theme.value })} />
+            <input
+              type="radio"
+              name="theme"
+              value={theme.value}
+              checked={settings.theme === theme.value}
+              onChange={() => void change({ theme: theme.value })}
+            />
             <span>{theme.label}</span>
           </label>
         ))}

@@ -9,5 +9,12 @@ export const STATE_LABELS: Readonly<Record<TunnelState, string>> = {
 };
 
 export function StateDot({ state }: { readonly state: TunnelState }) {
-  return <span className={`state-dot state-${state}`} role="img" aria-label={STATE_LABELS[state]} title={STATE_LABELS[state]} />;
+  return (
+    <span
+      className={`state-dot state-${state}`}
+      role="img"
+      aria-label={STATE_LABELS[state]}
+      title={STATE_LABELS[state]}
+    />
+  );
 }

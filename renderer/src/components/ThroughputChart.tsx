@@ -23,19 +23,38 @@ function themeColors(element: HTMLElement): { text: string; grid: string } {
 }
 
 function chartOptions(width: number, colors: { text: string; grid: string }): uPlot.Options {
-  const axis: uPlot.Axis = { stroke: colors.text, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid, width: 1 } };
+  const axis: uPlot.Axis = {
+    stroke: colors.text,
+    grid: { stroke: colors.grid, width: 1 },
+    ticks: { stroke: colors.grid, width: 1 },
+  };
   return {
     width,
     height: CHART_HEIGHT,
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
     // At least a minute across, so a tunnel that just came up is not drawn at millisecond scale.
-    scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] }, y: { range: (_u, _min, max) => [0, Math.max(max, 1024)] } },
+    scales: {
+      x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] },
+      y: { range: (_u, _min, max) => [0, Math.max(max, 1024)] },
+    },
     axes: [axis, { ...axis, size: 80, values: (_u, ticks) => ticks.map((v) => formatBytes(v) + '/s') }],
     series: [
       {},
-      { label: 'Received', stroke: RX_COLOR, fill: `${RX_COLOR}22`, width: 2, value: (_u, v) => (v == null ? '–' : formatRate(v)) },
-      { label: 'Sent', stroke: TX_COLOR, fill: `${TX_COLOR}22`, width: 2, value: (_u, v) => (v == null ? '–' : formatRate(v)) },
+      {
+        label: 'Received',
+        stroke: RX_COLOR,
+        fill: `${RX_COLOR}22`,
+        width: 2,
+        value: (_u, v) => (v == null ? '–' : formatRate(v)),
+      },
+      {
+        label: 'Sent',
+        stroke: TX_COLOR,
+        fill: `${TX_COLOR}22`,
+        width: 2,
+        value: (_u, v) => (v == null ? '–' : formatRate(v)),
+      },
     ],
   };
 }
@@ -48,14 +67,19 @@ export function ThroughputChart({ tunnel }: { readonly tunnel: string }) {
   useEffect(() => {
     const element = host.current!;
     const make = (): uPlot =>
-      new uPlot(chartOptions(element.clientWidth, themeColors(element)), chartData(seriesOf(stores.stats.getState(), tunnel)), element);
+      new uPlot(
+        chartOptions(element.clientWidth, themeColors(element)),
+        chartData(seriesOf(stores.stats.getState(), tunnel)),
+        element,
+      );
     let plot = make();
     const remake = (): void => {
       plot.destroy();
       plot = make();
     };
     // The point count on the element lets end-to-end tests see the chart grow.
-    const showCount = (series: ThroughputSeries): void => void (element.dataset['points'] = String(series.times.length));
+    const showCount = (series: ThroughputSeries): void =>
+      void (element.dataset['points'] = String(series.times.length));
     showCount(seriesOf(stores.stats.getState(), tunnel));
     const unsubscribe = stores.stats.subscribe((state, previous) => {
       const series = seriesOf(state, tunnel);
@@ -75,5 +99,12 @@ export function ThroughputChart({ tunnel }: { readonly tunnel: string }) {
     };
   }, [stores, tunnel, theme]);
 
-  return <div className="throughput-chart" ref={host} role="img" aria-label={`Throughput of ${tunnel}: received and sent bytes per second`} />;
+  return (
+    <div
+      className="throughput-chart"
+      ref={host}
+      role="img"
+      aria-label={`Throughput of ${tunnel}: received and sent bytes per second`}
+    />
+  );
 }

@@ -29,7 +29,11 @@ function useTunnelConfig(name: string): Loaded {
       (text) => {
         if (!current) return;
         const parsed = parseConfig(text);
-        setLoaded(parsed.ok ? { config: parsed.config } : { error: 'The saved configuration no longer parses; open the editor to fix it.' });
+        setLoaded(
+          parsed.ok
+            ? { config: parsed.config }
+            : { error: 'The saved configuration no longer parses; open the editor to fix it.' },
+        );
       },
       (error: unknown) => current && setLoaded({ error: errorMessage(error) }),
     );
@@ -91,11 +95,21 @@ function ConnectAtBoot({ tunnel }: { readonly tunnel: TunnelSummary }) {
   return (
     <Field label="Connect at boot">
       <label className="boot-toggle">
-        <input type="checkbox" checked={tunnel.connectAtBoot} disabled={!helperRunning || busy} onChange={(event) => void change(event.target.checked)} />
+        <input
+          type="checkbox"
+          checked={tunnel.connectAtBoot}
+          disabled={!helperRunning || busy}
+          onChange={(event) => void change(event.target.checked)}
+        />
         {!helperRunning ? 'Not known while the helper is not running' : tunnel.connectAtBoot ? 'On' : 'Off'}
       </label>
       {note && <span className="muted">{note}</span>}
-      {failure && <span className="form-error" role="alert"> {failure}</span>}
+      {failure && (
+        <span className="form-error" role="alert">
+          {' '}
+          {failure}
+        </span>
+      )}
     </Field>
   );
 }
@@ -108,19 +122,33 @@ function InterfaceSection({ config, tunnel }: { readonly config: WgQuickConfig; 
     <section className="card" aria-labelledby="interface-heading">
       <h3 id="interface-heading">Interface</h3>
       <dl className="fields">
-        {publicKey && <Field label="Public key"><KeyText value={publicKey} label="interface public key" /></Field>}
+        {publicKey && (
+          <Field label="Public key">
+            <KeyText value={publicKey} label="interface public key" />
+          </Field>
+        )}
         {iface.addresses.length > 0 && <Field label="Addresses">{iface.addresses.map(formatCidr).join(', ')}</Field>}
         {dns.length > 0 && <Field label="DNS servers">{dns.join(', ')}</Field>}
         {iface.listenPort !== undefined && <Field label="Listen port">{iface.listenPort}</Field>}
         {iface.mtu !== undefined && <Field label="MTU">{iface.mtu}</Field>}
-        {routesAllTraffic(config) && <Field label="Kill switch">{tunnel.killSwitch ? 'On: untunneled traffic is blocked' : 'Off'}</Field>}
+        {routesAllTraffic(config) && (
+          <Field label="Kill switch">{tunnel.killSwitch ? 'On: untunneled traffic is blocked' : 'Off'}</Field>
+        )}
         <ConnectAtBoot tunnel={tunnel} />
       </dl>
     </section>
   );
 }
 
-function PeerSection({ peer, live, index }: { readonly peer: PeerConfig; readonly live: PeerStats | undefined; readonly index: number }) {
+function PeerSection({
+  peer,
+  live,
+  index,
+}: {
+  readonly peer: PeerConfig;
+  readonly live: PeerStats | undefined;
+  readonly index: number;
+}) {
   const publicKey = keyToBase64(peer.publicKey);
   const endpoint = live?.endpoint ?? endpointText(peer.endpoint);
   const headingId = `peer-heading-${index}`;
@@ -128,17 +156,25 @@ function PeerSection({ peer, live, index }: { readonly peer: PeerConfig; readonl
     <section className="card" aria-labelledby={headingId}>
       <h3 id={headingId}>Peer</h3>
       <dl className="fields">
-        <Field label="Public key"><KeyText value={publicKey} label="peer public key" /></Field>
+        <Field label="Public key">
+          <KeyText value={publicKey} label="peer public key" />
+        </Field>
         {endpoint && <Field label="Endpoint">{endpoint}</Field>}
-        <Field label="Allowed IPs">{peer.allowedIps.length > 0 ? peer.allowedIps.map(formatCidr).join(', ') : 'None'}</Field>
-        {peer.persistentKeepalive ? <Field label="Persistent keepalive">every {peer.persistentKeepalive} seconds</Field> : null}
+        <Field label="Allowed IPs">
+          {peer.allowedIps.length > 0 ? peer.allowedIps.map(formatCidr).join(', ') : 'None'}
+        </Field>
+        {peer.persistentKeepalive ? (
+          <Field label="Persistent keepalive">every {peer.persistentKeepalive} seconds</Field>
+        ) : null}
         {live && (
           <>
             <Field label="Latest handshake">
               <span data-testid="latest-handshake">{formatHandshakeAge(live.latestHandshake, Date.now())}</span>
             </Field>
             <Field label="Transfer">
-              <span data-testid="transfer">{formatBytes(live.rxBytes)} received, {formatBytes(live.txBytes)} sent</span>
+              <span data-testid="transfer">
+                {formatBytes(live.rxBytes)} received, {formatBytes(live.txBytes)} sent
+              </span>
             </Field>
           </>
         )}
@@ -177,10 +213,26 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
           <span className={`state-label state-${tunnel.state}`}>{STATE_LABELS[tunnel.state]}</span>
         </div>
         <div className="detail-actions">
-          <button type="button" className={`button ${up ? '' : 'primary'}`} disabled={busy} aria-busy={busy} onClick={() => void toggleTunnel(api, stores, tunnel)}>
-            {tunnel.state === 'activating' ? 'Activating…' : tunnel.state === 'deactivating' ? 'Deactivating…' : up ? 'Deactivate' : 'Activate'}
+          <button
+            type="button"
+            className={`button ${up ? '' : 'primary'}`}
+            disabled={busy}
+            aria-busy={busy}
+            onClick={() => void toggleTunnel(api, stores, tunnel)}
+          >
+            {tunnel.state === 'activating'
+              ? 'Activating…'
+              : tunnel.state === 'deactivating'
+                ? 'Deactivating…'
+                : up
+                  ? 'Deactivate'
+                  : 'Activate'}
           </button>
-          <button type="button" className="button" onClick={() => stores.ui.getState().edit({ kind: 'edit', name: tunnel.name })}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => stores.ui.getState().edit({ kind: 'edit', name: tunnel.name })}
+          >
             Edit
           </button>
           <TunnelMenu tunnel={tunnel} />
@@ -189,7 +241,11 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
       {!up && activateNote && <p className="activate-note muted">{activateNote}</p>}
       <Problem tunnel={tunnel} failure={failure} />
       {loaded === undefined && <p className="muted">Loading…</p>}
-      {loaded && 'error' in loaded && <div className="inline-alert error" role="alert">{loaded.error}</div>}
+      {loaded && 'error' in loaded && (
+        <div className="inline-alert error" role="alert">
+          {loaded.error}
+        </div>
+      )}
       {loaded && 'config' in loaded && (
         <>
           <InterfaceSection config={loaded.config} tunnel={tunnel} />

@@ -56,7 +56,14 @@ export function TunnelList() {
 
   const onKeyDown = (event: KeyboardEvent<HTMLUListElement>): void => {
     const { moveSelection } = stores.tunnels.getState();
-    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity, PageDown: 10, PageUp: -10 };
+    const moves: Record<string, number> = {
+      ArrowDown: 1,
+      ArrowUp: -1,
+      Home: -Infinity,
+      End: Infinity,
+      PageDown: 10,
+      PageUp: -10,
+    };
     const delta = moves[event.key];
     if (delta !== undefined) {
       event.preventDefault();

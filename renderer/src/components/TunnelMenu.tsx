@@ -22,7 +22,13 @@ function RenameDialog({ tunnel, onClose }: { readonly tunnel: TunnelSummary; rea
   const names = useAppStore('tunnels', (s) => s.tunnels);
   const [name, setName] = useState(tunnel.name);
   const [failure, setFailure] = useState<string>();
-  const problem = name === tunnel.name ? undefined : nameProblem(name, names.map((t) => t.name));
+  const problem =
+    name === tunnel.name
+      ? undefined
+      : nameProblem(
+          name,
+          names.map((t) => t.name),
+        );
   const rename = async (): Promise<void> => {
     try {
       await api.renameTunnel(tunnel.name, name);
@@ -33,12 +39,27 @@ function RenameDialog({ tunnel, onClose }: { readonly tunnel: TunnelSummary; rea
     }
   };
   return (
-    <Dialog title={`Rename ${tunnel.name}`} confirmLabel="Rename" confirmDisabled={problem !== undefined || name === tunnel.name} onConfirm={() => void rename()} onCancel={onClose}>
+    <Dialog
+      title={`Rename ${tunnel.name}`}
+      confirmLabel="Rename"
+      confirmDisabled={problem !== undefined || name === tunnel.name}
+      onConfirm={() => void rename()}
+      onCancel={onClose}
+    >
       <label className="form-row">
         <span>New name</span>
-        <input autoFocus value={name} onChange={(event) => setName(event.target.value.trim())} aria-invalid={problem !== undefined} aria-describedby="rename-help" spellCheck={false} />
+        <input
+          autoFocus
+          value={name}
+          onChange={(event) => setName(event.target.value.trim())}
+          aria-invalid={problem !== undefined}
+          aria-describedby="rename-help"
+          spellCheck={false}
+        />
       </label>
-      <p id="rename-help" className={problem ? 'form-error' : 'muted'}>{failure ?? problem ?? NAME_RULE}</p>
+      <p id="rename-help" className={problem ? 'form-error' : 'muted'}>
+        {failure ?? problem ?? NAME_RULE}
+      </p>
     </Dialog>
   );
 }
@@ -55,9 +76,23 @@ function DeleteDialog({ tunnel, onClose }: { readonly tunnel: TunnelSummary; rea
     }
   };
   return (
-    <Dialog title={`Delete ${tunnel.name}?`} confirmLabel="Delete" danger onConfirm={() => void remove()} onCancel={onClose}>
-      <p>The configuration and its private key are removed from this computer{tunnel.state === 'inactive' ? '' : ', and the tunnel is deactivated'}. Export it first if you may need it again.</p>
-      {failure && <p className="form-error" role="alert">{failure}</p>}
+    <Dialog
+      title={`Delete ${tunnel.name}?`}
+      confirmLabel="Delete"
+      danger
+      onConfirm={() => void remove()}
+      onCancel={onClose}
+    >
+      <p>
+        The configuration and its private key are removed from this computer
+        {tunnel.state === 'inactive' ? '' : ', and the tunnel is deactivated'}. Export it first if you may need it
+        again.
+      </p>
+      {failure && (
+        <p className="form-error" role="alert">
+          {failure}
+        </p>
+      )}
     </Dialog>
   );
 }

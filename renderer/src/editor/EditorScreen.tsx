@@ -16,7 +16,9 @@ import { newPrivateKeyText, newTunnelText, privateKeyEdit } from './private-key.
 
 function useInitialText(editing: Editing): { text?: string; error?: string } {
   const api = useApi();
-  const [initial, setInitial] = useState<{ text?: string; error?: string }>(() => (editing.kind === 'new' ? { text: newTunnelText() } : {}));
+  const [initial, setInitial] = useState<{ text?: string; error?: string }>(() =>
+    editing.kind === 'new' ? { text: newTunnelText() } : {},
+  );
   useEffect(() => {
     if (editing.kind !== 'edit') return;
     let current = true;
@@ -53,21 +55,31 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
   const [saving, setSaving] = useState(false);
   const editor = useRef<ConfigEditorHandle>(null);
   const analysis = useMemo(() => analyzeConfig(text), [text]);
-  const problemWithName = editing.kind === 'new' ? nameProblem(name, tunnels.map((t) => t.name)) : undefined;
+  const problemWithName =
+    editing.kind === 'new'
+      ? nameProblem(
+          name,
+          tunnels.map((t) => t.name),
+        )
+      : undefined;
   const title = editing.kind === 'new' ? 'New tunnel' : `Edit ${editing.name}`;
 
   const save = async (): Promise<void> => {
     if (saving) return;
     if (problemWithName) return setRefusal({ message: problemWithName });
     if (analysis.errorCount > 0) {
-      return setRefusal({ message: `Not saved: the configuration has ${analysis.errorCount === 1 ? 'an error' : `${analysis.errorCount} errors`}, marked in red at ${analysis.errorCount === 1 ? 'its line' : 'their lines'}.` });
+      return setRefusal({
+        message: `Not saved: the configuration has ${analysis.errorCount === 1 ? 'an error' : `${analysis.errorCount} errors`}, marked in red at ${analysis.errorCount === 1 ? 'its line' : 'their lines'}.`,
+      });
     }
     setSaving(true);
     try {
       const target = editing.kind === 'new' ? name : editing.name;
       const result = editing.kind === 'new' ? await api.createTunnel(target, text) : await api.saveConfig(target, text);
-      if (!result.saved) return setRefusal({ message: 'Not saved: the configuration was refused.', issues: result.issues });
-      if (analysis.fullTunnel && killSwitch !== (existing?.killSwitch ?? false)) await api.setKillSwitch(target, killSwitch);
+      if (!result.saved)
+        return setRefusal({ message: 'Not saved: the configuration was refused.', issues: result.issues });
+      if (analysis.fullTunnel && killSwitch !== (existing?.killSwitch ?? false))
+        await api.setKillSwitch(target, killSwitch);
       stores.tunnels.getState().select(target);
       stores.ui.getState().edit(undefined);
       stores.ui.getState().notify('info', `Saved ${target}.`);
@@ -116,8 +128,18 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
       {editing.kind === 'new' && (
         <label className="form-row">
           <span>Name</span>
-          <input value={name} onChange={(event) => (setName(event.target.value.trim()), setRefusal(undefined))} placeholder="wg0" spellCheck={false} aria-invalid={name !== '' && problemWithName !== undefined} aria-describedby="name-help" autoFocus />
-          <span id="name-help" className={name !== '' && problemWithName ? 'form-error' : 'muted'}>{name !== '' && problemWithName ? problemWithName : NAME_RULE}</span>
+          <input
+            value={name}
+            onChange={(event) => (setName(event.target.value.trim()), setRefusal(undefined))}
+            placeholder="wg0"
+            spellCheck={false}
+            aria-invalid={name !== '' && problemWithName !== undefined}
+            aria-describedby="name-help"
+            autoFocus
+          />
+          <span id="name-help" className={name !== '' && problemWithName ? 'form-error' : 'muted'}>
+            {name !== '' && problemWithName ? problemWithName : NAME_RULE}
+          </span>
         </label>
       )}
       <div className="form-row">
@@ -151,7 +173,13 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
           )}
         </div>
       )}
-      <ConfigEditor ref={editor} initialText={initialText} issues={analysis.issues} onChange={onChange} label={`Configuration of ${editing.kind === 'new' ? 'the new tunnel' : editing.name}`} />
+      <ConfigEditor
+        ref={editor}
+        initialText={initialText}
+        issues={analysis.issues}
+        onChange={onChange}
+        label={`Configuration of ${editing.kind === 'new' ? 'the new tunnel' : editing.name}`}
+      />
       <IssueList issues={analysis.issues} onGoToLine={(line) => editor.current?.goToLine(line)} />
     </form>
   );
@@ -159,7 +187,12 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
 
 export function EditorScreen({ editing }: { readonly editing: Editing }) {
   const initial = useInitialText(editing);
-  if (initial.error) return <div className="inline-alert error" role="alert">The configuration could not be loaded: {initial.error}</div>;
+  if (initial.error)
+    return (
+      <div className="inline-alert error" role="alert">
+        The configuration could not be loaded: {initial.error}
+      </div>
+    );
   if (initial.text === undefined) return <p className="muted">Loading…</p>;
   return <LoadedEditor editing={editing} initialText={initial.text} />;
 }

@@ -41,7 +41,11 @@ function firstPoint(stats: TunnelStats): ThroughputSeries {
   return { times: [stats.at / 1000], rx: [0], tx: [0] };
 }
 
-function appendPoint(series: ThroughputSeries, previous: TunnelStats | undefined, stats: TunnelStats): ThroughputSeries {
+function appendPoint(
+  series: ThroughputSeries,
+  previous: TunnelStats | undefined,
+  stats: TunnelStats,
+): ThroughputSeries {
   if (previous === undefined) return firstPoint(stats);
   const now = totals(stats);
   const before = totals(previous);

@@ -20,7 +20,13 @@ export interface Stores {
 }
 
 export function createStores(): Stores {
-  return { tunnels: createTunnelsStore(), stats: createStatsStore(), logs: createLogsStore(), system: createSystemStore(), ui: createUiStore() };
+  return {
+    tunnels: createTunnelsStore(),
+    stats: createStatsStore(),
+    logs: createLogsStore(),
+    system: createSystemStore(),
+    ui: createUiStore(),
+  };
 }
 
 /** A tunnel's chart starts afresh each time it comes up, and goes when the tunnel goes. */
@@ -47,7 +53,11 @@ export async function connectStores(api: WireflyApi, stores: Stores): Promise<Un
   let heardTunnels = false;
   let heardHelper = false;
   // Installing or removing the service changes what the banner offers; asking is cheap.
-  const refreshService = (): void => void api.getHelperService().then((service) => stores.system.getState().setService(service), () => undefined);
+  const refreshService = (): void =>
+    void api.getHelperService().then(
+      (service) => stores.system.getState().setService(service),
+      () => undefined,
+    );
   const unsubscribers = [
     api.onTunnels((tunnels) => {
       heardTunnels = true;

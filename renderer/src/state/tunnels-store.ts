@@ -19,10 +19,15 @@ export interface TunnelsState {
 
 export type TunnelsStore = StoreApi<TunnelsState>;
 
-const byName = (a: TunnelSummary, b: TunnelSummary): number => a.name.localeCompare(b.name, undefined, { numeric: true });
+const byName = (a: TunnelSummary, b: TunnelSummary): number =>
+  a.name.localeCompare(b.name, undefined, { numeric: true });
 
 /** Keeps the selection on its tunnel; if that went away, on the row that took its place. */
-function keptSelection(previous: readonly TunnelSummary[], next: readonly TunnelSummary[], selected: string | undefined): string | undefined {
+function keptSelection(
+  previous: readonly TunnelSummary[],
+  next: readonly TunnelSummary[],
+  selected: string | undefined,
+): string | undefined {
   if (next.length === 0) return undefined;
   if (selected !== undefined && next.some((t) => t.name === selected)) return selected;
   const oldIndex = previous.findIndex((t) => t.name === selected);

@@ -85,7 +85,10 @@ export class HandshakeFlood {
     await server.ns.exec('ip', ['route', 'add', `${SPOOFED_PREFIX}.0.0/16`, 'via', link.a.v4]);
     const messagesFile = join(lab.dir, 'flood-initiations');
     writeFileSync(messagesFile, floodMessages(keyFromBase64(server.keys.publicKey)!));
-    return new HandshakeFlood(flooderNs, buildFlooder(lab.dir), messagesFile, { address: link.b.v4, port: server.listenPort });
+    return new HandshakeFlood(flooderNs, buildFlooder(lab.dir), messagesFile, {
+      address: link.b.v4,
+      port: server.listenPort,
+    });
   }
 
   /** Starts the flood; resolves with the number of initiations sent once it has run its time. */
@@ -114,13 +117,20 @@ export interface LateClient {
 }
 
 /** Adds a peer at `server` and a client for it, configured but silent until it first sends. */
-export async function addLateClient(lab: Lab, implementation: WireGuardImplementation, server: TunnelPeer, tunnelAddress: string): Promise<LateClient> {
+export async function addLateClient(
+  lab: Lab,
+  implementation: WireGuardImplementation,
+  server: TunnelPeer,
+  tunnelAddress: string,
+): Promise<LateClient> {
   const ns = await lab.namespace();
   const link = await lab.link(ns, server.ns);
   const ifname = lab.tunnelInterfaceName();
   const daemon = await implementation.start(ns, ifname);
   const keys = await generateKeyPair(lab.dir);
-  await wgSet(server.ns, server.ifname, { peers: [{ publicKey: keys.publicKey, allowedIps: [`${tunnelAddress}/32`] }] });
+  await wgSet(server.ns, server.ifname, {
+    peers: [{ publicKey: keys.publicKey, allowedIps: [`${tunnelAddress}/32`] }],
+  });
   const serverEndpoint = endpointOf({ ...server, outer: link.b }, 4);
   await wgSet(ns, ifname, {
     privateKeyFile: keys.privateKeyFile,
@@ -133,6 +143,10 @@ export async function addLateClient(lab: Lab, implementation: WireGuardImplement
 /** Milliseconds from the client's first packet until a ping through a fresh handshake is answered; undefined if none within the deadline. */
 export async function timeFirstHandshake(client: LateClient, deadlineSeconds: number): Promise<number | undefined> {
   const start = performance.now();
-  const result = await ping(client.ns, client.serverTunnelAddress, { count: 1, intervalSeconds: 0.05, deadlineSeconds });
+  const result = await ping(client.ns, client.serverTunnelAddress, {
+    count: 1,
+    intervalSeconds: 0.05,
+    deadlineSeconds,
+  });
   return result.received > 0 ? performance.now() - start : undefined;
 }

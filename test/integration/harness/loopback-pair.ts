@@ -20,7 +20,12 @@ export interface LoopbackPairOptions {
   readonly mtu?: number;
 }
 
-async function startSide(lab: Lab, hub: Namespace, implementation: WireGuardImplementation, side: 'a' | 'b'): Promise<TunnelSide> {
+async function startSide(
+  lab: Lab,
+  hub: Namespace,
+  implementation: WireGuardImplementation,
+  side: 'a' | 'b',
+): Promise<TunnelSide> {
   const ifname = lab.tunnelInterfaceName();
   const daemon = await implementation.start(hub, ifname);
   const ns = await lab.namespace();

@@ -30,7 +30,10 @@ export async function addNamespace(name: string): Promise<void> {
 
 export async function listNamespaces(): Promise<string[]> {
   const out = await exec(undefined, 'ip', ['netns', 'list']);
-  return out.split('\n').map((line) => line.split(' ')[0] ?? '').filter(Boolean);
+  return out
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter(Boolean);
 }
 
 /**

@@ -10,7 +10,12 @@ export const INNER_V4 = { a: '10.78.0.1', b: '10.78.0.2', prefix: 24 };
 export const INNER_V6 = { a: 'fd78::1', b: 'fd78::2', prefix: 64 };
 const INNER_PORT = { a: 52001, b: 52002 };
 
-async function startInnerSide(lab: Lab, carrier: TunnelSide, implementation: WireGuardImplementation, side: 'a' | 'b'): Promise<TunnelSide> {
+async function startInnerSide(
+  lab: Lab,
+  carrier: TunnelSide,
+  implementation: WireGuardImplementation,
+  side: 'a' | 'b',
+): Promise<TunnelSide> {
   const ifname = lab.tunnelInterfaceName();
   return {
     implementation: implementation.name,
@@ -38,13 +43,20 @@ export async function createNestedPair(
     await wgSet(self.ns, self.ifname, {
       privateKeyFile: self.keys.privateKeyFile,
       listenPort: self.listenPort,
-      peers: [{
-        publicKey: other.keys.publicKey,
-        allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`],
-        endpoint: `[${otherCarrier.tunnelV6}]:${other.listenPort}`,
-      }],
+      peers: [
+        {
+          publicKey: other.keys.publicKey,
+          allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`],
+          endpoint: `[${otherCarrier.tunnelV6}]:${other.listenPort}`,
+        },
+      ],
     });
-    await upTunnelInterface(self.ns, self.ifname, [`${self.tunnelV4}/${INNER_V4.prefix}`, `${self.tunnelV6}/${INNER_V6.prefix}`], mtu);
+    await upTunnelInterface(
+      self.ns,
+      self.ifname,
+      [`${self.tunnelV4}/${INNER_V4.prefix}`, `${self.tunnelV6}/${INNER_V6.prefix}`],
+      mtu,
+    );
   };
   await configure(a, b, outer.b);
   await configure(b, a, outer.a);

@@ -71,7 +71,12 @@ export async function changeListenPort(peer: TunnelPeer, port: number): Promise<
 }
 
 /** A daemon and its interface in `ns`, with keys and the side's addresses; not configured yet. */
-export async function startTunnelSide(lab: Lab, implementation: WireGuardImplementation, ns: Namespace, side: 'a' | 'b'): Promise<TunnelSide> {
+export async function startTunnelSide(
+  lab: Lab,
+  implementation: WireGuardImplementation,
+  ns: Namespace,
+  side: 'a' | 'b',
+): Promise<TunnelSide> {
   const ifname = lab.tunnelInterfaceName();
   const daemon = await implementation.start(ns, ifname);
   return {
@@ -87,13 +92,28 @@ export async function startTunnelSide(lab: Lab, implementation: WireGuardImpleme
 }
 
 /** Gives `self` the other side as its only peer, at `endpoint` if known, and brings its interface up. */
-export async function connectTunnelSide(self: TunnelSide, other: TunnelSide, endpoint: string | undefined): Promise<void> {
+export async function connectTunnelSide(
+  self: TunnelSide,
+  other: TunnelSide,
+  endpoint: string | undefined,
+): Promise<void> {
   await wgSet(self.ns, self.ifname, {
     privateKeyFile: self.keys.privateKeyFile,
     listenPort: self.listenPort,
-    peers: [{ publicKey: other.keys.publicKey, allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`], ...(endpoint ? { endpoint } : {}) }],
+    peers: [
+      {
+        publicKey: other.keys.publicKey,
+        allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`],
+        ...(endpoint ? { endpoint } : {}),
+      },
+    ],
   });
-  await upTunnelInterface(self.ns, self.ifname, [`${self.tunnelV4}/${TUNNEL_V4.prefix}`, `${self.tunnelV6}/${TUNNEL_V6.prefix}`], TUNNEL_MTU);
+  await upTunnelInterface(
+    self.ns,
+    self.ifname,
+    [`${self.tunnelV4}/${TUNNEL_V4.prefix}`, `${self.tunnelV6}/${TUNNEL_V6.prefix}`],
+    TUNNEL_MTU,
+  );
 }
 
 async function startPeer(
@@ -122,17 +142,21 @@ export async function createTunnelPair(
     await wgSet(self.ns, self.ifname, {
       privateKeyFile: self.keys.privateKeyFile,
       listenPort: self.listenPort,
-      peers: [{
-        publicKey,
-        ...(psk ? { presharedKeyFile: psk.file } : {}),
-        allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`],
-        endpoint: endpointOf(other, options.outerFamily ?? 4),
-      }],
+      peers: [
+        {
+          publicKey,
+          ...(psk ? { presharedKeyFile: psk.file } : {}),
+          allowedIps: [`${other.tunnelV4}/32`, `${other.tunnelV6}/128`],
+          endpoint: endpointOf(other, options.outerFamily ?? 4),
+        },
+      ],
     });
-    await upTunnelInterface(self.ns, self.ifname, [
-      `${self.tunnelV4}/${TUNNEL_V4.prefix}`,
-      `${self.tunnelV6}/${TUNNEL_V6.prefix}`,
-    ], TUNNEL_MTU);
+    await upTunnelInterface(
+      self.ns,
+      self.ifname,
+      [`${self.tunnelV4}/${TUNNEL_V4.prefix}`, `${self.tunnelV6}/${TUNNEL_V6.prefix}`],
+      TUNNEL_MTU,
+    );
   };
   await configure(a, b, 'a');
   await configure(b, a, 'b');

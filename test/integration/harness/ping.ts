@@ -55,11 +55,16 @@ function parseSummary(output: string): PingResult {
 /** Resolves with the counts whether or not replies came; rejects only when ping itself fails. */
 export async function ping(from: Namespace, address: string, options: PingOptions = {}): Promise<PingResult> {
   const args = [
-    '-n', '-q',
-    '-c', String(options.count ?? 1),
-    ...(options.replyWaitSeconds === undefined ? ['-w', String(options.deadlineSeconds ?? 5)] : ['-W', String(options.replyWaitSeconds)]),
+    '-n',
+    '-q',
+    '-c',
+    String(options.count ?? 1),
+    ...(options.replyWaitSeconds === undefined
+      ? ['-w', String(options.deadlineSeconds ?? 5)]
+      : ['-W', String(options.replyWaitSeconds)]),
     ...(options.flood ? ['-f'] : ['-i', String(options.intervalSeconds ?? 0.2)]),
-    '-s', String(options.payloadBytes ?? PING_PAYLOAD_BYTES),
+    '-s',
+    String(options.payloadBytes ?? PING_PAYLOAD_BYTES),
     ...(options.dontFragment ? ['-M', 'do'] : []),
     address,
   ];

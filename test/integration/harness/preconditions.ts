@@ -4,9 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Every external program the harness and the tests run. */
-export const REQUIRED_TOOLS = [
-  'ip', 'wg', 'wireguard-go', 'ncat', 'iperf3', 'ping', 'ss', 'sysctl',
-] as const;
+export const REQUIRED_TOOLS = ['ip', 'wg', 'wireguard-go', 'ncat', 'iperf3', 'ping', 'ss', 'sysctl'] as const;
 
 function isExecutable(path: string): boolean {
   try {

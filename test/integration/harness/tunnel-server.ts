@@ -50,7 +50,10 @@ export async function startServerPeer(lab: Lab, ns: Namespace, options: ServerPe
   return { client, server };
 }
 
-export async function startTunnelServer(lab: Lab, options: { readonly persistentKeepalive: number }): Promise<TunnelServer> {
+export async function startTunnelServer(
+  lab: Lab,
+  options: { readonly persistentKeepalive: number },
+): Promise<TunnelServer> {
   const client = await lab.namespace();
   const server = await lab.namespace();
   await lab.link(client, server);

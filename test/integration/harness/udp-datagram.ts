@@ -35,5 +35,7 @@ export class UdpListener {
 
 /** Sends `text` as one datagram from `from` to a listener at `address`. */
 export async function sendUdpDatagram(from: Namespace, address: string, text: string): Promise<void> {
-  await from.exec('ncat', ['-u', '--send-only', '-p', String(SOURCE_PORT), address, String(LISTEN_PORT)], { input: text });
+  await from.exec('ncat', ['-u', '--send-only', '-p', String(SOURCE_PORT), address, String(LISTEN_PORT)], {
+    input: text,
+  });
 }

@@ -64,13 +64,22 @@ async function probe(address: string, length: number, count: number): Promise<Ud
  * Sends `count` datagrams of `length` bytes from `from` to `address` (an
  * address of `to`), one at a time, and counts the echoes that came back whole.
  */
-export async function udpProbe(from: Namespace, to: Namespace, address: string, length: number, count: number): Promise<UdpProbeResult> {
+export async function udpProbe(
+  from: Namespace,
+  to: Namespace,
+  address: string,
+  length: number,
+  count: number,
+): Promise<UdpProbeResult> {
   const file = fileURLToPath(import.meta.url);
   const echoer = to.spawn(process.execPath, [file, 'echo', address], { streamStdio: true });
   try {
     const first = await echoer.stdout.setEncoding('utf8')[Symbol.asyncIterator]().next();
-    if (first.done || first.value !== 'ready\n') throw new Error(`UDP echo did not get ready: ${echoer.describeExit()}: ${echoer.log()}`);
-    return JSON.parse(await from.exec(process.execPath, [file, 'probe', address, String(length), String(count)])) as UdpProbeResult;
+    if (first.done || first.value !== 'ready\n')
+      throw new Error(`UDP echo did not get ready: ${echoer.describeExit()}: ${echoer.log()}`);
+    return JSON.parse(
+      await from.exec(process.execPath, [file, 'probe', address, String(length), String(count)]),
+    ) as UdpProbeResult;
   } finally {
     await echoer.stop();
   }
@@ -79,6 +88,7 @@ export async function udpProbe(from: Namespace, to: Namespace, address: string, 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [role, address, length, count] = process.argv.slice(2);
   if (role === 'echo') echo(address!);
-  else if (role === 'probe') process.stdout.write(`${JSON.stringify(await probe(address!, Number(length), Number(count)))}\n`);
+  else if (role === 'probe')
+    process.stdout.write(`${JSON.stringify(await probe(address!, Number(length), Number(count)))}\n`);
   else throw new Error('usage: udp-probe echo ADDRESS | probe ADDRESS LENGTH COUNT');
 }

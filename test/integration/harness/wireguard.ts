@@ -109,7 +109,10 @@ export function wireflyWithCryptoWorkers(cryptoWorkers: number): WireGuardImplem
     start(ns, ifname) {
       const engine = wireflyEnginePath();
       if (!existsSync(engine)) throw new Error(`${engine} does not exist: the Wirefly engine is not built`);
-      return startDaemon('wirefly', ns, ifname, engine, ['-f', ifname], { LOG_LEVEL: 'verbose', WIREFLY_CRYPTO_WORKERS: String(cryptoWorkers) });
+      return startDaemon('wirefly', ns, ifname, engine, ['-f', ifname], {
+        LOG_LEVEL: 'verbose',
+        WIREFLY_CRYPTO_WORKERS: String(cryptoWorkers),
+      });
     },
   };
 }

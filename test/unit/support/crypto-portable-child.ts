@@ -7,7 +7,11 @@ import { text } from 'node:stream/consumers';
 import { aeadImplementation, nativeAeadBackend, open, seal } from '../../../helper/src/crypto/aead.js';
 import { blake2sImplementation, hash } from '../../../helper/src/crypto/blake2s.js';
 import { cryptoAddon } from '../../../helper/src/crypto/crypto-addon.js';
-import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../../../helper/src/crypto/crypto-pool.js';
+import {
+  InlineTransportCrypto,
+  WorkerTransportCrypto,
+  type TransportCrypto,
+} from '../../../helper/src/crypto/crypto-pool.js';
 import { transportAeadImplementation } from '../../../helper/src/crypto/transport-aead.js';
 import type { TransportBatch } from '../../../helper/src/crypto/transport-batch.js';
 import { dh, importPrivateKey, nativeX25519Backend, x25519Implementation } from '../../../helper/src/crypto/x25519.js';
@@ -71,7 +75,8 @@ const addon = cryptoAddon as { sealMessage: RawAead; openMessage: RawAead };
 function sealCase(c: MessageCase): Uint8Array {
   if (c.counter !== undefined) return seal(bytes(c.key), BigInt(c.counter), bytes(c.plaintext), bytes(c.ad));
   const out = new Uint8Array(c.plaintext.length / 2 + 16);
-  if (!addon.sealMessage(bytes(c.key), bytes(c.nonce!), bytes(c.plaintext), bytes(c.ad), out)) throw new Error('seal failed');
+  if (!addon.sealMessage(bytes(c.key), bytes(c.nonce!), bytes(c.plaintext), bytes(c.ad), out))
+    throw new Error('seal failed');
   return out;
 }
 
@@ -87,7 +92,8 @@ function tampered(c: MessageCase, how: MessageCase['tamper'][number]): { sealed:
   let ad = bytes(c.ad);
   if (how === 'tag') sealed[sealed.length - 1]! ^= 0x01;
   if (how === 'ciphertext') sealed[0]! ^= 0x80;
-  if (how === 'ad') ad = ad.length > 0 ? Buffer.from(ad.map((byte, i) => (i === 0 ? byte ^ 0x01 : byte))) : Buffer.of(0);
+  if (how === 'ad')
+    ad = ad.length > 0 ? Buffer.from(ad.map((byte, i) => (i === 0 ? byte ^ 0x01 : byte))) : Buffer.of(0);
   return { sealed, ad };
 }
 

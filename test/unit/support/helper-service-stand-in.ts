@@ -19,7 +19,8 @@ export class HelperServiceStandIn implements HelperServiceControl {
 
   async install(startNow: boolean): Promise<void> {
     this.installs += 1;
-    if (this.service.kind === 'unavailable') throw new Error(`The helper service cannot be installed: ${this.service.reason}`);
+    if (this.service.kind === 'unavailable')
+      throw new Error(`The helper service cannot be installed: ${this.service.reason}`);
     if (startNow) await this.runHelper();
     this.service = { kind: 'installed' };
   }

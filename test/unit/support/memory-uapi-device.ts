@@ -3,7 +3,13 @@
 import { importPrivateKey } from '../../../helper/src/crypto/x25519.js';
 import { formatCidr, type Cidr, type Endpoint } from '../../../helper/src/net/ip.js';
 import { applySetRequest, UapiSetApplier, type UapiSetTarget } from '../../../helper/src/uapi/apply.js';
-import type { UapiDevice, UapiDeviceState, UapiPeerState, UapiSetRequest, UapiSetSession } from '../../../helper/src/uapi/model.js';
+import type {
+  UapiDevice,
+  UapiDeviceState,
+  UapiPeerState,
+  UapiSetRequest,
+  UapiSetSession,
+} from '../../../helper/src/uapi/model.js';
 import { formatKeyHex } from '../../../helper/src/uapi/protocol.js';
 
 interface MemoryPeer {
@@ -37,18 +43,16 @@ export class MemoryUapiDevice implements UapiDevice, UapiSetTarget {
       privateKey: this.privateKey,
       listenPort: this.listenPort,
       fwmark: this.fwmark,
-      peers: [...this.peers.values()].map(
-        (peer): UapiPeerState => ({
-          publicKey: peer.publicKey,
-          presharedKey: peer.presharedKey,
-          endpoint: peer.endpoint,
-          persistentKeepaliveInterval: peer.persistentKeepaliveInterval,
-          lastHandshake: undefined,
-          rxBytes: 0n,
-          txBytes: 0n,
-          allowedIps: [...peer.allowedIps.values()],
-        }),
-      ),
+      peers: [...this.peers.values()].map((peer): UapiPeerState => ({
+        publicKey: peer.publicKey,
+        presharedKey: peer.presharedKey,
+        endpoint: peer.endpoint,
+        persistentKeepaliveInterval: peer.persistentKeepaliveInterval,
+        lastHandshake: undefined,
+        rxBytes: 0n,
+        txBytes: 0n,
+        allowedIps: [...peer.allowedIps.values()],
+      })),
     };
   }
 

@@ -59,7 +59,9 @@ export class FakeEngine implements TunnelEngine {
 
   async configure(request: UapiSetRequest): Promise<void> {
     this.requests.push(request);
-    this.actions.push(`engine configure ${this.name}${request.fwmark !== undefined ? ` fwmark=${request.fwmark}` : ''}`);
+    this.actions.push(
+      `engine configure ${this.name}${request.fwmark !== undefined ? ` fwmark=${request.fwmark}` : ''}`,
+    );
   }
 
   state() {

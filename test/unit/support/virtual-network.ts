@@ -32,7 +32,11 @@ export class VirtualNetwork {
   filter: (datagram: Uint8Array, from: Endpoint, to: Endpoint) => boolean = () => true;
 
   /** A device on the network; a fixed `privateKey` and a seeded `random` make its handshakes repeatable. */
-  addNode(name: string, endpointText: string, options: Partial<DeviceOptions> & { readonly privateKey?: Uint8Array } = {}): Node {
+  addNode(
+    name: string,
+    endpointText: string,
+    options: Partial<DeviceOptions> & { readonly privateKey?: Uint8Array } = {},
+  ): Node {
     const { privateKey, ...deviceOptions } = options;
     const endpoint = parseEndpoint(endpointText)!;
     const received: Uint8Array[] = [];
@@ -48,7 +52,8 @@ export class VirtualNetwork {
             const datagram = Uint8Array.from(lent);
             const to = endpoints[i]!;
             sent.push({ datagram, to, at: this.clock.time });
-            if (this.filter(datagram, nodeRef.current!.endpoint, to)) this.queue.push({ datagram, from: nodeRef.current!.endpoint, to });
+            if (this.filter(datagram, nodeRef.current!.endpoint, to))
+              this.queue.push({ datagram, from: nodeRef.current!.endpoint, to });
           });
         },
         writePackets: (packets) => packets.forEach((packet) => received.push(Uint8Array.from(packet))),

@@ -47,7 +47,10 @@ export interface AppliedTunnelNetwork {
   undo(): Promise<void>;
 }
 
-export async function applyLinuxTunnelNetwork(plan: TunnelNetworkPlan, options: ApplyOptions): Promise<AppliedTunnelNetwork> {
+export async function applyLinuxTunnelNetwork(
+  plan: TunnelNetworkPlan,
+  options: ApplyOptions,
+): Promise<AppliedTunnelNetwork> {
   const setFwmark = options.setFwmark;
   if (plan.fullTunnel.length > 0 && !setFwmark) {
     throw new Error('a full tunnel needs setFwmark, so the engine can mark its own packets');

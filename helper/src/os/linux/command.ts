@@ -17,7 +17,9 @@ export class CommandFailed extends Error {
     readonly exitCode: number | null,
     readonly stderr: string,
   ) {
-    super(`\`${argv.join(' ')}\` failed (${exitCode === null ? 'killed' : `exit code ${exitCode}`}): ${stderr.trim() || '(no output)'}`);
+    super(
+      `\`${argv.join(' ')}\` failed (${exitCode === null ? 'killed' : `exit code ${exitCode}`}): ${stderr.trim() || '(no output)'}`,
+    );
     this.name = 'CommandFailed';
   }
 }

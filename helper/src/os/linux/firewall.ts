@@ -43,7 +43,8 @@ export function addKillSwitch(system: JournaledSystem, killSwitch: KillSwitch): 
 const DNS = 'meta l4proto { tcp, udp } th dport 53';
 // RFC 4861: neighbour discovery is sent with hop limit 255, which proves it never left the link.
 const NDP_OUT = 'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255';
-const NDP_IN = 'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } ip6 hoplimit 255';
+const NDP_IN =
+  'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } ip6 hoplimit 255';
 
 export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark }: KillSwitch): string {
   const tunnel = `"${ifname}"`;
@@ -54,7 +55,9 @@ export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark }: 
       ? [`oifname ${tunnel} ${DNS} accept`]
       : ([4, 6] as const).flatMap((family) => {
           const servers = dnsServers.filter((server) => server.family === family).map(formatIpAddress);
-          return servers.length === 0 ? [] : [`oifname ${tunnel} ${proto(family)} daddr { ${servers.join(', ')} } ${DNS} accept`];
+          return servers.length === 0
+            ? []
+            : [`oifname ${tunnel} ${proto(family)} daddr { ${servers.join(', ')} } ${DNS} accept`];
         });
   const endpointOut = endpoints.map(
     (endpoint) => `${proto(endpoint.family)} daddr ${formatIpAddress(endpoint)} udp dport ${endpoint.port} accept`,

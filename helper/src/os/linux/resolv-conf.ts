@@ -16,7 +16,11 @@ export function resolvConfMarker(ifname: string): string {
   return `${MARKER_PREFIX}${ifname}; the previous contents come back when it goes down.`;
 }
 
-export function resolvConfText(ifname: string, servers: readonly IpAddress[], searchDomains: readonly string[]): string {
+export function resolvConfText(
+  ifname: string,
+  servers: readonly IpAddress[],
+  searchDomains: readonly string[],
+): string {
   const lines = [resolvConfMarker(ifname), ...servers.map((server) => `nameserver ${formatIpAddress(server)}`)];
   if (searchDomains.length > 0) lines.push(`search ${searchDomains.join(' ')}`);
   return `${lines.join('\n')}\n`;
@@ -32,7 +36,9 @@ export async function writeResolvConf(
   const original = await readIfPresent(path);
   const owner = original?.toString('utf8').startsWith(MARKER_PREFIX);
   if (owner) {
-    throw new Error(`${path} already holds DNS written by Wirefly for another tunnel; only one tunnel at a time can set DNS this way`);
+    throw new Error(
+      `${path} already holds DNS written by Wirefly for another tunnel; only one tunnel at a time can set DNS this way`,
+    );
   }
   const marker = resolvConfMarker(ifname);
   await system.record({ op: 'restore-resolv-conf', path, marker, original: original?.toString('base64') ?? null });

@@ -2,7 +2,12 @@
 import { formatCidr, type Cidr } from '../../net/ip.js';
 import { familyFlag, type JournaledSystem, type RouteTable } from './undo-steps.js';
 
-export async function addRoute(system: JournaledSystem, ifname: string, destination: Cidr, table: RouteTable): Promise<void> {
+export async function addRoute(
+  system: JournaledSystem,
+  ifname: string,
+  destination: Cidr,
+  table: RouteTable,
+): Promise<void> {
   const text = formatCidr(destination);
   await system.record({ op: 'delete-route', ifname, destination: text, table });
   await system.run(['ip', familyFlag(destination.family), 'route', 'add', text, 'dev', ifname, 'table', String(table)]);

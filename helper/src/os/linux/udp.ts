@@ -293,7 +293,8 @@ class LinuxUdp implements NativeUdp {
   }
 
   setMark(mark: number): void {
-    if (!Number.isInteger(mark) || mark < 0 || mark > 0xffffffff) throw new RangeError(`mark ${mark} is not a 32-bit value`);
+    if (!Number.isInteger(mark) || mark < 0 || mark > 0xffffffff)
+      throw new RangeError(`mark ${mark} is not a 32-bit value`);
     this.native.setMark(this.handle, mark);
   }
 
@@ -315,7 +316,12 @@ class LinuxUdp implements NativeUdp {
     this.native.close(this.handle);
   }
 
-  private sendChunk(datagrams: readonly Uint8Array[], endpoints: readonly Endpoint[], first: number, count: number): number {
+  private sendChunk(
+    datagrams: readonly Uint8Array[],
+    endpoints: readonly Endpoint[],
+    first: number,
+    count: number,
+  ): number {
     let sticky = false;
     for (let i = 0; i < count; i++) sticky = this.outgoing.write(i, endpoints[first + i]!) || sticky;
     const sent = this.native.send(this.handle, datagrams, first, count);

@@ -19,7 +19,12 @@ export type NetworkUndoStep =
   | { readonly op: 'delete-suppress-rule'; readonly family: IpFamily }
   | { readonly op: 'delete-nft-table'; readonly table: string }
   | { readonly op: 'restore-sysctl'; readonly key: SysctlKey; readonly value: string }
-  | { readonly op: 'restore-resolv-conf'; readonly path: string; readonly marker: string; readonly original: string | null }
+  | {
+      readonly op: 'restore-resolv-conf';
+      readonly path: string;
+      readonly marker: string;
+      readonly original: string | null;
+    }
   | { readonly op: 'resolvconf-delete'; readonly ifname: string }
   | { readonly op: 'resolved-revert'; readonly ifname: string };
 
@@ -73,16 +78,41 @@ export async function performNetworkUndoStep(run: CommandRunner, step: NetworkUn
     case 'delete-route': {
       const family = parseCidr(step.destination)?.family ?? 4;
       return runIgnoringAbsent(run, [
-        'ip', familyFlag(family), 'route', 'delete', step.destination, 'dev', step.ifname, 'table', String(step.table),
+        'ip',
+        familyFlag(family),
+        'route',
+        'delete',
+        step.destination,
+        'dev',
+        step.ifname,
+        'table',
+        String(step.table),
       ]);
     }
     case 'delete-fwmark-rule': {
       const mark = String(step.fwmark);
-      return runIgnoringAbsent(run, ['ip', familyFlag(step.family), 'rule', 'delete', 'not', 'fwmark', mark, 'table', mark]);
+      return runIgnoringAbsent(run, [
+        'ip',
+        familyFlag(step.family),
+        'rule',
+        'delete',
+        'not',
+        'fwmark',
+        mark,
+        'table',
+        mark,
+      ]);
     }
     case 'delete-suppress-rule':
       return runIgnoringAbsent(run, [
-        'ip', familyFlag(step.family), 'rule', 'delete', 'table', 'main', 'suppress_prefixlength', '0',
+        'ip',
+        familyFlag(step.family),
+        'rule',
+        'delete',
+        'table',
+        'main',
+        'suppress_prefixlength',
+        '0',
       ]);
     case 'delete-nft-table':
       return deleteNftTable(run, step.table);
@@ -102,10 +132,12 @@ export async function performNetworkUndoStep(run: CommandRunner, step: NetworkUn
 
 type Fields = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isIfname = (value: unknown): boolean => typeof value === 'string' && isInterfaceName(value);
 const isFamily = (value: unknown): boolean => value === 4 || value === 6;
-const isUint32 = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffffffff;
+const isUint32 = (value: unknown): boolean =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffffffff;
 const isCidrText = (value: unknown): boolean => typeof value === 'string' && parseCidr(value) !== undefined;
 const isTable = (value: unknown): boolean => value === 'main' || (isUint32(value) && value !== 0);
 
@@ -120,7 +152,9 @@ const VALIDATORS: Readonly<Record<NetworkUndoStep['op'], (step: Fields) => boole
   'delete-nft-table': (s) => typeof s.table === 'string' && isWireflyNftTable(s.table),
   'restore-sysctl': (s) => s.key === SRC_VALID_MARK && typeof s.value === 'string' && /^[0-9]+$/.test(s.value),
   'restore-resolv-conf': (s) =>
-    typeof s.path === 'string' && s.path.startsWith('/') && typeof s.marker === 'string' &&
+    typeof s.path === 'string' &&
+    s.path.startsWith('/') &&
+    typeof s.marker === 'string' &&
     (s.original === null || typeof s.original === 'string'),
   'resolvconf-delete': (s) => isIfname(s.ifname),
   'resolved-revert': (s) => isIfname(s.ifname),
