@@ -4,13 +4,17 @@
 #include <node_api.h>
 
 #ifdef __linux__
+#include "clock.h"
+#include "netlink.h"
 #include "tun.h"
 #include "udp.h"
 #endif
 
 static napi_value init(napi_env env, napi_value exports) {
 #ifdef __linux__
-  if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok) return NULL;
+  if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok ||
+      netlink_register(env, exports) != napi_ok || clock_register(env, exports) != napi_ok)
+    return NULL;
 #else
   (void)env;
 #endif

@@ -14,6 +14,7 @@ import { Peer, type PeerContext } from './peer.js';
 import { RateLimiter } from './ratelimiter.js';
 import type { HandshakeContext } from './noise.js';
 import { HANDSHAKE_QUEUE_SIZE, HandshakeQueue } from './handshake-queue.js';
+import { handleNetworkChange } from './network-change.js';
 import { handleDatagram, OpenQueue, processHandshakes } from './receive.js';
 import { CookieReplyQueue, handleTunPacket, SealQueue } from './send.js';
 import { runPeerTimer, type PeerTimers } from './timers.js';
@@ -30,7 +31,11 @@ export interface DeviceOutput {
 }
 
 export interface DeviceClock {
-  /** Monotonic milliseconds, for every protocol timer. */
+  /**
+   * Monotonic milliseconds, for every protocol timer. The runtime counts them
+   * on the boot-time clock, which runs on through a suspend, so that keys age
+   * while the machine sleeps, as the kernel's do.
+   */
   now(): number;
   /** Milliseconds since the Unix epoch, for handshake timestamps and `latest handshake`. */
   wallClock(): number;
@@ -243,6 +248,11 @@ export class Device {
         peer.endpoint = { family: endpoint.family, bytes: endpoint.bytes, port: endpoint.port };
       }
     }
+  }
+
+  /** The way to the peers may have changed: re-handshake with every peer in use (network-change.ts). */
+  networkChanged(): number {
+    return handleNetworkChange(this);
   }
 
   /**

@@ -8,6 +8,8 @@ const TAI64_EPOCH = 0x400000000000000an;
  * fine-grained clock (as wireguard-go does).
  */
 const WHITENER_MASK_NS = 0x1000000;
+/** Initiations less than this apart may carry the same timestamp. */
+export const TIMESTAMP_RESOLUTION_MS = WHITENER_MASK_NS / 1e6;
 
 export function tai64n(wallClockMs: number): Uint8Array {
   const seconds = Math.floor(wallClockMs / 1000);

@@ -1,9 +1,11 @@
 // Loads wirefly_native, the N-API addon in helper/native (TUN devices, batched
-// UDP). Each platform module describes the part of it that it uses.
+// UDP, route changes, the boot-time clock). Each platform module describes the part of it that it uses.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeClock } from './linux/clock.js';
+import type { NativeNetlink } from './linux/netlink-watch.js';
 import type { NativeTun } from './linux/tun.js';
 import type { NativeUdpBinding } from './linux/udp.js';
 
@@ -13,6 +15,8 @@ export type NativeHandle = object;
 export interface NativeAddon {
   readonly tun: NativeTun;
   readonly udp: NativeUdpBinding;
+  readonly netlink: NativeNetlink;
+  readonly clock: NativeClock;
 }
 
 const ADDON_PATH = join('helper', 'native', 'build', 'Release', 'wirefly_native.node');

@@ -1,11 +1,11 @@
 // One running WireGuard interface: the sans-I/O Device wired to a TUN device, a
 // UDP socket pair, a timer, and the wg(8) control socket.
 import { availableParallelism } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { Device } from '../engine/device.js';
 import { equalBytes, type Endpoint } from '../net/ip.js';
 import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
 import { engineCrypto } from '../crypto/provider.js';
+import { systemClocks } from '../os/network-changes.js';
 import { openTun } from '../os/tun.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
 import { bindUdp, type DatagramBatch, type UdpTransport } from '../os/udp.js';
@@ -78,9 +78,11 @@ export class WireGuardInterface {
     cryptoWorkers: number,
   ) {
     this.crypto = cryptoWorkers > 0 ? new WorkerTransportCrypto(cryptoWorkers) : new InlineTransportCrypto();
+    const clocks = systemClocks();
     this.device = new Device({
       ...engineCrypto(this.crypto),
-      clock: { now: () => performance.now(), wallClock: () => Date.now() },
+      // Boot time, not performance.now(): sessions must expire across a suspend as they do in the kernel.
+      clock: { now: () => clocks.bootTime(), wallClock: () => Date.now() },
       output: {
         sendDatagrams: (datagrams, endpoints) => this.udp?.sendBatch(datagrams, endpoints),
         writePackets: (packets) => this.tun.writePackets(packets),
@@ -184,7 +186,7 @@ export class WireGuardInterface {
   }
 
   private refreshMtu(): void {
-    const now = performance.now();
+    const now = this.device.clock.now();
     if (now - this.mtuCheckedAt < MTU_REFRESH_INTERVAL) return;
     this.mtuCheckedAt = now;
     try {
@@ -192,6 +194,18 @@ export class WireGuardInterface {
     } catch {
       // The device is going away (its namespace was deleted): keep the last value until it closes.
     }
+  }
+
+  /**
+   * The way to the peers may have changed (network-change.ts): every peer in
+   * use handshakes again now. Returns how many did.
+   */
+  networkChanged(): number {
+    const started = this.device.networkChanged();
+    // After a sleep the armed timer still counts monotonic time: what the boot-time clock made due runs now.
+    this.device.runTimers();
+    this.afterInput();
+    return started;
   }
 
   /** Hands the wake-up's transport messages to the crypto and re-arms the timer. */
@@ -215,7 +229,7 @@ export class WireGuardInterface {
         this.device.runTimers();
         this.afterInput();
       },
-      Math.max(0, deadline - performance.now()),
+      Math.max(0, deadline - this.device.clock.now()),
     );
   }
 

@@ -4,6 +4,7 @@
 import { dirname, join } from 'node:path';
 import { spawnCommand } from '../os/linux/command.js';
 import { networkUndoPerformer } from '../os/network.js';
+import { systemClocks, watchRouteChanges } from '../os/network-changes.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
 import { BootTunnels } from './boot-tunnels.js';
 import { startControlServer } from './control-server.js';
@@ -12,11 +13,38 @@ import { helperVersion } from './helper-version.js';
 import { writeHelperPidFile } from './helper-pid-file.js';
 import { Journal } from './journal.js';
 import { journaledNetwork } from './linux-network.js';
+import { NetworkEvents } from './network-events.js';
 import { startEngineInProcess } from './tunnel-engine.js';
 import { TunnelManager } from './tunnel-manager.js';
 
 /** Each user's helper keeps its own journal here, so that one helper's recovery never undoes another's live tunnels. */
 export const STATE_ROOT = '/var/lib/wirefly';
+
+/** How often peers whose handshakes keep failing get their host names resolved again (reresolve-dns's timer). */
+const ENDPOINT_REFRESH_INTERVAL_MS = 30_000;
+
+/** Routes, addresses, links and sleep: each change makes the tunnels handshake again and re-resolve their endpoints. */
+function watchNetwork(manager: TunnelManager): () => void {
+  const events = new NetworkEvents({
+    watch: watchRouteChanges,
+    clocks: systemClocks(),
+    ownInterfaces: () => new Set(manager.list().map((tunnel) => tunnel.name)),
+    onChange: (reason) => void manager.networkChanged(reason),
+    onError: (error) =>
+      manager.log(
+        'error',
+        'helper',
+        undefined,
+        `watching the network failed, tunnels will wait for their timers: ${error.message}`,
+      ),
+  });
+  const refresh = setInterval(() => void manager.refreshStaleEndpoints(), ENDPOINT_REFRESH_INTERVAL_MS);
+  refresh.unref();
+  return () => {
+    clearInterval(refresh);
+    events.close();
+  };
+}
 
 export function defaultStateDirectory(uid: number): string {
   return join(STATE_ROOT, String(uid));
@@ -127,6 +155,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`,
     );
   }
+  const stopWatching = watchNetwork(manager);
   const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
   const server = await startControlServer({
     path: options.socketPath,
@@ -147,6 +176,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.once('SIGINT', stop);
   });
   await server.close();
+  stopWatching();
   await manager.shutdown();
   await pidFile.remove();
 }

@@ -8,6 +8,8 @@ import type { UapiDeviceState, UapiSetRequest } from '../uapi/model.js';
 export interface TunnelEngine {
   configure(request: UapiSetRequest): Promise<void>;
   state(): UapiDeviceState;
+  /** The network changed or the machine woke: every peer in use handshakes again at once; returns how many. */
+  networkChanged(): number;
   /** Stops the engine and removes its interface and control socket. */
   close(): Promise<void>;
   /** Called once the engine has stopped, asked to or not (e.g. its interface was deleted). */
@@ -23,6 +25,7 @@ export const startEngineInProcess: EngineStarter = async (name, log) => {
   return {
     configure: (request) => control.set(request),
     state: () => control.get(),
+    networkChanged: () => wg.networkChanged(),
     close: () => wg.close(),
     onClosed: (handler) => wg.onClosed(handler),
   };

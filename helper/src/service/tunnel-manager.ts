@@ -11,8 +11,10 @@ import {
   type TunnelStats,
   type TunnelSummary,
 } from '../rpc/index.js';
+import type { IpAddress } from '../net/ip.js';
 import type { Logger } from '../runtime/log.js';
 import { engineSetRequest } from './engine-request.js';
+import { hostNames, refreshEndpoints, staleHosts, type ResolvedTunnel } from './endpoint-refresh.js';
 import { HELPER_SETTINGS_PATH, type HelperSettings } from './helper-settings.js';
 import { tunnelStats } from './peer-stats.js';
 import { resolveEndpointHosts, resolveHost, type HostResolver } from './resolve-hosts.js';
@@ -40,6 +42,10 @@ interface Tunnel {
   error?: string;
   engine?: TunnelEngine;
   network?: AppliedNetwork;
+  /** Host-name endpoints as the engine uses them now (endpoint-refresh.ts). */
+  resolvedHosts: Map<string, IpAddress>;
+  /** Wall-clock ms at which it became active. */
+  upSince: number;
   /** Set while the manager itself stops the engine, so that its closing is no surprise. */
   stopping: boolean;
 }
@@ -103,6 +109,47 @@ export class TunnelManager {
     this.shuttingDown = true;
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     await Promise.allSettled([...this.tunnels.keys()].map((name) => this.bringDown(name)));
+  }
+
+  /**
+   * The network changed or the machine woke (network-events.ts): every active
+   * tunnel handshakes again at once, then re-resolves its host-name endpoints
+   * (the lookup may be slow on a network just joined, so it does not hold up
+   * the handshake) and handshakes once more where one moved.
+   */
+  networkChanged(reason: string): Promise<void> {
+    return this.track(
+      this.forEachActive(async (tunnel) => {
+        const started = tunnel.engine.networkChanged();
+        this.log('info', 'helper', tunnel.name, `network changed (${reason}): ${started} handshake(s) started`);
+        await this.refreshHosts(tunnel, hostNames(tunnel.config));
+      }),
+    );
+  }
+
+  /** Re-resolves the host names of peers whose handshakes have failed for a while (reresolve-dns). */
+  refreshStaleEndpoints(): Promise<void> {
+    return this.track(this.forEachActive((tunnel) => this.refreshHosts(tunnel, staleHosts(tunnel, this.now()))));
+  }
+
+  private async forEachActive(step: (tunnel: ResolvedTunnel) => Promise<void>): Promise<void> {
+    const active = [...this.tunnels.values()].filter((tunnel) => tunnel.state === 'active' && tunnel.engine);
+    await Promise.allSettled(
+      active.map((tunnel) =>
+        step({ ...tunnel, engine: tunnel.engine! }).catch((error: unknown) =>
+          this.log('error', 'helper', tunnel.name, `re-checking the endpoints failed: ${describe(error)}`),
+        ),
+      ),
+    );
+  }
+
+  private async refreshHosts(tunnel: ResolvedTunnel, hosts: ReadonlySet<string>): Promise<void> {
+    if (hosts.size === 0) return;
+    const { changed, failed } = await refreshEndpoints(tunnel, hosts, this.resolveHost);
+    for (const problem of failed) this.log('warn', 'helper', tunnel.name, `cannot resolve endpoint ${problem}`);
+    if (changed.length === 0) return;
+    this.log('info', 'helper', tunnel.name, `endpoint moved: ${changed.join(', ')}`);
+    tunnel.engine.networkChanged();
   }
 
   log(level: LogLine['level'], source: LogLine['source'], tunnel: string | undefined, message: string): void {
@@ -173,6 +220,8 @@ export class TunnelManager {
       killSwitch: params.killSwitch ?? routesEverything(config),
       state: 'activating',
       stopping: false,
+      resolvedHosts: new Map(),
+      upSince: 0,
     };
     this.tunnels.set(tunnel.name, tunnel);
     this.setState(tunnel, 'activating');
@@ -186,6 +235,7 @@ export class TunnelManager {
       this.setState(tunnel, 'error', message);
       throw new RequestError('tunnel-failed', `tunnel ${tunnel.name} could not come up: ${message}`);
     }
+    tunnel.upSince = this.now();
     this.setState(tunnel, 'active');
     this.log(
       'info',
@@ -201,6 +251,7 @@ export class TunnelManager {
     if (config.interface.saveConfig)
       this.log('warn', 'helper', name, 'SaveConfig is ignored: the app keeps the config, not the helper');
     const resolvedHosts = await resolveEndpointHosts(config, this.resolveHost);
+    tunnel.resolvedHosts = resolvedHosts;
     await this.runScripts(config.interface.preUp, name);
     const engine = await this.options.startEngine(name, this.engineLogger(name));
     tunnel.engine = engine;

@@ -3,6 +3,7 @@
 import { generatePrivateKey, keyToBase64, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
 import type { TunnelEngine, EngineStarter } from '../../../helper/src/service/tunnel-engine.js';
 import type { NetworkRequest, TunnelNetwork } from '../../../helper/src/service/tunnel-network.js';
+import type { HostResolver } from '../../../helper/src/service/resolve-hosts.js';
 import { TunnelManager } from '../../../helper/src/service/tunnel-manager.js';
 import type { UapiSetRequest } from '../../../helper/src/uapi/model.js';
 
@@ -31,15 +32,17 @@ export class FakeSystem {
     },
   };
 
-  manager(allowScripts = false): TunnelManager {
+  /** `answer` says what host names resolve to (192.0.2.9 by default); `now` is the manager's clock. */
+  manager(allowScripts = false, answer?: HostResolver, now?: () => number): TunnelManager {
     return new TunnelManager({
       startEngine: this.startEngine,
       network: this.network,
       settings: () => ({ allowScripts }),
       resolveHost: async (host) => {
         this.actions.push(`resolve ${host}`);
-        return { family: 4, bytes: new Uint8Array([192, 0, 2, 9]) };
+        return answer ? answer(host) : { family: 4, bytes: new Uint8Array([192, 0, 2, 9]) };
       },
+      ...(now ? { now } : {}),
       runScripts: async (commands, name) => {
         for (const command of commands) this.actions.push(`script ${command.replaceAll('%i', name)}`);
       },
@@ -51,11 +54,18 @@ export class FakeEngine implements TunnelEngine {
   readonly requests: UapiSetRequest[] = [];
   private readonly closedHandlers: ((error?: Error) => void)[] = [];
   rxBytes = 0n;
+  /** Seconds since the epoch of every peer's latest handshake; undefined for none yet. */
+  lastHandshakeSec: number | undefined = 1_700_000_000;
 
   constructor(
     readonly name: string,
     private readonly actions: string[],
   ) {}
+
+  networkChanged(): number {
+    this.actions.push(`engine network-changed ${this.name}`);
+    return this.requests[0]?.peers.length ?? 0;
+  }
 
   async configure(request: UapiSetRequest): Promise<void> {
     this.requests.push(request);
@@ -75,7 +85,8 @@ export class FakeEngine implements TunnelEngine {
         presharedKey: undefined,
         endpoint: peer.endpoint,
         persistentKeepaliveInterval: 0,
-        lastHandshake: { sec: 1_700_000_000, nsec: 500_000_000 },
+        lastHandshake:
+          this.lastHandshakeSec === undefined ? undefined : { sec: this.lastHandshakeSec, nsec: 500_000_000 },
         rxBytes: this.rxBytes,
         txBytes: 42n,
         allowedIps: peer.allowedIps.map((change) => change.cidr),

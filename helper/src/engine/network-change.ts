@@ -1,0 +1,52 @@
+// What the engine does when the way to its peers may have changed: another
+// network, another address or interface, or a resume from sleep. Waiting for
+// the timers (up to KEEPALIVE_TIMEOUT + REKEY_TIMEOUT of silence before a new
+// handshake) is what makes a tunnel stall after a Wi-Fi change; instead every
+// peer that was in use handshakes again at once, from whatever source address
+// routing now picks.
+import type { Endpoint } from '../net/ip.js';
+import type { Device } from './device.js';
+import type { Peer } from './peer.js';
+import { sendInitiation } from './send.js';
+import { TIMESTAMP_RESOLUTION_MS } from './tai64n.js';
+
+/** The endpoint without its sticky source: the kernel chooses the source again, as for a new peer. */
+function routedEndpoint(endpoint: Endpoint): Endpoint {
+  if (endpoint.localAddress === undefined && endpoint.localInterface === undefined) return endpoint;
+  return { family: endpoint.family, bytes: endpoint.bytes, port: endpoint.port };
+}
+
+/** A peer that talks or wants to: one that never did stays quiet, as it would have. */
+function inUse(peer: Peer): boolean {
+  const { keypairs } = peer;
+  return (
+    keypairs.current !== undefined ||
+    keypairs.previous !== undefined ||
+    keypairs.next !== undefined ||
+    peer.handshakeIndex !== undefined ||
+    peer.staged.length > 0 ||
+    peer.timers.persistentKeepaliveInterval > 0
+  );
+}
+
+/**
+ * Forgets every sticky source and starts a handshake with every peer in use,
+ * without waiting out the REKEY_TIMEOUT of the last initiation. Returns how
+ * many handshakes were started. The sessions stay until the new ones replace
+ * them: where the old path still works, nothing is lost meanwhile.
+ */
+export function handleNetworkChange(device: Device): number {
+  let started = 0;
+  for (const peer of device.peers) {
+    if (!peer.endpoint) continue;
+    peer.endpoint = routedEndpoint(peer.endpoint);
+    if (!inUse(peer)) continue;
+    // One sent within the timestamp's resolution would carry the same
+    // timestamp, and the responder refuses that as a replay.
+    if (device.clock.now() - peer.lastSentHandshake < TIMESTAMP_RESOLUTION_MS) continue;
+    peer.lastSentHandshake = -Infinity;
+    sendInitiation(device, peer, false);
+    started++;
+  }
+  return started;
+}

@@ -1,0 +1,35 @@
+// What the helper hears from the system about its networks: route, address
+// and link changes, and the boot-time clock that tells a resume from sleep.
+// Each platform supplies its own.
+import { linuxClock } from './linux/clock.js';
+import { watchLinuxRouteChanges, type RouteChange, type RouteChangeWatch } from './linux/netlink-watch.js';
+
+export type { RouteChange, RouteChangeKind, RouteChangeWatch } from './linux/netlink-watch.js';
+
+export function watchRouteChanges(
+  onChanges: (changes: readonly RouteChange[]) => void,
+  onError: (error: Error) => void,
+): RouteChangeWatch {
+  switch (process.platform) {
+    case 'linux':
+      return watchLinuxRouteChanges(onChanges, onError);
+    default:
+      throw new Error(`watching routes is not supported on ${process.platform} yet`);
+  }
+}
+
+export interface SystemClocks {
+  /** Milliseconds that go on while the machine sleeps (Linux CLOCK_BOOTTIME). */
+  bootTime(): number;
+  /** Milliseconds that stop while it sleeps, the clock Node's timers run on. */
+  monotonicTime(): number;
+}
+
+export function systemClocks(): SystemClocks {
+  switch (process.platform) {
+    case 'linux':
+      return linuxClock();
+    default:
+      throw new Error(`the boot-time clock is not supported on ${process.platform} yet`);
+  }
+}
