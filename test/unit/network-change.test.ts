@@ -10,6 +10,7 @@ import { parseEndpoint } from '../../helper/src/net/ip.js';
 import { RESUME_THRESHOLD_MS, ResumeDetector } from '../../helper/src/service/resume-detector.js';
 import { describeChanges } from '../../helper/src/service/network-events.js';
 import { FIRST_HANDSHAKE_MS, STALE_HANDSHAKE_MS } from '../../helper/src/service/endpoint-refresh.js';
+import { recheckStickySources } from '../../helper/src/runtime/sticky-sources.js';
 
 const initiations = (node: Node) => node.sent.filter((s) => s.datagram[0] === MESSAGE_INITIATION);
 
@@ -177,4 +178,41 @@ test('tunnel manager: host names are re-resolved only for peers whose handshakes
   now += 1500; // the fake's handshakes are at .5 s
   await manager.refreshStaleEndpoints();
   assert.deepEqual(system.actions, ['resolve vpn.example']);
+});
+
+test('sticky sources: kept while routing from them still leaves by their interface, let go otherwise', () => {
+  const net = new VirtualNetwork();
+  const a = net.addNode('a', '192.0.2.1:51820');
+  const peers = ['192.0.2.2', '192.0.2.3', '192.0.2.4'].map((address, i) => {
+    const node = net.addNode(`p${i}`, `${address}:51820`);
+    const peer = net.connect(a, node, [`10.0.0.${i + 2}/32`]);
+    peer.endpoint = { ...node.endpoint, localAddress: new Uint8Array([192, 0, 2, 1]), localInterface: 7 };
+    return peer;
+  });
+  const asked: string[] = [];
+  const forgotten = recheckStickySources(
+    a.device,
+    (destination, source, mark) => {
+      asked.push(`${destination.bytes.join('.')} from ${source.join('.')} mark ${mark}`);
+      if (destination.bytes[3] === 3) return { interfaceIndex: 8 };
+      if (destination.bytes[3] === 4) throw Object.assign(new Error('unreachable'), { code: 'ENETUNREACH' });
+      return { interfaceIndex: 7 };
+    },
+    51820,
+  );
+  assert.equal(forgotten, 2);
+  assert.deepEqual(asked, [
+    '192.0.2.2 from 192.0.2.1 mark 51820',
+    '192.0.2.3 from 192.0.2.1 mark 51820',
+    '192.0.2.4 from 192.0.2.1 mark 51820',
+  ]);
+  assert.deepEqual(
+    peers.map((peer) => peer.endpoint!.localInterface),
+    [7, undefined, undefined],
+  );
+  assert.equal(
+    recheckStickySources(a.device, () => ({ interfaceIndex: 7 }), 0),
+    0,
+    'nothing sticky left to doubt',
+  );
 });

@@ -6,6 +6,7 @@
 #ifdef __linux__
 #include "clock.h"
 #include "netlink.h"
+#include "route.h"
 #include "tun.h"
 #include "udp.h"
 #endif
@@ -13,7 +14,8 @@
 static napi_value init(napi_env env, napi_value exports) {
 #ifdef __linux__
   if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok ||
-      netlink_register(env, exports) != napi_ok || clock_register(env, exports) != napi_ok)
+      netlink_register(env, exports) != napi_ok || route_register(env, exports) != napi_ok ||
+      clock_register(env, exports) != napi_ok)
     return NULL;
 #else
   (void)env;

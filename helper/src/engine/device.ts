@@ -250,6 +250,21 @@ export class Device {
     }
   }
 
+  /**
+   * Forgets the sticky source of every peer whose endpoint `stale` says no
+   * longer holds (routing changed under it); returns how many.
+   */
+  forgetStickySources(stale: (endpoint: Endpoint) => boolean): number {
+    let forgotten = 0;
+    for (const peer of this.peers) {
+      const endpoint = peer.endpoint;
+      if (endpoint?.localAddress === undefined || !stale(endpoint)) continue;
+      peer.endpoint = { family: endpoint.family, bytes: endpoint.bytes, port: endpoint.port };
+      forgotten++;
+    }
+    return forgotten;
+  }
+
   /** The way to the peers may have changed: re-handshake with every peer in use (network-change.ts). */
   networkChanged(): number {
     return handleNetworkChange(this);

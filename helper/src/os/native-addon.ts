@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeClock } from './linux/clock.js';
 import type { NativeNetlink } from './linux/netlink-watch.js';
+import type { NativeRoute } from './linux/route-lookup.js';
 import type { NativeTun } from './linux/tun.js';
 import type { NativeUdpBinding } from './linux/udp.js';
 
@@ -16,6 +17,7 @@ export interface NativeAddon {
   readonly tun: NativeTun;
   readonly udp: NativeUdpBinding;
   readonly netlink: NativeNetlink;
+  readonly route: NativeRoute;
   readonly clock: NativeClock;
 }
 

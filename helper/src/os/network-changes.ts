@@ -3,8 +3,21 @@
 // Each platform supplies its own.
 import { linuxClock } from './linux/clock.js';
 import { watchLinuxRouteChanges, type RouteChange, type RouteChangeWatch } from './linux/netlink-watch.js';
+import { lookupLinuxRoute, type RouteAnswer } from './linux/route-lookup.js';
+import type { IpAddress } from '../net/ip.js';
 
 export type { RouteChange, RouteChangeKind, RouteChangeWatch } from './linux/netlink-watch.js';
+export type { RouteAnswer } from './linux/route-lookup.js';
+
+/** Which interface, and which source, the system would send a packet to `destination` by. Throws when it has no route. */
+export function lookupRoute(destination: IpAddress, source: Uint8Array | undefined, mark: number): RouteAnswer {
+  switch (process.platform) {
+    case 'linux':
+      return lookupLinuxRoute(destination, source, mark);
+    default:
+      throw new Error(`route lookups are not supported on ${process.platform} yet`);
+  }
+}
 
 export function watchRouteChanges(
   onChanges: (changes: readonly RouteChange[]) => void,

@@ -5,13 +5,14 @@ import { Device } from '../engine/device.js';
 import { equalBytes, type Endpoint } from '../net/ip.js';
 import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
 import { engineCrypto } from '../crypto/provider.js';
-import { systemClocks } from '../os/network-changes.js';
+import { lookupRoute, systemClocks, watchRouteChanges, type RouteChangeWatch } from '../os/network-changes.js';
 import { openTun } from '../os/tun.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
 import { bindUdp, type DatagramBatch, type UdpTransport } from '../os/udp.js';
 import { startUapiServer, type UapiServer } from '../uapi/server.js';
 import { DeviceControl } from './device-control.js';
 import type { Logger } from './log.js';
+import { recheckStickySources } from './sticky-sources.js';
 
 /** The MTU a new interface gets, as wireguard-go gives it (1500 minus the 80 bytes of IPv6 + UDP + WireGuard). */
 const DEFAULT_MTU = 1420;
@@ -68,6 +69,7 @@ export class WireGuardInterface {
   private timerDeadline = Infinity;
   private mtuCheckedAt = 0;
   private closing: Promise<void> | undefined;
+  private routeWatch: RouteChangeWatch | undefined;
   private closedHandlers: ((error?: Error) => void)[] = [];
 
   private readonly crypto: TransportCrypto;
@@ -103,6 +105,10 @@ export class WireGuardInterface {
         void wg.close(error);
       });
       wg.bind(0);
+      wg.routeWatch = watchRouteChanges(
+        () => wg.recheckStickySources(),
+        (error) => options.log('error', `watching routes failed, sticky sources stay as learned: ${error.message}`),
+      );
       const control = new DeviceControl(wg);
       wg.uapi = await startUapiServer({
         interfaceName: tun.name,
@@ -196,6 +202,16 @@ export class WireGuardInterface {
     }
   }
 
+  /** Routes, addresses or links changed: sources that routing no longer backs are let go (sticky-sources.ts). */
+  private recheckStickySources(): void {
+    const forgotten = recheckStickySources(
+      this.device,
+      (destination, source, mark) => lookupRoute(destination, source, mark),
+      this.fwmark,
+    );
+    if (forgotten > 0) this.log('verbose', `routing changed: ${forgotten} sticky source address(es) let go`);
+  }
+
   /**
    * The way to the peers may have changed (network-change.ts): every peer in
    * use handshakes again now. Returns how many did.
@@ -237,6 +253,7 @@ export class WireGuardInterface {
   close(error?: Error): Promise<void> {
     this.closing ??= (async () => {
       clearTimeout(this.timer);
+      this.routeWatch?.close();
       await this.uapi?.close();
       this.udp?.close();
       this.tun.close();
