@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { VirtualNetwork, ipv4Packet, type Node } from './support/virtual-network.js';
 import { FakeSystem, clientConfig } from './support/service-fakes.js';
 import { MESSAGE_INITIATION } from '../../helper/src/engine/messages.js';
-import { REJECT_AFTER_TIME, REKEY_TIMEOUT } from '../../helper/src/engine/constants.js';
+import { HANDSHAKE_INITIATION_RATE, REJECT_AFTER_TIME, REKEY_TIMEOUT } from '../../helper/src/engine/constants.js';
 import { parseEndpoint } from '../../helper/src/net/ip.js';
 import { RESUME_THRESHOLD_MS, ResumeDetector } from '../../helper/src/service/resume-detector.js';
 import { describeChanges } from '../../helper/src/service/network-events.js';
@@ -215,4 +215,32 @@ test('sticky sources: kept while routing from them still leaves by their interfa
     0,
     'nothing sticky left to doubt',
   );
+});
+
+test('a second change within the responder flood window sends nothing more, and the first handshake completes', () => {
+  const { net, a, b, peerB } = pair();
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  net.advance(HANDSHAKE_INITIATION_RATE); // b would refuse an initiation sooner after the first, as a flood
+  const before = peerB.keypairs.current;
+  assert.equal(a.device.networkChanged(), 1);
+  assert.equal(a.device.networkChanged(), 0, 'within HANDSHAKE_INITIATION_RATE of the last, to the same address');
+  assert.equal(initiations(a).length, 2);
+  net.flush();
+  assert.notEqual(peerB.keypairs.current, before);
+  net.advance(HANDSHAKE_INITIATION_RATE);
+  assert.equal(a.device.networkChanged(), 1, 'past the window a change handshakes again');
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.equal(b.received.length, 2);
+});
+
+test('an endpoint moved to another address handshakes at once, however recent the last initiation', () => {
+  const { net, a, peerB } = pair();
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.equal(a.device.networkChanged(), 1);
+  peerB.endpoint = parseEndpoint('192.0.2.99:51820')!;
+  assert.equal(a.device.networkChanged(), 1);
+  assert.equal(initiations(a).at(-1)!.to.bytes[3], 99);
 });

@@ -4,13 +4,17 @@
 // handshake) is what makes a tunnel stall after a Wi-Fi change; instead every
 // peer that was in use handshakes again at once, from whatever source address
 // routing now picks.
-import type { Endpoint } from '../net/ip.js';
+import { sameEndpoint, type Endpoint } from '../net/ip.js';
+import { HANDSHAKE_INITIATION_RATE } from './constants.js';
 import type { Device } from './device.js';
 import type { Peer } from './peer.js';
 import { sendInitiation } from './send.js';
-import { TIMESTAMP_RESOLUTION_MS } from './tai64n.js';
 
 /** The endpoint without its sticky source: the kernel chooses the source again, as for a new peer. */
+function sameAddress(a: Endpoint, b: Endpoint): boolean {
+  return sameEndpoint(routedEndpoint(a), routedEndpoint(b));
+}
+
 function routedEndpoint(endpoint: Endpoint): Endpoint {
   if (endpoint.localAddress === undefined && endpoint.localInterface === undefined) return endpoint;
   return { family: endpoint.family, bytes: endpoint.bytes, port: endpoint.port };
@@ -30,6 +34,23 @@ function inUse(peer: Peer): boolean {
 }
 
 /**
+ * An initiation sent to this address moments ago (a timer's, or an earlier
+ * change's) is still unanswered and on its way, and a second would arrive within the
+ * responder's flood window (HANDSHAKE_INITIATION_RATE) and be refused, while
+ * replacing the first would drop the answer to it.
+ */
+function initiationInFlight(device: Device, peer: Peer): boolean {
+  const to = peer.lastInitiationTo;
+  return (
+    peer.handshakeIndex !== undefined &&
+    to !== undefined &&
+    peer.endpoint !== undefined &&
+    sameAddress(to, peer.endpoint) &&
+    device.clock.now() - peer.lastSentHandshake < HANDSHAKE_INITIATION_RATE
+  );
+}
+
+/**
  * Forgets every sticky source and starts a handshake with every peer in use,
  * without waiting out the REKEY_TIMEOUT of the last initiation. Returns how
  * many handshakes were started. The sessions stay until the new ones replace
@@ -40,10 +61,7 @@ export function handleNetworkChange(device: Device): number {
   for (const peer of device.peers) {
     if (!peer.endpoint) continue;
     peer.endpoint = routedEndpoint(peer.endpoint);
-    if (!inUse(peer)) continue;
-    // One sent within the timestamp's resolution would carry the same
-    // timestamp, and the responder refuses that as a replay.
-    if (device.clock.now() - peer.lastSentHandshake < TIMESTAMP_RESOLUTION_MS) continue;
+    if (!inUse(peer) || initiationInFlight(device, peer)) continue;
     peer.lastSentHandshake = -Infinity;
     sendInitiation(device, peer, false);
     started++;

@@ -47,6 +47,8 @@ export class Peer implements HandshakePeer {
   staged: Uint8Array[] = [];
   /** Monotonic ms of the last initiation sent, to send at most one per REKEY_TIMEOUT. */
   lastSentHandshake = -Infinity;
+  /** Where the last initiation went. */
+  lastInitiationTo: Endpoint | undefined;
   /** Whether the current initiation was already sent again on a cookie reply. */
   resentWithCookie = false;
   /** Set once a handshake for key freshness was sent near the end of a receiving session. */

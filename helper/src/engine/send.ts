@@ -228,6 +228,7 @@ function writeInitiation(device: Device, peer: Peer, now: number): void {
   }
   peer.handshakeIndex = localIndex;
   peer.lastSentHandshake = now;
+  peer.lastInitiationTo = peer.endpoint;
   peer.cookies.addMacs(message, now);
   device.log('verbose', `${peer.name}: sending handshake initiation`);
   sendToPeer(device, peer, message);
