@@ -6,6 +6,8 @@
 // just past their limits, names of methods that are not there.
 import { CONFIG_ERROR_CODES } from '../../helper/src/config/index.js';
 import type {
+  Diagnosis,
+  KillSwitchPolicy,
   ClientMessage,
   HelperMessage,
   LogLine,
@@ -14,7 +16,7 @@ import type {
   TunnelStats,
   TunnelSummary,
 } from '../../helper/src/rpc/index.js';
-import { METHODS, PROTOCOL_VERSION, RPC_ERROR_CODES } from '../../helper/src/rpc/index.js';
+import { DiagnosisCause, METHODS, PROTOCOL_VERSION, RPC_ERROR_CODES } from '../../helper/src/rpc/index.js';
 import { generateConfigDocument, documentText } from './config-generator.js';
 import { EDGE_NUMBERS } from './mutate.js';
 import type { Random } from './random.js';
@@ -98,9 +100,14 @@ function params(random: Random, method: Method): Json {
     case 'tunnel.down':
     case 'boot.unset':
       return { name: tunnelName(random) };
+    case 'tunnel.diagnose':
+      return { name: tunnelName(random), ...optional(random, 'target', () => text(random, 64)) };
+    case 'killswitch.set':
+      return { policy: killSwitchPolicy(random) };
     case 'tunnel.list':
     case 'status':
     case 'boot.list':
+    case 'killswitch.get':
       return {};
     case 'subscribe':
     case 'unsubscribe':
@@ -126,6 +133,24 @@ function tunnelSummary(random: Random): TunnelSummary & Json {
     state: random.pick(STATES),
     ...optional(random, 'error', () => text(random, 100)),
     killSwitch: random.chance(0.5),
+    ...optional(random, 'diagnosis', () => diagnosis(random)),
+  };
+}
+
+function killSwitchPolicy(random: Random): KillSwitchPolicy & Json {
+  return { mode: random.pick(['off', 'always-on'] as const), allowLan: random.chance(0.5) };
+}
+
+function diagnosis(random: Random): Diagnosis & Json {
+  return {
+    tunnel: tunnelName(random),
+    at: random.int(0, 2 ** 40),
+    cause: random.pick(DiagnosisCause.options),
+    summary: text(random, 200),
+    advice: text(random, 200),
+    evidence: Array.from({ length: random.int(0, 4) }, () => text(random, 100)),
+    ...optional(random, 'publicKey', () => text(random, 44)),
+    ...optional(random, 'suggestedMtu', () => random.int(576, 9000)),
   };
 }
 
@@ -184,6 +209,11 @@ function methodResult(random: Random, method: Method): Json {
     case 'subscribe':
     case 'unsubscribe':
       return { topics: topics(random) };
+    case 'tunnel.diagnose':
+      return { diagnosis: diagnosis(random) };
+    case 'killswitch.get':
+    case 'killswitch.set':
+      return { policy: killSwitchPolicy(random) };
   }
 }
 

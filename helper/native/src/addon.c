@@ -9,12 +9,14 @@
 #include "route.h"
 #include "tun.h"
 #include "udp.h"
+#include "udp_probe.h"
 #endif
 
 static napi_value init(napi_env env, napi_value exports) {
 #ifdef __linux__
   if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok ||
       netlink_register(env, exports) != napi_ok || route_register(env, exports) != napi_ok ||
+      udp_probe_register(env, exports) != napi_ok ||
       clock_register(env, exports) != napi_ok)
     return NULL;
 #else

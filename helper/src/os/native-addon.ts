@@ -9,6 +9,7 @@ import type { NativeNetlink } from './linux/netlink-watch.js';
 import type { NativeRoute } from './linux/route-lookup.js';
 import type { NativeTun } from './linux/tun.js';
 import type { NativeUdpBinding } from './linux/udp.js';
+import type { NativeUdpProbe } from './linux/udp-probe.js';
 
 /** An opaque object that only the addon can make and read. */
 export type NativeHandle = object;
@@ -18,6 +19,7 @@ export interface NativeAddon {
   readonly udp: NativeUdpBinding;
   readonly netlink: NativeNetlink;
   readonly route: NativeRoute;
+  readonly udpProbe: NativeUdpProbe;
   readonly clock: NativeClock;
 }
 

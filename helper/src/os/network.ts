@@ -48,12 +48,16 @@ export interface TunnelNetworkPlan {
   readonly dns: PlannedDns;
   /** Block traffic that does not go through the tunnel (wireguard-windows' "block untunneled traffic"). */
   readonly killSwitch: boolean;
+  /** The kill switch lets the local networks through. */
+  readonly allowLan: boolean;
 }
 
 export interface PlanOptions {
   readonly ifname: string;
   /** Defaults to on when all traffic of a family is routed into the tunnel. */
   readonly killSwitch?: boolean;
+  /** "Allow LAN": the kill switch lets private, link-local and multicast ranges through. */
+  readonly allowLan?: boolean;
   /** Addresses of the endpoints written as host names, resolved by the caller. */
   readonly resolvedHosts?: ReadonlyMap<string, readonly IpAddress[]>;
 }
@@ -84,6 +88,7 @@ export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): 
     endpoints: plannedEndpoints(config, options.resolvedHosts),
     dns: { servers: uniqueAddresses(iface.dns), searchDomains: [...new Set(iface.dnsSearch)] },
     killSwitch: options.killSwitch ?? routesEverything,
+    allowLan: options.allowLan ?? false,
   };
 }
 

@@ -3,6 +3,7 @@
 // validate what the helper sends with the very same schemas.
 import { z } from 'zod';
 import { isInterfaceName, MAX_CONFIG_BYTES } from '../config/index.js';
+import { parseIpAddress } from '../net/ip.js';
 import { RPC_ERROR_CODES } from './errors.js';
 
 const MAX_TEXT = 4096;
@@ -14,12 +15,46 @@ export const TunnelName = z.string().refine(isInterfaceName, {
 export const TunnelState = z.enum(['inactive', 'activating', 'active', 'deactivating', 'error']);
 export type TunnelState = z.infer<typeof TunnelState>;
 
+/** What the connection doctor found: the one cause it names, in plain words, and the evidence it gathered. */
+export const DiagnosisCause = z.enum([
+  'ok',
+  'not-active',
+  'endpoint-unresolved',
+  'no-route',
+  'endpoint-refused',
+  'no-reply',
+  'no-data-returned',
+  'mtu-black-hole',
+  'dns-no-answer',
+]);
+export type DiagnosisCause = z.infer<typeof DiagnosisCause>;
+
+export const Diagnosis = z.object({
+  tunnel: TunnelName,
+  /** Unix ms when the doctor finished. */
+  at: z.number(),
+  cause: DiagnosisCause,
+  /** One sentence: what is wrong (or that nothing is). */
+  summary: z.string().max(MAX_TEXT),
+  /** What to check or change. */
+  advice: z.string().max(MAX_TEXT),
+  /** What the doctor did and saw, one line each. */
+  evidence: z.array(z.string().max(MAX_TEXT)).max(64),
+  /** This tunnel's public key (base64), for the server's peer list. */
+  publicKey: z.string().optional(),
+  /** For an MTU black hole: the largest tunnel MTU whose packets got through. */
+  suggestedMtu: z.number().int().optional(),
+});
+export type Diagnosis = z.infer<typeof Diagnosis>;
+
 export const TunnelSummary = z.object({
   name: TunnelName,
   state: TunnelState,
   /** What went wrong, when state is 'error'. */
   error: z.string().optional(),
   killSwitch: z.boolean(),
+  /** The doctor's latest verdict, when it ran by itself (no handshake within 10 s, or data stopped). */
+  diagnosis: Diagnosis.optional(),
 });
 export type TunnelSummary = z.infer<typeof TunnelSummary>;
 
@@ -65,6 +100,19 @@ export const ConfigErrorDetail = z.object({
   message: z.string(),
 });
 export type ConfigErrorDetail = z.infer<typeof ConfigErrorDetail>;
+
+/**
+ * The kill switch outside any one tunnel. "off": only a tunnel's own kill
+ * switch blocks. "always-on": untunneled traffic is blocked whenever no tunnel
+ * carries it, from the helper's start at boot, while tunnels connect or fail,
+ * and after the helper stopped or crashed. allowLan keeps the local networks
+ * (private, link-local and multicast ranges) reachable under either.
+ */
+export const KillSwitchPolicy = z.object({
+  mode: z.enum(['off', 'always-on']),
+  allowLan: z.boolean(),
+});
+export type KillSwitchPolicy = z.infer<typeof KillSwitchPolicy>;
 
 export const Topic = z.enum(['state', 'stats', 'logs']);
 export type Topic = z.infer<typeof Topic>;
@@ -125,6 +173,28 @@ export const METHODS = {
     params: z.object({ name: TunnelName }),
     result: z.object({}),
   },
+  /** Runs the connection doctor on a tunnel (takes some seconds: it probes). */
+  'tunnel.diagnose': {
+    params: z.object({
+      name: TunnelName,
+      /** An address inside the tunnel that answers pings; default: the DNS server or the first host of the tunnel's network. */
+      target: z
+        .string()
+        .max(64)
+        .refine((text) => parseIpAddress(text) !== undefined, { message: 'the target must be an IP address' })
+        .optional(),
+    }),
+    result: z.object({ diagnosis: Diagnosis }),
+  },
+  'killswitch.get': {
+    params: z.object({}),
+    result: z.object({ policy: KillSwitchPolicy }),
+  },
+  /** Kept by the helper (root-only) and applied at once and at every start. */
+  'killswitch.set': {
+    params: z.object({ policy: KillSwitchPolicy }),
+    result: z.object({ policy: KillSwitchPolicy }),
+  },
 } as const;
 
 export type Method = keyof typeof METHODS;
@@ -164,6 +234,9 @@ export const Request = z.discriminatedUnion('method', [
   requestSchema('boot.list'),
   requestSchema('boot.set'),
   requestSchema('boot.unset'),
+  requestSchema('tunnel.diagnose'),
+  requestSchema('killswitch.get'),
+  requestSchema('killswitch.set'),
 ]);
 export type Request = {
   readonly [M in Method]: { type: 'request'; id: number; method: M; params: ParamsOf<M> };

@@ -1,6 +1,7 @@
 // One client of the control socket: the hello, then requests answered by id
 // (several may be under way at once), and the events it subscribed to. Whatever
 // a client sends, the worst it gets is an error reply or a closed connection.
+import type { KillSwitchPolicyService } from './kill-switch-policy.js';
 import type { Socket } from 'node:net';
 import {
   decodeClientMessage,
@@ -22,6 +23,8 @@ export interface ConnectionContext {
   readonly manager: TunnelManager;
   readonly boot: BootTunnels;
   readonly helperVersion: string;
+  /** Without it, the killswitch.* requests are refused. */
+  readonly killSwitch?: Pick<KillSwitchPolicyService, 'policy' | 'set'>;
   /** A client that has not said hello by then is dropped. */
   readonly helloTimeoutMs: number;
 }
@@ -130,6 +133,12 @@ export class ClientConnection {
     }
   }
 
+  private killSwitch(): NonNullable<ConnectionContext['killSwitch']> {
+    const killSwitch = this.context.killSwitch;
+    if (!killSwitch) throw new RequestError('internal-error', 'this helper keeps no kill switch policy');
+    return killSwitch;
+  }
+
   private async perform(request: Request): Promise<unknown> {
     const manager = this.context.manager;
     switch (request.method) {
@@ -173,6 +182,20 @@ export class ClientConnection {
         await this.context.boot.remove(request.params.name);
         manager.log('info', 'helper', request.params.name, 'no longer connects at boot');
         return {};
+      case 'tunnel.diagnose':
+        return { diagnosis: await manager.diagnose(request.params.name, request.params.target) };
+      case 'killswitch.get':
+        return { policy: this.killSwitch().policy() };
+      case 'killswitch.set': {
+        const policy = await this.killSwitch().set(request.params.policy);
+        manager.log(
+          'info',
+          'helper',
+          undefined,
+          `kill switch: ${policy.mode}${policy.allowLan ? ', LAN allowed' : ''}`,
+        );
+        return { policy };
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { Topic } from '../rpc/index.js';
 import type { BootTunnels } from './boot-tunnels.js';
-import { ClientConnection } from './client-connection.js';
+import { ClientConnection, type ConnectionContext } from './client-connection.js';
 import type { ManagerEvent, TunnelManager } from './tunnel-manager.js';
 import { listenForUser } from './unix-socket.js';
 
@@ -14,6 +14,8 @@ export interface ControlServerOptions {
   readonly manager: TunnelManager;
   readonly boot: BootTunnels;
   readonly helperVersion: string;
+  /** The Always on / Allow LAN policy; without it killswitch.* requests are refused. */
+  readonly killSwitch?: ConnectionContext['killSwitch'];
   /** Default one second. */
   readonly statsIntervalMs?: number;
   /** Default 10 s. */
@@ -38,6 +40,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     manager,
     boot: options.boot,
     helperVersion: options.helperVersion,
+    ...(options.killSwitch ? { killSwitch: options.killSwitch } : {}),
     helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
   };
   const server = createServer((socket) => {

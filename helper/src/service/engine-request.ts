@@ -24,6 +24,11 @@ function peerChange(peer: PeerConfig, resolvedHosts: ReadonlyMap<string, IpAddre
   };
 }
 
+/** Every peer's endpoint as an address, host names as resolved. */
+export function numericEndpoints(config: WgQuickConfig, resolvedHosts: ReadonlyMap<string, IpAddress>): Endpoint[] {
+  return config.peers.flatMap((peer) => (peer.endpoint ? [endpointAddress(peer.endpoint, resolvedHosts)] : []));
+}
+
 export function engineSetRequest(config: WgQuickConfig, resolvedHosts: ReadonlyMap<string, IpAddress>): UapiSetRequest {
   const { privateKey, listenPort, fwMark } = config.interface;
   return {

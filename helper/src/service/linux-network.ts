@@ -5,9 +5,14 @@ import type { TunnelNetwork } from './tunnel-network.js';
 
 export function journaledNetwork(journal: UndoJournal): TunnelNetwork {
   return {
-    apply({ interfaceName, config, killSwitch, resolvedHosts, setFwmark }) {
+    apply({ interfaceName, config, killSwitch, allowLan, resolvedHosts, setFwmark }) {
       const hosts = new Map([...resolvedHosts].map(([host, address]) => [host, [address]]));
-      const plan = planTunnelNetwork(config, { ifname: interfaceName, killSwitch, resolvedHosts: hosts });
+      const plan = planTunnelNetwork(config, {
+        ifname: interfaceName,
+        killSwitch,
+        ...(allowLan ? { allowLan } : {}),
+        resolvedHosts: hosts,
+      });
       return applyTunnelNetwork(plan, { journal, setFwmark });
     },
   };

@@ -12,6 +12,10 @@ import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
 import { helperVersion } from './helper-version.js';
 import { writeHelperPidFile } from './helper-pid-file.js';
 import { Journal } from './journal.js';
+import { ConnectionDoctor } from './doctor/doctor.js';
+import { systemProbes } from './doctor/system-probes.js';
+import { DoctorWatchdog } from './doctor/watchdog.js';
+import { KillSwitchPolicyService } from './kill-switch-policy.js';
 import { journaledNetwork } from './linux-network.js';
 import { NetworkEvents } from './network-events.js';
 import { startEngineInProcess } from './tunnel-engine.js';
@@ -40,7 +44,11 @@ function watchNetwork(manager: TunnelManager): () => void {
   });
   const refresh = setInterval(() => void manager.refreshStaleEndpoints(), ENDPOINT_REFRESH_INTERVAL_MS);
   refresh.unref();
+  const watchdog = new DoctorWatchdog(manager);
+  const checkup = setInterval(() => watchdog.tick(), DoctorWatchdog.INTERVAL_MS);
+  checkup.unref();
   return () => {
+    clearInterval(checkup);
     clearInterval(refresh);
     events.close();
   };
@@ -133,9 +141,14 @@ export async function serve(options: ServeOptions): Promise<void> {
   const write = (line: LogLine) => {
     if (options.verbose || line.level !== 'debug') process.stderr.write(formatLogLine(line));
   };
+  // Always on blocks from the first moment, before recovery and before any tunnel.
+  const killSwitch = await KillSwitchPolicyService.open(options.stateDirectory, options.uid, spawnCommand);
+  await killSwitch.service.apply();
   const journal = await Journal.open(join(options.stateDirectory, 'journal'), networkUndoPerformer(spawnCommand));
   const recovery = await journal.recover();
   const manager = new TunnelManager({
+    admissions: killSwitch.service,
+    doctor: new ConnectionDoctor(systemProbes),
     startEngine: startEngineInProcess,
     network: journaledNetwork(journal),
     settings: () => {
@@ -147,6 +160,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   manager.onEvent((event) => {
     if (event.event === 'log') write(event.line);
   });
+  if (killSwitch.problem) manager.log('warn', 'helper', undefined, killSwitch.problem);
+  const policy = killSwitch.service.policy();
+  if (policy.mode === 'always-on')
+    manager.log('info', 'helper', undefined, `kill switch always on${policy.allowLan ? ', LAN allowed' : ''}`);
   if (recovery.recovered.length > 0) {
     manager.log(
       'info',
@@ -162,6 +179,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     uid: options.uid,
     manager,
     boot,
+    killSwitch: killSwitch.service,
     helperVersion: helperVersion(),
   });
   const pidFile = await writeHelperPidFile(dirname(options.socketPath));

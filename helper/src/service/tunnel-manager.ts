@@ -1,19 +1,22 @@
 // The tunnels this helper runs: brings each up from config text it validates
 // itself (never trusting the caller), runs its engine in-process, applies the
 // system networking, and on down or shutdown undoes exactly what up did.
-import { checkConfig, type ConfigDiagnostic, type WgQuickConfig } from '../config/index.js';
+import { checkConfig, publicKeyFromPrivate, type ConfigDiagnostic, type WgQuickConfig } from '../config/index.js';
 import {
   RequestError,
   type ConfigErrorInfo,
+  type Diagnosis,
   type Event,
   type LogLine,
   type ParamsOf,
   type TunnelStats,
   type TunnelSummary,
 } from '../rpc/index.js';
-import type { IpAddress } from '../net/ip.js';
+import { parseIpAddress, type IpAddress } from '../net/ip.js';
 import type { Logger } from '../runtime/log.js';
-import { engineSetRequest } from './engine-request.js';
+import type { ConnectionDoctor } from './doctor/doctor.js';
+import { engineSetRequest, numericEndpoints } from './engine-request.js';
+import type { TunnelAdmissions } from './kill-switch-policy.js';
 import { hostNames, refreshEndpoints, staleHosts, type ResolvedTunnel } from './endpoint-refresh.js';
 import { HELPER_SETTINGS_PATH, type HelperSettings } from './helper-settings.js';
 import { tunnelStats } from './peer-stats.js';
@@ -30,6 +33,10 @@ export interface TunnelManagerOptions {
   readonly resolveHost?: HostResolver;
   readonly runScripts?: ScriptRunner;
   readonly now?: () => number;
+  /** Without one, tunnel.diagnose is refused. */
+  readonly doctor?: ConnectionDoctor;
+  /** The kill switch beyond one tunnel (Always on, Allow LAN), told of each tunnel's endpoints. */
+  readonly admissions?: TunnelAdmissions;
 }
 
 export type ManagerEvent = Extract<Event, { event: 'tunnel.state' | 'log' }>;
@@ -46,6 +53,7 @@ interface Tunnel {
   resolvedHosts: Map<string, IpAddress>;
   /** Wall-clock ms at which it became active. */
   upSince: number;
+  diagnosis?: Diagnosis;
   /** Set while the manager itself stops the engine, so that its closing is no surprise. */
   stopping: boolean;
 }
@@ -127,6 +135,33 @@ export class TunnelManager {
     );
   }
 
+  /**
+   * Runs the connection doctor on a tunnel, up or failed; its verdict is kept
+   * in the tunnel's summary until the tunnel goes down.
+   */
+  async diagnose(name: string, target?: string): Promise<Diagnosis> {
+    const tunnel = this.tunnels.get(name);
+    if (!tunnel) throw new RequestError('no-such-tunnel', `there is no tunnel ${name}`);
+    const doctor = this.options.doctor;
+    if (!doctor) throw new RequestError('internal-error', 'this helper has no connection doctor');
+    const { privateKey } = tunnel.config.interface;
+    const targetAddress = target === undefined ? undefined : parseIpAddress(target);
+    const diagnosis = await doctor.diagnose({
+      name,
+      config: tunnel.config,
+      ...(tunnel.state === 'active' && tunnel.engine ? { engine: tunnel.engine } : {}),
+      ...(tunnel.error ? { error: tunnel.error } : {}),
+      ...(privateKey ? { publicKey: publicKeyFromPrivate(privateKey) } : {}),
+      ...(targetAddress ? { target: targetAddress } : {}),
+    });
+    this.log(diagnosis.cause === 'ok' ? 'info' : 'warn', 'helper', name, `doctor: ${diagnosis.summary}`);
+    if (this.tunnels.get(name) === tunnel) {
+      tunnel.diagnosis = diagnosis;
+      this.emit({ type: 'event', event: 'tunnel.state', tunnel: this.summary(tunnel) });
+    }
+    return diagnosis;
+  }
+
   /** Re-resolves the host names of peers whose handshakes have failed for a while (reresolve-dns). */
   refreshStaleEndpoints(): Promise<void> {
     return this.track(this.forEachActive((tunnel) => this.refreshHosts(tunnel, staleHosts(tunnel, this.now()))));
@@ -149,6 +184,11 @@ export class TunnelManager {
     for (const problem of failed) this.log('warn', 'helper', tunnel.name, `cannot resolve endpoint ${problem}`);
     if (changed.length === 0) return;
     this.log('info', 'helper', tunnel.name, `endpoint moved: ${changed.join(', ')}`);
+    await this.options.admissions?.admit(
+      tunnel.name,
+      numericEndpoints(tunnel.config, tunnel.resolvedHosts),
+      tunnel.engine.state().fwmark,
+    );
     tunnel.engine.networkChanged();
   }
 
@@ -174,6 +214,7 @@ export class TunnelManager {
       state: tunnel.state,
       killSwitch: tunnel.killSwitch,
       ...(tunnel.error ? { error: tunnel.error } : {}),
+      ...(tunnel.diagnosis ? { diagnosis: tunnel.diagnosis } : {}),
     };
   }
 
@@ -252,6 +293,9 @@ export class TunnelManager {
       this.log('warn', 'helper', name, 'SaveConfig is ignored: the app keeps the config, not the helper');
     const resolvedHosts = await resolveEndpointHosts(config, this.resolveHost);
     tunnel.resolvedHosts = resolvedHosts;
+    const admissions = this.options.admissions;
+    // Under Always on, the endpoints must be let through before the engine first sends to them.
+    await admissions?.admit(name, numericEndpoints(config, resolvedHosts));
     await this.runScripts(config.interface.preUp, name);
     const engine = await this.options.startEngine(name, this.engineLogger(name));
     tunnel.engine = engine;
@@ -261,9 +305,11 @@ export class TunnelManager {
       interfaceName: name,
       config,
       killSwitch: tunnel.killSwitch,
+      allowLan: admissions?.allowLan() ?? false,
       resolvedHosts,
       setFwmark: (mark) => engine.configure({ fwmark: mark, replacePeers: false, peers: [] }),
     });
+    await admissions?.admit(name, numericEndpoints(config, resolvedHosts), engine.state().fwmark);
     await this.runScripts(config.interface.postUp, name);
   }
 
@@ -300,6 +346,8 @@ export class TunnelManager {
     tunnel.engine = undefined;
     tunnel.stopping = true;
     if (engine) await attempt('stopping the engine', () => engine.close());
+    const admissions = this.options.admissions;
+    if (admissions) await attempt('closing the kill switch to it', () => admissions.release(name));
     if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, name));
   }
 

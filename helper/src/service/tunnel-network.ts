@@ -8,6 +8,8 @@ export interface NetworkRequest {
   readonly interfaceName: string;
   readonly config: WgQuickConfig;
   readonly killSwitch: boolean;
+  /** The kill switch lets the local networks through ("Allow LAN"). */
+  readonly allowLan?: boolean;
   /** The endpoints' host names as resolved for the engine. */
   readonly resolvedHosts: ReadonlyMap<string, IpAddress>;
   /** Marks the engine's own packets, before any route could send them into the tunnel itself. */

@@ -88,6 +88,7 @@ export async function applyLinuxTunnelNetwork(
         ifname: plan.ifname,
         endpoints: plan.endpoints,
         dnsServers: plan.dns.servers,
+        allowLan: plan.allowLan,
         ...(fwmark === undefined ? {} : { engineMark: fwmark }),
       });
     }

@@ -14,6 +14,7 @@
 // tunnel came up would keep talking around it. Replies to what is allowed out
 // match the inbound rules by themselves.
 import { formatIpAddress, type Endpoint, type IpAddress, type IpFamily } from '../../net/ip.js';
+import { lanRules } from './lan-ranges.js';
 import { loadNftTable, nftTableName } from './nftables.js';
 import type { JournaledSystem } from './undo-steps.js';
 
@@ -28,6 +29,8 @@ export interface KillSwitch {
   readonly ifname: string;
   readonly endpoints: readonly Endpoint[];
   readonly dnsServers: readonly IpAddress[];
+  /** "Allow LAN": the local networks pass too (DNS to them still does not). */
+  readonly allowLan?: boolean;
   /** The fwmark on the engine's UDP socket, if it has one. */
   readonly engineMark?: number;
 }
@@ -46,7 +49,7 @@ const NDP_OUT = 'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighb
 const NDP_IN =
   'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } ip6 hoplimit 255';
 
-export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark }: KillSwitch): string {
+export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark, allowLan }: KillSwitch): string {
   const tunnel = `"${ifname}"`;
   const { droppedOut, droppedIn, droppedDns } = KILL_SWITCH_COUNTERS;
   const proto = (family: IpFamily) => (family === 4 ? 'ip' : 'ip6');
@@ -77,6 +80,7 @@ export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark }: 
     'udp sport 68 udp dport 67 accept',
     NDP_OUT + ' accept',
     'ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept',
+    ...(allowLan ? lanRules('out') : []),
     `counter name "${droppedOut}" drop`,
   ];
   const input = [
@@ -87,6 +91,7 @@ export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark }: 
     'udp sport 67 udp dport 68 accept',
     NDP_IN + ' accept',
     'ip6 saddr fe80::/10 udp sport 547 udp dport 546 accept',
+    ...(allowLan ? lanRules('in') : []),
     `counter name "${droppedIn}" drop`,
   ];
   const chain = (name: string, hook: string, rules: readonly string[]) => [
