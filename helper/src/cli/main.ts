@@ -1,6 +1,7 @@
 // The wirefly command line: a table of subcommands. up, down and status talk to
 // the running helper; the others work on files and keys alone.
 import { config } from './config-commands.js';
+import { doctor, killswitch } from './doctor-commands.js';
 import { processIo } from './io.js';
 import type { CliIo } from './io.js';
 import { genkey, genpsk, pubkey } from './key-commands.js';
@@ -22,10 +23,18 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
     run: (args, io) => status(args, io),
     summary: "[--json]: the helper's tunnels, peers and transfer counters",
   },
+  doctor: {
+    run: (args, io) => doctor(args, io),
+    summary: '[--target=ADDRESS] [--json] NAME: why a tunnel does not connect or carry traffic, and what to do',
+  },
+  killswitch: {
+    run: (args, io) => killswitch(args, io),
+    summary: '[off|always-on] [--allow-lan|--no-allow-lan]: show or set the kill switch beyond one tunnel',
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(8)} ${summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
   return `Usage: wirefly COMMAND [ARGS]\n\nCommands:\n${lines.join('\n')}\n`;
 }
 

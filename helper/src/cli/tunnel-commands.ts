@@ -27,7 +27,7 @@ export function defaultHelperSocket(env: TunnelCommandEnvironment['env'], uid: n
   return helperSocketPath(user, platform);
 }
 
-const processEnvironment: TunnelCommandEnvironment = {
+export const processEnvironment: TunnelCommandEnvironment = {
   env: process.env,
   defaultSocket: defaultHelperSocket(process.env, process.getuid?.() ?? 0, process.platform),
   connect: (path) => connectToHelper(path, 'wirefly-cli'),
@@ -40,7 +40,7 @@ interface CommonOptions {
   readonly flags: Set<string>;
 }
 
-function parseOptions(
+export function parseOptions(
   args: readonly string[],
   { env, defaultSocket }: TunnelCommandEnvironment,
 ): CommonOptions | string {
@@ -66,7 +66,7 @@ function configPath(argument: string, io: CliIo): string {
   return candidates.find((path) => io.fileExists(path)) ?? candidates[candidates.length - 1]!;
 }
 
-function reportFailure(error: unknown, io: CliIo, file?: string): number {
+export function reportFailure(error: unknown, io: CliIo, file?: string): number {
   if (error instanceof RequestError && error.configErrors && error.configErrors.length > 0) {
     for (const d of error.configErrors) {
       const where = d.line > 0 ? `${file ?? 'config'}:${d.line}:${d.column}` : (file ?? 'config');
@@ -77,7 +77,7 @@ function reportFailure(error: unknown, io: CliIo, file?: string): number {
   return 1;
 }
 
-async function withHelper<T>(
+export async function withHelper<T>(
   socket: string,
   environment: TunnelCommandEnvironment,
   body: (client: HelperConnection) => Promise<T>,
