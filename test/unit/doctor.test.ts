@@ -164,7 +164,7 @@ test('ping target: a routed DNS server, else the first host of the tunnel networ
 test('watchdog: a diagnosis once a tunnel has had no handshake for 10 s, once per episode', async () => {
   let now = NOW;
   const asked: string[] = [];
-  let latestHandshake: number | undefined;
+  const handshake: { at?: number } = {};
   const watchdog = new DoctorWatchdog(
     {
       stats: () => [
@@ -178,7 +178,7 @@ test('watchdog: a diagnosis once a tunnel has had no handshake for 10 s, once pe
               rxBytes: 0,
               txBytes: 100,
               allowedIps: [],
-              ...(latestHandshake ? { latestHandshake } : {}),
+              ...(handshake.at ? { latestHandshake: handshake.at } : {}),
             },
           ],
         },
@@ -194,7 +194,7 @@ test('watchdog: a diagnosis once a tunnel has had no handshake for 10 s, once pe
   assert.deepEqual(watchdog.tick(), ['wg0']);
   now += 5_000;
   assert.deepEqual(watchdog.tick(), [], 'once per episode');
-  latestHandshake = now;
+  handshake.at = now;
   assert.deepEqual(watchdog.tick(), [], 'a handshake re-arms it');
   now += 190_000;
   assert.deepEqual(watchdog.tick(), [], 'stale, but nothing sent since');
