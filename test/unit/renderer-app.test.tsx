@@ -248,3 +248,37 @@ test('the log screen filters by level', async () => {
   await settle();
   assert.deepEqual(messages(), ['noisy detail', 'handshake did not complete']);
 });
+
+test('connection doctor: the verdict the helper made by itself is shown, and Diagnose asks for a new one', async () => {
+  const api = new FakeApi();
+  api.configs.set('wg0', `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\n`);
+  const found = {
+    tunnel: 'wg0',
+    at: 1,
+    cause: 'no-reply' as const,
+    summary: 'Handshakes go out to 192.0.2.1:51820, but nothing comes back.',
+    advice: 'Either a firewall on the way drops the UDP, or the server does not know this tunnel.',
+    evidence: ['a datagram to 192.0.2.1:51820 met silence (no ICMP error)'],
+    publicKey: 'AAAA',
+  };
+  api.tunnels = [{ ...tunnel('wg0', 'active'), diagnosis: found }];
+  await renderApp(api);
+  await act(async () => host!.querySelector<HTMLElement>('[role=option]')!.click());
+  await settle();
+  const panel = (): HTMLElement => host!.querySelector<HTMLElement>('.doctor')!;
+  assert.match(panel().textContent!, /nothing comes back/);
+  assert.match(panel().textContent!, /This tunnel's public key: AAAA/);
+  api.diagnosis = {
+    ...found,
+    at: 2,
+    cause: 'ok',
+    summary: 'The tunnel works.',
+    advice: 'Nothing to fix.',
+    evidence: [],
+  };
+  await act(async () => panel().querySelector<HTMLButtonElement>('button:not([aria-label])')!.click());
+  await settle();
+  assert.deepEqual(api.callsOf('diagnose'), [['wg0']]);
+  assert.match(panel().textContent!, /The tunnel works\./);
+  assert.doesNotMatch(panel().textContent!, /public key/);
+});

@@ -2,6 +2,7 @@
 // plain data, and lets a test push events as the main process would.
 import type {
   HelperService,
+  Diagnosis,
   HelperState,
   ImportedFile,
   ImportResult,
@@ -134,6 +135,13 @@ export class FakeApi implements WireflyApi {
   async setConnectAtBoot(name: string, on: boolean): Promise<void> {
     this.record('setConnectAtBoot', name, on);
     this.emitTunnels(this.tunnels.map((tunnel) => (tunnel.name === name ? { ...tunnel, connectAtBoot: on } : tunnel)));
+  }
+  /** What diagnose answers; set by a test. */
+  diagnosis: Diagnosis | undefined;
+  async diagnose(name: string): Promise<Diagnosis> {
+    this.record('diagnose', name);
+    if (!this.diagnosis) throw new Error('no diagnosis staged');
+    return this.diagnosis;
   }
   async getSettings(): Promise<Settings> {
     this.record('getSettings');

@@ -21,6 +21,7 @@ const API_SHAPE: Record<keyof WireflyApi, 'call' | 'event'> = {
   startHelper: 'call',
   installHelperService: 'call',
   setConnectAtBoot: 'call',
+  diagnose: 'call',
   getSettings: 'call',
   saveSettings: 'call',
   getLogs: 'call',

@@ -3,6 +3,11 @@
 // renderer cannot tell which. Everything here is plain data (structured-clone
 // and JSON safe: byte arrays travel as base64 strings over the WebSocket).
 
+import type { Diagnosis } from '../../../helper/src/rpc/index.js';
+
+/** The connection doctor's verdict, as the helper gives it. */
+export type { Diagnosis };
+
 export type TunnelState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'error';
 
 export interface TunnelSummary {
@@ -15,6 +20,8 @@ export interface TunnelSummary {
   readonly killSwitch: boolean;
   /** Whether the helper keeps a copy to bring up at boot, before anyone logs in. */
   readonly connectAtBoot: boolean;
+  /** The doctor's verdict when the helper ran it by itself (no handshake within 10 s, or data stopped). */
+  readonly diagnosis?: Diagnosis;
 }
 
 export type IssueSeverity = 'error' | 'warning';
@@ -127,6 +134,8 @@ export interface WireflyApi {
   installHelperService(): Promise<void>;
   /** Keeps (or drops) the helper's root-only copy that it brings up at boot; needs the helper running. */
   setConnectAtBoot(name: string, on: boolean): Promise<void>;
+  /** Runs the connection doctor on a tunnel the helper knows (up, or failed to come up); takes some seconds. */
+  diagnose(name: string): Promise<Diagnosis>;
 
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;

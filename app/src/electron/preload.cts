@@ -26,6 +26,7 @@ const CALLS = [
   'startHelper',
   'installHelperService',
   'setConnectAtBoot',
+  'diagnose',
   'getSettings',
   'saveSettings',
   'getLogs',

@@ -29,6 +29,7 @@ export const API_ARGUMENTS: Record<ApiCall, z.ZodTuple> = {
   startHelper: z.tuple([]),
   installHelperService: z.tuple([]),
   setConnectAtBoot: z.tuple([Name, z.boolean()]),
+  diagnose: z.tuple([Name]),
   getSettings: z.tuple([]),
   saveSettings: z.tuple([Settings]),
   getLogs: z.tuple([]),

@@ -5,6 +5,7 @@ import { isInterfaceName } from '../../../helper/src/config/index.js';
 import { RequestError } from '../../../helper/src/rpc/index.js';
 import type { Event } from '../../../helper/src/rpc/index.js';
 import type {
+  Diagnosis,
   ExportedArchive,
   HelperService,
   HelperState,
@@ -183,6 +184,16 @@ export class AppServices implements WireflyApi {
       throw explainHelperError(error);
     }
     log.app('info', on ? 'connects at boot' : 'no longer connects at boot', name);
+  }
+
+  async diagnose(name: string): Promise<Diagnosis> {
+    const { helper } = this.options;
+    if (helper.state.status !== 'running') throw new Error('the helper is not running: the doctor runs inside it');
+    try {
+      return (await helper.request('tunnel.diagnose', { name })).diagnosis;
+    } catch (error) {
+      throw explainHelperError(error);
+    }
   }
 
   async activate(name: string): Promise<void> {

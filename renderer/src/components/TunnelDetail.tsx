@@ -13,6 +13,7 @@ import { formatBytes } from '../format/bytes.js';
 import { formatHandshakeAge } from '../format/handshake.js';
 import { routesAllTraffic } from '../editor/config-analysis.js';
 import { CopyButton } from './CopyButton.js';
+import { DoctorPanel } from './DoctorPanel.js';
 import { StateDot, STATE_LABELS } from './StateDot.js';
 import { ThroughputChart } from './ThroughputChart.js';
 import { TunnelMenu } from './TunnelMenu.js';
@@ -249,6 +250,7 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
       {loaded && 'config' in loaded && (
         <>
           <InterfaceSection config={loaded.config} tunnel={tunnel} />
+          <DoctorPanel tunnel={tunnel} />
           {loaded.config.peers.map((peer, index) => (
             <PeerSection
               key={index}
