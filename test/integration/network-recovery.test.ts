@@ -6,21 +6,21 @@
 // but the helper's reaction can bring the tunnel back that fast.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackgroundProcess } from './harness/background.js';
-import { withLab, type Lab } from './harness/lab.js';
-import type { Namespace } from './harness/namespace.js';
+import {
+  SERVER_LAN,
+  SERVER_PORT,
+  SERVER_TUNNEL,
+  withClientServer,
+  type ClientServer,
+} from './harness/client-server.js';
 import { ping } from './harness/ping.js';
 import { timeToRecover } from './harness/recovery.js';
-import { RootHelper } from './harness/root-helper.js';
-import { generateKeyPair, upTunnelInterface, wgSet, type KeyPair } from './harness/wg.js';
-import { wireguardGo, type WireGuardDaemon } from './harness/wireguard.js';
+import type { RootHelper } from './harness/root-helper.js';
 
 const RECOVERY_LIMIT_MS = 5_000;
-const SERVER_PORT = 51820;
-const SERVER_TUNNEL = '10.77.0.1';
-const CLIENT_TUNNEL = '10.77.0.2';
 /** The server's address as the world knows it: on its loopback, reached through whichever link the client has. */
 const SERVER_PUBLIC = '10.99.100.1';
 const SERVER_MOVED = '10.99.100.2';
@@ -37,70 +37,24 @@ interface Change {
   readonly logFrom: number;
 }
 
+/** The client-server lab, the server also at SERVER_PUBLIC on its loopback (reached through whichever link the client has). */
 class Scenario {
-  daemon!: WireGuardDaemon;
-  helper!: RootHelper;
-  private readonly ifname: string;
+  constructor(readonly s: ClientServer) {}
 
-  private constructor(
-    readonly lab: Lab,
-    readonly client: Namespace,
-    readonly server: Namespace,
-    readonly serverKeys: KeyPair,
-    readonly clientKeys: KeyPair,
-  ) {
-    this.ifname = lab.tunnelInterfaceName();
-  }
-
-  /** veth1 joins them (client 10.99.1.1, server 10.99.1.2); the server answers at SERVER_PUBLIC on its loopback. */
-  static async create(lab: Lab): Promise<Scenario> {
-    const client = await lab.namespace();
-    const server = await lab.namespace();
-    await lab.link(client, server);
-    await server.exec('ip', ['addr', 'add', `${SERVER_PUBLIC}/32`, 'dev', 'lo']);
-    await client.exec('ip', ['route', 'add', 'default', 'via', '10.99.1.2']);
-    const scenario = new Scenario(lab, client, server, await generateKeyPair(lab.dir), await generateKeyPair(lab.dir));
-    await scenario.startServer();
-    return scenario;
-  }
-
-  /** A wireguard-go that knows the client's key and nothing of any session (a restarted server). */
-  async startServer(): Promise<void> {
-    this.daemon = await wireguardGo.start(this.server, this.ifname);
-    await wgSet(this.server, this.ifname, {
-      privateKeyFile: this.serverKeys.privateKeyFile,
-      listenPort: SERVER_PORT,
-      peers: [{ publicKey: this.clientKeys.publicKey, allowedIps: [`${CLIENT_TUNNEL}/32`] }],
-    });
-    await upTunnelInterface(this.server, this.ifname, [`${SERVER_TUNNEL}/24`], 1420);
+  get helper(): RootHelper {
+    return this.s.helper;
   }
 
   /** Brings the client's tunnel up through the helper, endpoint as given, and waits for a first answer. */
   async up(endpoint: string): Promise<void> {
-    this.helper = await RootHelper.start(this.lab, this.client);
-    const name = this.lab.tunnelInterfaceName();
-    const path = join(this.lab.dir, `${name}.conf`);
-    writeFileSync(
-      path,
-      [
-        '[Interface]',
-        `PrivateKey = ${this.clientKeys.privateKey}`,
-        `Address = ${CLIENT_TUNNEL}/32`,
-        '',
-        '[Peer]',
-        `PublicKey = ${this.serverKeys.publicKey}`,
-        'AllowedIPs = 10.77.0.0/24',
-        `Endpoint = ${endpoint}:${SERVER_PORT}`,
-        '',
-      ].join('\n'),
-    );
-    await this.helper.cli(['up', path]);
-    await timeToRecover(this.client, SERVER_TUNNEL, Date.now(), RECOVERY_LIMIT_MS);
+    await this.s.startHelper();
+    await this.helper.cli(['up', this.s.writeConfig({ endpoint: `${endpoint}:${SERVER_PORT}` })]);
+    await timeToRecover(this.s.client, SERVER_TUNNEL, Date.now(), RECOVERY_LIMIT_MS);
   }
 
   /** The answer must not come by itself: one echo, given a second, goes unanswered. */
   async assertStalled(what: string): Promise<void> {
-    const result = await ping(this.client, SERVER_TUNNEL, { count: 1, replyWaitSeconds: 1 });
+    const result = await ping(this.s.client, SERVER_TUNNEL, { count: 1, replyWaitSeconds: 1 });
     assert.equal(result.received, 0, `${what}: the tunnel still worked, so the scenario tests nothing`);
   }
 
@@ -110,7 +64,7 @@ class Scenario {
   }
 
   async recovered(t: TestContext, what: string, { since, logFrom }: Change): Promise<void> {
-    const ms = await timeToRecover(this.client, SERVER_TUNNEL, since, RECOVERY_LIMIT_MS);
+    const ms = await timeToRecover(this.s.client, SERVER_TUNNEL, since, RECOVERY_LIMIT_MS);
     t.diagnostic(`${what}: ping through the tunnel answered again after ${ms} ms`);
     const said = this.helper
       .logSince(logFrom)
@@ -122,37 +76,41 @@ class Scenario {
 }
 
 function withScenario(t: TestContext, body: (s: Scenario) => Promise<void>): Promise<void> {
-  return withLab(t, async (lab) => body(await Scenario.create(lab)));
+  return withClientServer(t, async (s) => {
+    await s.server.exec('ip', ['addr', 'add', `${SERVER_PUBLIC}/32`, 'dev', 'lo']);
+    await s.startServer();
+    await body(new Scenario(s));
+  });
 }
 
 test('the client moves to a new subnet on a new veth (the old link deleted)', (t) =>
   withScenario(t, async (s) => {
-    const second = await s.lab.link(s.client, s.server); // veth2: 10.99.2.0/24
-    await s.client.exec('ip', ['addr', 'del', `${second.a.v4}/24`, 'dev', second.a.device]);
+    const second = await s.s.lab.link(s.s.client, s.s.server); // veth2: 10.99.2.0/24
+    await s.s.client.exec('ip', ['addr', 'del', `${second.a.v4}/24`, 'dev', second.a.device]);
     await s.up(SERVER_PUBLIC);
     const change = s.change();
-    await s.client.exec('ip', ['link', 'del', 'veth1']);
-    await s.client.exec('ip', ['addr', 'add', `${second.a.v4}/24`, 'dev', second.a.device]);
-    await s.client.exec('ip', ['route', 'add', 'default', 'via', second.b.v4]);
+    await s.s.client.exec('ip', ['link', 'del', 'veth1']);
+    await s.s.client.exec('ip', ['addr', 'add', `${second.a.v4}/24`, 'dev', second.a.device]);
+    await s.s.client.exec('ip', ['route', 'add', 'default', 'via', second.b.v4]);
     await s.recovered(t, 'new subnet, new veth', change);
   }));
 
 test('the link goes down and comes back up', (t) =>
   withScenario(t, async (s) => {
     await s.up(SERVER_PUBLIC);
-    await s.client.exec('ip', ['link', 'set', 'veth1', 'down']);
+    await s.s.client.exec('ip', ['link', 'set', 'veth1', 'down']);
     await s.assertStalled('link down');
     const change = s.change();
-    await s.client.exec('ip', ['link', 'set', 'veth1', 'up']);
-    await s.client.exec('ip', ['route', 'replace', 'default', 'via', '10.99.1.2']);
+    await s.s.client.exec('ip', ['link', 'set', 'veth1', 'up']);
+    await s.s.client.exec('ip', ['route', 'replace', 'default', 'via', '10.99.1.2']);
     await s.recovered(t, 'link down and up', change);
   }));
 
 test('the endpoint name resolves to another address after the server moved, seen at the next network change', (t) =>
   withScenario(t, async (s) => {
-    const hosts = join(s.lab.dir, 'hosts');
+    const hosts = join(s.s.lab.dir, 'hosts');
     writeFileSync(hosts, `${SERVER_PUBLIC} ${SERVER_NAME}\n`);
-    const dnsmasq: BackgroundProcess = s.server.spawn('dnsmasq', [
+    const dnsmasq: BackgroundProcess = s.s.server.spawn('dnsmasq', [
       '--keep-in-foreground',
       '--conf-file=/dev/null',
       '--no-resolv',
@@ -165,27 +123,23 @@ test('the endpoint name resolves to another address after the server moved, seen
       '--log-queries',
       '--log-facility=-',
     ]);
-    const netnsEtc = join('/etc/netns', s.client.name);
-    mkdirSync(netnsEtc, { recursive: true });
-    try {
-      writeFileSync(join(netnsEtc, 'resolv.conf'), 'nameserver 10.99.1.2\n');
+    s.s.useResolver(SERVER_LAN);
+    {
       await s.up(SERVER_NAME);
       writeFileSync(hosts, `${SERVER_MOVED} ${SERVER_NAME}\n`);
       process.kill(dnsmasq.pid, 'SIGHUP');
-      await s.server.exec('ip', ['addr', 'add', `${SERVER_MOVED}/32`, 'dev', 'lo']);
-      await s.server.exec('ip', ['addr', 'del', `${SERVER_PUBLIC}/32`, 'dev', 'lo']);
+      await s.s.server.exec('ip', ['addr', 'add', `${SERVER_MOVED}/32`, 'dev', 'lo']);
+      await s.s.server.exec('ip', ['addr', 'del', `${SERVER_PUBLIC}/32`, 'dev', 'lo']);
       await s.assertStalled('server moved');
       // The client renews its lease and gets a second address: a change of the network, not of the tunnel.
       const change = s.change();
-      await s.client.exec('ip', ['addr', 'add', '10.99.1.5/24', 'dev', 'veth1']);
+      await s.s.client.exec('ip', ['addr', 'add', '10.99.1.5/24', 'dev', 'veth1']);
       await s.recovered(t, 'endpoint name answered anew', change);
       assert.match(
         s.helper.process.log(),
         new RegExp(`endpoint moved: ${SERVER_NAME.replaceAll('.', '\\.')}: ${SERVER_PUBLIC} -> ${SERVER_MOVED}`),
       );
       assert.match(dnsmasq.log(), new RegExp(`query\\[A\\] ${SERVER_NAME.replaceAll('.', '\\.')}`));
-    } finally {
-      rmSync(netnsEtc, { recursive: true, force: true });
     }
   }));
 
@@ -196,8 +150,8 @@ test(`suspend: the helper frozen for ${FREEZE_SECONDS} s while the server restar
     const logFrom = s.helper.process.log().length;
     process.kill(s.helper.process.pid, 'SIGSTOP');
     try {
-      await s.daemon.stop();
-      await s.startServer();
+      await s.s.stopServer();
+      await s.s.startServer();
       const left = FREEZE_SECONDS * 1000 - (Date.now() - frozenAt);
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     } finally {
