@@ -66,10 +66,15 @@ class Scenario {
   async recovered(t: TestContext, what: string, { since, logFrom }: Change): Promise<void> {
     const ms = await timeToRecover(this.s.client, SERVER_TUNNEL, since, RECOVERY_LIMIT_MS);
     t.diagnostic(`${what}: ping through the tunnel answered again after ${ms} ms`);
-    const said = this.helper
-      .logSince(logFrom)
-      .split('\n')
-      .filter((line) => line.includes('network changed'));
+    // The helper's reaction may come after the answer (where the old session still worked).
+    const deadline = Date.now() + RECOVERY_LIMIT_MS;
+    const saidSo = () =>
+      this.helper
+        .logSince(logFrom)
+        .split('\n')
+        .filter((line) => line.includes('network changed'));
+    while (saidSo().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const said = saidSo();
     assert.ok(said.length > 0, `the helper never said it saw the change:\n${this.helper.logSince(logFrom)}`);
     t.diagnostic(`helper: ${said[0]!.replace(/^\S+ /, '')}`);
   }
