@@ -60,7 +60,7 @@ async function diagnose(w: World, configOptions: Parameters<typeof clientConfig>
   const config = checkConfig(clientConfig(configOptions)).config!;
   const engine = new FakeEngine('wg0', []);
   engine.lastHandshakeSec = w.recentHandshake ? NOW / 1000 - 30 : undefined;
-  engine.networkChanged = () => {
+  engine.handshakeNow = () => {
     if (w.handshakeWhenAsked) engine.lastHandshakeSec = NOW / 1000;
     return 1;
   };

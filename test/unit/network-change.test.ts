@@ -244,3 +244,11 @@ test('an endpoint moved to another address handshakes at once, however recent th
   assert.equal(a.device.networkChanged(), 1);
   assert.equal(initiations(a).at(-1)!.to.bytes[3], 99);
 });
+
+test('asked for every peer (the doctor), a peer that never talked handshakes too', () => {
+  const { net, a, peerB } = pair();
+  assert.equal(a.device.networkChanged(), 0);
+  assert.equal(a.device.networkChanged(true), 1);
+  net.flush();
+  assert.ok(peerB.keypairs.current);
+});

@@ -266,8 +266,8 @@ export class Device {
   }
 
   /** The way to the peers may have changed: re-handshake with every peer in use (network-change.ts). */
-  networkChanged(): number {
-    return handleNetworkChange(this);
+  networkChanged(everyPeer = false): number {
+    return handleNetworkChange(this, everyPeer);
   }
 
   /**

@@ -51,17 +51,18 @@ function initiationInFlight(device: Device, peer: Peer): boolean {
 }
 
 /**
- * Forgets every sticky source and starts a handshake with every peer in use,
+ * Forgets every sticky source and starts a handshake with every peer in use
+ * (with `everyPeer`, with every peer that has an endpoint: the doctor asks so),
  * without waiting out the REKEY_TIMEOUT of the last initiation. Returns how
  * many handshakes were started. The sessions stay until the new ones replace
  * them: where the old path still works, nothing is lost meanwhile.
  */
-export function handleNetworkChange(device: Device): number {
+export function handleNetworkChange(device: Device, everyPeer = false): number {
   let started = 0;
   for (const peer of device.peers) {
     if (!peer.endpoint) continue;
     peer.endpoint = routedEndpoint(peer.endpoint);
-    if (!inUse(peer) || initiationInFlight(device, peer)) continue;
+    if ((!everyPeer && !inUse(peer)) || initiationInFlight(device, peer)) continue;
     peer.lastSentHandshake = -Infinity;
     sendInitiation(device, peer, false);
     started++;

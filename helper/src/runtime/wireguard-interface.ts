@@ -216,8 +216,8 @@ export class WireGuardInterface {
    * The way to the peers may have changed (network-change.ts): every peer in
    * use handshakes again now. Returns how many did.
    */
-  networkChanged(): number {
-    const started = this.device.networkChanged();
+  networkChanged(everyPeer = false): number {
+    const started = this.device.networkChanged(everyPeer);
     // After a sleep the armed timer still counts monotonic time: what the boot-time clock made due runs now.
     this.device.runTimers();
     this.afterInput();

@@ -10,6 +10,8 @@ export interface TunnelEngine {
   state(): UapiDeviceState;
   /** The network changed or the machine woke: every peer in use handshakes again at once; returns how many. */
   networkChanged(): number;
+  /** A handshake with every peer that has an endpoint, used or not (the doctor asks); returns how many. */
+  handshakeNow(): number;
   /** Stops the engine and removes its interface and control socket. */
   close(): Promise<void>;
   /** Called once the engine has stopped, asked to or not (e.g. its interface was deleted). */
@@ -26,6 +28,7 @@ export const startEngineInProcess: EngineStarter = async (name, log) => {
     configure: (request) => control.set(request),
     state: () => control.get(),
     networkChanged: () => wg.networkChanged(),
+    handshakeNow: () => wg.networkChanged(true),
     close: () => wg.close(),
     onClosed: (handler) => wg.onClosed(handler),
   };

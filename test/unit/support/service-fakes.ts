@@ -62,6 +62,11 @@ export class FakeEngine implements TunnelEngine {
     private readonly actions: string[],
   ) {}
 
+  handshakeNow(): number {
+    this.actions.push(`engine handshake-now ${this.name}`);
+    return this.requests[0]?.peers.length ?? 0;
+  }
+
   networkChanged(): number {
     this.actions.push(`engine network-changed ${this.name}`);
     return this.requests[0]?.peers.length ?? 0;

@@ -158,7 +158,7 @@ export class ConnectionDoctor {
       return undefined;
     }
     const before = transfer(engine.state());
-    engine.networkChanged();
+    engine.handshakeNow();
     evidence.add(`no recent handshake with ${waiting.map(peerLabel).join(', ')}: asked for one`);
     for (let waited = 0; waited < HANDSHAKE_WAIT_MS && waiting.length > 0; waited += POLL_MS) {
       await this.probes.sleep(POLL_MS);
