@@ -2,13 +2,15 @@
 // go. Every running helper is asked to stop as a service manager would
 // (SIGTERM: it brings its tunnels down), and then whatever a helper that
 // crashed or was killed left in the system is undone from its journal.
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { spawnCommand } from '../os/linux/command.js';
 import { networkUndoPerformer } from '../os/network.js';
 import { helperRuntimeDirectory } from '../rpc/index.js';
 import { livingHelper, PID_FILE_NAME } from './helper-pid-file.js';
 import { Journal } from './journal.js';
+import { KILL_SWITCH_POLICY_FILE, removeLockdownOf } from './kill-switch-policy.js';
 import { STATE_ROOT } from './serve.js';
 
 export interface StopAllOptions {
@@ -79,6 +81,12 @@ export async function stopAll(options: StopAllOptions): Promise<void> {
       const journal = await Journal.open(journalDirectory, networkUndoPerformer(spawnCommand));
       const { recovered, steps } = await journal.recover();
       if (recovered.length > 0) options.report(`undid ${steps} changes a stopped helper left: ${recovered.join(', ')}`);
+    }
+    // Always on outlives its helper by design; with the package gone nothing would ever lift it.
+    const uid = Number(basename(directory));
+    if (Number.isSafeInteger(uid) && existsSync(join(directory, KILL_SWITCH_POLICY_FILE))) {
+      await removeLockdownOf(spawnCommand, uid);
+      options.report(`no always-on kill switch of uid ${uid} stays behind`);
     }
   }
 }
