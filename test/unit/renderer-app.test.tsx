@@ -29,6 +29,7 @@ const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): Tunne
   state,
   killSwitch: false,
   connectAtBoot: false,
+  owned: true,
 });
 
 async function renderApp(api: FakeApi): Promise<Stores> {

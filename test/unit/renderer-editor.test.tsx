@@ -130,7 +130,7 @@ test('the editor marks an error at its line while typing, and clears it when fix
   const api = new FakeApi();
   api.configs.set('wg0', VALID);
   const stores = createStores();
-  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
   const view = await renderEditor(api, stores, 'wg0');
   assert.deepEqual(issueTexts(), []);
   assert.match(host!.querySelector('.issues-summary')!.textContent!, /No problems/);
@@ -155,7 +155,7 @@ test('save refuses a config with errors and says why, and saves it once fixed', 
   const api = new FakeApi();
   api.configs.set('wg0', VALID);
   const stores = createStores();
-  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
   stores.ui.getState().edit({ kind: 'edit', name: 'wg0' });
   const view = await renderEditor(api, stores, 'wg0');
 
@@ -182,7 +182,7 @@ test('the editor shows the derived public key, generates a key pair, and offers 
   const api = new FakeApi();
   api.configs.set('wg0', VALID);
   const stores = createStores();
-  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
   const view = await renderEditor(api, stores, 'wg0');
   const shownKey = (): string => host!.querySelector('[data-testid=derived-public-key]')!.textContent!;
   assert.equal(shownKey(), analyzeConfig(VALID).publicKey);
