@@ -185,7 +185,12 @@ if (process.env[CHILD_ENV]) {
     await preferences.setKillSwitch('wg0', true);
     await preferences.renameTunnel('wg0', 'home');
     const reopened = await Preferences.open(path);
-    assert.deepEqual(reopened.settings, { launchAtLogin: true, killSwitchDefault: false, theme: 'dark', rateUnit: 'bytes' });
+    assert.deepEqual(reopened.settings, {
+      launchAtLogin: true,
+      killSwitchDefault: false,
+      theme: 'dark',
+      rateUnit: 'bytes',
+    });
     assert.equal(reopened.killSwitch('home'), true);
     assert.equal(reopened.killSwitch('wg0'), false);
     await reopened.forgetTunnel('home');

@@ -88,7 +88,10 @@ export class FakeApi implements WireflyApi {
     this.record('createTunnel', name, text);
     const result = this.saved(name, text);
     if (result.saved)
-      this.emitTunnels([...this.tunnels, { name, state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
+      this.emitTunnels([
+        ...this.tunnels,
+        { name, state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true },
+      ]);
     return result;
   }
   async renameTunnel(from: string, to: string): Promise<void> {

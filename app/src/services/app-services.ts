@@ -175,14 +175,8 @@ export class AppServices implements WireflyApi {
         taken: taken.has(candidate.name),
         ...(renamedFrom !== candidate.name ? { renamedFrom } : {}),
       };
-      const answer =
-        answers === 'keep-both'
-          ? { action: 'keep-both' as const, name: candidate.name }
-          : (answers?.[candidate.source] ??
-            (question.taken || question.renamedFrom !== undefined
-              ? undefined
-              : { action: 'keep-both' as const, name: candidate.name }));
-      if (!answer) {
+      const answer = answerFor(candidate.source, question, answers);
+      if (answer === 'ask') {
         questions.push(question);
         continue;
       }
@@ -436,6 +430,22 @@ export class AppServices implements WireflyApi {
     const running = this.options.helper.tunnels.find((tunnel) => tunnel.name === name);
     return running && running.state !== 'inactive' ? running.state : undefined;
   }
+}
+
+/**
+ * What to do with one config: as answered; without answers, import it unless
+ * its name is taken or had to change (then ask); with answers, those not
+ * answered were imported by the call that asked, so they are left alone.
+ */
+function answerFor(
+  source: string,
+  question: ImportQuestion,
+  answers: Readonly<Record<string, ImportAnswer>> | 'keep-both' | undefined,
+): ImportAnswer | 'ask' {
+  if (answers === 'keep-both') return { action: 'keep-both', name: question.name };
+  if (answers !== undefined) return answers[source] ?? { action: 'skip', name: question.name };
+  if (question.taken || question.renamedFrom !== undefined) return 'ask';
+  return { action: 'keep-both', name: question.name };
 }
 
 function summaryOf(live: HelperTunnel): Omit<TunnelSummary, 'connectAtBoot' | 'owned'> {
