@@ -19,20 +19,11 @@ import { Preferences } from '../../app/src/store/preferences.js';
 import { TunnelStore } from '../../app/src/store/tunnel-store.js';
 import { readConfigArchive } from '../../app/src/transfer/zip.js';
 import { HelperServiceStandIn } from './support/helper-service-stand-in.js';
+import { zipEntryModes } from './support/zip-modes.js';
 
 function config(allowedIps = '10.0.0.0/24'): string {
   const peer = keyToBase64(publicKeyFromPrivate(generatePrivateKey()));
   return `[Interface]\nPrivateKey = ${keyToBase64(generatePrivateKey())}\nAddress = 10.0.0.2/32\n\n[Peer]\nPublicKey = ${peer}\nAllowedIPs = ${allowedIps}\nEndpoint = 192.0.2.1:51820\n`;
-}
-
-/** The Unix mode of each entry, from the zip's central directory (version made by: Unix, attributes' upper half). */
-function unixModes(zip: Buffer): number[] {
-  const modes: number[] = [];
-  for (let at = zip.indexOf('PK\x01\x02', 0, 'latin1'); at >= 0; at = zip.indexOf('PK\x01\x02', at + 4, 'latin1')) {
-    assert.equal(zip[at + 5], 3, 'made by Unix');
-    modes.push(zip.readUInt32LE(at + 38) >>> 16);
-  }
-  return modes;
 }
 
 function file(fileName: string, data: Uint8Array | string): ImportedFile {
@@ -151,7 +142,7 @@ test('export then import gives back every tunnel, byte for byte', async (t) => {
   const zip = Buffer.from(archive.dataBase64, 'base64');
   const inside = unzipSync(zip);
   assert.deepEqual(Object.keys(inside).sort(), ['home.conf', 'wg0.conf', 'x.y=z.conf']);
-  assert.deepEqual(unixModes(zip), [0o100600, 0o100600, 0o100600], 'each entry unpacks readable by its owner only');
+  assert.deepEqual(zipEntryModes(zip), [0o100600, 0o100600, 0o100600], 'each entry unpacks readable by its owner only');
   const one = await source.exportTunnel('home');
   assert.equal(one.fileName, 'home.conf');
   assert.equal(Buffer.from(one.dataBase64, 'base64').toString('utf8'), texts.get('home'));

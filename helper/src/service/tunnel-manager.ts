@@ -188,7 +188,7 @@ export class TunnelManager {
       throw new RequestError(
         'tunnel-conflict',
         `tunnel ${params.name} conflicts with the active tunnel ${first!.name} (${first!.reasons.join(', ')}): ` +
-          `bring ${conflicts.map((c) => c.name).join(', ')} down first, or switch to ${params.name}`,
+          `bring ${conflicts.map((c) => c.name).join(', ')} down first, or switch to ${params.name} (wirefly up --switch)`,
       );
     }
     for (const { name, reasons } of conflicts) {

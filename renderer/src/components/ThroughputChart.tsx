@@ -47,7 +47,14 @@ function peakOf(u: uPlot): number {
   return peak;
 }
 
-function chartOptions(width: number, colors: { text: string; grid: string }, unit: RateUnit): uPlot.Options {
+/** What the chart drew, on its element: end-to-end tests read the axes there, since uPlot paints them on a canvas. */
+function describeAxes(element: HTMLElement, u: uPlot, unit: RateUnit): void {
+  const { min = 0, max = 0 } = u.scales['x'] ?? {};
+  element.dataset['timeSpan'] = String(Math.round((max ?? 0) - (min ?? 0)));
+  element.dataset['rateTicks'] = rateAxis(peakOf(u), unit).labels.join('|');
+}
+
+function chartOptions(element: HTMLElement, colors: { text: string; grid: string }, unit: RateUnit): uPlot.Options {
   const axis: uPlot.Axis = {
     stroke: colors.text,
     grid: { stroke: colors.grid, width: 1 },
@@ -55,8 +62,9 @@ function chartOptions(width: number, colors: { text: string; grid: string }, uni
   };
   const rate = (_u: uPlot, v: number | null): string => (v == null ? '–' : formatRate(v, unit));
   return {
-    width,
+    width: element.clientWidth,
     height: CHART_HEIGHT,
+    hooks: { draw: [(u) => describeAxes(element, u, unit)] },
     legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
@@ -118,7 +126,7 @@ export function ThroughputChart({ tunnel }: { readonly tunnel: string }) {
     const element = host.current!;
     const make = (): uPlot =>
       new uPlot(
-        chartOptions(element.clientWidth, themeColors(element), unit),
+        chartOptions(element, themeColors(element), unit),
         chartData(seriesOf(stores.stats.getState(), tunnel)),
         element,
       );

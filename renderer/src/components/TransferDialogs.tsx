@@ -92,9 +92,7 @@ export function ImportQuestionsDialog() {
   const [answers, setAnswers] = useState<Record<string, ImportAnswer>>({});
   useEffect(() => {
     setAnswers(
-      Object.fromEntries(
-        (asked?.questions ?? []).map((q) => [q.source, { action: q.taken ? 'replace' : 'keep-both', name: q.name }]),
-      ),
+      Object.fromEntries((asked?.questions ?? []).map((q) => [q.source, { action: 'keep-both', name: q.name }])),
     );
   }, [asked]);
   if (!asked) return null;

@@ -69,7 +69,8 @@ export function createUiStore(): UiStore {
       const pending = get().pendingLeave;
       set({ pendingLeave: undefined });
       if (go && pending) {
-        set({ editorDirty: false });
+        // Discarded: the editor closes, then the person goes where they were going.
+        set({ editorDirty: false, editing: undefined });
         pending();
       }
     },
