@@ -70,7 +70,7 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
     problemWithName !== undefined
       ? `Saving needs a valid name: ${problemWithName}`
       : analysis.errorCount > 0
-        ? `Fix ${errorsText} to save.`
+        ? `Fix ${errorsText}, to save.`
         : undefined;
   const pendingLeave = useAppStore('ui', (s) => s.pendingLeave);
 
@@ -180,7 +180,7 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
         >
           <p>
             {saveBlocked
-              ? `The changes cannot be saved as they are (${saveBlocked.replace(/\.$/, '')}): discard them, or keep editing.`
+              ? `The changes cannot be saved as they are: ${saveBlocked} Or discard them.`
               : 'The changes are not saved yet. Save them, or discard them and leave the editor.'}
           </p>
         </Dialog>
