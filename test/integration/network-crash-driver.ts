@@ -11,12 +11,8 @@
 // it undoes what the journal holds and prints the report as JSON.
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../helper/src/config/index.js';
-import {
-  applyTunnelNetwork,
-  networkUndoPerformer,
-  planTunnelNetwork,
-  type CommandRunner,
-} from '../../helper/src/os/network.js';
+import { planTunnelNetwork } from '../../helper/src/os/network.js';
+import { applyTunnelNetwork, networkUndoPerformer, type CommandRunner } from '../../helper/src/os/linux/index.js';
 import { spawnCommand } from '../../helper/src/os/linux/command.js';
 import { Journal } from '../../helper/src/service/journal.js';
 

@@ -34,9 +34,9 @@ test('the systemd template gives each uid its own socket and state, where the ap
   const unit = readFileSync(join(packaging, 'linux', 'wirefly-helper@.service'), 'utf8');
   for (const uid of [1000, 1001]) {
     const options = instanceOptions(unit, uid);
-    assert.equal(options.uid, uid);
+    assert.equal(options.user, String(uid));
     assert.equal(options.socketPath, helperSocketPath(uid, 'linux'));
-    assert.equal(options.stateDirectory, defaultStateDirectory(uid));
+    assert.equal(options.stateDirectory, defaultStateDirectory(String(uid)));
     assert.equal(defaultHelperSocket({}, uid, 'linux'), options.socketPath);
   }
   assert.notEqual(instanceOptions(unit, 1000).socketPath, instanceOptions(unit, 1001).socketPath);

@@ -6,9 +6,9 @@ import { Device } from '../engine/device.js';
 import { equalBytes, type Endpoint } from '../net/ip.js';
 import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
 import { engineCrypto } from '../crypto/provider.js';
-import { openTun } from '../os/tun.js';
+import { currentPlatform } from '../os/platform.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
-import { bindUdp, type DatagramBatch, type UdpTransport } from '../os/udp.js';
+import type { DatagramBatch, UdpTransport } from '../os/udp.js';
 import { startUapiServer, type UapiServer } from '../uapi/server.js';
 import { DeviceControl } from './device-control.js';
 import type { Logger } from './log.js';
@@ -90,7 +90,7 @@ export class WireGuardInterface {
   }
 
   static async start(options: WireGuardInterfaceOptions): Promise<WireGuardInterface> {
-    const tun = openTun(options.name);
+    const tun = currentPlatform().openTun(options.name);
     const wg = new WireGuardInterface(tun, options.log, options.cryptoWorkers ?? defaultCryptoWorkers());
     try {
       tun.setMtu(DEFAULT_MTU);
@@ -122,7 +122,7 @@ export class WireGuardInterface {
   /** Rebinds the UDP sockets; the old ones stay if the new port cannot be had. */
   bind(port: number): void {
     if (this.udp && port !== 0 && port === this.udp.port) return;
-    const next = bindUdp(port, {
+    const next = currentPlatform().bindUdp(port, {
       datagrams: (batch) => this.onDatagrams(batch),
       staleSource: (endpoint) => this.device.forgetStickySource(endpoint),
       error: (error) => {
