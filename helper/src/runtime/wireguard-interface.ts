@@ -100,7 +100,7 @@ export class WireGuardInterface {
         if (error) options.log('error', `TUN device closed: ${error.message}`);
         void wg.close(error);
       });
-      wg.bind(0);
+      await wg.bind(0);
       const control = new DeviceControl(wg);
       wg.uapi = await startUapiServer({
         interfaceName: tun.name,
@@ -120,9 +120,9 @@ export class WireGuardInterface {
   }
 
   /** Rebinds the UDP sockets; the old ones stay if the new port cannot be had. */
-  bind(port: number): void {
+  async bind(port: number): Promise<void> {
     if (this.udp && port !== 0 && port === this.udp.port) return;
-    const next = currentPlatform().bindUdp(port, {
+    const next = await currentPlatform().bindUdp(port, {
       datagrams: (batch) => this.onDatagrams(batch),
       staleSource: (endpoint) => this.device.forgetStickySource(endpoint),
       error: (error) => {
@@ -130,6 +130,10 @@ export class WireGuardInterface {
         void this.close(error);
       },
     });
+    if (this.closing) {
+      next.close();
+      return;
+    }
     if (this.fwmark !== 0) next.setMark(this.fwmark);
     const previous = this.udp;
     this.udp = next;
