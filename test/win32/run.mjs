@@ -80,8 +80,12 @@ const run = spawnSync(
   ],
   { env: { ...env, WIREFLY_STDOUT: stdout, WIREFLY_STDERR: stderr }, stdio: 'inherit' },
 );
-process.stdout.write(readFileSync(stdout, 'utf8'));
+const report = readFileSync(stdout, 'utf8');
+process.stdout.write(report);
 const errors = readFileSync(stderr, 'utf8');
 if (errors.trim()) process.stderr.write(errors);
 rmSync(output, { recursive: true, force: true });
+// A node.exe that crashes under Wine can leave an exit status of 0: the runner's summary must be there too.
+const summary = /^ℹ tests (\d+)$[\s\S]*^ℹ fail 0$/m.exec(report);
+if (!summary || Number(summary[1]) === 0) fail('node.exe ended without a passing test summary');
 process.exit(run.status ?? 1);

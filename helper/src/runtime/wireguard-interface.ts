@@ -29,6 +29,8 @@ export interface WireGuardInterfaceOptions {
   readonly cryptoWorkers?: number;
   /** Where the control socket goes; wg(8) looks in /var/run/wireguard. */
   readonly socketDirectory?: string;
+  /** The packets' side; default the platform's TUN device (Linux tun, Wintun). */
+  readonly openTun?: (name: string) => TunDevice;
 }
 
 /** Most worker threads WIREFLY_CRYPTO_WORKERS may ask for. */
@@ -90,7 +92,7 @@ export class WireGuardInterface {
   }
 
   static async start(options: WireGuardInterfaceOptions): Promise<WireGuardInterface> {
-    const tun = currentPlatform().openTun(options.name);
+    const tun = (options.openTun ?? currentPlatform().openTun)(options.name);
     const wg = new WireGuardInterface(tun, options.log, options.cryptoWorkers ?? defaultCryptoWorkers());
     try {
       tun.setMtu(DEFAULT_MTU);

@@ -55,6 +55,9 @@ export async function listenWithAccessList(
   try {
     await listen(server, path);
     setAccessList(path, sddl);
+    // A connection the system accepted before the access list was set is reported in a later poll phase:
+    // two turns of the loop make sure one has run.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   } catch (error) {
     server.close();
     throw error;

@@ -106,7 +106,7 @@ function processUser(process: unknown): { sid: string; elevated: boolean } {
     const text: Out<unknown> = [null];
     if (!sidToString()(koffi.decode(buffer, 'void *'), text))
       throw new Win32Error('ConvertSidToStringSidW', lastError()());
-    const sid = koffi.decode(text[0], 'str16') as string;
+    const sid = koffi.decode(text[0], 'char16_t', -1) as string;
     localFree()(text[0]);
     const elevated =
       tokenInformation()(token[0], TOKEN_ELEVATION, buffer, 4, [0]) && (koffi.decode(buffer, 'uint32') as number) !== 0;
