@@ -5,7 +5,7 @@
 // TypeScript: it runs in the unit suite and again in the Windows suite.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../helper/src/config/index.js';
@@ -123,13 +123,17 @@ test('the kill switch: the tunnel, loopback, DHCP, NDP and the endpoint let thro
 
 test('a crash: a restarted helper undoes what the journal holds; a forged record is refused before any call', async (t) => {
   const { dir, api, platform } = setup(t);
-  const journal = await Journal.open(dir, platform.network.undoPerformer());
-  await platform.network.apply(FULL_TUNNEL, { journal });
-  // The helper dies here: a dynamic WFP session goes with its process; the rest is in the journal.
+  const journal = await Journal.open(join(dir, 'live'), platform.network.undoPerformer());
+  const applied = await platform.network.apply(FULL_TUNNEL, { journal });
+  // The helper dies here: its journal is on disk as it left it (copied, since this process still holds the
+  // live one open, which Windows would not let recovery delete), and a dynamic WFP session dies with it.
+  cpSync(join(dir, 'live'), join(dir, 'crashed'), { recursive: true });
   const restarted = new RecordingWin32Api(new Map(), { luid: UPLINK, mtu: 1500 });
-  const recovery = await (
-    await Journal.open(dir, win32Platform({ network: restarted }).network.undoPerformer())
-  ).recover();
+  const crashed = await Journal.open(
+    join(dir, 'crashed'),
+    win32Platform({ network: restarted }).network.undoPerformer(),
+  );
+  const recovery = await crashed.recover();
   assert.deepEqual(recovery.recovered, ['wf0']);
   assert.deepEqual(restarted.calls, [
     'clearDns 41 v4',
@@ -143,6 +147,7 @@ test('a crash: a restarted helper undoes what the journal holds; a forged record
     'deleteFirewallObjects',
   ]);
   assert.equal(api.routes.size, 4 + 1, 'the first binding was left as the crash left it');
+  await applied.undo();
   for (const forged of [
     { op: 'win32-delete-route', luid: '41', destination: '0.0.0.0/1', nextHop: 'x; del', metric: 0 },
     { op: 'win32-delete-address', luid: '0x29', address: '10.8.0.2/32' },

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Unit tests of code that has no OS in it, run again on Windows' Node: the
-// crypto through the Windows addon, the engine, the control protocol, the rpc.
+// crypto through the Windows addon, the engine, the control protocol, the rpc,
+// and the Windows network and service code against its recording bindings.
 const NEUTRAL_UNIT_TESTS = [
   'crypto',
   'blake2s',
@@ -22,6 +23,8 @@ const NEUTRAL_UNIT_TESTS = [
   'uapi-protocol',
   'rpc-framing',
   'config-parse',
+  'network-win32',
+  'service-win32',
 ];
 
 function fail(message) {

@@ -28,8 +28,8 @@ const MIB_IPPROTO_NETMGMT = 3;
 const IP_DAD_STATE_PREFERRED = 4;
 
 // Offsets in the x64 layouts of netioapi.h.
-const ADDRESS_ROW = { size: 80, address: 0, luid: 32, prefixLength: 60, dadState: 64 } as const;
-const FORWARD_ROW = {
+export const ADDRESS_ROW = { size: 80, address: 0, luid: 32, prefixLength: 60, dadState: 64 } as const;
+export const FORWARD_ROW = {
   size: 104,
   luid: 0,
   prefix: 12,
@@ -145,9 +145,9 @@ export function forwardRow(route: Win32Route): Row {
   return row;
 }
 
+/** The interface's row as GetIpInterfaceEntry fills it: only the family and LUID are read from it. */
 function interfaceRow(luid: bigint, family: IpFamily): Row {
   const row = new Uint8Array(INTERFACE_ROW.size);
-  initializeInterfaceRow()(row);
   view(row).setUint16(INTERFACE_ROW.family, family === 4 ? AF_INET : AF_INET6, true);
   view(row).setBigUint64(INTERFACE_ROW.luid, luid, true);
   check('GetIpInterfaceEntry', getInterface()(row));
