@@ -79,10 +79,6 @@ const bestRoute = declare<
   iphlpapi,
   'uint32 __stdcall GetBestRoute2(uint64 *luid, uint32 index, uint8_t *source, uint8_t *destination, uint32 options, _Out_ uint8_t *route, _Out_ uint8_t *bestSource)',
 );
-const initializeInterfaceRow = declare<(row: Row) => void>(
-  iphlpapi,
-  'void __stdcall InitializeIpInterfaceEntry(_Inout_ uint8_t *row)',
-);
 const getInterface = declare<(row: Row) => number>(
   iphlpapi,
   'uint32 __stdcall GetIpInterfaceEntry(_Inout_ uint8_t *row)',
