@@ -39,6 +39,8 @@ for (const addon of ['wirefly_aead.node', 'wirefly_native.node']) {
   if (!existsSync(join('helper', 'native', 'prebuilds', 'win32-x64', addon)))
     fail(`helper/native/prebuilds/win32-x64/${addon} is missing: make -C helper/native -f Makefile.mingw`);
 }
+if (!existsSync(join('helper', 'native', 'build-win32', 'fake_wintun.dll')))
+  fail("the suite's stand-in wintun.dll is missing: make -C helper/native -f Makefile.mingw");
 if (!existsSync(join('node_modules', '@koromix', 'koffi-win32-x64')))
   fail("koffi's Windows binary is missing: node_modules/@koromix/koffi-win32-x64 (npm pack @koromix/koffi-win32-x64)");
 
