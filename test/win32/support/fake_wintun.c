@@ -119,11 +119,16 @@ __declspec(dllexport) void WINAPI WintunSendPacket(void *handle, const BYTE *dat
   session *s = handle;
   packet *p = (packet *)(data - offsetof(packet, data));
   EnterCriticalSection(&s->lock);
-  if (s->tail) s->tail->next = p;
-  else s->head = p;
+  // Signalled only when the ring stops being empty, as Wintun wakes a reader only when it waits
+  // (under Wine each event call is a round trip to wineserver).
+  if (s->tail) {
+    s->tail->next = p;
+  } else {
+    s->head = p;
+    SetEvent(s->readable);
+  }
   s->tail = p;
   s->queued_bytes += p->size;
-  SetEvent(s->readable);
   LeaveCriticalSection(&s->lock);
 }
 
