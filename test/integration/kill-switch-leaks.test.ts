@@ -7,7 +7,7 @@
 // up in the capture: the test can see a leak.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { runProcess } from '../../helper/src/os/linux/command.js';
+import { runProcess } from '../../helper/src/os/command.js';
 import type { BackgroundProcess } from './harness/background.js';
 import { inNamespace } from './harness/exec.js';
 import {

@@ -4,6 +4,7 @@
 import { linuxClock } from './linux/clock.js';
 import { watchLinuxRouteChanges, type RouteChange, type RouteChangeWatch } from './linux/netlink-watch.js';
 import { lookupLinuxRoute, type RouteAnswer } from './linux/route-lookup.js';
+import { performance } from 'node:perf_hooks';
 import type { IpAddress } from '../net/ip.js';
 
 export type { RouteChange, RouteChangeKind, RouteChangeWatch } from './linux/netlink-watch.js';
@@ -27,7 +28,8 @@ export function watchRouteChanges(
     case 'linux':
       return watchLinuxRouteChanges(onChanges, onError);
     default:
-      throw new Error(`watching routes is not supported on ${process.platform} yet`);
+      // Not watched on this OS yet: tunnels wait for their timers, as before.
+      return { close: () => {} };
   }
 }
 
@@ -43,6 +45,7 @@ export function systemClocks(): SystemClocks {
     case 'linux':
       return linuxClock();
     default:
-      throw new Error(`the boot-time clock is not supported on ${process.platform} yet`);
+      // No boot-time clock read here yet: both are the monotonic clock, so no sleep is seen.
+      return { bootTime: () => performance.now(), monotonicTime: () => performance.now() };
   }
 }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Endpoint } from '../net/ip.js';
 import { writeFileAtomic } from '../os/atomic-file.js';
-import type { CommandRunner } from '../os/linux/command.js';
+import type { CommandRunner } from '../os/command.js';
 import {
   admitToLockdown,
   loadLockdown,
@@ -41,7 +41,7 @@ export class KillSwitchPolicyService implements TunnelAdmissions {
   /** Reads the stored policy (a missing or unreadable file is "off", and says so through `problem`). */
   static async open(
     stateDirectory: string,
-    uid: number,
+    user: string,
     run: CommandRunner,
   ): Promise<{ service: KillSwitchPolicyService; problem?: string }> {
     const path = join(stateDirectory, KILL_SWITCH_POLICY_FILE);
@@ -56,7 +56,7 @@ export class KillSwitchPolicyService implements TunnelAdmissions {
         problem = `${path}: ${(error as Error).message}; using "off"`;
     }
     return {
-      service: new KillSwitchPolicyService(policy, path, lockdownTable(uid), run),
+      service: new KillSwitchPolicyService(policy, path, lockdownTable(user), run),
       ...(problem ? { problem } : {}),
     };
   }
@@ -105,6 +105,6 @@ export class KillSwitchPolicyService implements TunnelAdmissions {
 }
 
 /** For package removal: a lockdown with no helper left to lift it would keep the machine offline. */
-export async function removeLockdownOf(run: CommandRunner, uid: number): Promise<void> {
-  await removeLockdown(run, lockdownTable(uid));
+export async function removeLockdownOf(run: CommandRunner, user: string): Promise<void> {
+  await removeLockdown(run, lockdownTable(user));
 }

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { spawnCommand } from '../os/linux/command.js';
-import { networkUndoPerformer } from '../os/network.js';
+import { spawnCommand } from '../os/command.js';
+import { currentPlatform } from '../os/platform.js';
 import { helperRuntimeDirectory } from '../rpc/index.js';
 import { livingHelper, PID_FILE_NAME } from './helper-pid-file.js';
 import { Journal } from './journal.js';
@@ -78,13 +78,13 @@ export async function stopAll(options: StopAllOptions): Promise<void> {
   for (const directory of await subdirectories(options.stateRoot)) {
     const journalDirectory = join(directory, 'journal');
     if ((await subdirectories(directory)).includes(journalDirectory)) {
-      const journal = await Journal.open(journalDirectory, networkUndoPerformer(spawnCommand));
+      const journal = await Journal.open(journalDirectory, currentPlatform().network.undoPerformer());
       const { recovered, steps } = await journal.recover();
       if (recovered.length > 0) options.report(`undid ${steps} changes a stopped helper left: ${recovered.join(', ')}`);
     }
     // Always on outlives its helper by design; with the package gone nothing would ever lift it.
-    const uid = Number(basename(directory));
-    if (Number.isSafeInteger(uid) && existsSync(join(directory, KILL_SWITCH_POLICY_FILE))) {
+    const uid = basename(directory);
+    if (/^\d{1,10}$/.test(uid) && existsSync(join(directory, KILL_SWITCH_POLICY_FILE))) {
       await removeLockdownOf(spawnCommand, uid);
       options.report(`no always-on kill switch of uid ${uid} stays behind`);
     }

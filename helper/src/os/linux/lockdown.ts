@@ -8,14 +8,16 @@
 // the machine keeps its address; DNS goes only through a tunnel, even with
 // the LAN allowed.
 import { formatIpAddress, type Endpoint } from '../../net/ip.js';
-import type { CommandRunner } from './command.js';
-import { runIgnoringAbsent } from './command.js';
+import type { CommandRunner } from '../command.js';
+import { runIgnoringAbsent } from '../command.js';
 import { lanRules } from './lan-ranges.js';
 
 export const LOCKDOWN_COUNTERS = { droppedOut: 'dropped_out', droppedIn: 'dropped_in' } as const;
 
-export function lockdownTable(uid: number): string {
-  return `wirefly-lockdown-${uid}`;
+/** One per helper, named after its user (a uid). */
+export function lockdownTable(user: string): string {
+  if (!/^\d{1,10}$/.test(user)) throw new Error(`not a uid: ${user}`);
+  return `wirefly-lockdown-${user}`;
 }
 
 const DNS = 'meta l4proto { tcp, udp } th dport 53';

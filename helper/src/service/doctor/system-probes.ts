@@ -4,7 +4,7 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { formatIpAddress, type IpAddress } from '../../net/ip.js';
-import { runProcess, spawnCommand } from '../../os/linux/command.js';
+import { runProcess, spawnCommand } from '../../os/command.js';
 import { linkMtu } from '../../os/linux/mtu.js';
 import { probeLinuxUdp } from '../../os/linux/udp-probe.js';
 import { lookupRoute } from '../../os/network-changes.js';

@@ -1,9 +1,9 @@
-// The system networking of os/network.ts as the tunnel manager's TunnelNetwork:
-// plan from the config, carry out with every change journaled first.
-import { applyTunnelNetwork, planTunnelNetwork, type UndoJournal } from '../os/network.js';
+// The platform's system networking (os/network.ts) as the tunnel manager's
+// TunnelNetwork: plan from the config, carry out with every change journaled first.
+import { planTunnelNetwork, type NetworkApplier, type UndoJournal } from '../os/network.js';
 import type { TunnelNetwork } from './tunnel-network.js';
 
-export function journaledNetwork(journal: UndoJournal): TunnelNetwork {
+export function journaledNetwork(journal: UndoJournal, applier: NetworkApplier): TunnelNetwork {
   return {
     apply({ interfaceName, config, killSwitch, allowLan, resolvedHosts, setFwmark }) {
       const hosts = new Map([...resolvedHosts].map(([host, address]) => [host, [address]]));
@@ -13,7 +13,7 @@ export function journaledNetwork(journal: UndoJournal): TunnelNetwork {
         ...(allowLan ? { allowLan } : {}),
         resolvedHosts: hosts,
       });
-      return applyTunnelNetwork(plan, { journal, setFwmark });
+      return applier.apply(plan, { journal, setFwmark });
     },
   };
 }
