@@ -101,7 +101,10 @@ function params(random: Random, method: Method): Json {
     case 'boot.unset':
       return { name: tunnelName(random) };
     case 'tunnel.diagnose':
-      return { name: tunnelName(random), ...optional(random, 'target', () => text(random, 64)) };
+      return {
+        name: tunnelName(random),
+        ...optional(random, 'target', () => random.pick(['10.77.0.1', '192.0.2.1', 'fd00::1', '::1'])),
+      };
     case 'killswitch.set':
       return { policy: killSwitchPolicy(random) };
     case 'tunnel.list':

@@ -122,7 +122,10 @@ test('tunnel manager: a network change re-handshakes every active tunnel and re-
   const system = new FakeSystem();
   const manager = system.manager();
   await manager.up({ name: 'wg0', configText: clientConfig({ endpoint: 'vpn.example:51820' }) });
-  await manager.up({ name: 'wg1', configText: clientConfig() });
+  const apart = clientConfig({ allowedIps: '10.201.0.0/24' })
+    .replace('Address = 10.200.0.2/32', 'Address = 10.201.0.2/32')
+    .replace('DNS = 10.200.0.1\n', '');
+  await manager.up({ name: 'wg1', configText: apart });
   system.actions.length = 0;
   await manager.networkChanged('address change on eth0');
   assert.deepEqual(system.actions.sort(), [
