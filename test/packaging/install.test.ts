@@ -128,6 +128,7 @@ test(
         'Depends: ',
         'iproute2',
         'nftables',
+        'iputils-ping',
         'Description: WireGuard client',
       ]) {
         assert.ok(control.includes(field), `control lacks ${field}:\n${control}`);

@@ -4,7 +4,19 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Every external program the harness and the tests run. */
-export const REQUIRED_TOOLS = ['ip', 'wg', 'wireguard-go', 'ncat', 'iperf3', 'ping', 'ss', 'sysctl'] as const;
+export const REQUIRED_TOOLS = [
+  'ip',
+  'wg',
+  'wireguard-go',
+  'ncat',
+  'iperf3',
+  'ping',
+  'ss',
+  'sysctl',
+  'nft',
+  'tcpdump',
+  'dnsmasq',
+] as const;
 
 function isExecutable(path: string): boolean {
   try {
@@ -39,7 +51,7 @@ export function assertPreconditions(): void {
   if (missing.length > 0) {
     throw new Error(
       `integration test preconditions not met, missing: ${missing.join(', ')}. ` +
-        'Install wireguard-go wireguard-tools iperf3 ncat iproute2 iputils-ping procps (see .ci/run) and run as root.',
+        'Install wireguard-go wireguard-tools iperf3 ncat iproute2 iputils-ping procps nftables tcpdump dnsmasq-base (see .ci/run) and run as root.',
     );
   }
 }
