@@ -376,7 +376,6 @@ async function importing(page: Page, lab: Lab, texts: Tunnels['texts']): Promise
   await importFiles(page, [join(again, 'alpha.conf'), join(again, 'My VPN (1).conf'), join(again, 'ls.zip')]);
   const damaged = page.locator('.notice', { hasText: /ls\.zip: the archive is damaged or is not a zip archive/ });
   await damaged.waitFor();
-  await damaged.getByRole('button', { name: 'Dismiss' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.getByText('A tunnel named alpha already exists.').waitFor();
   await dialog.getByText('“My VPN (1)” cannot name a tunnel', { exact: false }).waitFor();
@@ -391,6 +390,7 @@ async function importing(page: Page, lab: Lab, texts: Tunnels['texts']): Promise
   await dialog.getByRole('button', { name: 'Import' }).click();
   await row(page, 'alpha-2').waitFor();
   await row(page, 'My_VPN_1').waitFor();
+  await damaged.getByRole('button', { name: 'Dismiss' }).click();
 }
 
 async function exporting(page: Page, lab: Lab, texts: Tunnels['texts']): Promise<void> {
@@ -485,6 +485,7 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     mkdirSync(FAILURE_DIR, { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1180, height: 760 }, acceptDownloads: true });
     page.on('console', (message) => console.error(`browser console: ${message.text()}`));
+    page.on('pageerror', (error) => console.error(`browser error: ${error.stack ?? error.message}`));
     const notFound: string[] = [];
     page.on('response', (response) => void (response.status() >= 400 && notFound.push(response.url())));
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
