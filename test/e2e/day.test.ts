@@ -164,6 +164,7 @@ async function switching(page: Page, { client, files }: Tunnels, resolvConf: str
   assert.match(readFileSync(resolvConf, 'utf8'), /nameserver 10\.78\.0\.1/);
   assert.match(await client.exec('ip', ['-4', 'route', 'show', '10.77.0.0/16']), /dev beta/);
   assert.equal((await ping(client, '10.78.0.1', { count: 1, deadlineSeconds: 10 })).received, 1);
+  await page.getByTestId('latest-handshake').waitFor();
   await screenshot(page, 'switched');
 }
 
@@ -188,6 +189,7 @@ async function chart(page: Page, client: Namespace): Promise<void> {
     assert.equal(Number(value) % (Number(ticks[1]!.split(' ')[0]) || 1), 0, `${tick} is a round step (${i})`);
   }
   // Values under the pointer.
+  await chartElement.locator('.u-legend').scrollIntoViewIfNeeded();
   const box = (await chartElement.locator('.u-over').boundingBox())!;
   await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
   await waitFor('the legend to show the values under the pointer', async () =>

@@ -73,12 +73,14 @@ function QuestionRow({
           onChange={(event) => onAnswer({ ...answer, name: event.target.value.trim() })}
         />
       </label>
-      {question.taken && (
+      {question.taken ? (
         <>
           <p>A tunnel named {question.name} already exists.</p>
           {choice('replace', `Replace ${question.name} with this one`)}
           {choice('keep-both', 'Keep both (the new one gets a free name)')}
         </>
+      ) : (
+        choice('keep-both', `Import it as ${answer.name || '…'}`)
       )}
       {choice('skip', 'Do not import it')}
     </fieldset>
