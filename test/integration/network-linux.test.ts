@@ -11,17 +11,16 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../helper/src/config/index.js';
+import { planTunnelNetwork, type TunnelNetworkPlan } from '../../helper/src/os/network.js';
 import {
   applyTunnelNetwork,
   KILL_SWITCH_COUNTERS,
   killSwitchTable,
   networkUndoPerformer,
-  planTunnelNetwork,
   type ApplyOptions,
   type CommandRunner,
-  type TunnelNetworkPlan,
-} from '../../helper/src/os/network.js';
-import { spawnCommand } from '../../helper/src/os/linux/command.js';
+} from '../../helper/src/os/linux/index.js';
+import { spawnCommand } from '../../helper/src/os/command.js';
 import { Journal } from '../../helper/src/service/journal.js';
 import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';

@@ -9,7 +9,7 @@ import { exec } from './harness/exec.js';
 import { Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';
 import type { BackgroundProcess } from './harness/background.js';
-import { openTun } from '../../helper/src/os/tun.js';
+import { currentPlatform } from '../../helper/src/os/platform.js';
 import type { PacketBatch, TunDevice } from '../../helper/src/os/tun.js';
 import { MAX_BATCH_PACKETS, openLinuxTun, TUN_F_CSUM, TUN_F_TSO4 } from '../../helper/src/os/linux/tun.js';
 import { parseIpv4 } from '../../helper/src/net/ip.js';
@@ -181,13 +181,13 @@ test('opens a device by name pattern, reports MTU and index, and refuses bad nam
     tun.setMtu(1420);
     assert.equal(tun.mtu(), 1420);
     assert.equal(tun.index(), Number(readFileSync(`/sys/class/net/${tun.name}/ifindex`, 'utf8')));
-    assert.throws(() => openTun(tun.name), { code: 'EBUSY', syscall: 'ioctl' });
+    assert.throws(() => currentPlatform().openTun(tun.name), { code: 'EBUSY', syscall: 'ioctl' });
   } finally {
     tun.close();
   }
-  assert.throws(() => openTun('a-name-too-long-'), RangeError);
-  assert.throws(() => openTun(''), RangeError);
-  assert.throws(() => openTun('bad/name'), { code: 'EINVAL' });
+  assert.throws(() => currentPlatform().openTun('a-name-too-long-'), RangeError);
+  assert.throws(() => currentPlatform().openTun(''), RangeError);
+  assert.throws(() => currentPlatform().openTun('bad/name'), { code: 'EINVAL' });
 });
 
 test('opens with offloads unless told not to', () => {

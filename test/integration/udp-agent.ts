@@ -8,13 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundProcess } from './harness/background.js';
 import type { Namespace } from './harness/namespace.js';
-import {
-  bindNativeUdp,
-  type DatagramBatch,
-  type NativeUdp,
-  type NativeUdpOptions,
-  type UdpStats,
-} from '../../helper/src/os/linux/udp.js';
+import { bindNativeUdp, type NativeUdpOptions } from '../../helper/src/os/linux/udp.js';
+import type { DatagramBatch, UdpStats, UdpTransport } from '../../helper/src/os/udp.js';
 import {
   formatEndpoint,
   formatIpAddress,
@@ -59,11 +54,11 @@ export function endpointFromJson(json: EndpointJson): Endpoint {
 }
 
 function runAgent(): void {
-  let udp: NativeUdp | undefined;
+  let udp: UdpTransport | undefined;
   let echo = false;
   let stale: string[] = [];
   const write = (message: object): void => void process.stdout.write(`${JSON.stringify(message)}\n`);
-  const transport = (): NativeUdp => {
+  const transport = (): UdpTransport => {
     if (!udp) throw new Error('not bound');
     return udp;
   };

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killSwitchTable } from '../../helper/src/os/network.js';
+import { killSwitchTable } from '../../helper/src/os/linux/index.js';
 import { packageRoot } from '../../app/src/app-paths.js';
 import { CommandError, exec } from '../integration/harness/exec.js';
 import { withLab } from '../integration/harness/lab.js';

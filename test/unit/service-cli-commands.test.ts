@@ -25,7 +25,7 @@ async function withHelper(body: (dir: string, env: Parameters<typeof up>[2]) => 
   const path = join(dir, 'helper.sock');
   const server = await startControlServer({
     path,
-    uid: process.getuid!(),
+    user: String(process.getuid!()),
     manager,
     boot: new BootTunnels(join(dir, 'boot')),
     helperVersion: '1.2.3',

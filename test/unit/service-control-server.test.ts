@@ -25,7 +25,7 @@ async function withServer(body: (setup: Setup) => Promise<void>): Promise<void> 
   const boot = new BootTunnels(join(dir, 'state', 'boot'));
   const server = await startControlServer({
     path,
-    uid: process.getuid!(),
+    user: String(process.getuid!()),
     manager,
     boot,
     helperVersion: '9.9.9',
@@ -213,7 +213,7 @@ test('a second helper on the same socket is refused; once the first stops, anoth
   const system = new FakeSystem();
   const options = {
     path,
-    uid: process.getuid!(),
+    user: String(process.getuid!()),
     manager: system.manager(),
     boot: new BootTunnels(join(dir, 'boot')),
     helperVersion: '1',

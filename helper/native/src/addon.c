@@ -1,16 +1,21 @@
 // The wirefly_native addon: the only C in Wirefly. Each platform file adds its
-// functions to the exports; platforms without one export nothing yet, and the
+// functions to the exports (Linux: tun, udp; Windows: wintun, built with
+// Makefile.mingw); platforms without one export nothing yet, and the
 // TypeScript side refuses them before it loads the addon.
 #include <node_api.h>
 
-#ifdef __linux__
+#if defined(__linux__)
 #include "tun.h"
 #include "udp.h"
+#elif defined(_WIN32)
+#include "tun.h"
 #endif
 
 static napi_value init(napi_env env, napi_value exports) {
-#ifdef __linux__
+#if defined(__linux__)
   if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok) return NULL;
+#elif defined(_WIN32)
+  if (tun_register(env, exports) != napi_ok) return NULL;
 #else
   (void)env;
 #endif

@@ -1,12 +1,29 @@
 #include "openssl_host.h"
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 _Static_assert(sizeof(void (*)(void)) == sizeof(void *), "dlsym hands out functions as data pointers");
+
+// The host process's own exports: on Windows the executable's (node.exe
+// exports its OpenSSL; Electron's executable exports none of it).
+static void *host_symbol(const char *name) {
+#if defined(_WIN32)
+  FARPROC symbol = GetProcAddress(GetModuleHandleW(NULL), name);
+  void *pointer;
+  memcpy(&pointer, &symbol, sizeof(pointer));
+  return pointer;
+#else
+  return dlsym(RTLD_DEFAULT, name);
+#endif
+}
 
 static struct {
   openssl_aead_api aead;
@@ -20,7 +37,7 @@ static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
 // Copies the symbol into a function pointer, which POSIX allows and C's casts do not spell.
 static bool look_up(void *function_pointer, const char *name) {
-  void *symbol = dlsym(RTLD_DEFAULT, name);
+  void *symbol = host_symbol(name);
   memcpy(function_pointer, &symbol, sizeof(symbol));
   return symbol != NULL;
 }

@@ -1,10 +1,16 @@
 // wirefly-helper serve --user UID ...: the privileged helper the app and the
-// wirefly command talk to; wirefly-helper stop-all: what package removal runs.
+// wirefly command talk to; wirefly-helper stop-all: what package removal runs;
+// install-service / uninstall-service: what the Windows installer runs.
+import { currentPlatform } from '../os/platform.js';
+import { currentProcessUser } from '../os/win32/pipe-client.js';
 import { parseServeArguments, serve, SERVE_USAGE } from '../service/serve.js';
 import { parseStopAllArguments, stopAll, STOP_ALL_USAGE } from '../service/stop-all.js';
 
+export const SERVICE_USAGE = 'Usage: wirefly-helper install-service|uninstall-service [--user SID]\n';
+
 function refuseUnlessRoot(): boolean {
-  if (process.getuid?.() === 0) return false;
+  // Windows: the service runs as LocalSystem; anything less fails at its first privileged call.
+  if (process.platform === 'win32' || process.getuid?.() === 0) return false;
   process.stderr.write("wirefly-helper: the helper changes the system's networking and must run as root\n");
   return true;
 }
@@ -31,11 +37,43 @@ async function runStopAll(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** The service is registered for `--user`, by default the user who runs the (elevated) installer. */
+export function parseServiceArguments(argv: readonly string[], currentUser: () => string): { user: string } | string {
+  if (argv.length === 0) return { user: currentUser() };
+  if (argv.length === 2 && argv[0] === '--user') return { user: argv[1]! };
+  return SERVICE_USAGE;
+}
+
+function runService(action: 'install' | 'uninstall'): (argv: readonly string[]) => Promise<number> {
+  return async (argv) => {
+    const options = parseServiceArguments(argv, () =>
+      process.platform === 'win32' ? currentProcessUser().sid : String(process.getuid?.() ?? ''),
+    );
+    if (typeof options === 'string') {
+      process.stderr.write(options);
+      return 1;
+    }
+    const command = [process.execPath, process.argv[1]!, 'serve', '--user', options.user];
+    await currentPlatform().service[action]({ user: options.user, command });
+    process.stdout.write(
+      `wirefly-helper: service ${action === 'install' ? 'installed' : 'removed'} for ${options.user}\n`,
+    );
+    return 0;
+  };
+}
+
+const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
+  serve: runServe,
+  'stop-all': runStopAll,
+  'install-service': runService('install'),
+  'uninstall-service': runService('uninstall'),
+};
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const run = command === 'serve' ? runServe : command === 'stop-all' ? runStopAll : undefined;
+  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
-    process.stderr.write(`${SERVE_USAGE}${STOP_ALL_USAGE}`);
+    process.stderr.write(`${SERVE_USAGE}${STOP_ALL_USAGE}${SERVICE_USAGE}`);
     return 1;
   }
   try {

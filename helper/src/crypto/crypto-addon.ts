@@ -14,12 +14,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ADDON = join('helper', 'native', 'build', 'Release', 'wirefly_aead.node');
+/** A build for this platform first (the Windows one is cross-compiled, Makefile.mingw), else node-gyp's. */
+const ADDONS = [
+  join('helper', 'native', 'prebuilds', `${process.platform}-${process.arch}`, 'wirefly_aead.node'),
+  join('helper', 'native', 'build', 'Release', 'wirefly_aead.node'),
+];
 
 function load(): Record<string, unknown> | undefined {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, ADDON);
-    if (existsSync(candidate)) {
+    const candidate = ADDONS.map((addon) => join(dir, addon)).find((path) => existsSync(path));
+    if (candidate) {
       try {
         return createRequire(import.meta.url)(candidate) as Record<string, unknown>;
       } catch {

@@ -15,7 +15,11 @@ export interface NativeAddon {
   readonly udp: NativeUdpBinding;
 }
 
-const ADDON_PATH = join('helper', 'native', 'build', 'Release', 'wirefly_native.node');
+/** A build for this platform first (the Windows one is cross-compiled, Makefile.mingw), else node-gyp's. */
+const ADDON_PATHS = [
+  join('helper', 'native', 'prebuilds', `${process.platform}-${process.arch}`, 'wirefly_native.node'),
+  join('helper', 'native', 'build', 'Release', 'wirefly_native.node'),
+];
 
 let addon: NativeAddon | undefined;
 
@@ -27,13 +31,15 @@ export function loadNativeAddon(): NativeAddon {
   if (addon) return addon;
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) {
+    const candidate = ADDON_PATHS.map((path) => join(dir, path)).find((path) => existsSync(path));
+    if (candidate) {
       addon = createRequire(import.meta.url)(candidate) as NativeAddon;
       return addon;
     }
     if (dirname(dir) === dir) {
-      throw new Error(`native addon not found: no ${ADDON_PATH} in ${start} or above it; build it with npm ci`);
+      throw new Error(
+        `native addon not found: no ${ADDON_PATHS.join(' or ')} in ${start} or above it; build it with npm ci`,
+      );
     }
   }
 }

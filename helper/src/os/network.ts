@@ -1,6 +1,6 @@
 // What bringing a tunnel up changes in the system, planned from its config
-// without touching anything (pure), and the entry point that carries a plan
-// out on this platform.
+// without touching anything (pure), and the interface through which each
+// platform carries a plan out (platform.ts picks the implementation).
 import type { RoutingTable, WgQuickConfig } from '../config/model.js';
 import { isInterfaceName } from '../config/interface-name.js';
 import {
@@ -12,13 +12,45 @@ import {
   type IpAddress,
   type IpFamily,
 } from '../net/ip.js';
-import { applyLinuxTunnelNetwork, type ApplyOptions, type AppliedTunnelNetwork } from './linux/apply.js';
 
-export type { ApplyOptions, AppliedTunnelNetwork, UndoJournal, UndoLog } from './linux/apply.js';
-export type { CommandRunner } from './linux/command.js';
-export type { DnsBackend } from './linux/dns.js';
-export { KILL_SWITCH_COUNTERS, killSwitchTable } from './linux/firewall.js';
-export { networkUndoPerformer, type NetworkUndoStep } from './linux/undo-steps.js';
+/** One change set of the journal (service/journal.ts ChangeSet fits); steps are the platform's own records. */
+export interface UndoLog<Step extends object = object> {
+  record(step: Step): Promise<void>;
+  undo(): Promise<void>;
+}
+
+/** Where change sets come from (service/journal.ts Journal fits). */
+export interface UndoJournal {
+  begin(label: string): Promise<UndoLog>;
+}
+
+/** Performs one journaled undo step read back from disk; validates it first, and must accept a step never carried out. */
+export type UndoPerformer = (step: unknown) => Promise<void>;
+
+export interface NetworkContext {
+  readonly journal: UndoJournal;
+  /**
+   * Marks the engine's own packets (wg's fwmark) before any route could send
+   * them into the tunnel itself; Linux needs it for a full tunnel.
+   */
+  readonly setFwmark?: (mark: number) => Promise<void>;
+}
+
+export interface AppliedTunnelNetwork {
+  readonly mtu: number;
+  /** The mark (and table) of Linux's full-tunnel policy routing, if any. */
+  readonly fwmark?: number;
+  /** Takes back exactly what was applied, newest change first. */
+  undo(): Promise<void>;
+}
+
+/** One platform's way of carrying a plan out. */
+export interface NetworkApplier {
+  /** Every change journaled before it is made; if one fails, what was done so far is undone. */
+  apply(plan: TunnelNetworkPlan, context: NetworkContext): Promise<AppliedTunnelNetwork>;
+  /** The journal's performer for this platform's steps: recovery after a crash runs them. */
+  undoPerformer(): UndoPerformer;
+}
 
 /** A route through the tunnel interface. */
 export interface PlannedRoute {
@@ -85,14 +117,6 @@ export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): 
     dns: { servers: uniqueAddresses(iface.dns), searchDomains: [...new Set(iface.dnsSearch)] },
     killSwitch: options.killSwitch ?? routesEverything,
   };
-}
-
-/** Carries the plan out: every change journaled before it is made; `undo()` takes exactly those back. */
-export function applyTunnelNetwork(plan: TunnelNetworkPlan, options: ApplyOptions): Promise<AppliedTunnelNetwork> {
-  if (process.platform !== 'linux') {
-    return Promise.reject(new Error(`tunnel networking is not implemented on ${process.platform}`));
-  }
-  return applyLinuxTunnelNetwork(plan, options);
 }
 
 function plannedRoutes(

@@ -1,6 +1,6 @@
 // The platform-neutral TUN device: what the engine's driver reads IP packets
-// from and writes them to. Each platform supplies its own implementation.
-import { openLinuxTun } from './linux/tun.js';
+// from and writes them to. Each platform supplies its own implementation
+// (platform.ts picks it): Linux tun, Windows Wintun, macOS utun.
 
 /**
  * The packets of one wake-up, packed back to back in `data`. Packet `i` is
@@ -42,17 +42,4 @@ export interface TunDevice {
   resume(): void;
   /** Stops reading and releases the device; calling it again does nothing. */
   close(): void;
-}
-
-/**
- * Opens (creating if needed) the TUN device `name`, already reading.
- * Throws on platforms without an implementation yet.
- */
-export function openTun(name: string): TunDevice {
-  switch (process.platform) {
-    case 'linux':
-      return openLinuxTun(name);
-    default:
-      throw new Error(`TUN devices are not supported on ${process.platform} yet`);
-  }
 }

@@ -6,9 +6,9 @@ import { Device } from '../engine/device.js';
 import { equalBytes, type Endpoint } from '../net/ip.js';
 import { InlineTransportCrypto, WorkerTransportCrypto, type TransportCrypto } from '../crypto/crypto-pool.js';
 import { engineCrypto } from '../crypto/provider.js';
-import { openTun } from '../os/tun.js';
+import { currentPlatform } from '../os/platform.js';
 import type { PacketBatch, TunDevice } from '../os/tun.js';
-import { bindUdp, type DatagramBatch, type UdpTransport } from '../os/udp.js';
+import type { DatagramBatch, UdpTransport } from '../os/udp.js';
 import { startUapiServer, type UapiServer } from '../uapi/server.js';
 import { DeviceControl } from './device-control.js';
 import type { Logger } from './log.js';
@@ -29,6 +29,8 @@ export interface WireGuardInterfaceOptions {
   readonly cryptoWorkers?: number;
   /** Where the control socket goes; wg(8) looks in /var/run/wireguard. */
   readonly socketDirectory?: string;
+  /** The packets' side; default the platform's TUN device (Linux tun, Wintun). */
+  readonly openTun?: (name: string) => TunDevice;
 }
 
 /** Most worker threads WIREFLY_CRYPTO_WORKERS may ask for. */
@@ -90,7 +92,7 @@ export class WireGuardInterface {
   }
 
   static async start(options: WireGuardInterfaceOptions): Promise<WireGuardInterface> {
-    const tun = openTun(options.name);
+    const tun = (options.openTun ?? currentPlatform().openTun)(options.name);
     const wg = new WireGuardInterface(tun, options.log, options.cryptoWorkers ?? defaultCryptoWorkers());
     try {
       tun.setMtu(DEFAULT_MTU);
@@ -100,7 +102,7 @@ export class WireGuardInterface {
         if (error) options.log('error', `TUN device closed: ${error.message}`);
         void wg.close(error);
       });
-      wg.bind(0);
+      await wg.bind(0);
       const control = new DeviceControl(wg);
       wg.uapi = await startUapiServer({
         interfaceName: tun.name,
@@ -120,9 +122,9 @@ export class WireGuardInterface {
   }
 
   /** Rebinds the UDP sockets; the old ones stay if the new port cannot be had. */
-  bind(port: number): void {
+  async bind(port: number): Promise<void> {
     if (this.udp && port !== 0 && port === this.udp.port) return;
-    const next = bindUdp(port, {
+    const next = await currentPlatform().bindUdp(port, {
       datagrams: (batch) => this.onDatagrams(batch),
       staleSource: (endpoint) => this.device.forgetStickySource(endpoint),
       error: (error) => {
@@ -130,6 +132,10 @@ export class WireGuardInterface {
         void this.close(error);
       },
     });
+    if (this.closing) {
+      next.close();
+      return;
+    }
     if (this.fwmark !== 0) next.setMark(this.fwmark);
     const previous = this.udp;
     this.udp = next;

@@ -5,12 +5,12 @@ import type { Topic } from '../rpc/index.js';
 import type { BootTunnels } from './boot-tunnels.js';
 import { ClientConnection } from './client-connection.js';
 import type { ManagerEvent, TunnelManager } from './tunnel-manager.js';
-import { listenForUser } from './unix-socket.js';
+import { currentPlatform } from '../os/platform.js';
 
 export interface ControlServerOptions {
   readonly path: string;
-  /** The one user, besides root, who may connect. */
-  readonly uid: number;
+  /** The one user, besides the administrators, who may connect: a uid, or on Windows a SID. */
+  readonly user: string;
   readonly manager: TunnelManager;
   readonly boot: BootTunnels;
   readonly helperVersion: string;
@@ -46,7 +46,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   });
   server.maxConnections = options.maxConnections ?? 256;
   server.on('error', (error) => manager.log('error', 'helper', undefined, `control socket: ${error.message}`));
-  await listenForUser(server, options.path, options.uid);
+  await currentPlatform().control.listenForUser(server, options.path, options.user);
 
   const stopEvents = manager.onEvent((event) => {
     const topic = topicOf(event);

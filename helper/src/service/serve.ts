@@ -2,8 +2,9 @@
 // predecessor left in the system, then serves the control socket until SIGTERM
 // or SIGINT, when it brings every tunnel down before exiting.
 import { dirname, join } from 'node:path';
-import { spawnCommand } from '../os/linux/command.js';
-import { networkUndoPerformer } from '../os/network.js';
+import { currentPlatform } from '../os/platform.js';
+import { helperPipePath } from '../os/win32/control-endpoint.js';
+import { win32HelperSettingsPath, win32StateDirectory } from '../os/win32/state-store.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
 import { BootTunnels } from './boot-tunnels.js';
 import { startControlServer } from './control-server.js';
@@ -11,20 +12,20 @@ import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
 import { helperVersion } from './helper-version.js';
 import { writeHelperPidFile } from './helper-pid-file.js';
 import { Journal } from './journal.js';
-import { journaledNetwork } from './linux-network.js';
+import { journaledNetwork } from './system-network.js';
 import { startEngineInProcess } from './tunnel-engine.js';
 import { TunnelManager } from './tunnel-manager.js';
 
 /** Each user's helper keeps its own journal here, so that one helper's recovery never undoes another's live tunnels. */
 export const STATE_ROOT = '/var/lib/wirefly';
 
-export function defaultStateDirectory(uid: number): string {
-  return join(STATE_ROOT, String(uid));
+export function defaultStateDirectory(user: string): string {
+  return join(STATE_ROOT, user);
 }
 
 export interface ServeOptions {
-  /** The desktop user the socket is for. */
-  readonly uid: number;
+  /** The desktop user the socket is for: a uid, or on Windows a SID. */
+  readonly user: string;
   readonly socketPath: string;
   /** Holds the crash journal. */
   readonly stateDirectory: string;
@@ -67,14 +68,13 @@ export function parseServeArguments(
   }
   const problem = userProblem(values.get('--user'), platform);
   if (problem) return `${problem}\n${SERVE_USAGE}`;
-  if (platform === 'win32')
-    return `wirefly-helper serve does not run on Windows yet (its named-pipe endpoint is not written)\n`;
-  const uid = Number(values.get('--user'));
+  const user = values.get('--user')!;
+  const windows = platform === 'win32';
   return {
-    uid,
-    socketPath: values.get('--socket') ?? helperSocketPath(uid, platform),
-    stateDirectory: values.get('--state-dir') ?? defaultStateDirectory(uid),
-    settingsPath: values.get('--settings') ?? HELPER_SETTINGS_PATH,
+    user,
+    socketPath: values.get('--socket') ?? (windows ? helperPipePath(user) : helperSocketPath(Number(user), platform)),
+    stateDirectory: values.get('--state-dir') ?? (windows ? win32StateDirectory(user) : defaultStateDirectory(user)),
+    settingsPath: values.get('--settings') ?? (windows ? win32HelperSettingsPath() : HELPER_SETTINGS_PATH),
     verbose,
   };
 }
@@ -105,11 +105,13 @@ export async function serve(options: ServeOptions): Promise<void> {
   const write = (line: LogLine) => {
     if (options.verbose || line.level !== 'debug') process.stderr.write(formatLogLine(line));
   };
-  const journal = await Journal.open(join(options.stateDirectory, 'journal'), networkUndoPerformer(spawnCommand));
+  const platform = currentPlatform();
+  await platform.store.prepare(options.stateDirectory);
+  const journal = await Journal.open(join(options.stateDirectory, 'journal'), platform.network.undoPerformer());
   const recovery = await journal.recover();
   const manager = new TunnelManager({
     startEngine: startEngineInProcess,
-    network: journaledNetwork(journal),
+    network: journaledNetwork(journal, platform.network),
     settings: () => {
       const loaded = loadHelperSettings(options.settingsPath);
       if (loaded.problem) manager.log('warn', 'helper', undefined, loaded.problem);
@@ -130,13 +132,21 @@ export async function serve(options: ServeOptions): Promise<void> {
   const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
   const server = await startControlServer({
     path: options.socketPath,
-    uid: options.uid,
+    user: options.user,
     manager,
     boot,
     helperVersion: helperVersion(),
   });
-  const pidFile = await writeHelperPidFile(dirname(options.socketPath));
-  manager.log('info', 'helper', undefined, `serving uid ${options.uid} on ${options.socketPath}`);
+  // A named pipe has no folder: the pid file goes with the state on Windows.
+  const pidFile = await writeHelperPidFile(
+    platform.name === 'win32' ? options.stateDirectory : dirname(options.socketPath),
+  );
+  manager.log(
+    'info',
+    'helper',
+    undefined,
+    `serving ${platform.name === 'win32' ? 'SID' : 'uid'} ${options.user} on ${options.socketPath}`,
+  );
   await bringUpBootTunnels(boot, manager);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -4,8 +4,7 @@
 // crashed or was killed left in the system is undone from its journal.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnCommand } from '../os/linux/command.js';
-import { networkUndoPerformer } from '../os/network.js';
+import { currentPlatform } from '../os/platform.js';
 import { helperRuntimeDirectory } from '../rpc/index.js';
 import { livingHelper, PID_FILE_NAME } from './helper-pid-file.js';
 import { Journal } from './journal.js';
@@ -76,7 +75,7 @@ export async function stopAll(options: StopAllOptions): Promise<void> {
   for (const directory of await subdirectories(options.stateRoot)) {
     const journalDirectory = join(directory, 'journal');
     if ((await subdirectories(directory)).includes(journalDirectory)) {
-      const journal = await Journal.open(journalDirectory, networkUndoPerformer(spawnCommand));
+      const journal = await Journal.open(journalDirectory, currentPlatform().network.undoPerformer());
       const { recovered, steps } = await journal.recover();
       if (recovered.length > 0) options.report(`undid ${steps} changes a stopped helper left: ${recovered.join(', ')}`);
     }

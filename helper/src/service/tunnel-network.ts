@@ -1,6 +1,6 @@
 // What the tunnel manager needs from the system networking (addresses, MTU,
 // routes, policy rules, DNS, kill switch): apply it for one tunnel, and later
-// undo exactly that. On Linux, linux-network.ts puts os/network.ts behind it.
+// undo exactly that. system-network.ts puts the platform's os/network.ts behind it.
 import type { WgQuickConfig } from '../config/index.js';
 import type { IpAddress } from '../net/ip.js';
 

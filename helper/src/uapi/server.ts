@@ -1,21 +1,22 @@
 // The control socket wg(8) talks to: /var/run/wireguard/IFNAME.sock, a Unix
-// stream socket only root can open, serving get and set operations to any number
+// stream socket only root can open (Windows: wireguard-go's named pipe, for
+// SYSTEM and Administrators alone; os/control-endpoint.ts decides), serving get and set operations to any number
 // of clients, one operation at a time across all of them, as wireguard-go does.
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ENOANO } from './errno.js';
 import { UapiRequestReader, type UapiOperation } from './framing.js';
 import { UapiError, type UapiDevice, type UapiSetSession } from './model.js';
 import { formatErrno, formatGetChunks, UapiSetParser } from './protocol.js';
-import { listenPrivately } from '../os/private-socket.js';
+import { currentPlatform } from '../os/platform.js';
 
 export type UapiLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface UapiServerOptions {
   readonly interfaceName: string;
   readonly device: UapiDevice;
-  /** Default /var/run/wireguard, where wg(8) looks. */
+  /** Where IFNAME.sock goes instead of where wg(8) looks (the platform's control endpoint decides that). */
   readonly socketDirectory?: string;
   readonly log?: (level: UapiLogLevel, message: string) => void;
   /** A connection that sends nothing and reads nothing for this long is closed. Default 30 s. */
@@ -30,7 +31,6 @@ export interface UapiServer {
   close(): Promise<void>;
 }
 
-export const UAPI_SOCKET_DIRECTORY = '/var/run/wireguard';
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 256;
 /** Linux IFNAMSIZ less the terminating NUL; the name also becomes a file name. */
@@ -41,9 +41,11 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
   if (!INTERFACE_NAME.test(options.interfaceName)) {
     throw new Error(`not a usable interface name: ${JSON.stringify(options.interfaceName)}`);
   }
-  const directory = options.socketDirectory ?? UAPI_SOCKET_DIRECTORY;
-  await mkdir(directory, { recursive: true, mode: 0o755 });
-  const path = join(directory, `${options.interfaceName}.sock`);
+  const control = currentPlatform().control;
+  const path =
+    options.socketDirectory === undefined
+      ? control.uapiAddress(options.interfaceName)
+      : join(options.socketDirectory, `${options.interfaceName}.sock`);
   const log = options.log ?? (() => {});
   const connections = new Set<Socket>();
   const exclusive = new Lock();
@@ -53,7 +55,7 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
     serveConnection(socket, { ...options, log, exclusive });
   });
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  await listenPrivately(server, path);
+  await control.listenPrivately(server, path);
   server.on('error', (error) => log('error', `control socket ${path}: ${error.message}`));
   log('info', `control socket listening on ${path}`);
   return {
@@ -63,9 +65,11 @@ export async function startUapiServer(options: UapiServerOptions): Promise<UapiS
       for (const socket of connections) socket.destroy();
       await closed;
       // Node removes the socket file itself; this covers a file left by an earlier failure.
-      await unlink(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+      // A named pipe (Windows) has no file: it is gone with its server.
+      if (!path.startsWith('\\\\'))
+        await unlink(path).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
     },
   };
 }

@@ -2,8 +2,8 @@
 // addresses, MTU and link up (the MTU probe must see the routes as they were),
 // routes, full-tunnel policy routing, DNS, kill switch. Each change is journaled
 // before it is made; if one fails, what was done so far is undone.
-import type { TunnelNetworkPlan } from '../network.js';
-import { spawnCommand, type CommandRunner } from './command.js';
+import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
+import { spawnCommand, type CommandRunner } from '../command.js';
 import { detectDnsBackend, setTunnelDns, type DnsBackend } from './dns.js';
 import { addKillSwitch } from './firewall.js';
 import { addAddresses, setMtuAndUp } from './link.js';
@@ -11,46 +11,26 @@ import { autoMtu } from './mtu.js';
 import { addFullTunnel } from './policy-routing.js';
 import { RESOLV_CONF } from './resolv-conf.js';
 import { addRoutes } from './routes.js';
-import type { JournaledSystem, NetworkUndoStep } from './undo-steps.js';
+import type { JournaledSystem } from './undo-steps.js';
 
-/** One change set of the journal (service/journal.ts ChangeSet fits). */
-export interface UndoLog {
-  record(step: NetworkUndoStep): Promise<void>;
-  undo(): Promise<void>;
-}
-
-/** Where change sets come from (service/journal.ts Journal fits). */
-export interface UndoJournal {
-  begin(label: string): Promise<UndoLog>;
-}
-
-export interface ApplyOptions {
-  /** Must have been opened with networkUndoPerformer(runner) so that recovery can undo these steps. */
-  readonly journal: UndoJournal;
+export interface ApplyOptions extends NetworkContext {
   /** Runs ip, nft, sysctl, resolvectl, resolvconf; default spawns them directly. */
   readonly runner?: CommandRunner;
-  /** Sets the engine's fwmark (SO_MARK on its UDP socket), as `wg set IF fwmark M`; required for a full tunnel. */
-  readonly setFwmark?: (mark: number) => Promise<void>;
   /** Default: detected (systemd-resolved, else resolvconf, else the file). */
   readonly dnsBackend?: DnsBackend;
   /** For the file backend; default /etc/resolv.conf. */
   readonly resolvConfPath?: string;
 }
 
-export interface AppliedTunnelNetwork {
-  readonly mtu: number;
-  /** The mark (and table) of the full-tunnel policy routing, if any. */
-  readonly fwmark?: number;
+export interface AppliedLinuxNetwork extends AppliedTunnelNetwork {
   /** Set when the plan had DNS servers. */
   readonly dnsBackend?: DnsBackend;
-  /** Takes back exactly what was applied, newest change first. */
-  undo(): Promise<void>;
 }
 
 export async function applyLinuxTunnelNetwork(
   plan: TunnelNetworkPlan,
   options: ApplyOptions,
-): Promise<AppliedTunnelNetwork> {
+): Promise<AppliedLinuxNetwork> {
   const setFwmark = options.setFwmark;
   if (plan.fullTunnel.length > 0 && !setFwmark) {
     throw new Error('a full tunnel needs setFwmark, so the engine can mark its own packets');

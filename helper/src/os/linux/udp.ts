@@ -8,6 +8,7 @@
 // receive (UDP_GRO) are split back into datagrams before JS sees them.
 import { loadNativeAddon, type NativeHandle } from '../native-addon.js';
 import type { Endpoint, IpFamily } from '../../net/ip.js';
+import type { DatagramBatch, UdpHandler, UdpStats, UdpTransport } from '../udp.js';
 
 /** Most messages per receive wake-up (the addon's limit); each is a datagram or a coalesced train of them. */
 export const MAX_RECEIVE_MESSAGES = 64;
@@ -84,72 +85,11 @@ export interface NativeUdpCounters {
   readonly coalescedDatagrams: number;
 }
 
-/**
- * The datagrams of one receive wake-up. It and every view it returns are
- * reused for the next wake-up: copy what must outlive the handler call.
- */
-export interface DatagramBatch {
-  readonly count: number;
-  /** Datagram `index` (a view into the batch's buffer). */
-  datagram(index: number): Uint8Array;
-  sourceFamily(index: number): IpFamily;
-  /** 4 or 16 bytes, network order (a view). */
-  sourceAddress(index: number): Uint8Array;
-  sourcePort(index: number): number;
-  /** The address the datagram was sent to (a view, same family as the source); undefined if unknown. */
-  localAddress(index: number): Uint8Array | undefined;
-  /** The index of the interface it came in on; 0 if unknown. */
-  localInterface(index: number): number;
-  /** The source as a fresh Endpoint that owns its bytes and carries the sticky local source. */
-  endpoint(index: number): Endpoint;
-}
-
-export interface NativeUdpHandler {
-  /** One call per wake-up of either socket. */
-  datagrams(batch: DatagramBatch): void;
-  /**
-   * The kernel refused the endpoint's sticky source (the address is gone), so
-   * the datagram left from the address routing chose: forget localAddress.
-   * Reported once the send that found it has returned, never during it, so
-   * the caller's state does not change under its own send.
-   */
-  staleSource?(endpoint: Endpoint): void;
-  /** A socket broke and the transport closed; without this handler the error is thrown. */
-  error?(error: Error): void;
-}
-
 export interface NativeUdpOptions {
   /** Larger datagrams are dropped and counted (stats().receiveTruncated). */
   readonly maxDatagramSize?: number;
   /** UDP_SEGMENT on send and UDP_GRO on receive, where the kernel has them (the default); false sends and receives plain datagrams. */
   readonly offload?: boolean;
-}
-
-export interface UdpStats {
-  /** Datagrams not sent: a full socket buffer, no route, a firewall. */
-  readonly sendDropped: number;
-  /** Datagrams received larger than maxDatagramSize (or, in a train, beyond a batch's room), dropped. */
-  readonly receiveTruncated: number;
-  /** Messages sent as a train of datagrams with UDP_SEGMENT, and the datagrams in them. */
-  readonly sendSegmented: number;
-  readonly sendSegmentedDatagrams: number;
-  /** Trains the kernel would not segment, whose datagrams went one by one instead. */
-  readonly sendSegmentationRefused: number;
-  /** Received messages the kernel had coalesced (UDP_GRO), and the datagrams split from them. */
-  readonly receiveCoalesced: number;
-  readonly receiveCoalescedDatagrams: number;
-}
-
-export interface NativeUdp {
-  readonly port: number;
-  /** Sends datagrams[i] to endpoints[i]; returns how many were sent (the rest are dropped and counted). */
-  sendBatch(datagrams: readonly Uint8Array[], endpoints: readonly Endpoint[]): number;
-  send(datagram: Uint8Array, endpoint: Endpoint): boolean;
-  /** SO_MARK on both sockets, for policy routing (wg's fwmark); 0 clears it. Needs CAP_NET_ADMIN. */
-  setMark(mark: number): void;
-  stats(): UdpStats;
-  /** Idempotent; after it, sends return 0 and no batch is delivered. */
-  close(): void;
 }
 
 class ReceivedBatch implements DatagramBatch {
@@ -244,7 +184,7 @@ function checkMaxDatagramSize(maxDatagramSize: number): number {
   return maxDatagramSize;
 }
 
-class LinuxUdp implements NativeUdp {
+class LinuxUdp implements UdpTransport {
   readonly port: number;
   private readonly native: NativeUdpBinding;
   private readonly handle: NativeHandle;
@@ -256,7 +196,7 @@ class LinuxUdp implements NativeUdp {
 
   constructor(
     port: number,
-    private readonly handler: NativeUdpHandler,
+    private readonly handler: UdpHandler,
     maxDatagramSize: number,
     offload: boolean,
   ) {
@@ -359,6 +299,6 @@ class LinuxUdp implements NativeUdp {
  * Binds both families to `port` (0: a free port both share). Throws the bind
  * error (code EADDRINUSE, errno, syscall) when the port is taken.
  */
-export function bindNativeUdp(port: number, handler: NativeUdpHandler, options: NativeUdpOptions = {}): NativeUdp {
+export function bindNativeUdp(port: number, handler: UdpHandler, options: NativeUdpOptions = {}): UdpTransport {
   return new LinuxUdp(port, handler, options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE, options.offload ?? true);
 }
