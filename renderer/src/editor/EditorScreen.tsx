@@ -78,14 +78,6 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
     stores.ui.getState().setEditorDirty(text !== initialText || (editing.kind === 'new' && name !== ''));
   }, [stores, text, initialText, editing.kind, name]);
 
-  useEffect(() => {
-    const warn = (event: BeforeUnloadEvent): void => {
-      if (stores.ui.getState().editorDirty) event.preventDefault();
-    };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [stores]);
-
   const save = async (): Promise<boolean> => {
     if (saving) return false;
     if (problemWithName) return (setRefusal({ message: problemWithName }), false);
