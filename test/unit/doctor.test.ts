@@ -200,3 +200,25 @@ test('watchdog: a diagnosis once a tunnel has had no handshake for 10 s, once pe
   assert.deepEqual(watchdog.tick(), [], 'stale, but nothing sent since');
   assert.deepEqual(asked, ['wg0']);
 });
+
+test('tunnel manager: one doctor per tunnel at a time; a second request shares the first one verdict', async () => {
+  const { FakeSystem } = await import('./support/service-fakes.js');
+  const system = new FakeSystem();
+  let runs = 0;
+  let finish: (() => void) | undefined;
+  const doctor = {
+    diagnose: async () => {
+      runs++;
+      await new Promise<void>((resolve) => (finish = resolve));
+      return { tunnel: 'wg0', at: 1, cause: 'ok' as const, summary: 's', advice: 'a', evidence: [] };
+    },
+  } as unknown as ConnectionDoctor;
+  const manager = system.manager(false, undefined, undefined, doctor);
+  await manager.up({ name: 'wg0', configText: clientConfig() });
+  const first = manager.diagnose('wg0');
+  const second = manager.diagnose('wg0');
+  await new Promise((resolve) => setImmediate(resolve));
+  finish!();
+  assert.equal(await first, await second);
+  assert.equal(runs, 1);
+});

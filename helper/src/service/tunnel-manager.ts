@@ -82,6 +82,7 @@ export class TunnelManager {
   private readonly tunnels = new Map<string, Tunnel>();
   /** The config and error of each tunnel's last failed start, for the doctor. */
   private readonly failures = new Map<string, { config: WgQuickConfig; error: string }>();
+  private readonly diagnoses = new Map<string, Promise<Diagnosis>>();
   private readonly listeners = new Set<(event: ManagerEvent) => void>();
   private readonly pending = new Set<Promise<unknown>>();
   private shuttingDown = false;
@@ -150,7 +151,18 @@ export class TunnelManager {
    * Runs the connection doctor on a tunnel, up or failed; its verdict is kept
    * in the tunnel's summary until the tunnel goes down.
    */
-  async diagnose(name: string, target?: string): Promise<Diagnosis> {
+  diagnose(name: string, target?: string): Promise<Diagnosis> {
+    // One doctor per tunnel at a time: two would ask for handshakes and ping over each other.
+    const running = this.diagnoses.get(name);
+    if (running) return running;
+    const diagnosis = this.runDoctor(name, target);
+    this.diagnoses.set(name, diagnosis);
+    const forget = () => void this.diagnoses.delete(name);
+    diagnosis.then(forget, forget);
+    return diagnosis;
+  }
+
+  private async runDoctor(name: string, target?: string): Promise<Diagnosis> {
     const tunnel = this.tunnels.get(name);
     const failure = this.failures.get(name);
     const config = tunnel?.config ?? failure?.config;

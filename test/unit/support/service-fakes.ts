@@ -3,6 +3,7 @@
 import { generatePrivateKey, keyToBase64, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
 import type { TunnelEngine, EngineStarter } from '../../../helper/src/service/tunnel-engine.js';
 import type { NetworkRequest, TunnelNetwork } from '../../../helper/src/service/tunnel-network.js';
+import type { ConnectionDoctor } from '../../../helper/src/service/doctor/doctor.js';
 import type { HostResolver } from '../../../helper/src/service/resolve-hosts.js';
 import { TunnelManager } from '../../../helper/src/service/tunnel-manager.js';
 import type { UapiSetRequest } from '../../../helper/src/uapi/model.js';
@@ -33,7 +34,7 @@ export class FakeSystem {
   };
 
   /** `answer` says what host names resolve to (192.0.2.9 by default); `now` is the manager's clock. */
-  manager(allowScripts = false, answer?: HostResolver, now?: () => number): TunnelManager {
+  manager(allowScripts = false, answer?: HostResolver, now?: () => number, doctor?: ConnectionDoctor): TunnelManager {
     return new TunnelManager({
       startEngine: this.startEngine,
       network: this.network,
@@ -43,6 +44,7 @@ export class FakeSystem {
         return answer ? answer(host) : { family: 4, bytes: new Uint8Array([192, 0, 2, 9]) };
       },
       ...(now ? { now } : {}),
+      ...(doctor ? { doctor } : {}),
       runScripts: async (commands, name) => {
         for (const command of commands) this.actions.push(`script ${command.replaceAll('%i', name)}`);
       },
