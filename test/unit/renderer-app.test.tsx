@@ -290,3 +290,30 @@ test('connection doctor: the verdict the helper made by itself is shown, and Dia
   assert.match(panel().textContent!, /The tunnel works\./);
   assert.doesNotMatch(panel().textContent!, /public key/);
 });
+
+test('kill switch modes in Settings: read from the helper, each change sent at once', async () => {
+  const api = new FakeApi();
+  api.killSwitchPolicy = { mode: 'always-on', allowLan: false };
+  await renderApp(api);
+  await act(async () =>
+    [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click(),
+  );
+  await settle();
+  const boxes = (): HTMLInputElement[] => [
+    ...host!.querySelectorAll<HTMLInputElement>('.kill-switch-mode-setting input[type=checkbox]'),
+  ];
+  assert.deepEqual(
+    boxes().map((box) => box.checked),
+    [true, false],
+  );
+  await act(async () => boxes()[1]!.click());
+  await settle();
+  assert.deepEqual(api.callsOf('setKillSwitchPolicy'), [[{ mode: 'always-on', allowLan: true }]]);
+  await act(async () => boxes()[0]!.click());
+  await settle();
+  assert.deepEqual(api.callsOf('setKillSwitchPolicy').at(-1), [{ mode: 'off', allowLan: true }]);
+  assert.deepEqual(
+    boxes().map((box) => box.checked),
+    [false, true],
+  );
+});

@@ -3,6 +3,7 @@
 import type {
   HelperService,
   Diagnosis,
+  KillSwitchPolicy,
   HelperState,
   ImportedFile,
   ImportResult,
@@ -143,6 +144,16 @@ export class FakeApi implements WireflyApi {
   async setConnectAtBoot(name: string, on: boolean): Promise<void> {
     this.record('setConnectAtBoot', name, on);
     this.emitTunnels(this.tunnels.map((tunnel) => (tunnel.name === name ? { ...tunnel, connectAtBoot: on } : tunnel)));
+  }
+  killSwitchPolicy: KillSwitchPolicy = { mode: 'off', allowLan: false };
+  async getKillSwitchPolicy(): Promise<KillSwitchPolicy> {
+    this.record('getKillSwitchPolicy');
+    return this.killSwitchPolicy;
+  }
+  async setKillSwitchPolicy(policy: KillSwitchPolicy): Promise<KillSwitchPolicy> {
+    this.record('setKillSwitchPolicy', policy);
+    this.killSwitchPolicy = policy;
+    return policy;
   }
   /** What diagnose answers; set by a test. */
   diagnosis: Diagnosis | undefined;

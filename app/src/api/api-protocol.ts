@@ -23,6 +23,8 @@ const API_SHAPE: Record<keyof WireflyApi, 'call' | 'event'> = {
   installHelperService: 'call',
   setConnectAtBoot: 'call',
   diagnose: 'call',
+  getKillSwitchPolicy: 'call',
+  setKillSwitchPolicy: 'call',
   getSettings: 'call',
   saveSettings: 'call',
   getLogs: 'call',

@@ -3,10 +3,10 @@
 // renderer cannot tell which. Everything here is plain data (structured-clone
 // and JSON safe: byte arrays travel as base64 strings over the WebSocket).
 
-import type { Diagnosis } from '../../../helper/src/rpc/index.js';
+import type { Diagnosis, KillSwitchPolicy } from '../../../helper/src/rpc/index.js';
 
-/** The connection doctor's verdict, as the helper gives it. */
-export type { Diagnosis };
+/** The connection doctor's verdict, and the kill switch beyond one tunnel, as the helper gives them. */
+export type { Diagnosis, KillSwitchPolicy };
 
 export type TunnelState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'error';
 
@@ -178,6 +178,9 @@ export interface WireflyApi {
   setConnectAtBoot(name: string, on: boolean): Promise<void>;
   /** Runs the connection doctor on a tunnel the helper knows (up, or failed to come up); takes some seconds. */
   diagnose(name: string): Promise<Diagnosis>;
+  /** Always on and Allow LAN, as the helper keeps them; needs the helper running. */
+  getKillSwitchPolicy(): Promise<KillSwitchPolicy>;
+  setKillSwitchPolicy(policy: KillSwitchPolicy): Promise<KillSwitchPolicy>;
 
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;

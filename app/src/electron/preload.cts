@@ -28,6 +28,8 @@ const CALLS = [
   'installHelperService',
   'setConnectAtBoot',
   'diagnose',
+  'getKillSwitchPolicy',
+  'setKillSwitchPolicy',
   'getSettings',
   'saveSettings',
   'getLogs',

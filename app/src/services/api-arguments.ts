@@ -34,6 +34,8 @@ export const API_ARGUMENTS: Record<ApiCall, z.ZodTuple> = {
   installHelperService: z.tuple([]),
   setConnectAtBoot: z.tuple([Name, z.boolean()]),
   diagnose: z.tuple([Name]),
+  getKillSwitchPolicy: z.tuple([]),
+  setKillSwitchPolicy: z.tuple([z.object({ mode: z.enum(['off', 'always-on']), allowLan: z.boolean() })]),
   getSettings: z.tuple([]),
   saveSettings: z.tuple([Settings]),
   getLogs: z.tuple([]),

@@ -3,10 +3,11 @@
 // the browser shell) serve this object; it knows nothing of either.
 import { isInterfaceName, keyToBase64, parseConfig, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
 import { RequestError } from '../../../helper/src/rpc/index.js';
-import type { Event, TunnelSummary as HelperTunnel } from '../../../helper/src/rpc/index.js';
+import type { Event, ParamsOf, ResultOf, TunnelSummary as HelperTunnel } from '../../../helper/src/rpc/index.js';
 import type {
   ActivateResult,
   Diagnosis,
+  KillSwitchPolicy,
   ExportedArchive,
   ImportAnswer,
   ImportQuestion,
@@ -254,6 +255,29 @@ export class AppServices implements WireflyApi {
       throw explainHelperError(error);
     }
     log.app('info', on ? 'connects at boot' : 'no longer connects at boot', name);
+  }
+
+  async getKillSwitchPolicy(): Promise<KillSwitchPolicy> {
+    return (await this.askHelper('killswitch.get', {})).policy;
+  }
+
+  async setKillSwitchPolicy(policy: KillSwitchPolicy): Promise<KillSwitchPolicy> {
+    const set = (await this.askHelper('killswitch.set', { policy })).policy;
+    this.options.log.app('info', `kill switch: ${set.mode}${set.allowLan ? ', LAN allowed' : ''}`);
+    return set;
+  }
+
+  private async askHelper<M extends 'killswitch.get' | 'killswitch.set'>(
+    method: M,
+    params: ParamsOf<M>,
+  ): Promise<ResultOf<M>> {
+    const { helper } = this.options;
+    if (helper.state.status !== 'running') throw new Error('the helper is not running: it keeps the kill switch');
+    try {
+      return await helper.request(method, params);
+    } catch (error) {
+      throw explainHelperError(error);
+    }
   }
 
   async diagnose(name: string): Promise<Diagnosis> {

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { RateUnit, Settings, Theme } from '../../../app/src/api/wirefly-api.js';
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
+import { KillSwitchModeSetting } from './KillSwitchModeSetting.js';
 
 const THEMES: readonly { value: Theme; label: string }[] = [
   { value: 'system', label: 'Same as the system' },
@@ -127,6 +128,7 @@ export function SettingsView() {
         ))}
       </fieldset>
       <HelperServiceSetting />
+      <KillSwitchModeSetting />
     </section>
   );
 }
