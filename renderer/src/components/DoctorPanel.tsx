@@ -56,10 +56,10 @@ export function DoctorPanel({ tunnel }: { readonly tunnel: TunnelSummary }) {
           Checks the server&apos;s name, the route, the handshake, the way back, packet sizes and DNS.
         </p>
       )}
-      <button type="button" disabled={!helperRunning || !known || busy} onClick={() => void run()}>
+      <button type="button" disabled={!helperRunning || busy} onClick={() => void run()}>
         {busy ? 'Checking…' : 'Diagnose'}
       </button>
-      {!known && <span className="muted"> Activate the tunnel first.</span>}
+      {!known && <span className="muted"> For a tunnel that is up, or one that just failed to come up.</span>}
       {failure && (
         <span className="form-error" role="alert">
           {' '}
