@@ -128,3 +128,25 @@ test('DNS through the tunnel does not answer', (t) =>
     const d = await verdict(t, s, { endpoint: ENDPOINT, interfaceLines: ['DNS = 10.77.0.1'] });
     assert.equal(d.cause, 'dns-no-answer');
   }));
+
+test('no handshake within 10 s: the helper runs the doctor by itself, and the verdict comes with the tunnel', (t) =>
+  withClientServer(t, async (s) => {
+    const helper = await s.startHelper();
+    const path = s.writeConfig({ endpoint: ENDPOINT });
+    const upAt = Date.now();
+    await helper.cli(['up', path]);
+    const name = interfaceNameOf(path);
+    let diagnosis: Diagnosis | undefined;
+    while (!diagnosis) {
+      assert.ok(Date.now() - upAt < 30_000, 'no diagnosis within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const status = JSON.parse(await helper.cli(['status', '--json'])) as {
+        tunnels: { summary: { name: string; diagnosis?: Diagnosis } }[];
+      };
+      diagnosis = status.tunnels.find((tunnel) => tunnel.summary.name === name)?.summary.diagnosis;
+    }
+    t.diagnostic(`by itself, ${Date.now() - upAt} ms after up: ${diagnosis.cause}: ${diagnosis.summary}`);
+    assert.equal(diagnosis.cause, 'endpoint-refused');
+    assert.ok(Date.now() - upAt >= 10_000, 'not before 10 s without a handshake');
+    assert.match(helper.process.log(), /WARN helper \(\S+\): doctor: Nothing answers on UDP port/);
+  }));

@@ -22,7 +22,7 @@ interface Watch {
 }
 
 export class DoctorWatchdog {
-  static readonly INTERVAL_MS = 5_000;
+  static readonly INTERVAL_MS = 2_000;
   private readonly watches = new Map<string, Watch>();
 
   constructor(
