@@ -1,5 +1,5 @@
 // The wirefly_native addon: the only C in Wirefly. Each platform file adds its
-// functions to the exports (Linux: tun, udp; Windows: wintun, built with
+// functions to the exports (Linux: tun, udp; Windows: wintun and service, built with
 // Makefile.mingw); platforms without one export nothing yet, and the
 // TypeScript side refuses them before it loads the addon.
 #include <node_api.h>
@@ -8,6 +8,7 @@
 #include "tun.h"
 #include "udp.h"
 #elif defined(_WIN32)
+#include "service.h"
 #include "tun.h"
 #endif
 
@@ -15,7 +16,7 @@ static napi_value init(napi_env env, napi_value exports) {
 #if defined(__linux__)
   if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok) return NULL;
 #elif defined(_WIN32)
-  if (tun_register(env, exports) != napi_ok) return NULL;
+  if (tun_register(env, exports) != napi_ok || service_register(env, exports) != napi_ok) return NULL;
 #else
   (void)env;
 #endif

@@ -4,7 +4,7 @@ import type { ControlEndpoint } from './control-endpoint.js';
 import { linuxPlatform } from './linux/index.js';
 import { win32Platform } from './win32/index.js';
 import type { NetworkApplier } from './network.js';
-import type { ServiceInstaller } from './service-installer.js';
+import type { ServiceInstaller, ServiceRuntime } from './service-installer.js';
 import type { StateStore } from './state-store.js';
 import type { TunDevice } from './tun.js';
 import type { UdpHandler, UdpTransport } from './udp.js';
@@ -18,6 +18,8 @@ export interface Platform {
   readonly network: NetworkApplier;
   readonly control: ControlEndpoint;
   readonly service: ServiceInstaller;
+  /** Windows' service control manager; undefined where signals stop the helper. */
+  readonly serviceRuntime?: ServiceRuntime;
   readonly store: StateStore;
 }
 

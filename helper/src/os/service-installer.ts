@@ -10,6 +10,12 @@ export interface ServiceInstallRequest {
   readonly command?: readonly string[];
 }
 
+/** The running helper's side of the service manager, where it needs one (Windows); elsewhere signals do. */
+export interface ServiceRuntime {
+  /** Connects to the service manager, if it started this process; `onStop` hears its stop requests. */
+  start(onStop: () => void): { stopped(exitCode: number): void };
+}
+
 export interface ServiceInstaller {
   /** Registers and starts the service; installing it again updates it. */
   install(request: ServiceInstallRequest): Promise<void>;
