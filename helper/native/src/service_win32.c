@@ -23,6 +23,7 @@ static struct {
   SERVICE_STATUS_HANDLE status_handle;
   SERVICE_STATUS status;
   HANDLE stopped;
+  HANDLE dispatcher_thread;
   DWORD exit_code;
   bool started;
 } service;
@@ -109,18 +110,21 @@ static napi_value service_run(napi_env env, napi_callback_info info) {
   NAPI_TRY(env, napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, call_handler,
                                                 &service.tsfn));
   service.stopped = CreateEventW(NULL, TRUE, FALSE, NULL);
-  HANDLE thread = service.stopped == NULL ? NULL : CreateThread(NULL, 0, dispatcher, NULL, 0, NULL);
-  if (thread == NULL) {
+  service.dispatcher_thread = service.stopped == NULL ? NULL : CreateThread(NULL, 0, dispatcher, NULL, 0, NULL);
+  if (service.dispatcher_thread == NULL) {
     napi_release_threadsafe_function(service.tsfn, napi_tsfn_abort);
     napi_throw_error(env, NULL, "cannot start the service dispatcher's thread");
     return NULL;
   }
-  CloseHandle(thread);
   service.started = true;
   return undefined_value(env);
 }
 
-// stopped(exitCode): the tunnels are down; the service manager may end the process.
+// How long stopped() waits for the manager to have heard it.
+#define STOPPED_REPORT_TIMEOUT_MS 10000
+
+// stopped(exitCode): the tunnels are down. Returns once the manager has been told,
+// so that exiting right after it is not taken for a crash (and restarted).
 static napi_value service_stopped(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   NAPI_TRY(env, get_args(env, info, 1, argv));
@@ -129,6 +133,7 @@ static napi_value service_stopped(napi_env env, napi_callback_info info) {
   if (service.started) {
     service.exit_code = code;
     SetEvent(service.stopped);
+    WaitForSingleObject(service.dispatcher_thread, STOPPED_REPORT_TIMEOUT_MS);
   }
   return undefined_value(env);
 }
