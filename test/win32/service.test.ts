@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { helperPipePath } from '../../helper/src/os/win32/control-endpoint.js';
 import { serviceName, win32ServiceInstaller } from '../../helper/src/os/win32/service-installer.js';
 import { win32StateDirectory } from '../../helper/src/os/win32/state-store.js';
+import { PID_FILE_NAME } from '../../helper/src/service/helper-pid-file.js';
 
 const HELPER = resolve('helper', 'bin', 'wirefly-helper');
 const CLI = resolve('helper', 'bin', 'wirefly');
@@ -49,6 +50,7 @@ test('the helper service: installed, started by the service manager, answering o
   await until('the helper to answer on its pipe', () => state(name) === 'RUNNING' && status().status === 0);
   assert.match(status().stdout, /^helper: version \d+\.\d+\.\d+, protocol \d+\nno tunnels\n$/);
   assert.ok(existsSync(join(stateDirectory, 'journal')), 'the state folder and its journal');
+  assert.ok(existsSync(join(stateDirectory, PID_FILE_NAME)), 'the pid file of a running helper');
   const environment = spawnSync('reg.exe', ['query', `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${name}`], {
     encoding: 'utf8',
   });
@@ -57,4 +59,5 @@ test('the helper service: installed, started by the service manager, answering o
   // sc.exe query fails for a service that is not there (1060 on Windows, 1 under Wine).
   assert.match(state(name), /^exit /);
   assert.notEqual(status().status, 0, 'nothing answers on the pipe any more');
+  assert.ok(!existsSync(join(stateDirectory, PID_FILE_NAME)), 'the helper went through its orderly stop');
 });
