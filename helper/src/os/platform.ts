@@ -1,6 +1,7 @@
 // The factory: the one place that picks the running OS's implementations of
 // the interfaces in this folder. Nothing above os/ asks process.platform.
 import type { ControlEndpoint } from './control-endpoint.js';
+import { darwinPlatform } from './darwin/index.js';
 import { linuxPlatform } from './linux/index.js';
 import type { NetworkApplier } from './network.js';
 import type { ServiceInstaller } from './service-installer.js';
@@ -20,6 +21,7 @@ export interface Platform {
 
 const PLATFORMS: Partial<Record<NodeJS.Platform, () => Platform>> = {
   linux: () => linuxPlatform(),
+  darwin: () => darwinPlatform(),
 };
 
 /** The implementations for `name` (default: this OS); throws where none are written yet. */

@@ -207,7 +207,7 @@ export class TunnelManager {
     engine.onClosed((error) => void this.engineClosed(tunnel, error));
     await engine.configure(engineSetRequest(config, resolvedHosts));
     tunnel.network = await this.options.network.apply({
-      interfaceName: name,
+      interfaceName: engine.interfaceName,
       config,
       killSwitch: tunnel.killSwitch,
       resolvedHosts,
