@@ -4,7 +4,7 @@
 // system domain. Unsigned builds run this as root through the password prompt;
 // a signed build would register the same plist with SMAppService instead.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../atomic-file.js';
@@ -33,6 +33,44 @@ export interface LaunchdOptions {
   readonly run: DarwinCommandRunner;
   readonly directory?: string;
   readonly template?: string;
+  /** Who must own the files the daemon runs, and every folder above them: root (a test passes its own uid). */
+  readonly owner?: number;
+}
+
+/** The program and script the daemon runs: the first two strings of ProgramArguments. */
+export function programFiles(plist: string): string[] {
+  const array = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)?.[1] ?? '';
+  return [...array.matchAll(/<string>([^<]*)<\/string>/g)].slice(0, 2).map((match) => match[1] ?? '');
+}
+
+const GROUP_WRITE = 0o020;
+const OTHER_WRITE = 0o002;
+const STICKY = 0o1000;
+
+/**
+ * A daemon runs as root what its plist names: were any of those files, or a
+ * folder of the app bundle holding them, writable by a user, that user's
+ * programs could change the helper and so become root. The app's first run
+ * makes the bundle root's (chown -R root:wheel, chmod -R go-w). Above the
+ * bundle, folders must be root's and not writable by everyone (sticky /tmp
+ * aside); /Applications stays writable by the admin group, as macOS has it.
+ */
+export async function assertOwnedBy(path: string, owner = 0): Promise<void> {
+  let insideBundle = true;
+  for (let current = path; ; current = dirname(current)) {
+    const stat = await lstat(current);
+    const ownerOk = stat.uid === 0 || stat.uid === owner;
+    const writable = insideBundle
+      ? (stat.mode & (GROUP_WRITE | OTHER_WRITE)) !== 0
+      : (stat.mode & OTHER_WRITE) !== 0 && (stat.mode & STICKY) === 0;
+    if (!ownerOk || writable) {
+      throw new Error(
+        `the helper's daemon would run ${path} as root, but ${current} is not root's alone (owner ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8)}): the app must be root's (chown -R root:wheel, chmod -R go-w)`,
+      );
+    }
+    if (current.endsWith('.app')) insideBundle = false;
+    if (dirname(current) === current) return;
+  }
 }
 
 /** launchctl's exit status for a service that is not loaded ("Could not find service", "No such process"). */
@@ -53,15 +91,18 @@ export function darwinServiceInstaller(options: LaunchdOptions): ServiceInstalle
     }
   };
   return {
-    async install({ user }) {
+    async install({ user, startNow = true }) {
       const label = daemonLabel(user);
       const template = await readFile(options.template ?? findPlistTemplate(), 'utf8');
+      const plist = template.replaceAll('USER_UID', user);
+      for (const file of programFiles(plist)) await assertOwnedBy(file, options.owner ?? 0);
       const path = join(directory, `${label}.plist`);
       // launchd refuses a daemon's plist that anyone but root could change: 0644, and root's as the helper is.
-      await writeFileAtomic(path, template.replaceAll('USER_UID', user), 0o644);
+      await writeFileAtomic(path, plist, 0o644);
       await bootout(label);
       await options.run(['launchctl', 'enable', `system/${label}`]);
-      await options.run(['launchctl', 'bootstrap', 'system', path]);
+      // Without bootstrap, launchd loads it from /Library/LaunchDaemons at the next boot.
+      if (startNow) await options.run(['launchctl', 'bootstrap', 'system', path]);
     },
     async uninstall({ user }) {
       const label = daemonLabel(user);
