@@ -12,6 +12,7 @@ import {
   findPlistTemplate,
   programFiles,
 } from '../../helper/src/os/darwin/service-installer.js';
+import { parseServiceArguments, SERVICE_USAGE } from '../../helper/src/cli/wirefly-helper.js';
 import { FakeMac } from './support/darwin-fake.js';
 
 /** LaunchDaemons and an installed app in a scratch folder: the template's /Applications/Wirefly.app moved there. */
@@ -86,5 +87,13 @@ test('uninstall boots the daemon out and removes its plist; an absent one is no 
   for (const user of ['root', '../501', '', 'S-1-5-21-1']) {
     assert.throws(() => daemonLabel(user), /not a numeric uid/);
     await assert.rejects(installer.install({ user }), /not a numeric uid/);
+  }
+});
+
+test('wirefly-helper install-service and uninstall-service take a numeric uid, and --at-next-boot for install only', () => {
+  assert.deepEqual(parseServiceArguments(['--user', '501']), { user: '501', startNow: true });
+  assert.deepEqual(parseServiceArguments(['--user', '501', '--at-next-boot']), { user: '501', startNow: false });
+  for (const argv of [[], ['--user'], ['--user', 'root'], ['--user', '501', '--now'], ['501']]) {
+    assert.equal(parseServiceArguments(argv), SERVICE_USAGE, argv.join(' '));
   }
 });
