@@ -5,6 +5,7 @@
 // wg-quick's route monitor does. With no default route at all, an endpoint is
 // routed to a blackhole until one appears, so that nothing loops.
 import { formatIpAddress, type Endpoint, type IpFamily } from '../../net/ip.js';
+import { runIgnoringAbsent } from './command.js';
 import { routeGet, type RouteAnswer } from './route-get.js';
 import { familyOption, type JournaledSystem } from './undo-steps.js';
 
@@ -57,7 +58,8 @@ export class EndpointRoutes {
     const current = this.added.get(address);
     if (current && sameVia(current, via)) return;
     if (current) {
-      await this.system.run(['route', '-q', '-n', 'delete', familyOption(family), address]);
+      // Gone already (someone deleted it) is as good as deleted.
+      await runIgnoringAbsent(this.system.run, ['route', '-q', '-n', 'delete', familyOption(family), address]);
       this.added.delete(address);
     } else if (await this.someoneElsesHostRoute(endpoint)) {
       return;
