@@ -69,6 +69,11 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
       await page.locator('.activate-note').textContent(),
       'Activate starts the helper for this session first; that asks for an administrator password.',
     );
+    // The banner and Activate tell one story: Activate works, by starting the helper first.
+    const bannerText = (await banner.textContent()) ?? '';
+    assert.match(bannerText, /not running; tunnels need it, and Activate starts it for this session first/);
+    assert.doesNotMatch(bannerText, /cannot be activated/);
+    assert.equal(await page.getByRole('button', { name: 'Activate' }).isEnabled(), true);
     assert.equal(await page.locator('.boot-toggle input').isDisabled(), true, 'connect at boot needs the helper');
     await screenshot(page, 'first-run');
 

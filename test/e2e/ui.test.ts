@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium } from './chromium.js';
 import { FAILURE_DIR, importThroughChooser, ROOT, screenshot, STEP_TIMEOUT_MS, waitFor } from './page-steps.js';
-import { BackgroundProcess } from '../integration/harness/background.js';
 import { withLab } from '../integration/harness/lab.js';
 import type { Lab } from '../integration/harness/lab.js';
 import type { Namespace } from '../integration/harness/namespace.js';
 import { startTunnelServer } from '../integration/harness/tunnel-server.js';
+import { row, startHelper, startShell } from './app-under-test.js';
 
 const TUNNEL_NAME = 'e2e0';
 /** A preshared key one character short: the config module says why, at line 10. */
@@ -32,49 +32,6 @@ async function serverAndConfig(lab: Lab): Promise<Setup> {
   writeFileSync(configPath, clientConfig);
   return { client, configPath };
 }
-
-async function startHelper(lab: Lab, client: Namespace, socket: string): Promise<void> {
-  const helper = client.spawn(join(ROOT, 'helper', 'bin', 'wirefly-helper'), [
-    'serve',
-    '--user',
-    String(process.getuid?.() ?? 0),
-    '--socket',
-    socket,
-    '--state-dir',
-    join(lab.dir, 'helper-state'),
-    '--settings',
-    join(lab.dir, 'helper.json'),
-    '--verbose',
-  ]);
-  await waitFor('the helper to serve', () => {
-    if (helper.hasExited) throw new Error(`helper ${helper.describeExit()}:\n${helper.log()}`);
-    return helper.log().includes('serving uid');
-  });
-}
-
-/** The browser shell in the host namespace: it reaches the helper through its Unix socket. */
-async function startShell(lab: Lab, socket: string): Promise<{ shell: BackgroundProcess; url: string }> {
-  const shell = new BackgroundProcess(undefined, process.execPath, [
-    join(ROOT, 'dist', 'app', 'src', 'web', 'main.js'),
-    '--port',
-    '0',
-    '--data',
-    join(lab.dir, 'app-data'),
-    '--socket',
-    socket,
-    '--renderer',
-    join(ROOT, 'dist', 'renderer'),
-  ]);
-  let url = '';
-  await waitFor('the browser shell to print its URL', () => {
-    if (shell.hasExited) throw new Error(`browser shell ${shell.describeExit()}:\n${shell.log()}`);
-    url = /Wirefly is at (\S+)/.exec(shell.log())?.[1] ?? '';
-    return url !== '';
-  });
-  return { shell, url };
-}
-
-const row = (page: Page, name: string) => page.getByRole('option', { name: new RegExp(`\\b${name}\\b`) });
 
 async function scenario(lab: Lab, browser: Browser): Promise<void> {
   const { client, configPath } = await serverAndConfig(lab);
@@ -108,8 +65,8 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     const markedLine = page.locator('.cm-line', { has: page.locator('.cm-lintRange-error') });
     assert.equal(await markedLine.textContent(), TYPO);
     assert.equal(await page.locator('.cm-gutter-lint .cm-lint-marker-error').count(), 1);
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText(/Not saved: the configuration has an error/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Save' }).isDisabled(), true, 'no saving with an error');
+    assert.match((await page.getByTestId('save-blocked').textContent()) ?? '', /^Fix an error, marked in red/);
     await screenshot(page, 'editor');
     await editor.click();
     await page.keyboard.press('Control+End');
@@ -141,6 +98,11 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     // Export everything, delete the tunnel, and bring it back from the zip.
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export all' }).click();
+    await page
+      .getByRole('dialog')
+      .getByText(/holds private keys/)
+      .waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Export' }).click();
     const zipPath = join(lab.dir, 'export.zip');
     await (await download).saveAs(zipPath);
     assert.equal(readFileSync(zipPath).subarray(0, 2).toString('latin1'), 'PK', 'the export is a zip');

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../helper/src/config/index.js';
 import { planTunnelNetwork } from '../../helper/src/os/network.js';
 import { applyTunnelNetwork, networkUndoPerformer, type CommandRunner } from '../../helper/src/os/linux/index.js';
-import { spawnCommand } from '../../helper/src/os/linux/command.js';
+import { spawnCommand } from '../../helper/src/os/command.js';
 import { Journal } from '../../helper/src/service/journal.js';
 
 const USAGE = 'usage: network-crash-driver up JOURNAL_DIR IFNAME CONFIG_FILE [STOP_AFTER] | recover JOURNAL_DIR';

@@ -20,7 +20,7 @@ import {
   type ApplyOptions,
   type CommandRunner,
 } from '../../helper/src/os/linux/index.js';
-import { spawnCommand } from '../../helper/src/os/linux/command.js';
+import { spawnCommand } from '../../helper/src/os/command.js';
 import { Journal } from '../../helper/src/service/journal.js';
 import { withLab, type Lab } from './harness/lab.js';
 import type { Namespace } from './harness/namespace.js';

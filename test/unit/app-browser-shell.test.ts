@@ -174,7 +174,7 @@ test('WireflyApi over the WebSocket: calls, results, errors with codes, and push
     ['no-peers'],
   );
   assert.deepEqual(await api.listTunnels(), [
-    { name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false },
+    { name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true },
   ]);
   assert.equal(await api.getConfig('wg0'), text);
   assert.equal(await api.renameTunnel('wg0', 'home'), undefined);

@@ -5,7 +5,7 @@ import type { Server, Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePrivateKey, keyToBase64 } from '../../helper/src/config/index.js';
+import { generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFromPrivate } from '../../helper/src/config/index.js';
 import { encodeMessage, MessageReader, PROTOCOL_VERSION, RequestError } from '../../helper/src/rpc/index.js';
 import type { Event, TunnelSummary } from '../../helper/src/rpc/index.js';
 import type { HelperState, TunnelStats } from '../../app/src/api/wirefly-api.js';
@@ -174,7 +174,8 @@ test('not running until the helper appears; then running, with its tunnels; not 
   );
   assert.deepEqual(helper.requests[0]?.params, { topics: ['state', 'stats', 'logs'] });
   assert.deepEqual(await services.api.listTunnels(), [
-    { name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false },
+    // Running, but no config of the app's is it.
+    { name: 'wg0', state: 'active', killSwitch: true, connectAtBoot: false, owned: false },
   ]);
 
   await helper.stop();
@@ -214,8 +215,9 @@ test('activate sends the stored config with the kill switch; events become tunne
   await services.api.activate('wg0');
   assert.deepEqual(helper.requests.at(-1), {
     method: 'tunnel.up',
-    params: { name: 'wg0', configText: text, killSwitch: true },
+    params: { name: 'wg0', configText: text, killSwitch: true, replaceConflicting: true },
   });
+  const publicKey = keyToBase64(publicKeyFromPrivate(keyFromBase64(/PrivateKey = (\S+)/.exec(text)![1]!)!));
 
   const stats: TunnelStats[] = [];
   services.api.onStats((value) => stats.push(value));
@@ -226,7 +228,11 @@ test('activate sends the stored config with the kill switch; events become tunne
     txBytes: 20,
     allowedIps: ['10.9.0.0/24'],
   };
-  helper.push({ type: 'event', event: 'tunnel.state', tunnel: { name: 'wg0', state: 'active', killSwitch: true } });
+  helper.push({
+    type: 'event',
+    event: 'tunnel.state',
+    tunnel: { name: 'wg0', state: 'active', killSwitch: true, publicKey, startedBy: 'test' },
+  });
   helper.push({
     type: 'event',
     event: 'tunnel.stats',
@@ -244,6 +250,25 @@ test('activate sends the stored config with the kill switch; events become tunne
     state: 'active',
     killSwitch: true,
     connectAtBoot: false,
+    owned: true,
+    startedBy: 'test',
+  });
+  // The same name from another private key is another tunnel: not shown as this one.
+  helper.push({
+    type: 'event',
+    event: 'tunnel.state',
+    tunnel: { name: 'wg0', state: 'active', killSwitch: false, publicKey: keyToBase64(new Uint8Array(32)) },
+  });
+  await until('the other wg0 is seen', () => services.helper.tunnels[0]?.killSwitch === false);
+  assert.deepEqual((await services.api.listTunnels())[0]?.nameTakenBy, { state: 'active' });
+  await assert.rejects(
+    services.api.activate('wg0'),
+    /another tunnel named 'wg0' is active, from a different configuration/,
+  );
+  helper.push({
+    type: 'event',
+    event: 'tunnel.state',
+    tunnel: { name: 'wg0', state: 'active', killSwitch: true, publicKey, startedBy: 'test' },
   });
   assert.ok(
     (await services.api.getLogs()).some(

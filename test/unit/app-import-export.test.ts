@@ -19,6 +19,7 @@ import { Preferences } from '../../app/src/store/preferences.js';
 import { TunnelStore } from '../../app/src/store/tunnel-store.js';
 import { readConfigArchive } from '../../app/src/transfer/zip.js';
 import { HelperServiceStandIn } from './support/helper-service-stand-in.js';
+import { zipEntryModes } from './support/zip-modes.js';
 
 function config(allowedIps = '10.0.0.0/24'): string {
   const peer = keyToBase64(publicKeyFromPrivate(generatePrivateKey()));
@@ -44,20 +45,44 @@ async function services(t: { after(fn: () => void): void }): Promise<AppServices
   });
 }
 
-test('imports .conf files, suffixing names that are taken', async (t) => {
+test('imports .conf files, asking first about a taken name and a name that had to change', async (t) => {
   const api = await services(t);
-  const first = config();
-  const result = await api.importFiles([
-    file('wg0.conf', first),
-    file('wg0.conf', config()),
-    file('My VPN.conf', config()),
-  ]);
-  assert.deepEqual(result, { imported: ['wg0', 'wg0-2', 'My_VPN'], failed: [] });
+  const [first, second, third] = [config(), config(), config()];
+  const files = [file('wg0.conf', first), file('wg0.conf', second), file('My VPN (1).conf', third)];
+  const result = await api.importFiles(files);
+  assert.deepEqual(result, {
+    imported: ['wg0'],
+    failed: [],
+    questions: [
+      { source: 'wg0.conf (2)', name: 'wg0', taken: true },
+      { source: 'My VPN (1).conf', name: 'My_VPN_1', taken: false, renamedFrom: 'My VPN (1)' },
+    ],
+  });
   assert.deepEqual(
     (await api.listTunnels()).map((tunnel) => tunnel.name),
-    ['My_VPN', 'wg0', 'wg0-2'],
+    ['wg0'],
   );
+  // The answers settle only the configs asked about: the first wg0 is not imported twice.
+  const answered = await api.importFiles(files, {
+    'wg0.conf (2)': { action: 'keep-both', name: 'wg0' },
+    'My VPN (1).conf': { action: 'keep-both', name: 'myvpn' },
+  });
+  assert.deepEqual(answered, { imported: ['wg0-2', 'myvpn'], failed: [], questions: [] });
   assert.equal(await api.getConfig('wg0'), first);
+  assert.equal(await api.getConfig('wg0-2'), second);
+  assert.equal(await api.getConfig('myvpn'), third);
+  const replaced = await api.importFiles([file('wg0.conf', third)], { 'wg0.conf': { action: 'replace', name: 'wg0' } });
+  assert.deepEqual(replaced.imported, ['wg0']);
+  assert.equal(await api.getConfig('wg0'), third);
+  const skipped = await api.importFiles([file('wg0.conf', first)], { 'wg0.conf': { action: 'skip', name: 'wg0' } });
+  assert.deepEqual(skipped, { imported: [], failed: [], questions: [] });
+  assert.deepEqual(
+    (await api.listTunnels()).map((tunnel) => tunnel.name),
+    ['myvpn', 'wg0', 'wg0-2'],
+  );
+  // Opened from outside the window, there is no one to ask: taken names get a suffix.
+  const unasked = await api.importFiles([file('wg0.conf', first)], 'keep-both');
+  assert.deepEqual(unasked.imported, ['wg0-3']);
 });
 
 test('imports the .conf files of a zip archive, in folders too, ignoring the rest', async (t) => {
@@ -69,7 +94,7 @@ test('imports the .conf files of a zip archive, in folders too, ignoring the res
     '__MACOSX/._home.conf': strToU8('resource fork'),
   });
   const result = await api.importFiles([file('all.zip', archive)]);
-  assert.deepEqual(result, { imported: ['home', 'work'], failed: [] });
+  assert.deepEqual(result, { imported: ['home', 'work'], failed: [], questions: [] });
 });
 
 test('refuses broken files with a reason that names the line', async (t) => {
@@ -78,6 +103,7 @@ test('refuses broken files with a reason that names the line', async (t) => {
     file('bad.conf', '[Interface]\nPrivateKey = nope\n'),
     file('notes.txt', 'hello'),
     file('broken.zip', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3])),
+    file('ls.zip', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])),
     file('empty.zip', zipSync({ 'a.txt': strToU8('x') })),
     file('good.conf', config()),
   ]);
@@ -85,7 +111,8 @@ test('refuses broken files with a reason that names the line', async (t) => {
   const reasons = new Map(result.failed.map((failure) => [failure.fileName, failure.message]));
   assert.match(reasons.get('bad.conf') ?? '', /^line 2: PrivateKey/);
   assert.match(reasons.get('notes.txt') ?? '', /only \.conf files and \.zip/);
-  assert.match(reasons.get('broken.zip') ?? '', /not a readable zip/);
+  assert.match(reasons.get('broken.zip') ?? '', /^the archive is damaged and could not be read/);
+  assert.match(reasons.get('ls.zip') ?? '', /^the archive is damaged or is not a zip archive at all/);
   assert.match(reasons.get('empty.zip') ?? '', /no \.conf files/);
 });
 
@@ -112,8 +139,13 @@ test('export then import gives back every tunnel, byte for byte', async (t) => {
   for (const [name, text] of texts) assert.equal((await source.createTunnel(name, text)).saved, true);
   const archive = await source.exportAll();
   assert.match(archive.fileName, /^wirefly-tunnels-\d{4}-\d{2}-\d{2}\.zip$/);
-  const inside = unzipSync(Buffer.from(archive.dataBase64, 'base64'));
+  const zip = Buffer.from(archive.dataBase64, 'base64');
+  const inside = unzipSync(zip);
   assert.deepEqual(Object.keys(inside).sort(), ['home.conf', 'wg0.conf', 'x.y=z.conf']);
+  assert.deepEqual(zipEntryModes(zip), [0o100600, 0o100600, 0o100600], 'each entry unpacks readable by its owner only');
+  const one = await source.exportTunnel('home');
+  assert.equal(one.fileName, 'home.conf');
+  assert.equal(Buffer.from(one.dataBase64, 'base64').toString('utf8'), texts.get('home'));
 
   const target = await services(t);
   const result = await target.importFiles([{ fileName: archive.fileName, dataBase64: archive.dataBase64 }]);

@@ -106,7 +106,7 @@ test('every file the config names exists after the build', async () => {
   for (const unit of [
     'linux/wirefly-helper@.service',
     'macos/org.wirefly.helper.plist',
-    'windows/install-helper-service.ps1',
+    'windows/installer.nsh',
     'linux/bin/wirefly',
     'linux/bin/wirefly-helper',
   ]) {

@@ -53,7 +53,7 @@ test("the CSP allows only the app's own scripts and no connections", () => {
 
 test('one IPC channel per call and per subscription', () => {
   assert.equal(new Set(IPC_CALL_CHANNELS).size, API_CALLS.length);
-  assert.equal(IPC_CALL_CHANNELS.length + IPC_EVENT_CHANNELS.length, 23);
+  assert.equal(IPC_CALL_CHANNELS.length + IPC_EVENT_CHANNELS.length, 24);
   assert.ok(IPC_CALL_CHANNELS.includes('wirefly:call:activate'));
   assert.ok(IPC_EVENT_CHANNELS.includes('wirefly:event:onStats'));
   assert.deepEqual(API_SUBSCRIPTIONS, ['onTunnels', 'onStats', 'onLog', 'onHelperState']);

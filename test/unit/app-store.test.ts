@@ -159,7 +159,7 @@ if (process.env[CHILD_ENV]) {
   test('tunnel names from file names, and suffixes for taken names', () => {
     assert.equal(tunnelNameFromFileName('wg0.conf'), 'wg0');
     assert.equal(tunnelNameFromFileName('some/dir/Home.CONF'), 'Home');
-    assert.equal(tunnelNameFromFileName('My VPN (home).conf'), 'My_VPN__home_');
+    assert.equal(tunnelNameFromFileName('My VPN (home).conf'), 'My_VPN_home');
     assert.equal(tunnelNameFromFileName('a-very-long-tunnel-name.conf'), 'a-very-long-tun');
     assert.equal(tunnelNameFromFileName('.conf'), 'tunnel');
     const taken = new Set(['wg0', 'wg0-2', 'a-very-long-tun']);
@@ -181,11 +181,16 @@ if (process.env[CHILD_ENV]) {
     const path = join(scratch(t), 'preferences.json');
     const preferences = await Preferences.open(path);
     assert.deepEqual(preferences.settings, DEFAULT_SETTINGS);
-    await preferences.saveSettings({ launchAtLogin: true, killSwitchDefault: false, theme: 'dark' });
+    await preferences.saveSettings({ launchAtLogin: true, killSwitchDefault: false, theme: 'dark', rateUnit: 'bytes' });
     await preferences.setKillSwitch('wg0', true);
     await preferences.renameTunnel('wg0', 'home');
     const reopened = await Preferences.open(path);
-    assert.deepEqual(reopened.settings, { launchAtLogin: true, killSwitchDefault: false, theme: 'dark' });
+    assert.deepEqual(reopened.settings, {
+      launchAtLogin: true,
+      killSwitchDefault: false,
+      theme: 'dark',
+      rateUnit: 'bytes',
+    });
     assert.equal(reopened.killSwitch('home'), true);
     assert.equal(reopened.killSwitch('wg0'), false);
     await reopened.forgetTunnel('home');

@@ -8,7 +8,7 @@ import { tunnelNotifications } from '../../app/src/tray/tunnel-notifications.js'
 const running: HelperState = { status: 'running', version: '0.1.0' };
 
 function tunnel(name: string, state: TunnelSummary['state'], error?: string): TunnelSummary {
-  return { name, state, killSwitch: false, connectAtBoot: false, ...(error ? { error } : {}) };
+  return { name, state, killSwitch: false, connectAtBoot: false, owned: true, ...(error ? { error } : {}) };
 }
 
 const FIXED_TAIL: TrayItem[] = [

@@ -139,10 +139,10 @@ test('a read that fails ends the device with the error', () => {
   assert.equal(mac.sockets.get(fd)?.closed, true);
 });
 
-function bound(mac: FakeMac, port = 0) {
+async function bound(mac: FakeMac, port = 0) {
   const received: { family: number; data: Uint8Array; endpoint: Endpoint }[] = [];
   const stale: Endpoint[] = [];
-  const udp = darwinPlatform(mac).bindUdp(port, {
+  const udp = await darwinPlatform(mac).bindUdp(port, {
     datagrams: (batch: DatagramBatch) => {
       for (let i = 0; i < batch.count; i++) {
         received.push({ family: batch.sourceFamily(i), data: batch.datagram(i).slice(), endpoint: batch.endpoint(i) });
@@ -153,10 +153,10 @@ function bound(mac: FakeMac, port = 0) {
   return { udp, received, stale };
 }
 
-test('UDP: IPv6 (v6-only) and IPv4 bound to one port, packet info asked for on both, non-blocking', () => {
+test('UDP: IPv6 (v6-only) and IPv4 bound to one port, packet info asked for on both, non-blocking', async () => {
   const mac = new FakeMac();
   mac.freePort = 53001;
-  const { udp } = bound(mac);
+  const { udp } = await bound(mac);
   assert.equal(udp.port, 53001);
   const v6 = mac.sockets.get(mac.fdOf((socket) => socket.family === 6))!;
   const v4 = mac.sockets.get(mac.fdOf((socket) => socket.family === 4))!;
@@ -172,9 +172,9 @@ test('UDP: IPv6 (v6-only) and IPv4 bound to one port, packet info asked for on b
   assert.ok(v6.closed && v4.closed);
 });
 
-test('UDP: a wake-up delivers every waiting datagram at once, each with its source and the address it was sent to', () => {
+test('UDP: a wake-up delivers every waiting datagram at once, each with its source and the address it was sent to', async () => {
   const mac = new FakeMac();
-  const { udp, received } = bound(mac, 51820);
+  const { udp, received } = await bound(mac, 51820);
   const peer = new Uint8Array([198, 51, 100, 1]);
   const local = new Uint8Array([192, 168, 1, 20]);
   mac.queueDatagrams(4, [
@@ -205,9 +205,9 @@ test('UDP: a wake-up delivers every waiting datagram at once, each with its sour
   udp.close();
 });
 
-test('UDP: replies leave from the sticky source; one whose address is gone goes out from the routed one and is reported once', () => {
+test('UDP: replies leave from the sticky source; one whose address is gone goes out from the routed one and is reported once', async () => {
   const mac = new FakeMac();
-  const { udp, stale } = bound(mac, 51820);
+  const { udp, stale } = await bound(mac, 51820);
   const sticky: Endpoint = {
     family: 4,
     bytes: new Uint8Array([198, 51, 100, 1]),
@@ -237,10 +237,10 @@ test('UDP: replies leave from the sticky source; one whose address is gone goes 
   assert.equal(udp.stats().sendDropped, 1);
 });
 
-test('UDP: a port in use is an EADDRINUSE error, and nothing stays open', () => {
+test('UDP: a port in use is an EADDRINUSE error, and nothing stays open', async () => {
   const mac = new FakeMac();
   const bind = mac.sys.bind;
   mac.sys.bind = (...args) => (mac.sockets.get(args[0])?.family === 4 ? -48 : bind(...args));
-  assert.throws(() => bound(mac, 51820), { code: 'EADDRINUSE', syscall: 'bind' });
+  await assert.rejects(bound(mac, 51820), { code: 'EADDRINUSE', syscall: 'bind' });
   assert.equal([...mac.sockets.values()].filter((socket) => !socket.closed).length, 0);
 });

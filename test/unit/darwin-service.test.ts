@@ -90,10 +90,12 @@ test('uninstall boots the daemon out and removes its plist; an absent one is no 
   }
 });
 
-test('wirefly-helper install-service and uninstall-service take a numeric uid, and --at-next-boot for install only', () => {
-  assert.deepEqual(parseServiceArguments(['--user', '501']), { user: '501', startNow: true });
-  assert.deepEqual(parseServiceArguments(['--user', '501', '--at-next-boot']), { user: '501', startNow: false });
-  for (const argv of [[], ['--user'], ['--user', 'root'], ['--user', '501', '--now'], ['501']]) {
-    assert.equal(parseServiceArguments(argv), SERVICE_USAGE, argv.join(' '));
+test('wirefly-helper install-service takes --at-next-boot after the user', () => {
+  const me = () => '501';
+  assert.deepEqual(parseServiceArguments(['--user', '502'], me), { user: '502' });
+  assert.deepEqual(parseServiceArguments(['--user', '502', '--at-next-boot'], me), { user: '502', startNow: false });
+  assert.deepEqual(parseServiceArguments(['--at-next-boot'], me), { user: '501', startNow: false });
+  for (const argv of [['--user'], ['--user', '502', '--now'], ['--at-next-boot', '--user', '502']]) {
+    assert.equal(parseServiceArguments(argv, me), SERVICE_USAGE, argv.join(' '));
   }
 });

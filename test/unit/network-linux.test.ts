@@ -9,7 +9,7 @@ import { parseConfig } from '../../helper/src/config/index.js';
 import { parseEndpoint, parseIpAddress } from '../../helper/src/net/ip.js';
 import { planTunnelNetwork, type TunnelNetworkPlan } from '../../helper/src/os/network.js';
 import { applyTunnelNetwork, networkUndoPerformer } from '../../helper/src/os/linux/index.js';
-import { CommandFailed, type CommandRunner } from '../../helper/src/os/linux/command.js';
+import { CommandFailed, type CommandRunner } from '../../helper/src/os/command.js';
 import { detectDnsBackend } from '../../helper/src/os/linux/dns.js';
 import { killSwitchScript } from '../../helper/src/os/linux/firewall.js';
 import { autoMtu } from '../../helper/src/os/linux/mtu.js';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { platformFor } from '../../helper/src/os/platform.js';
 import { linuxPlatform, type CommandRunner } from '../../helper/src/os/linux/index.js';
-import { CommandFailed } from '../../helper/src/os/linux/command.js';
+import { CommandFailed } from '../../helper/src/os/command.js';
 
 test('the factory gives each OS its own implementations and refuses one it has none for', () => {
   assert.equal(platformFor('linux').name, 'linux');

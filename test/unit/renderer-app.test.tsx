@@ -29,6 +29,7 @@ const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): Tunne
   state,
   killSwitch: false,
   connectAtBoot: false,
+  owned: true,
 });
 
 async function renderApp(api: FakeApi): Promise<Stores> {
@@ -100,7 +101,14 @@ test('Enter toggles the selected tunnel, and a refusal is shown inline in the de
   assert.deepEqual(api.callsOf('deactivate'), [['wg0']]);
   assert.match(
     host!.querySelector('.detail [role=alert]')!.textContent!,
-    /could not be switched.*the helper is not running/,
+    /^The Wirefly helper is not running\. Start it from the banner at the top, then try again\.Details/,
+    'the plain words first, and what to do',
+  );
+  assert.equal(host!.querySelector('[data-testid=problem-detail]')!.textContent, 'the helper is not running');
+  assert.equal(
+    host!.querySelector('.problem details')!.hasAttribute('open'),
+    false,
+    'the raw detail is one click away',
   );
 });
 
@@ -223,7 +231,7 @@ test('the settings screen saves each change and the theme reaches the stores', a
   await settle();
   assert.equal(stores.system.getState().settings?.theme, 'dark');
   assert.deepEqual(api.callsOf('saveSettings').at(-1), [
-    { launchAtLogin: false, killSwitchDefault: true, theme: 'dark' },
+    { launchAtLogin: false, killSwitchDefault: true, theme: 'dark', rateUnit: 'bits' },
   ]);
 });
 

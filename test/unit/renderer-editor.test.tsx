@@ -81,8 +81,20 @@ test('a new key replaces the PrivateKey value, or is added under [Interface]', (
     noKey.slice(0, added.from) + added.insert + noKey.slice(added.to),
     '[Interface] # mine\nPrivateKey = NEW\nAddress = 10.0.0.1/32\n',
   );
-  assert.match(newTunnelText(), /^\[Interface\]\nPrivateKey = [A-Za-z0-9+/]{43}=\n$/);
-  assert.equal(analyzeConfig(newTunnelText()).errorCount, 0);
+  const skeleton = newTunnelText();
+  assert.match(skeleton, /^\[Interface\]\nPrivateKey = [A-Za-z0-9+/]{43}=\n/);
+  for (const line of ['Address = ', '[Peer]', 'PublicKey = ', 'Endpoint = ', 'AllowedIPs = 0.0.0.0/0, ::/0'])
+    assert.ok(skeleton.split('\n').includes(line), line);
+  // What is left to fill in is the list of errors, each at its line; nothing claims the tunnel lacks a peer.
+  const skeletonIssues = analyzeConfig(skeleton).issues;
+  assert.deepEqual(
+    skeletonIssues.filter((issue) => issue.code === 'missing-value').map((issue) => issue.key),
+    ['Address', 'PublicKey', 'Endpoint'],
+  );
+  assert.equal(
+    skeletonIssues.some((issue) => issue.code === 'no-peers'),
+    false,
+  );
 });
 
 let root: Root | undefined;
@@ -130,7 +142,9 @@ test('the editor marks an error at its line while typing, and clears it when fix
   const api = new FakeApi();
   api.configs.set('wg0', VALID);
   const stores = createStores();
-  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  stores.tunnels
+    .getState()
+    .setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
   const view = await renderEditor(api, stores, 'wg0');
   assert.deepEqual(issueTexts(), []);
   assert.match(host!.querySelector('.issues-summary')!.textContent!, /No problems/);
@@ -155,13 +169,20 @@ test('save refuses a config with errors and says why, and saves it once fixed', 
   const api = new FakeApi();
   api.configs.set('wg0', VALID);
   const stores = createStores();
-  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  stores.tunnels
+    .getState()
+    .setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
   stores.ui.getState().edit({ kind: 'edit', name: 'wg0' });
   const view = await renderEditor(api, stores, 'wg0');
 
   const endpoint = view.state.doc.line(9);
   await type(view, endpoint.from, endpoint.to, 'Endpoint = nowhere');
-  await act(async () => host!.querySelector<HTMLButtonElement>('button[type=submit]')!.click());
+  const saveButton = host!.querySelector<HTMLButtonElement>('button[type=submit]')!;
+  assert.equal(saveButton.disabled, true, 'Save is disabled while there are errors');
+  assert.match(host!.querySelector('[data-testid=save-blocked]')!.textContent!, /^Fix an error, marked in red/);
+  await act(async () => {
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 's', ctrlKey: true, bubbles: true }));
+  });
   await settle();
   assert.equal(api.callsOf('saveConfig').length, 0);
   assert.match(host!.querySelector('[role=alert]')!.textContent!, /Not saved: the configuration has an error/);
@@ -182,7 +203,9 @@ test('the editor shows the derived public key, generates a key pair, and offers 
   const api = new FakeApi();
   api.configs.set('wg0', VALID);
   const stores = createStores();
-  stores.tunnels.getState().setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+  stores.tunnels
+    .getState()
+    .setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
   const view = await renderEditor(api, stores, 'wg0');
   const shownKey = (): string => host!.querySelector('[data-testid=derived-public-key]')!.textContent!;
   assert.equal(shownKey(), analyzeConfig(VALID).publicKey);
@@ -198,4 +221,57 @@ test('the editor shows the derived public key, generates a key pair, and offers 
   const allowed = view.state.doc.line(8);
   await type(view, allowed.from, allowed.to, 'AllowedIPs = 10.0.0.0/24');
   assert.equal(host!.querySelector('input[type=checkbox]'), null, 'a split tunnel has no kill switch');
+});
+
+test('warnings are shown beside errors, not only once every error is fixed', () => {
+  const text = VALID.replace('AllowedIPs = 0.0.0.0/0', 'AllowedIPs = 0.0.0.0/0\nPersistentKeepalive = often').concat(
+    `\n[Peer]\nPublicKey = ${peerKey}\nAllowedIPs = 10.9.0.0/24\n`,
+  );
+  const analysis = analyzeConfig(text);
+  assert.equal(analysis.errorCount, 1);
+  assert.deepEqual(
+    analysis.issues.map((issue) => [issue.severity, issue.line]),
+    [
+      ['error', 9],
+      ...analysis.issues.filter((issue) => issue.severity === 'warning').map((issue) => ['warning', issue.line]),
+    ],
+  );
+  assert.ok(
+    analysis.issues.some((issue) => issue.severity === 'warning' && issue.code === 'duplicate-peer'),
+    analysis.issues.map((issue) => issue.code).join(', '),
+  );
+});
+
+test('leaving the editor with unsaved changes asks to save or discard them', async () => {
+  const api = new FakeApi();
+  api.configs.set('wg0', VALID);
+  const stores = createStores();
+  stores.tunnels
+    .getState()
+    .setTunnels([{ name: 'wg0', state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true }]);
+  stores.ui.getState().edit({ kind: 'edit', name: 'wg0' });
+  const view = await renderEditor(api, stores, 'wg0');
+  let left = 0;
+  // Unchanged: leaving asks nothing.
+  await act(async () => stores.ui.getState().leaveEditor(() => left++));
+  assert.equal(left, 1);
+  const dns = view.state.doc.line(4);
+  await type(view, dns.from, dns.to, 'DNS = 10.0.0.53');
+  await act(async () => stores.ui.getState().leaveEditor(() => left++));
+  await settle();
+  assert.equal(left, 1, 'nothing happens before the person answers');
+  const dialog = host!.querySelector('dialog')!;
+  assert.match(dialog.textContent!, /Save the changes to wg0\?/);
+  const buttons = [...dialog.querySelectorAll('button')].map((button) => button.textContent);
+  assert.deepEqual(buttons, ['Keep editing', 'Discard changes', 'Save']);
+  await act(async () => (dialog.querySelectorAll('button')[0] as HTMLButtonElement).click());
+  await settle();
+  assert.equal(host!.querySelector('dialog'), null);
+  assert.equal(left, 1, 'keep editing stays');
+  await act(async () => stores.ui.getState().leaveEditor(() => left++));
+  await settle();
+  await act(async () => (host!.querySelector('dialog button[type=submit]') as HTMLButtonElement).click());
+  await settle();
+  assert.equal(left, 2, 'saved, then gone where the person was going');
+  assert.match(String(api.callsOf('saveConfig')[0]![1]), /DNS = 10\.0\.0\.53/);
 });

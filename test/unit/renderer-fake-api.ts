@@ -20,7 +20,7 @@ export class FakeApi implements WireflyApi {
   readonly calls: { method: string; args: unknown[] }[] = [];
   tunnels: TunnelSummary[] = [];
   configs = new Map<string, string>();
-  settings: Settings = { launchAtLogin: false, killSwitchDefault: true, theme: 'system' };
+  settings: Settings = { launchAtLogin: false, killSwitchDefault: true, theme: 'system', rateUnit: 'bits' };
   helper: HelperState = { status: 'running', version: '0.1.0' };
   service: HelperService = { kind: 'installable' };
   logs: LogLine[] = [];
@@ -88,7 +88,10 @@ export class FakeApi implements WireflyApi {
     this.record('createTunnel', name, text);
     const result = this.saved(name, text);
     if (result.saved)
-      this.emitTunnels([...this.tunnels, { name, state: 'inactive', killSwitch: false, connectAtBoot: false }]);
+      this.emitTunnels([
+        ...this.tunnels,
+        { name, state: 'inactive', killSwitch: false, connectAtBoot: false, owned: true },
+      ]);
     return result;
   }
   async renameTunnel(from: string, to: string): Promise<void> {
@@ -99,7 +102,11 @@ export class FakeApi implements WireflyApi {
   }
   async importFiles(files: readonly ImportedFile[]): Promise<ImportResult> {
     this.record('importFiles', files);
-    return { imported: [], failed: [] };
+    return { imported: [], failed: [], questions: [] };
+  }
+  async exportTunnel(name: string): Promise<{ fileName: string; dataBase64: string }> {
+    this.record('exportTunnel', name);
+    return { fileName: `${name}.conf`, dataBase64: '' };
   }
   async exportAll(): Promise<{ fileName: string; dataBase64: string }> {
     this.record('exportAll');
@@ -108,9 +115,10 @@ export class FakeApi implements WireflyApi {
   async setKillSwitch(name: string, on: boolean): Promise<void> {
     this.record('setKillSwitch', name, on);
   }
-  async activate(name: string): Promise<void> {
+  async activate(name: string): Promise<{ replaced: string[] }> {
     this.record('activate', name);
     if (this.refuseSwitching) throw new Error(this.refuseSwitching);
+    return { replaced: [] };
   }
   async deactivate(name: string): Promise<void> {
     this.record('deactivate', name);

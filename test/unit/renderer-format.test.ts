@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatRate } from '../../renderer/src/format/bytes.js';
+import { formatBytes } from '../../renderer/src/format/bytes.js';
+import { formatRate, rateAxis } from '../../renderer/src/format/rate.js';
 import { formatDuration, formatHandshakeAge } from '../../renderer/src/format/handshake.js';
 
 test('handshake ages read as wg words them', () => {
@@ -30,5 +31,32 @@ test('bytes are shown in binary units with two decimals past the first', () => {
   assert.equal(formatBytes(1536 * 1024), '1.50 MiB');
   assert.equal(formatBytes(5 * 1024 ** 3), '5.00 GiB');
   assert.equal(formatBytes(1024 ** 6 * 3), '3072.00 PiB');
-  assert.equal(formatRate(2048), '2.00 KiB/s');
+});
+
+test('rates read in bits (decimal) or bytes (binary) per second', () => {
+  assert.equal(formatRate(0, 'bits'), '0 bit/s');
+  assert.equal(formatRate(125_000, 'bits'), '1 Mbit/s');
+  assert.equal(formatRate(1_550_000, 'bits'), '12.4 Mbit/s');
+  assert.equal(formatRate(2048, 'bytes'), '2 KiB/s');
+  assert.equal(formatRate(8.15 * 1024 * 1024, 'bytes'), '8.15 MiB/s');
+  assert.equal(formatRate(500 * 1024 * 1024, 'bytes'), '500 MiB/s');
+});
+
+test('the rate axis has round ticks of one unit that cover the peak', () => {
+  const mib = 1024 * 1024;
+  const bytes = rateAxis(19.07 * mib, 'bytes');
+  assert.deepEqual(bytes.labels, ['0 MiB/s', '5 MiB/s', '10 MiB/s', '15 MiB/s', '20 MiB/s']);
+  assert.equal(bytes.max, 20 * mib);
+  assert.deepEqual(bytes.ticks, [0, 5 * mib, 10 * mib, 15 * mib, 20 * mib]);
+  const bits = rateAxis(12_400_000 / 8, 'bits');
+  assert.deepEqual(bits.labels, ['0 Mbit/s', '5 Mbit/s', '10 Mbit/s', '15 Mbit/s']);
+  assert.deepEqual(rateAxis(0, 'bits').labels.at(-1), '1 kbit/s', 'an idle tunnel still gets a scale');
+  for (const peak of [1, 333, 9_999, 123_456, 7.7 * mib, 3e9]) {
+    for (const unit of ['bits', 'bytes'] as const) {
+      const axis = rateAxis(peak, unit);
+      assert.ok(axis.max >= peak, `${peak} ${unit} fits under ${axis.max}`);
+      assert.ok(axis.ticks.length >= 2 && axis.ticks.length <= 9, `${axis.labels.join(', ')}`);
+      for (const label of axis.labels) assert.match(label, /^\d+(\.(5|25|75))? \S+\/s$/, label);
+    }
+  }
 });

@@ -12,6 +12,7 @@ const tunnel = (name: string, state: TunnelSummary['state'] = 'inactive'): Tunne
   state,
   killSwitch: false,
   connectAtBoot: false,
+  owned: true,
 });
 
 function stats(at: number, rxBytes: number, txBytes: number, name = 'wg0'): TunnelStats {

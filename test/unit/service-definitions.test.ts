@@ -77,15 +77,14 @@ test("the launchd plist parses, and runs serve for one uid on that uid's socket"
 });
 
 test('serve takes a uid on Linux and macOS and a SID on Windows, as the service scripts pass them', () => {
-  const script = readFileSync(join(packaging, 'windows', 'install-helper-service.ps1'), 'utf8');
-  assert.match(script, /serve --user \$UserSid/);
   assert.match(parseServeArguments(['--user', 'S-1-5-21-1-2-3-1001'], 'linux') as string, /numeric uid/);
   assert.match(parseServeArguments(['--user', '1000'], 'win32') as string, /SID/);
-  // Accepted, and refused for now only because the named-pipe endpoint is not written.
-  assert.match(
-    parseServeArguments(['--user', 'S-1-5-21-3623811015-3361044348-30300820-1013'], 'win32') as string,
-    /does not run on Windows yet/,
-  );
+  const sid = 'S-1-5-21-3623811015-3361044348-30300820-1013';
+  const options = parseServeArguments(['--user', sid], 'win32');
+  assert.ok(typeof options !== 'string', options as string);
+  assert.equal(options.user, sid);
+  assert.equal(options.socketPath, `\\\\.\\pipe\\ProtectedPrefix\\Administrators\\Wirefly\\helper-${sid}`);
+  assert.equal(options.stateDirectory, `C:\\ProgramData\\Wirefly\\${sid}`);
   assert.match(parseServeArguments(['--user', '12abc'], 'linux') as string, /numeric uid/);
 });
 

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { keyFromBase64, keyToBase64, publicKeyFromPrivate } from '../../helper/src/config/index.js';
 import { RequestError, type TunnelSummary } from '../../helper/src/rpc/index.js';
 import { clientConfig, FakeSystem, PEER_KEY } from './support/service-fakes.js';
 
@@ -24,8 +25,11 @@ async function refusal(promise: Promise<unknown>): Promise<RequestError> {
 test('up starts the engine, configures it from the config, then applies the network', async () => {
   const system = new FakeSystem();
   const { manager, seen } = states(system);
-  const summary = await manager.up({ name: 'wf0', configText: clientConfig() });
-  assert.deepEqual(summary, { name: 'wf0', state: 'active', killSwitch: false });
+  const configText = clientConfig();
+  const { replaced, ...summary } = await manager.up({ name: 'wf0', configText }, 'wirefly 0.1.0');
+  const publicKey = keyToBase64(publicKeyFromPrivate(keyFromBase64(/PrivateKey = (\S+)/.exec(configText)![1]!)!));
+  assert.deepEqual(summary, { name: 'wf0', state: 'active', killSwitch: false, startedBy: 'wirefly 0.1.0', publicKey });
+  assert.deepEqual(replaced, []);
   assert.deepEqual(system.actions, ['engine start wf0', 'engine configure wf0', 'network apply wf0']);
   assert.deepEqual(seen, ['wf0:activating', 'wf0:active']);
   const request = system.engines.get('wf0')!.requests[0]!;
@@ -33,6 +37,44 @@ test('up starts the engine, configures it from the config, then applies the netw
   assert.equal(request.peers.length, 1);
   assert.equal(request.peers[0]!.replaceAllowedIps, true);
   assert.deepEqual(manager.list(), [summary]);
+});
+
+test('an up that conflicts with an active tunnel is refused before anything changes, or switches when asked', async () => {
+  const system = new FakeSystem();
+  const { manager, seen } = states(system);
+  await manager.up({ name: 'wf0', configText: clientConfig() });
+  const refused = await refusal(manager.up({ name: 'wf1', configText: clientConfig({ allowedIps: '10.200.0.0/16' }) }));
+  assert.equal(refused.code, 'tunnel-conflict');
+  assert.match(
+    refused.message,
+    /conflicts with the active tunnel wf0 \(both route 10\.200\.0\.0\/24, both set DNS, both use the address 10\.200\.0\.2\/32\)/,
+  );
+  assert.deepEqual(system.actions, ['engine start wf0', 'engine configure wf0', 'network apply wf0']);
+  seen.length = 0;
+  const switched = await manager.up({ name: 'wf1', configText: clientConfig(), replaceConflicting: true });
+  assert.deepEqual(switched.replaced, ['wf0']);
+  // The first is all the way down before the second starts.
+  assert.deepEqual(seen, ['wf0:deactivating', 'wf0:inactive', 'wf1:activating', 'wf1:active']);
+  assert.deepEqual(
+    manager.list().map((t) => t.name),
+    ['wf1'],
+  );
+});
+
+test('tunnels that claim nothing of each other run side by side; a replacing up leaves them alone', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  await manager.up({ name: 'wf0', configText: clientConfig({ net: 201, dns: false }) });
+  await manager.up({ name: 'wf1', configText: clientConfig({ net: 202 }) });
+  const third = await manager.up({ name: 'wf2', configText: clientConfig({ net: 203 }), replaceConflicting: true });
+  assert.deepEqual(third.replaced, ['wf1'], 'only the one that also sets DNS went down');
+  assert.deepEqual(
+    manager
+      .list()
+      .map((t) => t.name)
+      .sort(),
+    ['wf0', 'wf2'],
+  );
 });
 
 test('a bad line is refused with its line error, and nothing is started', async () => {
@@ -93,6 +135,7 @@ test('a full tunnel gets the kill switch by default; the request can turn it off
   const manager = system.manager();
   const full = await manager.up({ name: 'wf0', configText: clientConfig({ allowedIps: '0.0.0.0/0, ::/0' }) });
   assert.equal(full.killSwitch, true);
+  await manager.down('wf0');
   const off = await manager.up({
     name: 'wf1',
     configText: clientConfig({ allowedIps: '0.0.0.0/0' }),
@@ -126,7 +169,7 @@ test('the network can set the engine fwmark, and host-name endpoints are resolve
   ]);
 });
 
-test('a failing network step stops the engine and leaves the tunnel in error', async () => {
+test('a failing network step stops the engine and leaves the tunnel down again', async () => {
   const system = new FakeSystem();
   system.failNetwork = new Error('RTNETLINK answers: File exists');
   const { manager, seen } = states(system);
@@ -139,9 +182,8 @@ test('a failing network step stops the engine and leaves the tunnel in error', a
     'network apply wf0',
     'engine close wf0',
   ]);
-  assert.deepEqual(seen, ['wf0:activating', 'wf0:error']);
-  assert.equal(manager.list()[0]?.error, 'RTNETLINK answers: File exists');
-  // An errored tunnel can be brought up again.
+  assert.deepEqual(seen, ['wf0:activating', 'wf0:inactive']);
+  assert.deepEqual(manager.list(), [], 'nothing is left for a wirefly down to clear');
   system.failNetwork = undefined;
   assert.equal((await manager.up({ name: 'wf0', configText: clientConfig() })).state, 'active');
 });
@@ -150,11 +192,14 @@ test('a second up of the same tunnel is refused; two different tunnels run at on
   const system = new FakeSystem();
   const manager = system.manager();
   const [a, b] = await Promise.all([
-    manager.up({ name: 'wf0', configText: clientConfig() }),
-    manager.up({ name: 'wf1', configText: clientConfig() }),
+    manager.up({ name: 'wf0', configText: clientConfig({ net: 201 }) }),
+    manager.up({ name: 'wf1', configText: clientConfig({ net: 202, dns: false }) }),
   ]);
   assert.deepEqual([a.state, b.state], ['active', 'active']);
-  assert.equal((await refusal(manager.up({ name: 'wf0', configText: clientConfig() }))).code, 'tunnel-exists');
+  assert.equal(
+    (await refusal(manager.up({ name: 'wf0', configText: clientConfig({ net: 201 }) }))).code,
+    'tunnel-exists',
+  );
   assert.deepEqual(
     manager
       .list()
@@ -197,8 +242,8 @@ test('stats report every active tunnel peer as the protocol shapes them', async 
 test('shutdown waits for an up under way and then brings everything down', async () => {
   const system = new FakeSystem();
   const manager = system.manager();
-  await manager.up({ name: 'wf0', configText: clientConfig() });
-  const late = manager.up({ name: 'wf1', configText: clientConfig() });
+  await manager.up({ name: 'wf0', configText: clientConfig({ net: 201 }) });
+  const late = manager.up({ name: 'wf1', configText: clientConfig({ net: 202, dns: false }) });
   await manager.shutdown();
   assert.equal((await late).state, 'active');
   assert.deepEqual(manager.list(), []);

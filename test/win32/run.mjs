@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Unit tests of code that has no OS in it, run again on Windows' Node: the
-// crypto through the Windows addon, the engine, the control protocol, the rpc.
+// crypto through the Windows addon, the engine, the control protocol, the rpc,
+// and the Windows network and service code against its recording bindings.
 const NEUTRAL_UNIT_TESTS = [
   'crypto',
   'blake2s',
@@ -22,6 +23,8 @@ const NEUTRAL_UNIT_TESTS = [
   'uapi-protocol',
   'rpc-framing',
   'config-parse',
+  'network-win32',
+  'service-win32',
 ];
 
 function fail(message) {
@@ -36,6 +39,8 @@ for (const addon of ['wirefly_aead.node', 'wirefly_native.node']) {
   if (!existsSync(join('helper', 'native', 'prebuilds', 'win32-x64', addon)))
     fail(`helper/native/prebuilds/win32-x64/${addon} is missing: make -C helper/native -f Makefile.mingw`);
 }
+if (!existsSync(join('helper', 'native', 'build-win32', 'fake_wintun.dll')))
+  fail("the suite's stand-in wintun.dll is missing: make -C helper/native -f Makefile.mingw");
 if (!existsSync(join('node_modules', '@koromix', 'koffi-win32-x64')))
   fail("koffi's Windows binary is missing: node_modules/@koromix/koffi-win32-x64 (npm pack @koromix/koffi-win32-x64)");
 
@@ -80,8 +85,12 @@ const run = spawnSync(
   ],
   { env: { ...env, WIREFLY_STDOUT: stdout, WIREFLY_STDERR: stderr }, stdio: 'inherit' },
 );
-process.stdout.write(readFileSync(stdout, 'utf8'));
+const report = readFileSync(stdout, 'utf8');
+process.stdout.write(report);
 const errors = readFileSync(stderr, 'utf8');
 if (errors.trim()) process.stderr.write(errors);
 rmSync(output, { recursive: true, force: true });
+// A node.exe that crashes under Wine can leave an exit status of 0: the runner's summary must be there too.
+const summary = /^ℹ tests (\d+)$[\s\S]*^ℹ fail 0$/m.exec(report);
+if (!summary || Number(summary[1]) === 0) fail('node.exe ended without a passing test summary');
 process.exit(run.status ?? 1);

@@ -13,6 +13,7 @@ const API_SHAPE: Record<keyof WireflyApi, 'call' | 'event'> = {
   deleteTunnel: 'call',
   importFiles: 'call',
   exportAll: 'call',
+  exportTunnel: 'call',
   setKillSwitch: 'call',
   activate: 'call',
   deactivate: 'call',

@@ -15,6 +15,17 @@ export interface TunnelSummary {
   readonly killSwitch: boolean;
   /** Whether the helper keeps a copy to bring up at boot, before anyone logs in. */
   readonly connectAtBoot: boolean;
+  /** False for a tunnel the helper runs that none of this app's configs is (started with the wirefly command, say). */
+  readonly owned: boolean;
+  /** Who started it, when the helper runs it: "wirefly-app 0.1.0", "wirefly 0.1.0", "boot". */
+  readonly startedBy?: string;
+  /** A different tunnel of this name (another private key) that the helper runs, which keeps this one from coming up. */
+  readonly nameTakenBy?: { readonly state: TunnelState; readonly startedBy?: string };
+}
+
+export interface ActivateResult {
+  /** The tunnels that went down first because they could not run beside this one. */
+  readonly replaced: readonly string[];
 }
 
 export type IssueSeverity = 'error' | 'warning';
@@ -83,7 +94,11 @@ export interface Settings {
   /** Kill switch for new full-tunnel configs. */
   readonly killSwitchDefault: boolean;
   readonly theme: Theme;
+  /** How throughput is shown: bits per second (kbit/s, Mbit/s) or bytes per second (KiB/s, MiB/s). */
+  readonly rateUnit: RateUnit;
 }
+
+export type RateUnit = 'bits' | 'bytes';
 
 export interface ImportedFile {
   readonly fileName: string;
@@ -92,9 +107,29 @@ export interface ImportedFile {
 }
 
 export interface ImportResult {
-  /** Names of the tunnels created (suffixed where a name was taken). */
+  /** Names of the tunnels created or replaced. */
   readonly imported: readonly string[];
   readonly failed: readonly { readonly fileName: string; readonly message: string }[];
+  /** Configs left out until the person says what to do: the name is taken, or the file name is not a valid tunnel name. */
+  readonly questions: readonly ImportQuestion[];
+}
+
+export interface ImportQuestion {
+  /** Where the config came from ("wg0.conf", "all.zip/wg0.conf"); the key of its answer. */
+  readonly source: string;
+  /** The name it would get: the file's, made valid where it was not. */
+  readonly name: string;
+  /** The file's own name when it had to be changed to make a tunnel name of it. */
+  readonly renamedFrom?: string;
+  /** Whether a tunnel of that name exists. */
+  readonly taken: boolean;
+}
+
+/** What to do with one asked-about config: replace the tunnel of that name, add it under a free name, or leave it. */
+export interface ImportAnswer {
+  readonly action: 'replace' | 'keep-both' | 'skip';
+  /** The name to use (replace: the tunnel replaced; keep-both: wanted, suffixed if taken). */
+  readonly name: string;
 }
 
 export interface ExportedArchive {
@@ -112,11 +147,18 @@ export interface WireflyApi {
   createTunnel(name: string, text: string): Promise<SaveResult>;
   renameTunnel(from: string, to: string): Promise<void>;
   deleteTunnel(name: string): Promise<void>;
-  importFiles(files: readonly ImportedFile[]): Promise<ImportResult>;
+  /** Imports what needs no question; `answers` (by question source) settle the rest, or 'keep-both' settles every one. */
+  importFiles(
+    files: readonly ImportedFile[],
+    answers?: Readonly<Record<string, ImportAnswer>> | 'keep-both',
+  ): Promise<ImportResult>;
   exportAll(): Promise<ExportedArchive>;
+  /** One tunnel as NAME.conf. */
+  exportTunnel(name: string): Promise<ExportedArchive>;
   setKillSwitch(name: string, on: boolean): Promise<void>;
 
-  activate(name: string): Promise<void>;
+  /** Brings the tunnel up, first bringing down the active tunnels it conflicts with. */
+  activate(name: string): Promise<ActivateResult>;
   deactivate(name: string): Promise<void>;
 
   getHelperState(): Promise<HelperState>;

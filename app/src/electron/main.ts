@@ -52,7 +52,8 @@ async function importPaths(services: MainServices, paths: readonly string[]): Pr
   const files = await Promise.all(
     paths.map(async (path) => ({ fileName: basename(path), dataBase64: (await readFile(path)).toString('base64') })),
   );
-  const result = await services.api.importFiles(files);
+  // Files opened from outside the window have no dialog to ask in: a taken name gets a suffix, as before.
+  const result = await services.api.importFiles(files, 'keep-both');
   const lines = [
     ...result.imported.map((name) => `Imported ${name}`),
     ...result.failed.map((failure) => `${failure.fileName}: ${failure.message}`),

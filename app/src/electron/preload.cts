@@ -18,6 +18,7 @@ const CALLS = [
   'deleteTunnel',
   'importFiles',
   'exportAll',
+  'exportTunnel',
   'setKillSwitch',
   'activate',
   'deactivate',

@@ -10,7 +10,10 @@ const Settings = z.object({
   launchAtLogin: z.boolean(),
   killSwitchDefault: z.boolean(),
   theme: z.enum(['system', 'light', 'dark']),
+  rateUnit: z.enum(['bits', 'bytes']),
 });
+const ImportAnswer = z.object({ action: z.enum(['replace', 'keep-both', 'skip']), name: Name });
+const ImportAnswers = z.union([z.literal('keep-both'), z.record(z.string().max(2048), ImportAnswer)]).optional();
 
 export const API_ARGUMENTS: Record<ApiCall, z.ZodTuple> = {
   listTunnels: z.tuple([]),
@@ -19,8 +22,9 @@ export const API_ARGUMENTS: Record<ApiCall, z.ZodTuple> = {
   createTunnel: z.tuple([Name, Text]),
   renameTunnel: z.tuple([Name, Name]),
   deleteTunnel: z.tuple([Name]),
-  importFiles: z.tuple([z.array(ImportedFile).max(1000)]),
+  importFiles: z.tuple([z.array(ImportedFile).max(1000), ImportAnswers]),
   exportAll: z.tuple([]),
+  exportTunnel: z.tuple([Name]),
   setKillSwitch: z.tuple([Name, z.boolean()]),
   activate: z.tuple([Name]),
   deactivate: z.tuple([Name]),

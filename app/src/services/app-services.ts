@@ -1,11 +1,14 @@
 // The main process's side of WireflyApi: the tunnel store and preferences, the
 // helper client and the log, behind the one interface. Both shells (Electron and
 // the browser shell) serve this object; it knows nothing of either.
-import { isInterfaceName } from '../../../helper/src/config/index.js';
+import { isInterfaceName, keyToBase64, parseConfig, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
 import { RequestError } from '../../../helper/src/rpc/index.js';
-import type { Event } from '../../../helper/src/rpc/index.js';
+import type { Event, TunnelSummary as HelperTunnel } from '../../../helper/src/rpc/index.js';
 import type {
+  ActivateResult,
   ExportedArchive,
+  ImportAnswer,
+  ImportQuestion,
   HelperService,
   HelperState,
   ImportedFile,
@@ -23,7 +26,7 @@ import type { HelperServiceControl } from '../helper-client/helper-service.js';
 import { checkConfigText, routesEverything } from '../store/config-issues.js';
 import type { Preferences } from '../store/preferences.js';
 import { StoreError } from '../store/store-error.js';
-import { uniqueTunnelName } from '../store/tunnel-name.js';
+import { fileBaseName, uniqueTunnelName } from '../store/tunnel-name.js';
 import type { TunnelStore } from '../store/tunnel-store.js';
 import { collectImportSources } from '../transfer/import-files.js';
 import { writeConfigArchive } from '../transfer/zip.js';
@@ -68,16 +71,37 @@ export class AppServices implements WireflyApi {
     for (const undo of this.detach) undo();
   }
 
+  /**
+   * The app's tunnels and the helper's, matched by identity: a running tunnel is
+   * the app's when its name and its interface's public key are those of a saved
+   * config. Another tunnel of the same name (started from the command line with
+   * another file) is not shown as the app's.
+   */
   async listTunnels(): Promise<TunnelSummary[]> {
     const { store, helper, preferences } = this.options;
     const running = new Map(helper.tunnels.map((tunnel) => [tunnel.name, tunnel]));
-    const names = new Set([...(await store.names()), ...running.keys()]);
-    return [...names]
-      .sort((a, b) => a.localeCompare(b))
-      .map((name) => ({
-        ...(running.get(name) ?? { name, state: 'inactive', killSwitch: preferences.killSwitch(name) }),
-        connectAtBoot: helper.bootTunnels.has(name),
-      }));
+    const saved = await store.names();
+    const entries: TunnelSummary[] = [];
+    for (const name of saved) {
+      const live = running.get(name);
+      running.delete(name);
+      const base = { name, connectAtBoot: helper.bootTunnels.has(name), owned: true };
+      if (live && (await this.isSavedTunnel(name, live))) {
+        entries.push({ ...summaryOf(live), ...base });
+        continue;
+      }
+      entries.push({
+        ...base,
+        state: 'inactive',
+        killSwitch: preferences.killSwitch(name),
+        ...(live
+          ? { nameTakenBy: { state: live.state, ...(live.startedBy ? { startedBy: live.startedBy } : {}) } }
+          : {}),
+      });
+    }
+    for (const live of running.values())
+      entries.push({ ...summaryOf(live), connectAtBoot: helper.bootTunnels.has(live.name), owned: false });
+    return entries.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   getConfig(name: string): Promise<string> {
@@ -125,10 +149,16 @@ export class AppServices implements WireflyApi {
     await this.publishTunnels();
   }
 
-  async importFiles(files: readonly ImportedFile[]): Promise<ImportResult> {
+  async importFiles(
+    files: readonly ImportedFile[],
+    answers?: Readonly<Record<string, ImportAnswer>> | 'keep-both',
+  ): Promise<ImportResult> {
+    const { store } = this.options;
     const decoded = files.map(({ fileName, dataBase64 }) => ({ fileName, data: Buffer.from(dataBase64, 'base64') }));
     const { candidates, failed } = collectImportSources(decoded);
     const imported: string[] = [];
+    const questions: ImportQuestion[] = [];
+    const taken = new Set(await store.names());
     for (const candidate of candidates) {
       const checked = checkConfigText(candidate.text);
       if (checked.hasErrors) {
@@ -138,7 +168,42 @@ export class AppServices implements WireflyApi {
         failed.push({ fileName: candidate.source, message: more > 0 ? `${shown} (and ${more} more)` : shown });
         continue;
       }
-      const name = await this.options.store.createUnique(candidate.name, candidate.text, uniqueTunnelName);
+      const renamedFrom = fileBaseName(candidate.fileName);
+      const question: ImportQuestion = {
+        source: candidate.source,
+        name: candidate.name,
+        taken: taken.has(candidate.name),
+        ...(renamedFrom !== candidate.name ? { renamedFrom } : {}),
+      };
+      const answer = answerFor(candidate.source, question, answers);
+      if (answer === 'ask') {
+        questions.push(question);
+        continue;
+      }
+      if (answer.action === 'skip') continue;
+      if (!isInterfaceName(answer.name)) {
+        failed.push({
+          fileName: candidate.source,
+          message: `'${answer.name}' is not a valid tunnel name: use 1 to 15 letters, digits or _=+.-`,
+        });
+        continue;
+      }
+      let name = answer.name;
+      if (answer.action === 'replace' && (await store.has(name))) {
+        const running = this.runningState(name);
+        if (running) {
+          failed.push({
+            fileName: candidate.source,
+            message: `'${name}' is ${running}: deactivate it before replacing it`,
+          });
+          continue;
+        }
+        await store.update(name, candidate.text);
+        if (this.options.helper.bootTunnels.has(name)) await this.storeBootCopy(name);
+      } else {
+        name = await store.createUnique(name, candidate.text, uniqueTunnelName);
+      }
+      taken.add(name);
       await this.applyKillSwitchDefault(name, checked.config !== undefined && routesEverything(checked.config));
       imported.push(name);
     }
@@ -148,7 +213,12 @@ export class AppServices implements WireflyApi {
       this.options.log.app('info', `imported ${imported.join(', ')}`);
       await this.publishTunnels();
     }
-    return { imported, failed };
+    return { imported, failed, questions };
+  }
+
+  async exportTunnel(name: string): Promise<ExportedArchive> {
+    const text = await this.options.store.read(name);
+    return { fileName: `${name}.conf`, dataBase64: Buffer.from(text, 'utf8').toString('base64') };
   }
 
   async exportAll(): Promise<ExportedArchive> {
@@ -185,13 +255,29 @@ export class AppServices implements WireflyApi {
     log.app('info', on ? 'connects at boot' : 'no longer connects at boot', name);
   }
 
-  async activate(name: string): Promise<void> {
+  async activate(name: string): Promise<ActivateResult> {
     const { helper, store, preferences, log } = this.options;
     const configText = await store.read(name);
     if (helper.state.status !== 'running') await this.startHelper();
+    const other = helper.tunnels.find((tunnel) => tunnel.name === name);
+    if (other && !(await this.isSavedTunnel(name, other))) {
+      const by = other.startedBy ? ` (started by ${other.startedBy})` : '';
+      throw new StoreError(
+        'tunnel-busy',
+        `another tunnel named '${name}'${by} is ${other.state}, from a different configuration: bring it down first (wirefly down ${name})`,
+      );
+    }
     log.app('info', 'activating', name);
     try {
-      await helper.request('tunnel.up', { name, configText, killSwitch: preferences.killSwitch(name) });
+      const result = await helper.request('tunnel.up', {
+        name,
+        configText,
+        killSwitch: preferences.killSwitch(name),
+        replaceConflicting: true,
+      });
+      const replaced = result.replaced ?? [];
+      if (replaced.length > 0) log.app('info', `switched from ${replaced.join(', ')}`, name);
+      return { replaced };
     } catch (error) {
       log.app('error', `activation failed: ${(error as Error).message}`, name);
       throw explainHelperError(error);
@@ -327,12 +413,49 @@ export class AppServices implements WireflyApi {
     );
   }
 
-  private refuseWhileRunning(name: string, what: string): void {
-    const running = this.options.helper.tunnels.find((tunnel) => tunnel.name === name);
-    if (running && running.state !== 'inactive') {
-      throw new StoreError('tunnel-busy', `'${name}' is ${running.state}: deactivate it before it can be ${what}`);
-    }
+  /** Whether the helper's tunnel of this name is the saved config's: the same interface public key. */
+  private async isSavedTunnel(name: string, live: HelperTunnel): Promise<boolean> {
+    if (live.publicKey === undefined) return false;
+    const parsed = parseConfig(await this.options.store.read(name).catch(() => ''));
+    const privateKey = parsed.ok ? parsed.config.interface.privateKey : undefined;
+    return privateKey !== undefined && keyToBase64(publicKeyFromPrivate(privateKey)) === live.publicKey;
   }
+
+  private refuseWhileRunning(name: string, what: string): void {
+    const running = this.runningState(name);
+    if (running) throw new StoreError('tunnel-busy', `'${name}' is ${running}: deactivate it before it can be ${what}`);
+  }
+
+  private runningState(name: string): string | undefined {
+    const running = this.options.helper.tunnels.find((tunnel) => tunnel.name === name);
+    return running && running.state !== 'inactive' ? running.state : undefined;
+  }
+}
+
+/**
+ * What to do with one config: as answered; without answers, import it unless
+ * its name is taken or had to change (then ask); with answers, those not
+ * answered were imported by the call that asked, so they are left alone.
+ */
+function answerFor(
+  source: string,
+  question: ImportQuestion,
+  answers: Readonly<Record<string, ImportAnswer>> | 'keep-both' | undefined,
+): ImportAnswer | 'ask' {
+  if (answers === 'keep-both') return { action: 'keep-both', name: question.name };
+  if (answers !== undefined) return answers[source] ?? { action: 'skip', name: question.name };
+  if (question.taken || question.renamedFrom !== undefined) return 'ask';
+  return { action: 'keep-both', name: question.name };
+}
+
+function summaryOf(live: HelperTunnel): Omit<TunnelSummary, 'connectAtBoot' | 'owned'> {
+  return {
+    name: live.name,
+    state: live.state,
+    killSwitch: live.killSwitch,
+    ...(live.error ? { error: live.error } : {}),
+    ...(live.startedBy ? { startedBy: live.startedBy } : {}),
+  };
 }
 
 function describeHelperState(state: HelperState): string {

@@ -6,7 +6,12 @@ import type { Settings, Theme } from '../api/wirefly-api.js';
 import { writeFileAtomic } from '../../../helper/src/os/atomic-file.js';
 import { SerialQueue } from './serial-queue.js';
 
-export const DEFAULT_SETTINGS: Settings = { launchAtLogin: false, killSwitchDefault: true, theme: 'system' };
+export const DEFAULT_SETTINGS: Settings = {
+  launchAtLogin: false,
+  killSwitchDefault: true,
+  theme: 'system',
+  rateUnit: 'bits',
+};
 
 interface PreferencesData {
   readonly settings: Settings;
@@ -87,6 +92,7 @@ function sanitizeSettings(value: unknown): Settings {
     launchAtLogin: bool('launchAtLogin', DEFAULT_SETTINGS.launchAtLogin),
     killSwitchDefault: bool('killSwitchDefault', DEFAULT_SETTINGS.killSwitchDefault),
     theme,
+    rateUnit: record['rateUnit'] === 'bytes' ? 'bytes' : 'bits',
   };
 }
 

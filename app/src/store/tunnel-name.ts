@@ -6,11 +6,19 @@ import { isInterfaceName } from '../../../helper/src/config/index.js';
 const MAX_NAME_LENGTH = 15;
 const FALLBACK_NAME = 'tunnel';
 
-/** A valid tunnel name close to what a file was called: "My VPN (home).conf" becomes "My_VPN__home_". */
+/** A valid tunnel name close to what a file was called: "My VPN (home).conf" becomes "My_VPN_home". */
 export function tunnelNameFromFileName(fileName: string): string {
   const base = fileName.slice(fileName.lastIndexOf('/') + 1).replace(/\.conf$/i, '');
-  const fitted = base.replace(/[^a-zA-Z0-9_=+.-]/g, '_').slice(0, MAX_NAME_LENGTH);
+  const fitted = base
+    .replace(/[^a-zA-Z0-9_=+.-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, MAX_NAME_LENGTH);
   return isInterfaceName(fitted) ? fitted : FALLBACK_NAME;
+}
+
+/** The file name without folder and `.conf`, as the person sees it. */
+export function fileBaseName(fileName: string): string {
+  return fileName.slice(fileName.lastIndexOf('/') + 1).replace(/\.conf$/i, '');
 }
 
 /** `wanted` if free, else `wanted-2`, `wanted-3`, … shortened to stay a valid name. */

@@ -7,6 +7,8 @@ import { isZip, readConfigArchive } from './zip.js';
 export interface ImportCandidate {
   /** Where it came from, for messages: "wg0.conf" or "all.zip/home/wg0.conf". */
   readonly source: string;
+  /** Its file name inside the archive, or the file's own. */
+  readonly fileName: string;
   /** The name it would get if free. */
   readonly name: string;
   readonly text: string;
@@ -28,9 +30,14 @@ export function collectImportSources(
   const sources: ImportSources = { candidates: [], failed: [] };
   for (const { fileName, data } of files) {
     if (isZip(data)) addArchive(sources, fileName, data);
+    else if (fileName.toLowerCase().endsWith('.zip'))
+      sources.failed.push({
+        fileName,
+        message: 'the archive is damaged or is not a zip archive at all: nothing in it could be read',
+      });
     else addConfig(sources, fileName, fileName, data);
   }
-  return sources;
+  return { ...sources, candidates: withUniqueSources(sources.candidates) };
 }
 
 function addArchive(sources: ImportSources, fileName: string, data: Uint8Array): void {
@@ -38,7 +45,10 @@ function addArchive(sources: ImportSources, fileName: string, data: Uint8Array):
   try {
     contents = readConfigArchive(data);
   } catch (error) {
-    sources.failed.push({ fileName, message: `not a readable zip archive: ${(error as Error).message}` });
+    sources.failed.push({
+      fileName,
+      message: `the archive is damaged and could not be read: ${(error as Error).message}`,
+    });
     return;
   }
   for (const { path, message } of contents.skipped) sources.failed.push({ fileName: `${fileName}/${path}`, message });
@@ -58,5 +68,16 @@ function addConfig(sources: ImportSources, source: string, fileName: string, dat
     sources.failed.push({ fileName: source, message: decoded.errors.map(formatDiagnostic).join('; ') });
     return;
   }
-  sources.candidates.push({ source, name: tunnelNameFromFileName(fileName), text: decoded.text });
+  sources.candidates.push({ source, fileName, name: tunnelNameFromFileName(fileName), text: decoded.text });
+}
+
+/** Two files of one name both stay answerable: the second is "wg0.conf (2)". */
+function withUniqueSources(candidates: readonly ImportCandidate[]): ImportCandidate[] {
+  const seen = new Set<string>();
+  return candidates.map((candidate) => {
+    let source = candidate.source;
+    for (let n = 2; seen.has(source); n++) source = `${candidate.source} (${n})`;
+    seen.add(source);
+    return source === candidate.source ? candidate : { ...candidate, source };
+  });
 }

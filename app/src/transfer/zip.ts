@@ -1,7 +1,7 @@
 // Zip archives of tunnel configs, both ways, with fflate. Reading is bounded:
 // an archive from the internet could claim or inflate to any size.
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import type { UnzipFileInfo } from 'fflate';
+import type { UnzipFileInfo, ZipOptions } from 'fflate';
 import { MAX_CONFIG_BYTES } from '../../../helper/src/config/index.js';
 
 export const MAX_ARCHIVE_ENTRIES = 1000;
@@ -51,8 +51,17 @@ function isConfigPath(path: string): boolean {
   return fileName.toLowerCase().endsWith('.conf') && !fileName.startsWith('.') && !path.startsWith('__MACOSX/');
 }
 
-/** One `NAME.conf` per tunnel at the archive's top level. */
+/** A regular file readable and writable by its owner only, in the upper half of a Unix zip entry's attributes. */
+const PRIVATE_FILE_ATTRIBUTES = 0o100600 * 0x10000;
+const UNIX = 3;
+
+/** One `NAME.conf` per tunnel at the archive's top level, each mode 0600 when unpacked: they hold private keys. */
 export function writeConfigArchive(tunnels: readonly { readonly name: string; readonly text: string }[]): Uint8Array {
-  const files = Object.fromEntries(tunnels.map(({ name, text }) => [`${name}.conf`, strToU8(text)]));
+  const files = Object.fromEntries(
+    tunnels.map(({ name, text }) => [
+      `${name}.conf`,
+      [strToU8(text), { os: UNIX, attrs: PRIVATE_FILE_ATTRIBUTES }] as [Uint8Array, ZipOptions],
+    ]),
+  );
   return zipSync(files, { level: 6 });
 }

@@ -308,8 +308,6 @@ static napi_value wintun_open(napi_env env, napi_callback_info info) {
     throw_last_napi_error(env);
     return NULL;
   }
-  // The thread-safe function must not keep the event loop alive: the session's owner decides that.
-  NAPI_TRY(env, napi_unref_threadsafe_function(env, s->tsfn));
   s->thread = CreateThread(NULL, 0, reader, s, 0, NULL);
   if (s->thread == NULL) {
     error = GetLastError();

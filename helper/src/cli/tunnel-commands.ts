@@ -90,14 +90,14 @@ async function withHelper<T>(
   }
 }
 
-const UP_USAGE = 'Usage: wirefly up [--kill-switch|--no-kill-switch] [--socket PATH] FILE|NAME\n';
+const UP_USAGE =
+  'Usage: wirefly up [--kill-switch|--no-kill-switch] [--switch] [--socket PATH] FILE|NAME\n' +
+  '  --switch  first bring down the active tunnels this one conflicts with (routes, DNS, address, port)\n';
+const UP_FLAGS = new Set(['--kill-switch', '--no-kill-switch', '--switch']);
 
 export async function up(args: readonly string[], io: CliIo, environment = processEnvironment): Promise<number> {
   const options = parseOptions(args, environment);
-  const unknownFlag =
-    typeof options === 'string'
-      ? undefined
-      : [...options.flags].find((flag) => flag !== '--kill-switch' && flag !== '--no-kill-switch');
+  const unknownFlag = typeof options === 'string' ? undefined : [...options.flags].find((flag) => !UP_FLAGS.has(flag));
   if (
     typeof options === 'string' ||
     options.rest.length !== 1 ||
@@ -130,9 +130,11 @@ export async function up(args: readonly string[], io: CliIo, environment = proce
       : {};
   try {
     const started = environment.now();
-    const { tunnel } = await withHelper(options.socket, environment, (client) =>
-      client.request('tunnel.up', { name, configText: decoded.text, ...killSwitch }),
+    const replaceConflicting = options.flags.has('--switch');
+    const { tunnel, replaced = [] } = await withHelper(options.socket, environment, (client) =>
+      client.request('tunnel.up', { name, configText: decoded.text, ...killSwitch, replaceConflicting }),
     );
+    if (replaced.length > 0) io.stdout(`${replaced.join(', ')}: down, to switch to ${name}\n`);
     io.stdout(`${name}: up in ${environment.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}\n`);
     return 0;
   } catch (error) {

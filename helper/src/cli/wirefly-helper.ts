@@ -1,13 +1,18 @@
 // wirefly-helper serve --user UID ...: the privileged helper the app and the
 // wirefly command talk to; wirefly-helper stop-all: what package removal runs;
-// install-service / uninstall-service: the helper as this OS's system service
-// for one user (the app's first run, through the password prompt).
+// install-service / uninstall-service: what the Windows installer runs, and
+// what the app's first run on macOS runs through the password prompt.
 import { currentPlatform } from '../os/platform.js';
+import { currentProcessUser } from '../os/win32/pipe-client.js';
 import { parseServeArguments, serve, SERVE_USAGE } from '../service/serve.js';
 import { parseStopAllArguments, stopAll, STOP_ALL_USAGE } from '../service/stop-all.js';
 
+export const SERVICE_USAGE =
+  'Usage: wirefly-helper install-service [--user UID|SID] [--at-next-boot]\n       wirefly-helper uninstall-service [--user UID|SID]\n';
+
 function refuseUnlessRoot(): boolean {
-  if (process.getuid?.() === 0) return false;
+  // Windows: the service runs as LocalSystem; anything less fails at its first privileged call.
+  if (process.platform === 'win32' || process.getuid?.() === 0) return false;
   process.stderr.write("wirefly-helper: the helper changes the system's networking and must run as root\n");
   return true;
 }
@@ -34,26 +39,37 @@ async function runStopAll(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-export const SERVICE_USAGE =
-  'Usage: wirefly-helper install-service --user UID [--at-next-boot]\n       wirefly-helper uninstall-service --user UID\n';
-
-export function parseServiceArguments(argv: readonly string[]): { user: string; startNow: boolean } | string {
-  const [flag, user, ...rest] = argv;
-  if (flag !== '--user' || user === undefined || !/^\d{1,10}$/.test(user)) return SERVICE_USAGE;
-  if (rest.length === 0) return { user, startNow: true };
-  if (rest.length === 1 && rest[0] === '--at-next-boot') return { user, startNow: false };
+/**
+ * The service is registered for `--user`, by default the user who runs the
+ * (elevated) installer; `--at-next-boot` registers it without starting it now
+ * (a helper started for this session holds the socket meanwhile).
+ */
+export function parseServiceArguments(
+  argv: readonly string[],
+  currentUser: () => string,
+): { user: string; startNow?: false } | string {
+  const later = argv.at(-1) === '--at-next-boot';
+  const rest = later ? argv.slice(0, -1) : argv;
+  const when = later ? { startNow: false as const } : {};
+  if (rest.length === 0) return { user: currentUser(), ...when };
+  if (rest.length === 2 && rest[0] === '--user') return { user: rest[1]!, ...when };
   return SERVICE_USAGE;
 }
 
-function runService(verb: 'install' | 'uninstall'): (argv: readonly string[]) => Promise<number> {
+function runService(action: 'install' | 'uninstall'): (argv: readonly string[]) => Promise<number> {
   return async (argv) => {
-    const options = parseServiceArguments(argv);
-    if (typeof options === 'string' || (verb === 'uninstall' && !options.startNow)) {
+    const options = parseServiceArguments(argv, () =>
+      process.platform === 'win32' ? currentProcessUser().sid : String(process.getuid?.() ?? ''),
+    );
+    if (typeof options === 'string' || (action === 'uninstall' && options.startNow === false)) {
       process.stderr.write(typeof options === 'string' ? options : SERVICE_USAGE);
       return 1;
     }
-    if (refuseUnlessRoot()) return 1;
-    await currentPlatform().service[verb](options);
+    const command = [process.execPath, process.argv[1]!, 'serve', '--user', options.user];
+    await currentPlatform().service[action]({ user: options.user, command, startNow: options.startNow ?? true });
+    process.stdout.write(
+      `wirefly-helper: service ${action === 'install' ? 'installed' : 'removed'} for ${options.user}\n`,
+    );
     return 0;
   };
 }
@@ -67,7 +83,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const run = command === undefined || !Object.hasOwn(COMMANDS, command) ? undefined : COMMANDS[command];
+  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
     process.stderr.write(`${SERVE_USAGE}${STOP_ALL_USAGE}${SERVICE_USAGE}`);
     return 1;

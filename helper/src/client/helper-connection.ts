@@ -4,6 +4,7 @@
 // pushes. It never reconnects; the app's HelperClient does that.
 // It lives beside rpc/ rather than in it because rpc/ stays free of node: imports.
 import { createConnection, type Socket } from 'node:net';
+import { openHelperPipe } from '../os/win32/pipe-client.js';
 import {
   decodeHelperMessage,
   encodeMessage,
@@ -29,6 +30,14 @@ interface Pending {
 interface Greeting {
   resolve(): void;
   reject(error: Error): void;
+}
+
+/**
+ * A Unix socket as is; a Windows named pipe only once its server process has
+ * been checked to be the helper service (os/win32/pipe-client.ts).
+ */
+export function openHelperSocket(path: string): Socket {
+  return path.startsWith('\\\\.\\pipe\\') ? openHelperPipe(path) : createConnection(path);
 }
 
 export class HelperConnection {
@@ -57,13 +66,25 @@ export class HelperConnection {
    * names another protocol version), and with an Error when it answers with
    * something else, hangs up, or says nothing within `timeoutMs`.
    */
-  static connect(path: string, clientName: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<HelperConnection> {
+  static connect(
+    path: string,
+    clientName: string,
+    timeoutMs = HELLO_TIMEOUT_MS,
+    open: (path: string) => Socket = openHelperSocket,
+  ): Promise<HelperConnection> {
     return new Promise((resolve, reject) => {
+      let socket: Socket;
+      try {
+        socket = open(path);
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
       const timer = setTimeout(
         () => connection.fail(new Error(`the helper at ${path} did not answer the hello within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      const connection: HelperConnection = new HelperConnection(createConnection(path), {
+      const connection: HelperConnection = new HelperConnection(socket, {
         resolve: () => {
           clearTimeout(timer);
           resolve(connection);

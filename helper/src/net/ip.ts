@@ -146,6 +146,13 @@ export function maskCidr(cidr: Cidr): Cidr {
   return { family: cidr.family, bytes, prefix: cidr.prefix };
 }
 
+/** Whether two networks share any address: one of them holds the other. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family) return false;
+  const prefix = Math.min(a.prefix, b.prefix);
+  return equalBytes(maskCidr({ ...a, prefix }).bytes, maskCidr({ ...b, prefix }).bytes);
+}
+
 export function cidrHasHostBits(cidr: Cidr): boolean {
   return !equalBytes(maskCidr(cidr).bytes, cidr.bytes);
 }

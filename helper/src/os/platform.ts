@@ -3,8 +3,10 @@
 import type { ControlEndpoint } from './control-endpoint.js';
 import { darwinPlatform } from './darwin/index.js';
 import { linuxPlatform } from './linux/index.js';
+import { win32Platform } from './win32/index.js';
 import type { NetworkApplier } from './network.js';
 import type { ServiceInstaller } from './service-installer.js';
+import type { StateStore } from './state-store.js';
 import type { TunDevice } from './tun.js';
 import type { UdpHandler, UdpTransport } from './udp.js';
 
@@ -12,16 +14,18 @@ export interface Platform {
   readonly name: NodeJS.Platform;
   /** Opens (creating if needed) the TUN device `name`, already reading. */
   openTun(name: string): TunDevice;
-  /** Binds IPv6 and IPv4 to `port` (0: a free port both get). Throws EADDRINUSE errors as is. */
-  bindUdp(port: number, handler: UdpHandler): UdpTransport;
+  /** Binds IPv6 and IPv4 to `port` (0: a free port both get). Rejects with EADDRINUSE errors as is. */
+  bindUdp(port: number, handler: UdpHandler): Promise<UdpTransport>;
   readonly network: NetworkApplier;
   readonly control: ControlEndpoint;
   readonly service: ServiceInstaller;
+  readonly store: StateStore;
 }
 
 const PLATFORMS: Partial<Record<NodeJS.Platform, () => Platform>> = {
   linux: () => linuxPlatform(),
   darwin: () => darwinPlatform(),
+  win32: () => win32Platform(),
 };
 
 /** The implementations for `name` (default: this OS); throws where none are written yet. */

@@ -19,6 +19,8 @@ export const RPC_ERROR_CODES = [
   'no-such-tunnel',
   /** The tunnel is coming up or going down; try again when it has. */
   'tunnel-busy',
+  /** The tunnel would claim what an active one holds (a route, DNS, an address, a port); the message says which and why. */
+  'tunnel-conflict',
   /** Starting the engine or changing the system failed; the message says how. */
   'tunnel-failed',
   /** More tunnels marked to connect at boot than the helper keeps. */

@@ -20,6 +20,10 @@ export const TunnelSummary = z.object({
   /** What went wrong, when state is 'error'. */
   error: z.string().optional(),
   killSwitch: z.boolean(),
+  /** The interface's public key (base64): with the name, what tells one tunnel from another of the same name. */
+  publicKey: z.string().max(64).optional(),
+  /** Who asked for it: the client's hello ("wirefly-app 0.1.0", "wirefly 0.1.0"), or "boot". */
+  startedBy: z.string().max(200).optional(),
 });
 export type TunnelSummary = z.infer<typeof TunnelSummary>;
 
@@ -80,8 +84,10 @@ export const METHODS = {
       configText: z.string().max(MAX_CONFIG_BYTES),
       /** Default: on when a peer routes all of IPv4 or IPv6 (/0), off otherwise. */
       killSwitch: z.boolean().optional(),
+      /** Bring the active tunnels this one conflicts with down first; without it such an up is refused (tunnel-conflict). */
+      replaceConflicting: z.boolean().optional(),
     }),
-    result: z.object({ tunnel: TunnelSummary }),
+    result: z.object({ tunnel: TunnelSummary, replaced: z.array(TunnelName).optional() }),
   },
   'tunnel.down': {
     params: z.object({ name: TunnelName }),

@@ -66,9 +66,9 @@ export class DeviceControl implements UapiDevice, UapiSetTarget {
     };
   }
 
-  setListenPort(port: number): void {
+  async setListenPort(port: number): Promise<void> {
     try {
-      this.wg.bind(port);
+      await this.wg.bind(port);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new UapiError(

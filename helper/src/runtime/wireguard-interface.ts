@@ -29,6 +29,8 @@ export interface WireGuardInterfaceOptions {
   readonly cryptoWorkers?: number;
   /** Where the control socket goes; wg(8) looks in /var/run/wireguard. */
   readonly socketDirectory?: string;
+  /** The packets' side; default the platform's TUN device (Linux tun, Wintun). */
+  readonly openTun?: (name: string) => TunDevice;
 }
 
 /** Most worker threads WIREFLY_CRYPTO_WORKERS may ask for. */
@@ -90,7 +92,7 @@ export class WireGuardInterface {
   }
 
   static async start(options: WireGuardInterfaceOptions): Promise<WireGuardInterface> {
-    const tun = currentPlatform().openTun(options.name);
+    const tun = (options.openTun ?? currentPlatform().openTun)(options.name);
     const wg = new WireGuardInterface(tun, options.log, options.cryptoWorkers ?? defaultCryptoWorkers());
     try {
       tun.setMtu(DEFAULT_MTU);
@@ -100,7 +102,7 @@ export class WireGuardInterface {
         if (error) options.log('error', `TUN device closed: ${error.message}`);
         void wg.close(error);
       });
-      wg.bind(0);
+      await wg.bind(0);
       const control = new DeviceControl(wg);
       wg.uapi = await startUapiServer({
         interfaceName: tun.name,
@@ -120,9 +122,9 @@ export class WireGuardInterface {
   }
 
   /** Rebinds the UDP sockets; the old ones stay if the new port cannot be had. */
-  bind(port: number): void {
+  async bind(port: number): Promise<void> {
     if (this.udp && port !== 0 && port === this.udp.port) return;
-    const next = currentPlatform().bindUdp(port, {
+    const next = await currentPlatform().bindUdp(port, {
       datagrams: (batch) => this.onDatagrams(batch),
       staleSource: (endpoint) => this.device.forgetStickySource(endpoint),
       error: (error) => {
@@ -130,6 +132,10 @@ export class WireGuardInterface {
         void this.close(error);
       },
     });
+    if (this.closing) {
+      next.close();
+      return;
+    }
     if (this.fwmark !== 0) next.setMark(this.fwmark);
     const previous = this.udp;
     this.udp = next;

@@ -38,6 +38,8 @@ export class ClientConnection {
   private readonly reader = new MessageReader();
   private readonly topics = new Set<Topic>();
   private greeted = false;
+  /** Who the client said it is in its hello. */
+  private client = '';
   private readonly helloTimer: NodeJS.Timeout;
 
   constructor(
@@ -92,7 +94,7 @@ export class ClientConnection {
     }
     const message = decoded.message;
     if (message.type === 'hello') {
-      this.hello(message.protocolVersion);
+      this.hello(message.protocolVersion, message.client);
       return;
     }
     if (!this.greeted) {
@@ -105,7 +107,7 @@ export class ClientConnection {
     void this.answer(message);
   }
 
-  private hello(protocolVersion: number): void {
+  private hello(protocolVersion: number, client: string): void {
     const problem = this.greeted ? 'hello was already said on this connection' : incompatibility(protocolVersion);
     if (problem) {
       const code = this.greeted ? 'hello-required' : 'incompatible-version';
@@ -114,6 +116,7 @@ export class ClientConnection {
       return;
     }
     this.greeted = true;
+    this.client = client;
     clearTimeout(this.helloTimer);
     this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, helperVersion: this.context.helperVersion });
   }
@@ -133,8 +136,10 @@ export class ClientConnection {
   private async perform(request: Request): Promise<unknown> {
     const manager = this.context.manager;
     switch (request.method) {
-      case 'tunnel.up':
-        return { tunnel: await manager.up(request.params) };
+      case 'tunnel.up': {
+        const { replaced, ...tunnel } = await manager.up(request.params, this.client);
+        return { tunnel, replaced };
+      }
       case 'tunnel.down':
         await manager.down(request.params.name);
         return {};

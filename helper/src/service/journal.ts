@@ -10,6 +10,7 @@
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { syncDirectory } from '../os/atomic-file.js';
 
 /** Performs one recorded undo step; must accept a step whose change was never made. */
 export type UndoStepPerformer = (step: unknown) => Promise<void>;
@@ -165,14 +166,4 @@ function labelOf(fileName: string): string {
 async function removeDurably(dir: string, path: string): Promise<void> {
   await unlink(path);
   await syncDirectory(dir);
-}
-
-/** A new or removed directory entry survives a power cut only once the directory itself is synced. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -3,6 +3,8 @@
 // or SIGINT, when it brings every tunnel down before exiting.
 import { dirname, join } from 'node:path';
 import { currentPlatform } from '../os/platform.js';
+import { helperPipePath } from '../os/win32/control-endpoint.js';
+import { win32HelperSettingsPath, win32StateDirectory } from '../os/win32/state-store.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
 import { BootTunnels } from './boot-tunnels.js';
 import { startControlServer } from './control-server.js';
@@ -66,14 +68,13 @@ export function parseServeArguments(
   }
   const problem = userProblem(values.get('--user'), platform);
   if (problem) return `${problem}\n${SERVE_USAGE}`;
-  if (platform === 'win32')
-    return `wirefly-helper serve does not run on Windows yet (its named-pipe endpoint is not written)\n`;
   const user = values.get('--user')!;
+  const windows = platform === 'win32';
   return {
     user,
-    socketPath: values.get('--socket') ?? helperSocketPath(Number(user), platform),
-    stateDirectory: values.get('--state-dir') ?? defaultStateDirectory(user),
-    settingsPath: values.get('--settings') ?? HELPER_SETTINGS_PATH,
+    socketPath: values.get('--socket') ?? (windows ? helperPipePath(user) : helperSocketPath(Number(user), platform)),
+    stateDirectory: values.get('--state-dir') ?? (windows ? win32StateDirectory(user) : defaultStateDirectory(user)),
+    settingsPath: values.get('--settings') ?? (windows ? win32HelperSettingsPath() : HELPER_SETTINGS_PATH),
     verbose,
   };
 }
@@ -105,6 +106,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (options.verbose || line.level !== 'debug') process.stderr.write(formatLogLine(line));
   };
   const platform = currentPlatform();
+  await platform.store.prepare(options.stateDirectory);
   const journal = await Journal.open(join(options.stateDirectory, 'journal'), platform.network.undoPerformer());
   const recovery = await journal.recover();
   const manager = new TunnelManager({
@@ -135,7 +137,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     boot,
     helperVersion: helperVersion(),
   });
-  const pidFile = await writeHelperPidFile(dirname(options.socketPath));
+  // A named pipe has no folder: the pid file goes with the state on Windows.
+  const pidFile = await writeHelperPidFile(
+    platform.name === 'win32' ? options.stateDirectory : dirname(options.socketPath),
+  );
   manager.log(
     'info',
     'helper',

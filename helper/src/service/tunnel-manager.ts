@@ -1,7 +1,13 @@
 // The tunnels this helper runs: brings each up from config text it validates
 // itself (never trusting the caller), runs its engine in-process, applies the
 // system networking, and on down or shutdown undoes exactly what up did.
-import { checkConfig, type ConfigDiagnostic, type WgQuickConfig } from '../config/index.js';
+import {
+  checkConfig,
+  keyToBase64,
+  publicKeyFromPrivate,
+  type ConfigDiagnostic,
+  type WgQuickConfig,
+} from '../config/index.js';
 import {
   RequestError,
   type ConfigErrorInfo,
@@ -17,6 +23,7 @@ import { HELPER_SETTINGS_PATH, type HelperSettings } from './helper-settings.js'
 import { tunnelStats } from './peer-stats.js';
 import { resolveEndpointHosts, resolveHost, type HostResolver } from './resolve-hosts.js';
 import { runScripts, type ScriptRunner } from './scripts.js';
+import { tunnelConflicts } from './tunnel-conflicts.js';
 import type { EngineStarter, TunnelEngine } from './tunnel-engine.js';
 import type { AppliedNetwork, TunnelNetwork } from './tunnel-network.js';
 
@@ -36,6 +43,7 @@ interface Tunnel {
   readonly name: string;
   readonly config: WgQuickConfig;
   readonly killSwitch: boolean;
+  readonly startedBy: string;
   state: TunnelSummary['state'];
   error?: string;
   engine?: TunnelEngine;
@@ -90,8 +98,9 @@ export class TunnelManager {
     return stats;
   }
 
-  up(params: ParamsOf<'tunnel.up'>): Promise<TunnelSummary> {
-    return this.track(this.bringUp(params));
+  /** `startedBy` names the client that asked, as its hello did, for anyone who lists the tunnels later. */
+  up(params: ParamsOf<'tunnel.up'>, startedBy = 'boot'): Promise<TunnelSummary & { replaced: string[] }> {
+    return this.track(this.bringUp(params, startedBy));
   }
 
   down(name: string): Promise<void> {
@@ -122,10 +131,13 @@ export class TunnelManager {
   }
 
   private summary(tunnel: Tunnel): TunnelSummary {
+    const privateKey = tunnel.config.interface.privateKey;
     return {
       name: tunnel.name,
       state: tunnel.state,
       killSwitch: tunnel.killSwitch,
+      startedBy: tunnel.startedBy,
+      ...(privateKey ? { publicKey: keyToBase64(publicKeyFromPrivate(privateKey)) } : {}),
       ...(tunnel.error ? { error: tunnel.error } : {}),
     };
   }
@@ -160,17 +172,39 @@ export class TunnelManager {
     return checked.config;
   }
 
-  private async bringUp(params: ParamsOf<'tunnel.up'>): Promise<TunnelSummary> {
+  private async bringUp(
+    params: ParamsOf<'tunnel.up'>,
+    startedBy: string,
+  ): Promise<TunnelSummary & { replaced: string[] }> {
     if (this.shuttingDown) throw new RequestError('tunnel-busy', 'the helper is shutting down');
     const existing = this.tunnels.get(params.name);
     if (existing?.state === 'active') throw new RequestError('tunnel-exists', `tunnel ${params.name} is already up`);
     if (existing && existing.state !== 'error')
       throw new RequestError('tunnel-busy', `tunnel ${params.name} is ${existing.state}`);
     const config = this.validate(params.configText);
+    const conflicts = this.conflictsWith(params.name, config);
+    if (conflicts.length > 0 && !params.replaceConflicting) {
+      const [first] = conflicts;
+      throw new RequestError(
+        'tunnel-conflict',
+        `tunnel ${params.name} conflicts with the active tunnel ${first!.name} (${first!.reasons.join(', ')}): ` +
+          `bring ${conflicts.map((c) => c.name).join(', ')} down first, or switch to ${params.name} (wirefly up --switch)`,
+      );
+    }
+    for (const { name, reasons } of conflicts) {
+      this.log(
+        'info',
+        'helper',
+        name,
+        `switching to ${params.name}, which cannot run beside it: ${reasons.join(', ')}`,
+      );
+      await this.bringDown(name);
+    }
     const tunnel: Tunnel = {
       name: params.name,
       config,
       killSwitch: params.killSwitch ?? routesEverything(config),
+      startedBy,
       state: 'activating',
       stopping: false,
     };
@@ -183,7 +217,9 @@ export class TunnelManager {
       const message = describe(error);
       this.log('error', 'helper', tunnel.name, `bringing the tunnel up failed: ${message}`);
       await this.deactivate(tunnel, false);
-      this.setState(tunnel, 'error', message);
+      // Everything up did is undone: the tunnel is simply down again, and the reply says why.
+      this.tunnels.delete(tunnel.name);
+      this.setState(tunnel, 'inactive');
       throw new RequestError('tunnel-failed', `tunnel ${tunnel.name} could not come up: ${message}`);
     }
     this.setState(tunnel, 'active');
@@ -193,7 +229,21 @@ export class TunnelManager {
       tunnel.name,
       `up in ${this.now() - started} ms${tunnel.killSwitch ? ', kill switch on' : ''}`,
     );
-    return this.summary(tunnel);
+    return { ...this.summary(tunnel), replaced: conflicts.map((c) => c.name) };
+  }
+
+  /** The other tunnels that cannot run beside `config`; one still changing state makes the request wait its turn. */
+  private conflictsWith(name: string, config: WgQuickConfig): { name: string; reasons: string[] }[] {
+    const found: { name: string; reasons: string[] }[] = [];
+    for (const other of this.tunnels.values()) {
+      if (other.name === name || other.state === 'inactive' || other.state === 'error') continue;
+      const reasons = tunnelConflicts(config, other.config);
+      if (reasons.length === 0) continue;
+      if (other.state !== 'active')
+        throw new RequestError('tunnel-busy', `tunnel ${other.name}, which ${name} conflicts with, is ${other.state}`);
+      found.push({ name: other.name, reasons });
+    }
+    return found;
   }
 
   private async activate(tunnel: Tunnel): Promise<void> {

@@ -39,7 +39,7 @@ export function helperStartPlan(
   }
   if (service?.kind === 'installed') {
     return {
-      text: 'The Wirefly helper service is installed but not running, so tunnels cannot be activated.',
+      text: 'The Wirefly helper service is installed but not running. Tunnels need it: start it here, or Activate starts it first.',
       choices: [{ label: 'Start the service', choice: 'start' }],
       activateNote: `Activate starts the helper service first; that ${PASSWORD}.`,
     };
@@ -49,7 +49,7 @@ export function helperStartPlan(
   if (service?.kind === 'installable') {
     return {
       text:
-        'The Wirefly helper is not running, so tunnels cannot be activated. As a service it asks for an administrator password once, ' +
+        'The Wirefly helper is not running; tunnels need it, and Activate starts it for this session first. As a service it asks for an administrator password once, ' +
         'starts with the computer and connects the tunnels marked to connect at boot; for this session it asks now and after every restart.',
       choices: [{ label: 'Install the helper service', choice: 'install' }, session],
       activateNote,
@@ -57,7 +57,7 @@ export function helperStartPlan(
   }
   const why = service?.kind === 'unavailable' ? ` It cannot be installed as a service here: ${service.reason}` : '';
   return {
-    text: `The Wirefly helper is not running, so tunnels cannot be activated. Starting it ${PASSWORD}.${why}`,
+    text: `The Wirefly helper is not running; tunnels need it, and Activate starts it first. Starting it ${PASSWORD}.${why}`,
     choices: [session],
     activateNote,
   };

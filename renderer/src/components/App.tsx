@@ -1,6 +1,6 @@
 // The window: helper banner, navigation, and the screen the person is on.
-import { useApi, useAppStore, useStores } from '../app-context.js';
-import { exportAll } from '../actions/transfer.js';
+import { useState } from 'react';
+import { useAppStore, useStores } from '../app-context.js';
 import { EditorScreen } from '../editor/EditorScreen.js';
 import type { Screen } from '../state/ui-store.js';
 import { HelperBanner } from './HelperBanner.js';
@@ -9,6 +9,7 @@ import { LogView } from './LogView.js';
 import { Notices } from './Notices.js';
 import { SettingsView } from './SettingsView.js';
 import { TunnelDetail } from './TunnelDetail.js';
+import { ExportDialog, ImportQuestionsDialog } from './TransferDialogs.js';
 import { TunnelList } from './TunnelList.js';
 
 const SCREENS: readonly { id: Screen; label: string }[] = [
@@ -38,8 +39,8 @@ function EmptyState() {
 }
 
 function TunnelsScreen() {
-  const api = useApi();
   const stores = useStores();
+  const [exporting, setExporting] = useState(false);
   const loaded = useAppStore('tunnels', (s) => s.loaded);
   const count = useAppStore('tunnels', (s) => s.tunnels.length);
   const selected = useAppStore('tunnels', (s) => s.tunnels.find((t) => t.name === s.selected));
@@ -56,15 +57,20 @@ function TunnelsScreen() {
       <aside className="sidebar" aria-label="Tunnel list">
         <TunnelList />
         <div className="sidebar-actions">
-          <button type="button" className="button" onClick={() => stores.ui.getState().edit({ kind: 'new' })}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => stores.ui.getState().leaveEditor(() => stores.ui.getState().edit({ kind: 'new' }))}
+          >
             New
           </button>
           <ImportButton />
-          <button type="button" className="button" disabled={count === 0} onClick={() => void exportAll(api, stores)}>
+          <button type="button" className="button" disabled={count === 0} onClick={() => setExporting(true)}>
             Export all
           </button>
         </div>
       </aside>
+      {exporting && <ExportDialog onClose={() => setExporting(false)} />}
       <section className="main-pane">{main}</section>
     </div>
   );
@@ -89,7 +95,7 @@ export function App() {
               role="tab"
               aria-selected={screen === s.id}
               className={`tab${screen === s.id ? ' active' : ''}`}
-              onClick={() => stores.ui.getState().show(s.id)}
+              onClick={() => stores.ui.getState().leaveEditor(() => stores.ui.getState().show(s.id))}
             >
               {s.label}
             </button>
@@ -103,6 +109,7 @@ export function App() {
       </main>
       <Notices />
       <DropImport />
+      <ImportQuestionsDialog />
     </div>
   );
 }

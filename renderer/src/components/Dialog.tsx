@@ -11,6 +11,12 @@ interface DialogProps {
   readonly confirmDisabled?: boolean;
   readonly onConfirm: () => void;
   readonly onCancel: () => void;
+  /** Cancel's label, where "Cancel" would not say what it does. */
+  readonly cancelLabel?: string;
+  /** A third choice between cancelling and confirming (Discard beside Save). */
+  readonly alternative?: { readonly label: string; readonly onChoose: () => void };
+  /** For dialogs that only show something: the one button closes them. */
+  readonly hideCancel?: boolean;
 }
 
 export function Dialog({
@@ -21,6 +27,9 @@ export function Dialog({
   confirmDisabled = false,
   onConfirm,
   onCancel,
+  cancelLabel = 'Cancel',
+  alternative,
+  hideCancel = false,
 }: DialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -43,9 +52,16 @@ export function Dialog({
         <h2 id="dialog-title">{title}</h2>
         <div className="dialog-body">{children}</div>
         <div className="dialog-actions">
-          <button type="button" className="button" onClick={onCancel}>
-            Cancel
-          </button>
+          {!hideCancel && (
+            <button type="button" className="button" onClick={onCancel}>
+              {cancelLabel}
+            </button>
+          )}
+          {alternative && (
+            <button type="button" className="button" onClick={alternative.onChoose}>
+              {alternative.label}
+            </button>
+          )}
           <button type="submit" className={`button ${danger ? 'danger' : 'primary'}`} disabled={confirmDisabled}>
             {confirmLabel}
           </button>

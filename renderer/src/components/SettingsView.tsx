@@ -1,7 +1,7 @@
 // Launch at login, the kill switch default, the theme, and the helper service;
 // each change is saved at once.
 import { useState } from 'react';
-import type { Settings, Theme } from '../../../app/src/api/wirefly-api.js';
+import type { RateUnit, Settings, Theme } from '../../../app/src/api/wirefly-api.js';
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
 
@@ -50,6 +50,11 @@ function HelperServiceSetting() {
     </fieldset>
   );
 }
+
+const RATE_UNITS: readonly { value: RateUnit; label: string }[] = [
+  { value: 'bits', label: 'Bits per second (kbit/s, Mbit/s), as network speeds are sold' },
+  { value: 'bytes', label: 'Bytes per second (KiB/s, MiB/s), as file sizes are counted' },
+];
 
 export function SettingsView() {
   const api = useApi();
@@ -103,6 +108,21 @@ export function SettingsView() {
               onChange={() => void change({ theme: theme.value })}
             />
             <span>{theme.label}</span>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="setting-group">
+        <legend>Throughput</legend>
+        {RATE_UNITS.map((unit) => (
+          <label key={unit.value} className="radio-row">
+            <input
+              type="radio"
+              name="rate-unit"
+              value={unit.value}
+              checked={settings.rateUnit === unit.value}
+              onChange={() => void change({ rateUnit: unit.value })}
+            />
+            <span>{unit.label}</span>
           </label>
         ))}
       </fieldset>

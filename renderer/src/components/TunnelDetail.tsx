@@ -1,5 +1,6 @@
 // One tunnel: its state and the switch, what went wrong, the interface and each
-// peer with live handshake and transfer, and the throughput chart.
+// peer with live handshake and transfer, and the throughput chart. Once the
+// tunnel is down, its last session is shown as what it is: the past.
 import { useEffect, useState } from 'react';
 import type { PeerStats, TunnelSummary } from '../../../app/src/api/wirefly-api.js';
 import { keyToBase64, parseConfig, publicKeyFromPrivate } from '../../../helper/src/config/index.js';
@@ -8,7 +9,8 @@ import { formatCidr, formatEndpoint, formatIpAddress } from '../../../helper/src
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
 import { helperStartPlan } from '../actions/helper-start.js';
-import { isUp, toggleTunnel } from '../actions/toggle-tunnel.js';
+import { plainFailure } from '../actions/failure-words.js';
+import { activateBlocked, isUp, toggleTunnel } from '../actions/toggle-tunnel.js';
 import { formatBytes } from '../format/bytes.js';
 import { formatHandshakeAge } from '../format/handshake.js';
 import { routesAllTraffic } from '../editor/config-analysis.js';
@@ -19,11 +21,12 @@ import { TunnelMenu } from './TunnelMenu.js';
 
 type Loaded = { readonly config: WgQuickConfig } | { readonly error: string } | undefined;
 
-function useTunnelConfig(name: string): Loaded {
+function useTunnelConfig(name: string, owned: boolean): Loaded {
   const api = useApi();
   const [loaded, setLoaded] = useState<Loaded>(undefined);
   useEffect(() => {
     let current = true;
+    if (!owned) return;
     setLoaded(undefined);
     api.getConfig(name).then(
       (text) => {
@@ -40,7 +43,7 @@ function useTunnelConfig(name: string): Loaded {
     return () => {
       current = false;
     };
-  }, [api, name]);
+  }, [api, name, owned]);
   return loaded;
 }
 
@@ -140,13 +143,48 @@ function InterfaceSection({ config, tunnel }: { readonly config: WgQuickConfig; 
   );
 }
 
+function clockTime(at: number): string {
+  return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/** Handshake and transfer: live while the tunnel is active, the last session's once it is down. */
+function PeerCounters({ live, past }: { readonly live: PeerStats; readonly past: boolean }) {
+  const transfer = `${formatBytes(live.rxBytes)} received, ${formatBytes(live.txBytes)} sent`;
+  if (past) {
+    return (
+      <>
+        <Field label="Last handshake">
+          <span data-testid="last-handshake">
+            {live.latestHandshake === undefined ? 'None in the last session' : `at ${clockTime(live.latestHandshake)}`}
+          </span>
+        </Field>
+        <Field label="Last session">
+          <span data-testid="last-transfer">{transfer}</span>
+        </Field>
+      </>
+    );
+  }
+  return (
+    <>
+      <Field label="Latest handshake">
+        <span data-testid="latest-handshake">{formatHandshakeAge(live.latestHandshake, Date.now())}</span>
+      </Field>
+      <Field label="Transfer">
+        <span data-testid="transfer">{transfer}</span>
+      </Field>
+    </>
+  );
+}
+
 function PeerSection({
   peer,
   live,
+  past,
   index,
 }: {
   readonly peer: PeerConfig;
   readonly live: PeerStats | undefined;
+  readonly past: boolean;
   readonly index: number;
 }) {
   const publicKey = keyToBase64(peer.publicKey);
@@ -166,29 +204,40 @@ function PeerSection({
         {peer.persistentKeepalive ? (
           <Field label="Persistent keepalive">every {peer.persistentKeepalive} seconds</Field>
         ) : null}
-        {live && (
-          <>
-            <Field label="Latest handshake">
-              <span data-testid="latest-handshake">{formatHandshakeAge(live.latestHandshake, Date.now())}</span>
-            </Field>
-            <Field label="Transfer">
-              <span data-testid="transfer">
-                {formatBytes(live.rxBytes)} received, {formatBytes(live.txBytes)} sent
-              </span>
-            </Field>
-          </>
-        )}
+        {live && <PeerCounters live={live} past={past} />}
       </dl>
     </section>
   );
 }
 
+/** What went wrong in plain words, what to do, and the system's own words one click away. */
 function Problem({ tunnel, failure }: { readonly tunnel: TunnelSummary; readonly failure: string | undefined }) {
-  const message = failure ?? (tunnel.state === 'error' ? tunnel.error : undefined);
-  if (!message) return null;
+  const detail = failure ?? (tunnel.state === 'error' ? tunnel.error : undefined);
+  if (!detail) return null;
+  const plain = plainFailure(detail);
   return (
-    <div className="inline-alert error" role="alert">
-      <strong>{failure ? 'The tunnel could not be switched.' : 'The tunnel stopped with an error.'}</strong> {message}
+    <div className="inline-alert error problem" role="alert">
+      <p>
+        <strong data-testid="problem-summary">
+          {failure ? plain.summary : `The tunnel stopped with an error. ${plain.summary}`}
+        </strong>{' '}
+        <span data-testid="problem-advice">{plain.advice}</span>
+      </p>
+      <details>
+        <summary>Details</summary>
+        <pre data-testid="problem-detail">{detail}</pre>
+      </details>
+    </div>
+  );
+}
+
+/** A tunnel the helper runs that none of the app's configs is: it was started some other way. */
+function NotOwned({ tunnel }: { readonly tunnel: TunnelSummary }) {
+  return (
+    <div className="inline-alert info" data-testid="not-owned">
+      <strong>Not one of this app’s tunnels.</strong> It was started{' '}
+      {tunnel.startedBy ? `by ${tunnel.startedBy}` : 'outside this app'} with a configuration Wirefly does not have, so
+      it can be deactivated here but not edited.
     </div>
   );
 }
@@ -196,12 +245,14 @@ function Problem({ tunnel, failure }: { readonly tunnel: TunnelSummary; readonly
 export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
   const api = useApi();
   const stores = useStores();
-  const loaded = useTunnelConfig(tunnel.name);
+  const loaded = useTunnelConfig(tunnel.name, tunnel.owned);
   const failure = useAppStore('tunnels', (s) => s.failures[tunnel.name]);
   // Each stats event re-renders the detail, which is what ages "latest handshake".
   const stats = useAppStore('stats', (s) => s.latest[tunnel.name]);
   const busy = tunnel.state === 'activating' || tunnel.state === 'deactivating';
   const up = isUp(tunnel);
+  const blocked = up ? undefined : activateBlocked(tunnel);
+  const past = tunnel.state !== 'active';
   const activateNote = useAppStore('system', (s) => helperStartPlan(s.helper, s.service)?.activateNote);
 
   return (
@@ -211,13 +262,15 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
           <StateDot state={tunnel.state} />
           <h2 id="detail-heading">{tunnel.name}</h2>
           <span className={`state-label state-${tunnel.state}`}>{STATE_LABELS[tunnel.state]}</span>
+          {!tunnel.owned && <span className="badge">Not from this app</span>}
         </div>
         <div className="detail-actions">
           <button
             type="button"
             className={`button ${up ? '' : 'primary'}`}
-            disabled={busy}
+            disabled={busy || blocked !== undefined}
             aria-busy={busy}
+            aria-describedby={blocked ? 'activate-blocked' : undefined}
             onClick={() => void toggleTunnel(api, stores, tunnel)}
           >
             {tunnel.state === 'activating'
@@ -228,19 +281,29 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
                   ? 'Deactivate'
                   : 'Activate'}
           </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => stores.ui.getState().edit({ kind: 'edit', name: tunnel.name })}
-          >
-            Edit
-          </button>
-          <TunnelMenu tunnel={tunnel} />
+          {tunnel.owned && (
+            <>
+              <button
+                type="button"
+                className="button"
+                onClick={() => stores.ui.getState().edit({ kind: 'edit', name: tunnel.name })}
+              >
+                Edit
+              </button>
+              <TunnelMenu tunnel={tunnel} />
+            </>
+          )}
         </div>
       </header>
       {!up && activateNote && <p className="activate-note muted">{activateNote}</p>}
+      {blocked && (
+        <p id="activate-blocked" className="inline-alert info" data-testid="activate-blocked">
+          {blocked}
+        </p>
+      )}
+      {!tunnel.owned && <NotOwned tunnel={tunnel} />}
       <Problem tunnel={tunnel} failure={failure} />
-      {loaded === undefined && <p className="muted">Loading…</p>}
+      {tunnel.owned && loaded === undefined && <p className="muted">Loading…</p>}
       {loaded && 'error' in loaded && (
         <div className="inline-alert error" role="alert">
           {loaded.error}
@@ -255,11 +318,12 @@ export function TunnelDetail({ tunnel }: { readonly tunnel: TunnelSummary }) {
               index={index}
               peer={peer}
               live={stats?.peers.find((p) => p.publicKey === keyToBase64(peer.publicKey))}
+              past={past}
             />
           ))}
         </>
       )}
-      {stats && (
+      {stats && !past && (
         <section className="card" aria-labelledby="throughput-heading">
           <h3 id="throughput-heading">Throughput</h3>
           <ThroughputChart tunnel={tunnel.name} />

@@ -47,9 +47,12 @@ export function TunnelList() {
 
   const pick = useCallback(
     (name: string): void => {
-      stores.tunnels.getState().select(name);
-      stores.ui.getState().edit(undefined);
-      list.current?.focus();
+      const { leaveEditor, edit } = stores.ui.getState();
+      leaveEditor(() => {
+        stores.tunnels.getState().select(name);
+        edit(undefined);
+        list.current?.focus();
+      });
     },
     [stores],
   );
@@ -67,8 +70,10 @@ export function TunnelList() {
     const delta = moves[event.key];
     if (delta !== undefined) {
       event.preventDefault();
-      moveSelection(Number.isFinite(delta) ? delta : delta > 0 ? tunnels.length : -tunnels.length);
-      stores.ui.getState().edit(undefined);
+      stores.ui.getState().leaveEditor(() => {
+        moveSelection(Number.isFinite(delta) ? delta : delta > 0 ? tunnels.length : -tunnels.length);
+        stores.ui.getState().edit(undefined);
+      });
       return;
     }
     const tunnel = tunnels.find((t) => t.name === selected);

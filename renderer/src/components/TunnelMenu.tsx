@@ -1,10 +1,11 @@
-// Rename and delete, each behind a dialog that says what will happen.
+// Export, QR code, rename and delete, each behind a dialog that says what will happen.
 import { useState } from 'react';
 import type { TunnelSummary } from '../../../app/src/api/wirefly-api.js';
 import { isInterfaceName } from '../../../helper/src/config/index.js';
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
 import { Dialog } from './Dialog.js';
+import { ExportDialog, QrDialog } from './TransferDialogs.js';
 
 export const NAME_RULE = 'Up to 15 letters, digits and _ = + . -, as the interface will be named.';
 
@@ -98,16 +99,24 @@ function DeleteDialog({ tunnel, onClose }: { readonly tunnel: TunnelSummary; rea
 }
 
 export function TunnelMenu({ tunnel }: { readonly tunnel: TunnelSummary }) {
-  const [open, setOpen] = useState<'rename' | 'delete' | undefined>();
+  const [open, setOpen] = useState<'export' | 'qr' | 'rename' | 'delete' | undefined>();
   const close = (): void => setOpen(undefined);
   return (
     <>
+      <button type="button" className="button" onClick={() => setOpen('export')}>
+        Export…
+      </button>
+      <button type="button" className="button" onClick={() => setOpen('qr')}>
+        QR code
+      </button>
       <button type="button" className="button" onClick={() => setOpen('rename')}>
         Rename…
       </button>
       <button type="button" className="button danger-text" onClick={() => setOpen('delete')}>
         Delete…
       </button>
+      {open === 'export' && <ExportDialog name={tunnel.name} onClose={close} />}
+      {open === 'qr' && <QrDialog name={tunnel.name} onClose={close} />}
       {open === 'rename' && <RenameDialog tunnel={tunnel} onClose={close} />}
       {open === 'delete' && <DeleteDialog tunnel={tunnel} onClose={close} />}
     </>

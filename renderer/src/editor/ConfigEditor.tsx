@@ -11,6 +11,7 @@ import {
   highlightActiveLineGutter,
   keymap,
   lineNumbers,
+  tooltips,
 } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { autocompletion, completionKeymap } from '@codemirror/autocomplete';
@@ -62,6 +63,8 @@ export function ConfigEditor({ initialText, issues, onChange, label, ref }: Conf
           wgQuick(),
           editorTheme,
           EditorView.lineWrapping,
+          // Lint tooltips stay within the editor's own box instead of running past its edge.
+          tooltips({ tooltipSpace: (current) => current.dom.getBoundingClientRect() }),
           EditorView.contentAttributes.of({ 'aria-label': label, spellcheck: 'false', autocapitalize: 'off' }),
           listener,
         ],

@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../../../app/src/api/wirefly-api.js';
 import { useApi, useAppStore, useStores } from '../app-context.js';
 import { errorMessage } from '../actions/errors.js';
 import { CopyButton } from '../components/CopyButton.js';
+import { Dialog } from '../components/Dialog.js';
 import { nameProblem, NAME_RULE } from '../components/TunnelMenu.js';
 import type { Editing } from '../state/ui-store.js';
 import { analyzeConfig } from './config-analysis.js';
@@ -64,27 +65,51 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
       : undefined;
   const title = editing.kind === 'new' ? 'New tunnel' : `Edit ${editing.name}`;
 
-  const save = async (): Promise<void> => {
-    if (saving) return;
-    if (problemWithName) return setRefusal({ message: problemWithName });
+  const errorsText = `${analysis.errorCount === 1 ? 'an error' : `${analysis.errorCount} errors`}, marked in red at ${analysis.errorCount === 1 ? 'its line' : 'their lines'}`;
+  const saveBlocked =
+    problemWithName !== undefined
+      ? `Saving needs a valid name: ${problemWithName}`
+      : analysis.errorCount > 0
+        ? `Fix ${errorsText}, to save.`
+        : undefined;
+  const pendingLeave = useAppStore('ui', (s) => s.pendingLeave);
+
+  useEffect(() => {
+    stores.ui.getState().setEditorDirty(text !== initialText || (editing.kind === 'new' && name !== ''));
+  }, [stores, text, initialText, editing.kind, name]);
+
+  useEffect(() => {
+    const warn = (event: BeforeUnloadEvent): void => {
+      if (stores.ui.getState().editorDirty) event.preventDefault();
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [stores]);
+
+  const save = async (): Promise<boolean> => {
+    if (saving) return false;
+    if (problemWithName) return (setRefusal({ message: problemWithName }), false);
     if (analysis.errorCount > 0) {
-      return setRefusal({
-        message: `Not saved: the configuration has ${analysis.errorCount === 1 ? 'an error' : `${analysis.errorCount} errors`}, marked in red at ${analysis.errorCount === 1 ? 'its line' : 'their lines'}.`,
-      });
+      setRefusal({ message: `Not saved: the configuration has ${errorsText}.` });
+      return false;
     }
     setSaving(true);
     try {
       const target = editing.kind === 'new' ? name : editing.name;
       const result = editing.kind === 'new' ? await api.createTunnel(target, text) : await api.saveConfig(target, text);
-      if (!result.saved)
-        return setRefusal({ message: 'Not saved: the configuration was refused.', issues: result.issues });
+      if (!result.saved) {
+        setRefusal({ message: 'Not saved: the configuration was refused.', issues: result.issues });
+        return false;
+      }
       if (analysis.fullTunnel && killSwitch !== (existing?.killSwitch ?? false))
         await api.setKillSwitch(target, killSwitch);
       stores.tunnels.getState().select(target);
       stores.ui.getState().edit(undefined);
       stores.ui.getState().notify('info', `Saved ${target}.`);
+      return true;
     } catch (error) {
       setRefusal({ message: `Not saved: ${errorMessage(error)}` });
+      return false;
     } finally {
       setSaving(false);
     }
@@ -107,6 +132,13 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
     editor.current?.replace(edit.from, edit.to, edit.insert);
   };
 
+  /** Save, then go where the person was going; a refused save keeps them in the editor, its reason shown. */
+  const saveAndLeave = async (): Promise<void> => {
+    const go = stores.ui.getState().pendingLeave;
+    stores.ui.getState().settleLeave(false);
+    if ((await save()) && go) go();
+  };
+
   const onChange = (next: string): void => {
     setText(next);
     setRefusal(undefined);
@@ -120,11 +152,39 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
           <button type="button" className="button" onClick={() => stores.ui.getState().edit(undefined)}>
             Cancel
           </button>
-          <button type="submit" className="button primary" disabled={saving} aria-keyshortcuts="Control+S Meta+S">
+          <button
+            type="submit"
+            className="button primary"
+            disabled={saving || saveBlocked !== undefined}
+            aria-keyshortcuts="Control+S Meta+S"
+            aria-describedby={saveBlocked ? 'save-blocked' : undefined}
+          >
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>
       </header>
+      {saveBlocked && !refusal && (
+        <p id="save-blocked" className="save-blocked muted" data-testid="save-blocked">
+          {saveBlocked}
+        </p>
+      )}
+      {pendingLeave && (
+        <Dialog
+          title={editing.kind === 'new' ? 'Save the new tunnel?' : `Save the changes to ${editing.name}?`}
+          confirmLabel="Save"
+          confirmDisabled={saveBlocked !== undefined}
+          onConfirm={() => void saveAndLeave()}
+          cancelLabel="Keep editing"
+          onCancel={() => stores.ui.getState().settleLeave(false)}
+          alternative={{ label: 'Discard changes', onChoose: () => stores.ui.getState().settleLeave(true) }}
+        >
+          <p>
+            {saveBlocked
+              ? `The changes cannot be saved as they are: ${saveBlocked} Or discard them.`
+              : 'The changes are not saved yet. Save them, or discard them and leave the editor.'}
+          </p>
+        </Dialog>
+      )}
       {editing.kind === 'new' && (
         <label className="form-row">
           <span>Name</span>

@@ -21,5 +21,6 @@ export function issueRange(doc: Text, issue: ConfigIssue): { from: number; to: n
 
 export function issueToDiagnostic(doc: Text, issue: ConfigIssue): Diagnostic {
   const { from, to } = issueRange(doc, issue);
-  return { from, to, severity: issue.severity, message: issue.message, source: issue.code };
+  // The message alone: the stable code is for programs, not for the person reading the tooltip.
+  return { from, to, severity: issue.severity, message: issue.message };
 }

@@ -48,7 +48,29 @@ export function newPrivateKeyText(): string {
   return keyToBase64(generatePrivateKey());
 }
 
-/** What a new tunnel starts with: a fresh key, and nothing that would not parse yet. */
+/**
+ * What a new tunnel starts with: a fresh key and every line a working tunnel
+ * needs, with a note on what goes in each. The empty values are marked as
+ * errors until they are filled, which is the list of what is left to do.
+ */
 export function newTunnelText(privateKey: string = newPrivateKeyText()): string {
-  return `[Interface]\nPrivateKey = ${privateKey}\n`;
+  return [
+    '[Interface]',
+    `PrivateKey = ${privateKey}`,
+    '# The address the server gave this device, e.g. 10.0.0.2/32',
+    'Address = ',
+    '# Optional: the DNS servers to use while the tunnel is active',
+    '# DNS = ',
+    '',
+    '[Peer]',
+    "# The server's public key",
+    'PublicKey = ',
+    '# Where the server is: a host name or address, and its port',
+    'Endpoint = ',
+    '# What goes through the tunnel: 0.0.0.0/0, ::/0 for everything',
+    'AllowedIPs = 0.0.0.0/0, ::/0',
+    '# Keeps the tunnel alive through NAT, in seconds',
+    'PersistentKeepalive = 25',
+    '',
+  ].join('\n');
 }

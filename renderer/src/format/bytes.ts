@@ -12,7 +12,3 @@ export function formatBytes(bytes: number): string {
   if (unit === 0) return `${Math.round(value)} B`;
   return `${value.toFixed(2)} ${UNITS[unit]}`;
 }
-
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
-}

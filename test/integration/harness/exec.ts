@@ -3,8 +3,8 @@
 // a failing `ip` or `wg` call explains itself in the test output.
 // The spawning and collecting is the helper's own runner; only the error, which
 // also keeps stdout and the signal for the tests' sake, is the harness's.
-import { runProcess } from '../../../helper/src/os/linux/command.js';
-import type { ProcessOptions } from '../../../helper/src/os/linux/command.js';
+import { runProcess } from '../../../helper/src/os/command.js';
+import type { ProcessOptions } from '../../../helper/src/os/command.js';
 
 export type ExecOptions = ProcessOptions;
 

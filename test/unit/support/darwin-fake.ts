@@ -4,7 +4,7 @@
 // calls read and write their structs at the offsets of Apple's headers, laid
 // out here on their own (not with the production code's encoders), so that a
 // test compares two independent readings of the headers.
-import { CommandFailed } from '../../../helper/src/os/process.js';
+import { CommandFailed } from '../../../helper/src/os/command.js';
 import type {
   CommandResult,
   DarwinBinding,

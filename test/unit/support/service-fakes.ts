@@ -105,17 +105,21 @@ export class FakeEngine implements TunnelEngine {
 export const PEER_KEY = keyToBase64(publicKeyFromPrivate(generatePrivateKey()));
 
 /** A client config; `extra` lines go at the end of [Interface]. */
-export function clientConfig(options: { allowedIps?: string; extra?: string; endpoint?: string } = {}): string {
+/** A client config; `net` moves its address and routes to 10.NET.0.0/24, and `dns: false` leaves DNS out, so that two can run side by side. */
+export function clientConfig(
+  options: { allowedIps?: string; extra?: string; endpoint?: string; net?: number; dns?: boolean } = {},
+): string {
+  const net = options.net ?? 200;
   return [
     '[Interface]',
     `PrivateKey = ${keyToBase64(generatePrivateKey())}`,
-    'Address = 10.200.0.2/32',
-    'DNS = 10.200.0.1',
+    `Address = 10.${net}.0.2/32`,
+    ...(options.dns === false ? [] : [`DNS = 10.${net}.0.1`]),
     ...(options.extra ? [options.extra] : []),
     '',
     '[Peer]',
     `PublicKey = ${PEER_KEY}`,
-    `AllowedIPs = ${options.allowedIps ?? '10.200.0.0/24'}`,
+    `AllowedIPs = ${options.allowedIps ?? `10.${net}.0.0/24`}`,
     `Endpoint = ${options.endpoint ?? '198.51.100.1:51820'}`,
     '',
   ].join('\n');

@@ -1,7 +1,7 @@
 // The tools' words on macOS for "already gone", so that undo steps stay
 // idempotent, and networksetup's habit of reporting errors on stdout with exit
 // status 0.
-import { CommandFailed } from '../process.js';
+import { CommandFailed } from '../command.js';
 import type { DarwinCommandRunner } from './binding.js';
 
 const ABSENT = [

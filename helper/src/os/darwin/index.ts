@@ -9,6 +9,7 @@ import { unixControlEndpoint } from '../unix-control-endpoint.js';
 import { applyDarwinTunnelNetwork } from './apply.js';
 import type { DarwinBinding } from './binding.js';
 import { darwinServiceInstaller } from './service-installer.js';
+import { darwinStateStore } from './state-store.js';
 import { systemBinding } from './system-binding.js';
 import { bindDarwinUdp } from './udp.js';
 import { darwinUndoPerformer, isUtunName } from './undo-steps.js';
@@ -24,12 +25,13 @@ export function darwinPlatform(binding: DarwinBinding = systemBinding()): Platfo
     name: 'darwin',
     // macOS names tunnel interfaces itself: a tunnel's own name asks for the first free utun.
     openTun: (name) => openUtun(binding.sys, isUtunName(name) ? name : 'utun'),
-    bindUdp: (port, handler) => bindDarwinUdp(binding.sys, port, handler, MAX_DATAGRAM_SIZE),
+    bindUdp: async (port, handler) => bindDarwinUdp(binding.sys, port, handler, MAX_DATAGRAM_SIZE),
     network: {
       apply: (plan, context) => applyDarwinTunnelNetwork(plan, context, binding),
       undoPerformer: () => darwinUndoPerformer(binding.run),
     },
     control: unixControlEndpoint('darwin'),
     service: darwinServiceInstaller({ run: binding.run }),
+    store: darwinStateStore,
   };
 }

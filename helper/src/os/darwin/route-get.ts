@@ -1,7 +1,7 @@
 // Reading macOS's routing table one question at a time: `route -n get`,
 // whose answer names the route's gateway, interface and flags.
 import { formatIpAddress, type IpAddress, type IpFamily } from '../../net/ip.js';
-import { CommandFailed } from '../process.js';
+import { CommandFailed } from '../command.js';
 import type { DarwinCommandRunner } from './binding.js';
 import { familyOption } from './undo-steps.js';
 

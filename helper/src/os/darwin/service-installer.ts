@@ -8,7 +8,7 @@ import { lstat, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../atomic-file.js';
-import { CommandFailed } from '../process.js';
+import { CommandFailed } from '../command.js';
 import type { ServiceInstaller } from '../service-installer.js';
 import type { DarwinCommandRunner } from './binding.js';
 

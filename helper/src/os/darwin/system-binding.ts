@@ -1,7 +1,7 @@
 // The real binding: macOS's tools run as argument arrays, `route -n monitor`
 // for changes of the routing table, and libSystem through koffi.
 import { spawn } from 'node:child_process';
-import { CommandFailed, runProcess } from '../process.js';
+import { CommandFailed, runProcess } from '../command.js';
 import type { DarwinBinding, DarwinCommandRunner, DarwinSyscalls } from './binding.js';
 import { koffiSyscalls } from './koffi-syscalls.js';
 

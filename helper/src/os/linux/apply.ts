@@ -3,7 +3,7 @@
 // routes, full-tunnel policy routing, DNS, kill switch. Each change is journaled
 // before it is made; if one fails, what was done so far is undone.
 import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
-import { spawnCommand, type CommandRunner } from './command.js';
+import { spawnCommand, type CommandRunner } from '../command.js';
 import { detectDnsBackend, setTunnelDns, type DnsBackend } from './dns.js';
 import { addKillSwitch } from './firewall.js';
 import { addAddresses, setMtuAndUp } from './link.js';

@@ -1,7 +1,7 @@
 // Automatic tunnel MTU, as wg-quick chooses it: what the path to the peers
 // carries, minus WireGuard's overhead.
 import { formatIpAddress, type Endpoint } from '../../net/ip.js';
-import { CommandFailed, type CommandRunner } from './command.js';
+import { CommandFailed, type CommandRunner } from '../command.js';
 
 /** IPv6 header (40) + UDP header (8) + WireGuard data header (16) + Poly1305 tag (16): the worst case. */
 export const WG_OVERHEAD = 80;

@@ -1,7 +1,7 @@
 // nftables tables owned by Wirefly: one per purpose and tunnel, loaded as a
 // whole script (atomically, by `nft -f -`) and removed as a whole, so that
 // undo never has to find individual rules among other software's.
-import { runIgnoringAbsent, type CommandRunner } from './command.js';
+import { runIgnoringAbsent, type CommandRunner } from '../command.js';
 import type { JournaledSystem } from './undo-steps.js';
 
 export type NftPurpose = 'killswitch' | 'fullroute';

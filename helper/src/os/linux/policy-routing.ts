@@ -16,7 +16,7 @@ import { formatIpAddress, type Cidr, type IpFamily } from '../../net/ip.js';
 import { loadNftTable, nftTableName } from './nftables.js';
 import { addRoute } from './routes.js';
 import { familyFlag, SRC_VALID_MARK, type JournaledSystem } from './undo-steps.js';
-import type { CommandRunner } from './command.js';
+import type { CommandRunner } from '../command.js';
 
 /** wg-quick's first choice of mark and table number. */
 export const FIRST_FWMARK_TABLE = 51820;

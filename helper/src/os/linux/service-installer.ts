@@ -1,7 +1,7 @@
 // The helper as a systemd service on Linux: the package ships the template
 // unit wirefly-helper@.service, and a user's instance is enabled and started
 // with systemctl (the package's postinst does this for the installing user).
-import { CommandFailed, spawnCommand, type CommandRunner } from './command.js';
+import { CommandFailed, spawnCommand, type CommandRunner } from '../command.js';
 import type { ServiceInstaller } from '../service-installer.js';
 
 export function systemdInstance(user: string): string {

@@ -5,7 +5,7 @@
 // Every step is idempotent: undoing what is already gone succeeds.
 import { isInterfaceName } from '../../config/interface-name.js';
 import { parseCidr, type IpFamily } from '../../net/ip.js';
-import { runIgnoringAbsent, spawnCommand, type CommandRunner } from './command.js';
+import { runIgnoringAbsent, spawnCommand, type CommandRunner } from '../command.js';
 import { deleteNftTable, isWireflyNftTable } from './nftables.js';
 import { restoreResolvConf } from './resolv-conf.js';
 

@@ -1,6 +1,6 @@
-// Running system tools as argument arrays, never through a shell, so that no
-// name or address from a config can become shell syntax. Shared by the Unix
-// platforms; a runner is injectable: tests record or redirect commands.
+// Running system tools (`ip`, `nft`, `resolvectl`, ...) as argument arrays,
+// never through a shell, so that no name or address from a config can become
+// shell syntax. A runner is injectable: tests record or redirect commands.
 import { spawn } from 'node:child_process';
 
 export interface CommandOptions {
@@ -71,3 +71,31 @@ export const spawnCommand: CommandRunner = async (argv, options = {}) => {
   if (outcome.exitCode !== 0) throw new CommandFailed(argv, outcome.exitCode, outcome.stderr);
   return outcome.stdout;
 };
+
+/**
+ * Undo steps must be idempotent: removing what is already gone succeeds.
+ * These are the tools' words for "not there" (the object, its table or its device).
+ */
+const ABSENT = [
+  /No such process/,
+  /No such file or directory/,
+  /No such device/,
+  /Cannot find device/,
+  /does not exist/,
+  /[Aa]ddress not found/,
+  /Cannot assign requested address/,
+  /FIB table does not exist/,
+];
+
+export function isAbsentError(error: unknown): boolean {
+  return error instanceof CommandFailed && ABSENT.some((pattern) => pattern.test(error.stderr));
+}
+
+/** Runs an undo command; an error saying the thing is already gone counts as done. */
+export async function runIgnoringAbsent(run: CommandRunner, argv: readonly string[]): Promise<void> {
+  try {
+    await run(argv);
+  } catch (error) {
+    if (!isAbsentError(error)) throw error;
+  }
+}

@@ -1,0 +1,131 @@
+// Brings a planned tunnel's networking up on Windows, as WireGuard for Windows
+// does: the kill switch first (so that nothing leaks while the rest comes up),
+// the interface's MTU and metric, its addresses, a host route for each
+// endpoint through the way it is reached now (so that the tunnel's own packets
+// stay off the tunnel), the routes into the tunnel (a default route split into
+// two halves, which win over the existing default route without replacing it),
+// and DNS on the interface. Each change is journaled before it is made; if one
+// fails, what was done so far is undone. The adapter's own settings (MTU,
+// metric) go with the adapter when the tunnel closes.
+import { equalBytes, maskCidr, parseCidr, type Cidr, type Endpoint, type IpFamily } from '../../net/ip.js';
+import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
+import type { FirewallSession, Win32NetworkApi, Win32Route } from './api.js';
+import { killSwitchFilters } from './firewall.js';
+import { deleteAddressStep, deleteRouteStep, type Win32UndoStep } from './undo-steps.js';
+
+/** WireGuard's overhead on an IPv6 path: what 'auto' takes off the outer MTU. */
+const OVERHEAD = 80;
+const DEFAULT_MTU = 1420;
+const TUNNEL_METRIC = 0;
+
+const HALVES: Readonly<Record<IpFamily, readonly Cidr[]>> = {
+  4: [parseCidr('0.0.0.0/1')!, parseCidr('128.0.0.0/1')!],
+  6: [parseCidr('::/1')!, parseCidr('8000::/1')!],
+};
+
+export class Win32PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Win32PlanError';
+  }
+}
+
+function covers(network: Cidr, address: Endpoint): boolean {
+  return (
+    network.family === address.family &&
+    equalBytes(maskCidr(network).bytes, maskCidr({ ...address, prefix: network.prefix }).bytes)
+  );
+}
+
+function hostNetwork(endpoint: Endpoint): Cidr {
+  return { family: endpoint.family, bytes: endpoint.bytes, prefix: endpoint.family === 4 ? 32 : 128 };
+}
+
+/** The tunnel's routes: the plan's, and each full-tunnel family's default route as two halves. */
+export function tunnelDestinations(plan: TunnelNetworkPlan): Cidr[] {
+  for (const route of plan.routes) {
+    if (route.table !== 'main') {
+      throw new Win32PlanError(`Table = ${route.table}: Windows has one routing table (use Table = auto or off)`);
+    }
+  }
+  return [...plan.fullTunnel.flatMap((family) => HALVES[family]), ...plan.routes.map((route) => route.destination)];
+}
+
+function autoMtu(api: Win32NetworkApi, endpoints: readonly Endpoint[]): number {
+  let smallest = Infinity;
+  for (const endpoint of endpoints) {
+    const best = api.bestRoute(endpoint);
+    if (best) smallest = Math.min(smallest, api.interfaceMtu(best.luid, endpoint.family) - OVERHEAD);
+  }
+  return Number.isFinite(smallest) ? smallest : DEFAULT_MTU;
+}
+
+function families(plan: TunnelNetworkPlan, destinations: readonly Cidr[]): IpFamily[] {
+  return ([4, 6] as const).filter(
+    (family) => plan.addresses.some((a) => a.family === family) || destinations.some((d) => d.family === family),
+  );
+}
+
+export async function applyWin32TunnelNetwork(
+  api: Win32NetworkApi,
+  plan: TunnelNetworkPlan,
+  context: NetworkContext,
+): Promise<AppliedTunnelNetwork> {
+  const destinations = tunnelDestinations(plan);
+  const log = await context.journal.begin(plan.ifname);
+  const journaled = async (step: Win32UndoStep, change: () => void) => {
+    await log.record(step);
+    change();
+  };
+  let firewall: FirewallSession | undefined;
+  const undo = async () => {
+    firewall?.close();
+    firewall = undefined;
+    await log.undo();
+  };
+  try {
+    const luid = api.interfaceLuid(plan.ifname);
+    if (plan.killSwitch) {
+      await journaled({ op: 'win32-delete-firewall' }, () => {
+        firewall = api.openFirewall();
+        firewall.add(killSwitchFilters({ luid, endpoints: plan.endpoints, dnsServers: plan.dns.servers }));
+      });
+    }
+    const mtu = plan.mtu === 'auto' ? autoMtu(api, plan.endpoints) : plan.mtu;
+    for (const family of families(plan, destinations)) api.setInterface(luid, family, { mtu, metric: TUNNEL_METRIC });
+    for (const address of plan.addresses) {
+      await journaled(deleteAddressStep(luid, address), () => api.addAddress(luid, address));
+    }
+    for (const endpoint of plan.endpoints) {
+      if (!destinations.some((network) => covers(network, endpoint))) continue;
+      const best = api.bestRoute(endpoint);
+      if (!best || best.luid === luid) continue;
+      const route: Win32Route = {
+        luid: best.luid,
+        destination: hostNetwork(endpoint),
+        ...(best.nextHop ? { nextHop: best.nextHop } : {}),
+        metric: TUNNEL_METRIC,
+      };
+      await journaled(deleteRouteStep(route), () => api.addRoute(route));
+    }
+    for (const destination of destinations) {
+      const route: Win32Route = { luid, destination, metric: TUNNEL_METRIC };
+      await journaled(deleteRouteStep(route), () => api.addRoute(route));
+    }
+    for (const family of [4, 6] as const) {
+      const servers = plan.dns.servers.filter((server) => server.family === family);
+      if (servers.length === 0) continue;
+      await journaled({ op: 'win32-clear-dns', luid: String(luid), family }, () =>
+        api.setDns(luid, family, servers, plan.dns.searchDomains),
+      );
+    }
+    return { mtu, undo };
+  } catch (error) {
+    try {
+      await undo();
+    } catch (undoError) {
+      throw new AggregateError([error, undoError], `bringing up ${plan.ifname} failed, and so did undoing it`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,136 @@
+// Access lists for what the helper creates on Windows, as SDDL: the helper's
+// pipe (SYSTEM, Administrators and the desktop user), the wg(8) control pipe
+// (SYSTEM and Administrators, as wireguard-go's), and the service's state
+// folder (SYSTEM and Administrators; the boot copies hold private keys).
+// Built as text (pure), applied with SetNamedSecurityInfoW and read back with
+// GetNamedSecurityInfoW through advapi32.
+import { declare, loadKoffi, Win32Error } from './koffi.js';
+
+export const SYSTEM_SID = 'S-1-5-18';
+export const ADMINISTRATORS_SID = 'S-1-5-32-544';
+const USER_SID = /^S-1-5-21(-\d{1,10}){4}$/;
+
+export function isUserSid(value: string): boolean {
+  return USER_SID.test(value);
+}
+
+/** Protected (inherits nothing): full access for SYSTEM and Administrators, read and write for the user. */
+export function helperPipeSddl(userSid: string): string {
+  if (!isUserSid(userSid)) throw new Error(`"${userSid}" is not a user's SID (S-1-5-21-...)`);
+  return `D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GRGW;;;${userSid})`;
+}
+
+/** SYSTEM and Administrators alone, as wireguard-go's UAPI pipe. */
+export const ADMINISTRATORS_ONLY_SDDL = 'D:P(A;;GA;;;SY)(A;;GA;;;BA)';
+
+/** For folders: the same, inherited by everything in them (object and container inherit). */
+export const ADMINISTRATORS_ONLY_TREE_SDDL = 'D:P(A;OICI;GA;;;SY)(A;OICI;GA;;;BA)';
+
+const SDDL_REVISION_1 = 1;
+const SE_FILE_OBJECT = 1;
+const DACL_SECURITY_INFORMATION = 0x4;
+const PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000;
+
+type Out<T> = [T];
+const convertSddl = declare<(sddl: string, revision: number, sd: Out<unknown>, size: Out<number>) => boolean>(
+  'advapi32.dll',
+  'bool __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(str16 sddl, uint32 revision, _Out_ void **sd, _Out_ uint32 *size)',
+);
+const securityDescriptorDacl = declare<
+  (sd: unknown, present: Out<number>, dacl: Out<unknown>, defaulted: Out<number>) => boolean
+>(
+  'advapi32.dll',
+  'bool __stdcall GetSecurityDescriptorDacl(void *sd, _Out_ int *present, _Out_ void **dacl, _Out_ int *defaulted)',
+);
+const setNamedSecurityInfo = declare<
+  (name: string, type: number, info: number, owner: null, group: null, dacl: unknown, sacl: null) => number
+>(
+  'advapi32.dll',
+  'uint32 __stdcall SetNamedSecurityInfoW(str16 name, int type, uint32 info, void *owner, void *group, void *dacl, void *sacl)',
+);
+const getNamedSecurityInfo = declare<
+  (
+    name: string,
+    type: number,
+    info: number,
+    owner: Out<unknown>,
+    group: Out<unknown>,
+    dacl: Out<unknown>,
+    sacl: Out<unknown>,
+    sd: Out<unknown>,
+  ) => number
+>(
+  'advapi32.dll',
+  'uint32 __stdcall GetNamedSecurityInfoW(str16 name, int type, uint32 info, _Out_ void **owner, _Out_ void **group, _Out_ void **dacl, _Out_ void **sacl, _Out_ void **sd)',
+);
+const sddlOf = declare<
+  (sd: unknown, revision: number, info: number, text: Out<unknown>, length: Out<number>) => boolean
+>(
+  'advapi32.dll',
+  'bool __stdcall ConvertSecurityDescriptorToStringSecurityDescriptorW(void *sd, uint32 revision, uint32 info, _Out_ void **text, _Out_ uint32 *length)',
+);
+const localFree = declare<(memory: unknown) => unknown>('kernel32.dll', 'void * __stdcall LocalFree(void *memory)');
+const lastError = declare<() => number>('kernel32.dll', 'uint32 __stdcall GetLastError()');
+
+/**
+ * Replaces the access list of the file, folder or pipe at `path` with the
+ * one `sddl` describes, protected from inheriting its parent's.
+ */
+export function applyAccessList(path: string, sddl: string): void {
+  const descriptor: Out<unknown> = [null];
+  if (!convertSddl()(sddl, SDDL_REVISION_1, descriptor, [0])) {
+    throw new Win32Error('ConvertStringSecurityDescriptorToSecurityDescriptorW', lastError()());
+  }
+  try {
+    const present: Out<number> = [0];
+    const dacl: Out<unknown> = [null];
+    if (!securityDescriptorDacl()(descriptor[0], present, dacl, [0]) || !present[0]) {
+      throw new Win32Error('GetSecurityDescriptorDacl', lastError()());
+    }
+    const info = (DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION) >>> 0;
+    const status = setNamedSecurityInfo()(path, SE_FILE_OBJECT, info, null, null, dacl[0], null);
+    if (status !== 0) throw new Win32Error(`SetNamedSecurityInfoW(${path})`, status);
+  } finally {
+    localFree()(descriptor[0]);
+  }
+}
+
+/** The access list of `path` as SDDL ("D:..."), as Windows stores it. */
+export function readAccessList(path: string): string {
+  const descriptor: Out<unknown> = [null];
+  const status = getNamedSecurityInfo()(
+    path,
+    SE_FILE_OBJECT,
+    DACL_SECURITY_INFORMATION,
+    [null],
+    [null],
+    [null],
+    [null],
+    descriptor,
+  );
+  if (status !== 0) throw new Win32Error(`GetNamedSecurityInfoW(${path})`, status);
+  try {
+    const text: Out<unknown> = [null];
+    const length: Out<number> = [0];
+    if (!sddlOf()(descriptor[0], SDDL_REVISION_1, DACL_SECURITY_INFORMATION, text, length)) {
+      throw new Win32Error('ConvertSecurityDescriptorToStringSecurityDescriptorW', lastError()());
+    }
+    try {
+      return (loadKoffi().decode(text[0], 'char16_t', length[0]) as string).replace(/\0+$/, '');
+    } finally {
+      localFree()(text[0]);
+    }
+  } finally {
+    localFree()(descriptor[0]);
+  }
+}
+
+/** The access entries of an SDDL access list, each as "type;flags;rights;sid", order and flag order ignored. */
+export function accessEntries(sddl: string): string[] {
+  const entries = [...sddl.matchAll(/\(([^)]*)\)/g)].map((match) => {
+    const [type, flags, rights, , , sid] = match[1]!.split(';');
+    const sorted = (text: string | undefined) => (text?.match(/../g) ?? []).sort().join('');
+    return `${type};${sorted(flags)};${sorted(rights)};${sid}`;
+  });
+  return entries.sort();
+}
