@@ -244,3 +244,21 @@ test('UDP: a port in use is an EADDRINUSE error, and nothing stays open', async 
   await assert.rejects(bound(mac, 51820), { code: 'EADDRINUSE', syscall: 'bind' });
   assert.equal([...mac.sockets.values()].filter((socket) => !socket.closed).length, 0);
 });
+
+test('UDP on any port: one that IPv4 has taken is given up for another that both families have free', async () => {
+  const mac = new FakeMac();
+  mac.freePort = 50001;
+  const bind = mac.sys.bind;
+  mac.sys.bind = (...args) => {
+    const socket = mac.sockets.get(args[0]);
+    if (socket?.family === 4 && mac.freePort === 50001) {
+      mac.freePort = 50002;
+      return -48;
+    }
+    return bind(...args);
+  };
+  const { udp } = await bound(mac);
+  assert.equal(udp.port, 50002);
+  assert.equal([...mac.sockets.values()].filter((socket) => !socket.closed).length, 2);
+  udp.close();
+});

@@ -35,6 +35,8 @@ import {
 } from './socket-layout.js';
 import { makeNonBlockingPrivate } from './utun.js';
 
+/** Tries at a port both families have free, when any port will do. */
+const BIND_ATTEMPTS = 16;
 /** Most datagrams per wake-up of one socket. */
 export const RECEIVE_BATCH = 128;
 const SOCK_DGRAM = 2;
@@ -148,16 +150,20 @@ class DarwinUdp implements UdpTransport {
     for (const socket of [v6, v4]) this.unwatch.push(sys.watchReadable(socket.fd, () => this.drain(socket)));
   }
 
+  /** IPv6 first, IPv4 on the port it got; asked for any port, another one when IPv4 has that one taken. */
   static bind(sys: DarwinSyscalls, port: number, handler: UdpHandler, maxDatagramSize: number): DarwinUdp {
     const dataSize = Math.max(RECEIVE_SLAB, maxDatagramSize * 2);
-    const v6 = openSocket(sys, 6, port, dataSize, maxDatagramSize);
-    try {
-      const bound = localPort(v6);
-      const v4 = openSocket(sys, 4, bound, dataSize, maxDatagramSize);
-      return new DarwinUdp(sys, v6, v4, bound, handler, maxDatagramSize);
-    } catch (error) {
-      v6.close();
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const v6 = openSocket(sys, 6, port, dataSize, maxDatagramSize);
+      try {
+        const bound = localPort(v6);
+        const v4 = openSocket(sys, 4, bound, dataSize, maxDatagramSize);
+        return new DarwinUdp(sys, v6, v4, bound, handler, maxDatagramSize);
+      } catch (error) {
+        v6.close();
+        const taken = error instanceof SyscallError && error.errno === ERRNO.EADDRINUSE;
+        if (!(port === 0 && taken && attempt < BIND_ATTEMPTS)) throw error;
+      }
     }
   }
 
