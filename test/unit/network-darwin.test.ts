@@ -18,6 +18,10 @@ import {
   killSwitchRules,
   type DarwinUndoStep,
 } from '../../helper/src/os/darwin/index.js';
+import { parseServiceList, parseSettingList } from '../../helper/src/os/darwin/dns.js';
+import { parseIfconfig } from '../../helper/src/os/darwin/ifconfig.js';
+import { mainRulesetEvaluatesAppleAnchors, parsePfToken } from '../../helper/src/os/darwin/pf.js';
+import { parseRouteGet } from '../../helper/src/os/darwin/route-get.js';
 import { Journal } from '../../helper/src/service/journal.js';
 import { FakeMac } from './support/darwin-fake.js';
 
@@ -511,3 +515,66 @@ async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
   assert.ok(condition(), 'the route follower did not get there');
 }
+
+test("parsing macOS's tools: route -n get, ifconfig, networksetup's lists and sentences, pfctl's token and anchors", () => {
+  const defaultRoute = [
+    '   route to: default',
+    'destination: default',
+    '       mask: default',
+    '    gateway: 192.168.1.1',
+    '  interface: en0',
+    '      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING,GLOBAL>',
+    ' recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire',
+    '       0         0         0         0         0         0      1500         0',
+  ].join('\n');
+  assert.deepEqual(parseRouteGet(defaultRoute), {
+    destination: 'default',
+    gateway: '192.168.1.1',
+    interface: 'en0',
+    flags: ['UP', 'GATEWAY', 'DONE', 'STATIC', 'PRCLONING', 'GLOBAL'],
+  });
+  const linkRoute =
+    '   route to: default\ndestination: default\n    gateway: link#12\n  interface: ppp0\n      flags: <UP,DONE,STATIC>\n';
+  assert.deepEqual(parseRouteGet(linkRoute), {
+    destination: 'default',
+    interface: 'ppp0',
+    flags: ['UP', 'DONE', 'STATIC'],
+  });
+  assert.deepEqual(
+    parseIfconfig(
+      'utun4',
+      'utun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet 10.9.0.2 --> 10.9.0.2 netmask 0xffffffff\n',
+    ),
+    {
+      mtu: 1380,
+      up: true,
+    },
+  );
+  assert.deepEqual(parseIfconfig('utun5', 'utun5: flags=8010<POINTOPOINT,MULTICAST> mtu 1500\n'), {
+    mtu: 1500,
+    up: false,
+  });
+  assert.throws(() => parseIfconfig('utun5', 'ifconfig: interface utun5 does not exist'), /cannot read/);
+  assert.deepEqual(
+    parseServiceList(
+      'An asterisk (*) denotes that a network service is disabled.\nWi-Fi\n*Thunderbolt Bridge\nUSB 10/100/1000 LAN\n',
+    ),
+    ['Wi-Fi', 'Thunderbolt Bridge', 'USB 10/100/1000 LAN'],
+  );
+  const isAddress = (line: string) => parseIpAddress(line) !== undefined;
+  assert.equal(parseSettingList("There aren't any DNS Servers set on Wi-Fi.\n", isAddress, 'servers'), null);
+  assert.deepEqual(parseSettingList('192.168.1.1\n2001:db8::53\n', isAddress, 'servers'), [
+    '192.168.1.1',
+    '2001:db8::53',
+  ]);
+  assert.throws(() => parseSettingList('192.168.1.1\nsomething else\n', isAddress, 'servers'), /cannot read/);
+  assert.equal(
+    parsePfToken(
+      'No ALTQ support in kernel\nALTQ related functions disabled\npf enabled\nToken : 12709537390587418111\n',
+    ),
+    '12709537390587418111',
+  );
+  assert.throws(() => parsePfToken('pfctl: /dev/pf: Permission denied\n'), /gave no token/);
+  assert.equal(mainRulesetEvaluatesAppleAnchors('  com.apple\n'), true);
+  assert.equal(mainRulesetEvaluatesAppleAnchors('  com.apple.other\n  mine\n'), false);
+});
