@@ -23,7 +23,7 @@ export function watchRouteMonitor(changed: () => void): () => void {
     child.stdout?.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      if (lines.some((line) => line.startsWith('RTM_'))) changed();
+      for (const line of lines) if (line.startsWith('RTM_')) changed();
     });
     child.on('error', () => {});
     // A monitor that ends by itself is started again, not at once, so that a missing tool cannot spin.
