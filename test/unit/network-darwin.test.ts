@@ -22,6 +22,7 @@ import { parseServiceList, parseSettingList } from '../../helper/src/os/darwin/d
 import { parseIfconfig } from '../../helper/src/os/darwin/ifconfig.js';
 import { mainRulesetEvaluatesAppleAnchors, parsePfToken } from '../../helper/src/os/darwin/pf.js';
 import { parseRouteGet } from '../../helper/src/os/darwin/route-get.js';
+import { RouteFollower } from '../../helper/src/os/darwin/route-follower.js';
 import { Journal } from '../../helper/src/service/journal.js';
 import { FakeMac } from './support/darwin-fake.js';
 
@@ -577,4 +578,36 @@ test("parsing macOS's tools: route -n get, ifconfig, networksetup's lists and se
   assert.throws(() => parsePfToken('pfctl: /dev/pf: Permission denied\n'), /gave no token/);
   assert.equal(mainRulesetEvaluatesAppleAnchors('  com.apple\n'), true);
   assert.equal(mainRulesetEvaluatesAppleAnchors('  com.apple.other\n  mine\n'), false);
+});
+
+test('the route follower: changes during a run fold into one more run, at least the interval later; stop ends a pause at once', async () => {
+  const mac = new FakeMac();
+  const starts: number[] = [];
+  let release = () => {};
+  const follower = new RouteFollower(
+    mac,
+    [
+      async () => {
+        starts.push(performance.now());
+        if (starts.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+    ],
+    50,
+  );
+  mac.changeDefaultRoute(4, mac.routes.get('4 default'));
+  for (let i = 0; i < 5; i++) mac.changeDefaultRoute(4, mac.routes.get('4 default'));
+  release();
+  await waitFor(() => starts.length === 2);
+  assert.ok(starts[1]! - starts[0]! >= 49, `${starts[1]! - starts[0]!} ms apart`);
+  mac.changeDefaultRoute(4, mac.routes.get('4 default'));
+  mac.changeDefaultRoute(4, mac.routes.get('4 default'));
+  // The third run is over and the pending change waits out its pause.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(starts.length, 3);
+  const stopping = performance.now();
+  await follower.stop();
+  assert.ok(performance.now() - stopping < 45, 'stop does not wait out the pause');
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(starts.length, 3, 'the run the first change started, and none after stop');
+  assert.equal(mac.watchingRoutes, 0);
 });

@@ -27,10 +27,16 @@ export function darwinRoutes(plan: TunnelNetworkPlan): Cidr[] {
   return [...routes, ...plan.fullTunnel.flatMap(addressSpaceHalves)];
 }
 
+export interface DarwinApplyOptions {
+  /** The least time between two runs after changes of the routing table (route-follower.ts). */
+  readonly followIntervalMs?: number;
+}
+
 export async function applyDarwinTunnelNetwork(
   plan: TunnelNetworkPlan,
   context: NetworkContext,
   binding: DarwinBinding,
+  options: DarwinApplyOptions = {},
 ): Promise<AppliedTunnelNetwork> {
   if (!isUtunName(plan.ifname)) throw new PlanError(`${plan.ifname} is not a utun interface`);
   const routes = darwinRoutes(plan);
@@ -58,7 +64,7 @@ export async function applyDarwinTunnelNetwork(
     const refreshers = [endpointRoutes?.update.bind(endpointRoutes), dns?.refresh.bind(dns)].filter(
       (refresher) => refresher !== undefined,
     );
-    if (refreshers.length > 0) follower = new RouteFollower(binding, refreshers);
+    if (refreshers.length > 0) follower = new RouteFollower(binding, refreshers, options.followIntervalMs);
     return { mtu, undo };
   } catch (error) {
     try {
