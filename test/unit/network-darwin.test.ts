@@ -592,13 +592,13 @@ test('the route follower: changes during a run fold into one more run, at least 
         if (starts.length === 1) await new Promise<void>((resolve) => (release = resolve));
       },
     ],
-    50,
+    500,
   );
   mac.changeDefaultRoute(4, mac.routes.get('4 default'));
   for (let i = 0; i < 5; i++) mac.changeDefaultRoute(4, mac.routes.get('4 default'));
   release();
   await waitFor(() => starts.length === 2);
-  assert.ok(starts[1]! - starts[0]! >= 49, `${starts[1]! - starts[0]!} ms apart`);
+  assert.ok(starts[1]! - starts[0]! >= 499, `${starts[1]! - starts[0]!} ms apart`);
   mac.changeDefaultRoute(4, mac.routes.get('4 default'));
   mac.changeDefaultRoute(4, mac.routes.get('4 default'));
   // The third run is over and the pending change waits out its pause.
@@ -606,8 +606,8 @@ test('the route follower: changes during a run fold into one more run, at least 
   assert.equal(starts.length, 3);
   const stopping = performance.now();
   await follower.stop();
-  assert.ok(performance.now() - stopping < 45, 'stop does not wait out the pause');
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.ok(performance.now() - stopping < 400, 'stop does not wait out the pause');
+  await new Promise((resolve) => setTimeout(resolve, 600));
   assert.equal(starts.length, 3, 'the run the first change started, and none after stop');
   assert.equal(mac.watchingRoutes, 0);
 });
