@@ -349,18 +349,18 @@ test('pf rules, full tunnel, IPv4 and IPv6 endpoints and DNS servers', () => {
       'pass quick on lo0 all',
       'pass out quick on utun7 inet proto { tcp, udp } to { 10.9.0.1 } port 53',
       'pass out quick on utun7 inet6 proto { tcp, udp } to { fd00::53 } port 53',
-      'block drop out quick proto { tcp, udp } to port 53',
+      'block drop out quick proto { tcp, udp } to any port 53',
       'pass quick on utun7 all',
       'pass out quick inet proto udp to 198.51.100.1 port 51820',
       'pass in quick inet proto udp from 198.51.100.1 port 51820',
       'pass out quick inet6 proto udp to 2001:db8::1 port 443',
       'pass in quick inet6 proto udp from 2001:db8::1 port 443',
-      'pass out quick inet proto udp from port 68 to port 67',
-      'pass in quick inet proto udp from port 67 to port 68',
+      'pass out quick inet proto udp from any port 68 to any port 67',
+      'pass in quick inet proto udp from any port 67 to any port 68',
       'pass out quick inet6 proto icmp6 icmp6-type { routersol, neighbrsol, neighbradv }',
       'pass in quick inet6 proto icmp6 icmp6-type { routeradv, neighbrsol, neighbradv, redir }',
-      'pass out quick inet6 proto udp from port 546 to ff02::1:2 port 547',
-      'pass in quick inet6 proto udp from fe80::/10 port 547 to port 546',
+      'pass out quick inet6 proto udp from any port 546 to ff02::1:2 port 547',
+      'pass in quick inet6 proto udp from fe80::/10 port 547 to any port 546',
       'block drop quick all',
       '',
     ].join('\n'),
@@ -374,8 +374,8 @@ test('pf rules, split tunnel asked to block, IPv4 only and no DNS servers: DNS m
     dnsServers: [],
   });
   const lines = rules.split('\n');
-  assert.equal(lines[1], 'pass out quick on utun3 proto { tcp, udp } to port 53');
-  assert.equal(lines[2], 'block drop out quick proto { tcp, udp } to port 53');
+  assert.equal(lines[1], 'pass out quick on utun3 proto { tcp, udp } to any port 53');
+  assert.equal(lines[2], 'block drop out quick proto { tcp, udp } to any port 53');
   assert.deepEqual(
     lines.filter((line) => line.includes('192.0.2.3')),
     ['pass out quick inet proto udp to 192.0.2.3 port 51000', 'pass in quick inet proto udp from 192.0.2.3 port 51000'],

@@ -26,7 +26,7 @@ export function killSwitchAnchor(ifname: string): string {
 const INET: Readonly<Record<IpFamily, string>> = { 4: 'inet', 6: 'inet6' };
 
 export function killSwitchRules({ ifname, endpoints, dnsServers }: KillSwitch): string {
-  const dns = 'proto { tcp, udp } to port 53';
+  const dns = 'proto { tcp, udp } to any port 53';
   const dnsRules =
     dnsServers.length === 0
       ? [`pass out quick on ${ifname} ${dns}`]
@@ -51,12 +51,12 @@ export function killSwitchRules({ ifname, endpoints, dnsServers }: KillSwitch): 
     `block drop out quick ${dns}`,
     `pass quick on ${ifname} all`,
     ...endpointRules,
-    'pass out quick inet proto udp from port 68 to port 67',
-    'pass in quick inet proto udp from port 67 to port 68',
+    'pass out quick inet proto udp from any port 68 to any port 67',
+    'pass in quick inet proto udp from any port 67 to any port 68',
     'pass out quick inet6 proto icmp6 icmp6-type { routersol, neighbrsol, neighbradv }',
     'pass in quick inet6 proto icmp6 icmp6-type { routeradv, neighbrsol, neighbradv, redir }',
-    'pass out quick inet6 proto udp from port 546 to ff02::1:2 port 547',
-    'pass in quick inet6 proto udp from fe80::/10 port 547 to port 546',
+    'pass out quick inet6 proto udp from any port 546 to ff02::1:2 port 547',
+    'pass in quick inet6 proto udp from fe80::/10 port 547 to any port 546',
     'block drop quick all',
     '',
   ].join('\n');
