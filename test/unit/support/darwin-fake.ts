@@ -301,7 +301,7 @@ export class FakeMac implements DarwinBinding {
       };
     }
     if (args[0] === '-X' && args.length === 2) {
-      if (!this.pf.references.delete(args[1] ?? '')) return this.fail(argv, 'pfctl: DIOCSTOPREF: No such process');
+      if (!this.pf.references.delete(args[1] ?? '')) return this.fail(argv, 'pfctl: DIOCSTOPREF: Invalid argument');
       return { stdout: '', stderr: 'pf disabled\n' };
     }
     if (args[0] === '-a' && args[1] && args[2] === '-f' && args[3] === '-' && args.length === 4) {

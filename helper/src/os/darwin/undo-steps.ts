@@ -5,6 +5,7 @@
 // Every step is idempotent: undoing what is already gone succeeds.
 import { parseCidr, parseIpAddress, type IpFamily } from '../../net/ip.js';
 import type { DarwinCommandRunner } from './binding.js';
+import { CommandFailed } from '../command.js';
 import { networksetup, runIgnoringAbsent } from './command.js';
 
 export type DarwinUndoStep =
@@ -94,7 +95,19 @@ export async function performDarwinUndoStep(run: DarwinCommandRunner, step: Darw
       // Rules only: "-F all" would also flush every state of the system, not just the anchor's.
       return runIgnoringAbsent(run, ['pfctl', '-a', step.anchor, '-F', 'rules']);
     case 'release-pf-token':
-      return runIgnoringAbsent(run, ['pfctl', '-X', step.token]);
+      return releasePfToken(run, step.token);
+  }
+}
+
+/**
+ * A reference pf no longer holds (the machine restarted since) is released
+ * already: pfctl reports its ioctl's refusal, DIOCSTOPREF, whatever the errno.
+ */
+async function releasePfToken(run: DarwinCommandRunner, token: string): Promise<void> {
+  try {
+    await run(['pfctl', '-X', token]);
+  } catch (error) {
+    if (!(error instanceof CommandFailed && /DIOCSTOPREF/.test(error.stderr))) throw error;
   }
 }
 
