@@ -164,6 +164,7 @@ async function switching(page: Page, { client, files }: Tunnels, resolvConf: str
   assert.match(readFileSync(resolvConf, 'utf8'), /nameserver 10\.78\.0\.1/);
   assert.match(await client.exec('ip', ['-4', 'route', 'show', '10.77.0.0/16']), /dev beta/);
   assert.equal((await ping(client, '10.78.0.1', { count: 1, deadlineSeconds: 10 })).received, 1);
+  await page.getByTestId('latest-handshake').waitFor();
   await screenshot(page, 'switched');
 }
 
@@ -188,6 +189,7 @@ async function chart(page: Page, client: Namespace): Promise<void> {
     assert.equal(Number(value) % (Number(ticks[1]!.split(' ')[0]) || 1), 0, `${tick} is a round step (${i})`);
   }
   // Values under the pointer.
+  await chartElement.locator('.u-legend').scrollIntoViewIfNeeded();
   const box = (await chartElement.locator('.u-over').boundingBox())!;
   await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
   await waitFor('the legend to show the values under the pointer', async () =>
@@ -376,7 +378,6 @@ async function importing(page: Page, lab: Lab, texts: Tunnels['texts']): Promise
   await importFiles(page, [join(again, 'alpha.conf'), join(again, 'My VPN (1).conf'), join(again, 'ls.zip')]);
   const damaged = page.locator('.notice', { hasText: /ls\.zip: the archive is damaged or is not a zip archive/ });
   await damaged.waitFor();
-  await damaged.getByRole('button', { name: 'Dismiss' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.getByText('A tunnel named alpha already exists.').waitFor();
   await dialog.getByText('“My VPN (1)” cannot name a tunnel', { exact: false }).waitFor();
@@ -391,6 +392,7 @@ async function importing(page: Page, lab: Lab, texts: Tunnels['texts']): Promise
   await dialog.getByRole('button', { name: 'Import' }).click();
   await row(page, 'alpha-2').waitFor();
   await row(page, 'My_VPN_1').waitFor();
+  await damaged.getByRole('button', { name: 'Dismiss' }).click();
 }
 
 async function exporting(page: Page, lab: Lab, texts: Tunnels['texts']): Promise<void> {
@@ -485,6 +487,7 @@ async function scenario(lab: Lab, browser: Browser): Promise<void> {
     mkdirSync(FAILURE_DIR, { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1180, height: 760 }, acceptDownloads: true });
     page.on('console', (message) => console.error(`browser console: ${message.text()}`));
+    page.on('pageerror', (error) => console.error(`browser error: ${error.stack ?? error.message}`));
     const notFound: string[] = [];
     page.on('response', (response) => void (response.status() >= 400 && notFound.push(response.url())));
     page.setDefaultTimeout(STEP_TIMEOUT_MS);

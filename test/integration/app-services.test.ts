@@ -73,7 +73,7 @@ test('import, activate (starting the helper), stats with a handshake and growing
       const imported = await services.api.importFiles([
         { fileName: `${tunnelName}.conf`, dataBase64: Buffer.from(clientConfig).toString('base64') },
       ]);
-      assert.deepEqual(imported, { imported: [tunnelName], failed: [] });
+      assert.deepEqual(imported, { imported: [tunnelName], failed: [], questions: [] });
       assert.deepEqual(await services.api.getHelperState(), { status: 'not-running' });
 
       let latest: TunnelSummary[] = [];

@@ -356,7 +356,20 @@ test('two tunnels at once, each with its own traffic; SIGTERM to the helper brin
     const text = await h.cli(['status']);
     assert.match(text, new RegExp(`tunnel: ${a.name} \\(active\\)`));
     assert.match(text, new RegExp(`tunnel: ${b.name} \\(active\\)`));
-    await h.cli(['down', a.name]);
+    // A third that routes a's network is refused, changing nothing, until asked to switch.
+    const c = h.clientConfig(first, '10.200.0.0/16');
+    const refused = await h.cli(['up', c.path]).catch((e: unknown) => e);
+    assert.ok(refused instanceof CommandError, 'a conflicting up fails');
+    assert.match(
+      refused.stderr,
+      new RegExp(`conflicts with the active tunnel ${a.name} \\(both route 10\\.200\\.0\\.0/24`),
+    );
+    assert.match(refused.stderr, /wirefly up --switch/);
+    assert.deepEqual((await h.status()).tunnels.map((tunnel) => tunnel.summary.name).sort(), [a.name, b.name].sort());
+    assert.match(await h.cli(['up', '--switch', c.path]), new RegExp(`^${a.name}: down, to switch to ${c.name}\n`));
+    assert.equal((await ping(h.client, '10.200.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
+    assert.deepEqual((await h.status()).tunnels.map((tunnel) => tunnel.summary.name).sort(), [b.name, c.name].sort());
+    await h.cli(['down', c.name]);
     // Shutting the helper down brings the other one down.
     const exit = await h.helper.stop();
     assert.equal(exit.code, 0, h.helper.log());

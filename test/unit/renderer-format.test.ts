@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatBytes } from '../../renderer/src/format/bytes.js';
 import { formatRate, rateAxis } from '../../renderer/src/format/rate.js';
+import { plainFailure } from '../../renderer/src/actions/failure-words.js';
 import { formatDuration, formatHandshakeAge } from '../../renderer/src/format/handshake.js';
 
 test('handshake ages read as wg words them', () => {
@@ -59,4 +60,26 @@ test('the rate axis has round ticks of one unit that cover the peak', () => {
       for (const label of axis.labels) assert.match(label, /^\d+(\.(5|25|75))? \S+\/s$/, label);
     }
   }
+});
+
+test('failures read in plain words, each with what to do', () => {
+  const cases: [string, RegExp][] = [
+    [
+      'tunnel home could not come up: /etc/resolv.conf already holds DNS written by Wirefly for another tunnel',
+      /already sets this computer’s DNS/,
+    ],
+    [
+      '`ip -4 route add 10.78.0.0/24 dev home-2 table main` failed (exit code 2): RTNETLINK answers: File exists',
+      /already routed elsewhere/,
+    ],
+    ['cannot listen on port 51999: binding UDP port 51999 (IPv4): Address already in use', /listen port is taken/],
+    ['the helper is not running', /helper is not running/],
+    ['getaddrinfo ENOTFOUND vpn.example.com', /could not be looked up/],
+  ];
+  for (const [detail, summary] of cases) {
+    const plain = plainFailure(detail);
+    assert.match(plain.summary, summary, detail);
+    assert.ok(plain.advice.length > 0);
+  }
+  assert.equal(plainFailure('something nobody foresaw').summary, 'The tunnel could not be switched.');
 });

@@ -78,7 +78,9 @@ export async function answerImport(
 ): Promise<void> {
   stores.ui.getState().askImport(undefined);
   try {
-    reportImport(stores, await api.importFiles(files, answers));
+    const result = await api.importFiles(files, answers);
+    // The files' other failures were reported when they were first read; only the answered configs' are new.
+    reportImport(stores, { ...result, failed: result.failed.filter((failure) => failure.fileName in answers) });
   } catch (error) {
     stores.ui.getState().notify('error', `Import failed: ${errorMessage(error)}`);
   }

@@ -18,7 +18,7 @@ export function ImportButton({ className = 'button' }: { readonly className?: st
         multiple
         accept={IMPORT_ACCEPT}
         hidden
-        aria-label="Import tunnels from .conf or .zip files"
+        aria-label="Import tunnels from .conf or .zip files, or pictures of a QR code"
         onChange={(event) => {
           const files = [...(event.target.files ?? [])];
           event.target.value = '';
@@ -74,7 +74,7 @@ export function DropImport() {
   if (!dragging) return null;
   return (
     <div className="drop-overlay" aria-hidden="true">
-      <div className="drop-target">Drop .conf or .zip files to import them</div>
+      <div className="drop-target">Drop .conf or .zip files, or pictures of a QR code, to import them</div>
     </div>
   );
 }

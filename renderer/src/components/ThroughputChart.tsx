@@ -36,14 +36,15 @@ function clockLabel(seconds: number): string {
 
 /** The window ends at the newest point (or now, before there is one) and reaches back a fixed few minutes. */
 function timeRange(u: uPlot): [number, number] {
-  const times = u.data[0];
+  // uPlot asks for sizes and ranges while it is still being built, before it holds any data.
+  const times = u.data?.[0] ?? [];
   const end = times.length > 0 ? times[times.length - 1]! : Date.now() / 1000;
   return [end - WINDOW_SECONDS, end];
 }
 
 function peakOf(u: uPlot): number {
   let peak = 0;
-  for (const values of [u.data[1], u.data[2]]) for (const v of values ?? []) if (v != null && v > peak) peak = v;
+  for (const values of [u.data?.[1], u.data?.[2]]) for (const v of values ?? []) if (v != null && v > peak) peak = v;
   return peak;
 }
 

@@ -51,7 +51,8 @@ function QuestionRow({
         type="radio"
         name={group}
         checked={answer.action === action}
-        onChange={() => onAnswer({ ...answer, action })}
+        // Replacing means the tunnel of the asked-about name, whatever the field below says.
+        onChange={() => onAnswer({ action, name: action === 'replace' ? question.name : answer.name })}
       />
       <span>{label}</span>
     </label>
@@ -67,18 +68,21 @@ function QuestionRow({
       <label className="form-row">
         <span>Import as</span>
         <input
-          value={answer.name}
+          value={answer.action === 'replace' ? question.name : answer.name}
+          disabled={answer.action !== 'keep-both'}
           spellCheck={false}
           aria-invalid={!isInterfaceName(answer.name)}
           onChange={(event) => onAnswer({ ...answer, name: event.target.value.trim() })}
         />
       </label>
-      {question.taken && (
+      {question.taken ? (
         <>
           <p>A tunnel named {question.name} already exists.</p>
           {choice('replace', `Replace ${question.name} with this one`)}
           {choice('keep-both', 'Keep both (the new one gets a free name)')}
         </>
+      ) : (
+        choice('keep-both', `Import it as ${answer.name || '…'}`)
       )}
       {choice('skip', 'Do not import it')}
     </fieldset>

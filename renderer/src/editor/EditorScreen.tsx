@@ -78,14 +78,6 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
     stores.ui.getState().setEditorDirty(text !== initialText || (editing.kind === 'new' && name !== ''));
   }, [stores, text, initialText, editing.kind, name]);
 
-  useEffect(() => {
-    const warn = (event: BeforeUnloadEvent): void => {
-      if (stores.ui.getState().editorDirty) event.preventDefault();
-    };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [stores]);
-
   const save = async (): Promise<boolean> => {
     if (saving) return false;
     if (problemWithName) return (setRefusal({ message: problemWithName }), false);
@@ -145,29 +137,88 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
   };
 
   return (
-    <form className="editor-screen" aria-label={title} onSubmit={(event) => (event.preventDefault(), void save())}>
-      <header className="detail-header">
-        <h2>{title}</h2>
-        <div className="detail-actions">
-          <button type="button" className="button" onClick={() => stores.ui.getState().edit(undefined)}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button primary"
-            disabled={saving || saveBlocked !== undefined}
-            aria-keyshortcuts="Control+S Meta+S"
-            aria-describedby={saveBlocked ? 'save-blocked' : undefined}
-          >
-            {saving ? 'Saving…' : 'Save'}
-          </button>
+    <>
+      <form className="editor-screen" aria-label={title} onSubmit={(event) => (event.preventDefault(), void save())}>
+        <header className="detail-header">
+          <h2>{title}</h2>
+          <div className="detail-actions">
+            <button type="button" className="button" onClick={() => stores.ui.getState().edit(undefined)}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className="button primary"
+              disabled={saving || saveBlocked !== undefined}
+              aria-keyshortcuts="Control+S Meta+S"
+              aria-describedby={saveBlocked ? 'save-blocked' : undefined}
+            >
+              {saving ? 'Saving…' : 'Save'}
+            </button>
+          </div>
+        </header>
+        {saveBlocked && !refusal && (
+          <p id="save-blocked" className="save-blocked muted" data-testid="save-blocked">
+            {saveBlocked}
+          </p>
+        )}
+        {editing.kind === 'new' && (
+          <label className="form-row">
+            <span>Name</span>
+            <input
+              value={name}
+              onChange={(event) => (setName(event.target.value.trim()), setRefusal(undefined))}
+              placeholder="wg0"
+              spellCheck={false}
+              aria-invalid={name !== '' && problemWithName !== undefined}
+              aria-describedby="name-help"
+              autoFocus
+            />
+            <span id="name-help" className={name !== '' && problemWithName ? 'form-error' : 'muted'}>
+              {name !== '' && problemWithName ? problemWithName : NAME_RULE}
+            </span>
+          </label>
+        )}
+        <div className="form-row">
+          <span id="public-key-label">Public key</span>
+          <span className="key-text" aria-labelledby="public-key-label">
+            <code data-testid="derived-public-key">{analysis.publicKey ?? 'No valid PrivateKey yet'}</code>
+            {analysis.publicKey && <CopyButton text={analysis.publicKey} label="Copy public key" />}
+            <button type="button" className="button small" onClick={generateKeyPair}>
+              Generate key pair
+            </button>
+          </span>
         </div>
-      </header>
-      {saveBlocked && !refusal && (
-        <p id="save-blocked" className="save-blocked muted" data-testid="save-blocked">
-          {saveBlocked}
-        </p>
-      )}
+        {analysis.fullTunnel && (
+          <label className="checkbox-row">
+            <input type="checkbox" checked={killSwitch} onChange={(event) => setKillSwitch(event.target.checked)} />
+            <span>
+              Block untunneled traffic (kill switch)
+              <span className="muted"> — while active, nothing leaves except through the tunnel.</span>
+            </span>
+          </label>
+        )}
+        {refusal && (
+          <div className="inline-alert error" role="alert">
+            {refusal.message}
+            {refusal.issues && refusal.issues.length > 0 && (
+              <ul>
+                {refusal.issues.map((issue, index) => (
+                  <li key={index}>{issue.line > 0 ? `Line ${issue.line}: ${issue.message}` : issue.message}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+        <ConfigEditor
+          ref={editor}
+          initialText={initialText}
+          issues={analysis.issues}
+          onChange={onChange}
+          label={`Configuration of ${editing.kind === 'new' ? 'the new tunnel' : editing.name}`}
+        />
+        <IssueList issues={analysis.issues} onGoToLine={(line) => editor.current?.goToLine(line)} />
+      </form>
+      {/* Outside the editor's form: a form inside a form would submit both. */}
       {pendingLeave && (
         <Dialog
           title={editing.kind === 'new' ? 'Save the new tunnel?' : `Save the changes to ${editing.name}?`}
@@ -185,63 +236,7 @@ function LoadedEditor({ editing, initialText }: LoadedEditorProps) {
           </p>
         </Dialog>
       )}
-      {editing.kind === 'new' && (
-        <label className="form-row">
-          <span>Name</span>
-          <input
-            value={name}
-            onChange={(event) => (setName(event.target.value.trim()), setRefusal(undefined))}
-            placeholder="wg0"
-            spellCheck={false}
-            aria-invalid={name !== '' && problemWithName !== undefined}
-            aria-describedby="name-help"
-            autoFocus
-          />
-          <span id="name-help" className={name !== '' && problemWithName ? 'form-error' : 'muted'}>
-            {name !== '' && problemWithName ? problemWithName : NAME_RULE}
-          </span>
-        </label>
-      )}
-      <div className="form-row">
-        <span id="public-key-label">Public key</span>
-        <span className="key-text" aria-labelledby="public-key-label">
-          <code data-testid="derived-public-key">{analysis.publicKey ?? 'No valid PrivateKey yet'}</code>
-          {analysis.publicKey && <CopyButton text={analysis.publicKey} label="Copy public key" />}
-          <button type="button" className="button small" onClick={generateKeyPair}>
-            Generate key pair
-          </button>
-        </span>
-      </div>
-      {analysis.fullTunnel && (
-        <label className="checkbox-row">
-          <input type="checkbox" checked={killSwitch} onChange={(event) => setKillSwitch(event.target.checked)} />
-          <span>
-            Block untunneled traffic (kill switch)
-            <span className="muted"> — while active, nothing leaves except through the tunnel.</span>
-          </span>
-        </label>
-      )}
-      {refusal && (
-        <div className="inline-alert error" role="alert">
-          {refusal.message}
-          {refusal.issues && refusal.issues.length > 0 && (
-            <ul>
-              {refusal.issues.map((issue, index) => (
-                <li key={index}>{issue.line > 0 ? `Line ${issue.line}: ${issue.message}` : issue.message}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
-      <ConfigEditor
-        ref={editor}
-        initialText={initialText}
-        issues={analysis.issues}
-        onChange={onChange}
-        label={`Configuration of ${editing.kind === 'new' ? 'the new tunnel' : editing.name}`}
-      />
-      <IssueList issues={analysis.issues} onGoToLine={(line) => editor.current?.goToLine(line)} />
-    </form>
+    </>
   );
 }
 
