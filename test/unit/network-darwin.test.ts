@@ -192,7 +192,7 @@ test('split tunnel: each allowed network routed to the utun, also those inside t
       ['route', '-q', '-n', 'add', '-inet', '10.3.0.0/24', '-interface', IF],
     ],
   );
-  assert.equal(mac.watchingRoutes, 0, 'a split tunnel without DNS has nothing to follow');
+  assert.equal(mac.watchingRoutes, 1, 'the automatic MTU follows the uplink');
 });
 
 test('macOS has one routing table: a numeric Table is refused before anything changes; Table = off adds no routes', async (t) => {
@@ -483,6 +483,27 @@ test('undo steps: a journal cannot ask for anything else', async () => {
     assert.equal(isDarwinUndoStep(step), false, JSON.stringify(step));
     await assert.rejects(perform(step), /not a valid macOS network undo step/);
   }
+});
+
+test('an automatic MTU follows the uplink; undo gives the utun its first MTU back', async (t) => {
+  const mac = macWithUtun();
+  const journal = await loggedJournal(scratch(t), mac);
+  const plan = planFor('Address = 10.9.0.2/32', 'AllowedIPs = 10.1.0.0/16\nEndpoint = 198.51.100.1:51820', false);
+  const applied = await applyDarwinTunnelNetwork(plan, { journal }, mac, { followIntervalMs: 0 });
+  assert.equal(mac.interfaces.get(IF)?.mtu, 1420);
+  mac.interfaces.get('en0')!.mtu = 1400;
+  mac.changeDefaultRoute(4, mac.routes.get('4 default'));
+  await waitFor(() => mac.interfaces.get(IF)?.mtu === 1320);
+  await applied.undo();
+  assert.equal(mac.interfaces.get(IF)?.mtu, 1500);
+  // A configured MTU stays as configured, and a split tunnel without DNS then has nothing to follow.
+  const fixed = macWithUtun();
+  await applyDarwinTunnelNetwork(
+    planFor('Address = 10.9.0.2/32\nMTU = 1380', 'AllowedIPs = 10.1.0.0/16', false),
+    { journal: await loggedJournal(scratch(t), fixed) },
+    fixed,
+  );
+  assert.equal(fixed.watchingRoutes, 0);
 });
 
 test('automatic MTU: the smallest MTU of the interfaces leading to the endpoints, minus 80', async (t) => {

@@ -2,13 +2,13 @@
 // addresses, MTU and up, routes, the endpoints' host routes, DNS, then the kill
 // switch. Each change is journaled before it is made; if one fails, what was
 // done so far is undone. While the tunnel is up, a change of the routing table
-// moves the endpoints' host routes to the new gateway and gives the tunnel's
-// DNS to services that appeared.
+// moves the endpoints' host routes to the new gateway, gives the tunnel's DNS
+// to services that appeared, and sets an automatic MTU again.
 import { PlanError, type AppliedTunnelNetwork, type NetworkContext, type TunnelNetworkPlan } from '../network.js';
 import type { DarwinBinding } from './binding.js';
 import { ServiceDns } from './dns.js';
 import { EndpointRoutes } from './endpoint-routes.js';
-import { addAddresses, setMtuAndUp } from './ifconfig.js';
+import { addAddresses, setMtu, setMtuAndUp } from './ifconfig.js';
 import { autoMtu } from './mtu.js';
 import { addKillSwitch } from './pf.js';
 import { addressSpaceHalves, addRoutes } from './routes.js';
@@ -61,7 +61,12 @@ export async function applyDarwinTunnelNetwork(
     if (plan.killSwitch) {
       await addKillSwitch(system, { ifname: plan.ifname, endpoints: plan.endpoints, dnsServers: plan.dns.servers });
     }
-    const refreshers = [endpointRoutes?.update.bind(endpointRoutes), dns?.refresh.bind(dns)].filter(
+    // An automatic MTU follows the uplink, as wg-quick's monitor has it.
+    const followMtu =
+      plan.mtu === 'auto'
+        ? async () => void (await setMtu(system, plan.ifname, await autoMtu(binding.run, plan.endpoints)))
+        : undefined;
+    const refreshers = [endpointRoutes?.update.bind(endpointRoutes), dns?.refresh.bind(dns), followMtu].filter(
       (refresher) => refresher !== undefined,
     );
     if (refreshers.length > 0) follower = new RouteFollower(binding, refreshers, options.followIntervalMs);

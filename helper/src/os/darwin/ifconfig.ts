@@ -35,13 +35,19 @@ export async function addAddresses(system: JournaledSystem, ifname: string, addr
   }
 }
 
-/** Sets the MTU and brings the interface up, journaling only what actually changes. */
-export async function setMtuAndUp(system: JournaledSystem, ifname: string, mtu: number): Promise<void> {
+/** Sets the MTU, journaling the one it replaces, if it is another. */
+export async function setMtu(system: JournaledSystem, ifname: string, mtu: number): Promise<InterfaceState> {
   const before = await readInterface(system, ifname);
   if (before.mtu !== mtu) {
     await system.record({ op: 'restore-mtu', ifname, mtu: before.mtu });
     await system.run(['ifconfig', ifname, 'mtu', String(mtu)]);
   }
+  return before;
+}
+
+/** Sets the MTU and brings the interface up, journaling only what actually changes. */
+export async function setMtuAndUp(system: JournaledSystem, ifname: string, mtu: number): Promise<void> {
+  const before = await setMtu(system, ifname, mtu);
   if (!before.up) {
     await system.record({ op: 'set-link-down', ifname });
     await system.run(['ifconfig', ifname, 'up']);
