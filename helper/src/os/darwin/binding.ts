@@ -11,7 +11,7 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs a tool to its end; rejects with CommandFailed (os/process.ts) on a non-zero exit. */
+/** Runs a tool to its end; rejects with CommandFailed (os/command.ts) on a non-zero exit. */
 export type DarwinCommandRunner = (
   argv: readonly string[],
   options?: { readonly input?: string },
