@@ -1,6 +1,7 @@
 // The factory: the one place that picks the running OS's implementations of
 // the interfaces in this folder. Nothing above os/ asks process.platform.
 import type { ControlEndpoint } from './control-endpoint.js';
+import { darwinPlatform } from './darwin/index.js';
 import { linuxPlatform } from './linux/index.js';
 import { win32Platform } from './win32/index.js';
 import type { NetworkApplier } from './network.js';
@@ -25,6 +26,7 @@ export interface Platform {
 
 const PLATFORMS: Partial<Record<NodeJS.Platform, () => Platform>> = {
   linux: () => linuxPlatform(),
+  darwin: () => darwinPlatform(),
   win32: () => win32Platform(),
 };
 

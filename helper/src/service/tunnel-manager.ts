@@ -257,13 +257,14 @@ export class TunnelManager {
     engine.onClosed((error) => void this.engineClosed(tunnel, error));
     await engine.configure(engineSetRequest(config, resolvedHosts));
     tunnel.network = await this.options.network.apply({
-      interfaceName: name,
+      interfaceName: engine.interfaceName,
       config,
       killSwitch: tunnel.killSwitch,
       resolvedHosts,
       setFwmark: (mark) => engine.configure({ fwmark: mark, replacePeers: false, peers: [] }),
     });
-    await this.runScripts(config.interface.postUp, name);
+    // %i is the OS's interface name, as wg-quick has it (utunN on macOS).
+    await this.runScripts(config.interface.postUp, engine.interfaceName);
   }
 
   private async bringDown(name: string): Promise<void> {
@@ -291,7 +292,8 @@ export class TunnelManager {
         this.log('error', 'helper', name, `${what} failed: ${describe(error)}`);
       }
     };
-    if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, name));
+    const ifname = tunnel.engine?.interfaceName ?? name;
+    if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, ifname));
     const network = tunnel.network;
     tunnel.network = undefined;
     if (network) await attempt('restoring the network settings', () => network.undo());
@@ -299,7 +301,7 @@ export class TunnelManager {
     tunnel.engine = undefined;
     tunnel.stopping = true;
     if (engine) await attempt('stopping the engine', () => engine.close());
-    if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, name));
+    if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, ifname));
   }
 
   /** The engine stopped by itself (its interface was deleted, the TUN failed): the tunnel is gone, so is its networking. */

@@ -57,6 +57,10 @@ export class FakeEngine implements TunnelEngine {
     private readonly actions: string[],
   ) {}
 
+  get interfaceName(): string {
+    return this.name;
+  }
+
   async configure(request: UapiSetRequest): Promise<void> {
     this.requests.push(request);
     this.actions.push(
