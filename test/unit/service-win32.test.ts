@@ -9,16 +9,22 @@ import { parseServiceArguments } from '../../helper/src/cli/wirefly-helper.js';
 const USER = 'S-1-5-21-3623811015-3361044348-30300820-1013';
 const NAME = `WireflyHelper-${USER}`;
 
-function recording(failures: Record<string, number> = {}): { run: CommandRunner; calls: string[] } {
+/** sc.exe and reg.exe as recorded calls; `states` are what successive `sc.exe query` calls find (undefined: no service). */
+function recording(states: (string | undefined)[] = [undefined], failures: Record<string, number> = {}) {
   const calls: string[] = [];
   const run: CommandRunner = async (argv) => {
     const text = argv.join(' ');
     calls.push(text);
+    if (argv[1] === 'query') {
+      const state = states.length > 1 ? states.shift() : states[0];
+      if (state === undefined) throw new CommandFailed(argv, 1060, '');
+      return `SERVICE_NAME: ${argv[2]}\n        STATE              : 4  ${state}\n`;
+    }
     const code = Object.entries(failures).find(([prefix]) => text.startsWith(prefix))?.[1];
     if (code !== undefined) throw new CommandFailed(argv, code, `[SC] failed ${code}`);
     return '';
   };
-  return { run, calls };
+  return { run, calls, installer: win32ServiceInstaller(run, async () => {}) };
 }
 
 const COMMAND = [
@@ -31,9 +37,10 @@ const COMMAND = [
 const BIN_PATH = `"C:\\Program Files\\Wirefly\\Wirefly.exe" "C:\\Program Files\\Wirefly\\resources\\app.asar.unpacked\\helper\\bin\\wirefly-helper" serve --user ${USER}`;
 
 test("install-service: a LocalSystem service started at boot, restarted on failure, in Electron's Node, then started", async () => {
-  const { run, calls } = recording();
-  await win32ServiceInstaller(run).install({ user: USER, command: COMMAND });
+  const { installer, calls } = recording();
+  await installer.install({ user: USER, command: COMMAND });
   assert.deepEqual(calls, [
+    `sc.exe query ${NAME}`,
     `sc.exe create ${NAME} binPath= ${BIN_PATH} start= auto obj= LocalSystem DisplayName= Wirefly helper`,
     `sc.exe description ${NAME} Brings up Wirefly tunnels for one user`,
     `sc.exe failure ${NAME} reset= 86400 actions= restart/5000/restart/5000/restart/30000`,
@@ -42,16 +49,29 @@ test("install-service: a LocalSystem service started at boot, restarted on failu
   ]);
 });
 
-test('installing again updates the service; removing an absent or stopped one succeeds; other failures are errors', async () => {
-  const again = recording({ 'sc.exe create': 1073 });
-  await win32ServiceInstaller(again.run).install({ user: USER, command: COMMAND });
+test('installing again updates the service and leaves it running; uninstalling waits for the helper to stop', async () => {
+  const again = recording(['RUNNING']);
+  await again.installer.install({ user: USER, command: COMMAND });
   assert.equal(again.calls[1], `sc.exe config ${NAME} binPath= ${BIN_PATH} start= auto obj= LocalSystem`);
-  const absent = recording({ 'sc.exe stop': 1060, 'sc.exe delete': 1060 });
-  await win32ServiceInstaller(absent.run).uninstall({ user: USER });
-  assert.deepEqual(absent.calls, [`sc.exe stop ${NAME}`, `sc.exe delete ${NAME}`]);
-  const denied = recording({ 'sc.exe stop': 5 });
-  await assert.rejects(win32ServiceInstaller(denied.run).uninstall({ user: USER }), CommandFailed);
-  await assert.rejects(win32ServiceInstaller(recording().run).install({ user: USER }), /needs the helper command line/);
+  assert.ok(!again.calls.some((call) => call.startsWith('sc.exe start')));
+  const running = recording(['RUNNING', 'STOP_PENDING', 'STOP_PENDING', 'STOPPED']);
+  await running.installer.uninstall({ user: USER });
+  assert.deepEqual(running.calls, [
+    `sc.exe query ${NAME}`,
+    `sc.exe stop ${NAME}`,
+    `sc.exe query ${NAME}`,
+    `sc.exe query ${NAME}`,
+    `sc.exe query ${NAME}`,
+    `sc.exe delete ${NAME}`,
+  ]);
+  const absent = recording([undefined]);
+  await absent.installer.uninstall({ user: USER });
+  assert.deepEqual(absent.calls, [`sc.exe query ${NAME}`]);
+  const stuck = recording(['RUNNING', 'STOP_PENDING']);
+  await assert.rejects(stuck.installer.uninstall({ user: USER }), /did not stop within 60 s/);
+  const denied = recording(['RUNNING'], { 'sc.exe stop': 5 });
+  await assert.rejects(denied.installer.uninstall({ user: USER }), CommandFailed);
+  await assert.rejects(recording().installer.install({ user: USER }), /needs the helper command line/);
   assert.throws(() => serviceName('S-1-5-18'), /not a user's SID/);
 });
 

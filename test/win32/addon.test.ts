@@ -5,6 +5,10 @@
 // Windows' Node too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { cryptoAddon } from '../../helper/src/crypto/crypto-addon.js';
 import { aeadImplementation, nativeAeadBackend, seal, open } from '../../helper/src/crypto/aead.js';
 import { nativeX25519Backend, x25519Implementation } from '../../helper/src/crypto/x25519.js';
@@ -33,4 +37,19 @@ test('the transport AEAD, X25519 and BLAKE2s run in the addon, on its own code',
   const sealed = seal(key, 5n, Buffer.from('over Winsock'));
   assert.equal(open(key, 5n, sealed)?.toString(), 'over Winsock');
   assert.equal(open(key, 6n, sealed), undefined);
+});
+
+test("the addons load into a host executable not named node.exe, as into Electron's (the delay-load hook)", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wirefly-host-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const host = join(dir, 'Wirefly.exe');
+  copyFileSync(process.execPath, host);
+  const prebuilds = resolve('helper', 'native', 'prebuilds', 'win32-x64');
+  const script = [
+    `const native = require(${JSON.stringify(join(prebuilds, 'wirefly_native.node'))});`,
+    `const aead = require(${JSON.stringify(join(prebuilds, 'wirefly_aead.node'))});`,
+    'console.log(Object.keys(native).sort().join(","), typeof aead.processJobs);',
+  ].join('\n');
+  const output = execFileSync(host, ['-e', script], { encoding: 'utf8' });
+  assert.equal(output.trim(), 'service,wintun function');
 });

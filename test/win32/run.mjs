@@ -25,6 +25,7 @@ const NEUTRAL_UNIT_TESTS = [
   'config-parse',
   'network-win32',
   'service-win32',
+  'win32-layouts',
 ];
 
 function fail(message) {

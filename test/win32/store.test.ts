@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMINISTRATORS_ONLY_TREE_SDDL, applyAccessList } from '../../helper/src/os/win32/security.js';
 import {
+  programDataFolder,
   win32HelperSettingsPath,
   win32StateDirectory,
   win32StateStore,
@@ -19,9 +20,9 @@ import { parseServeArguments } from '../../helper/src/service/serve.js';
 const USER = 'S-1-5-21-3623811015-3361044348-30300820-1013';
 
 test("the state folder: %ProgramData%\\Wirefly\\SID, the helper's settings beside it, serve's defaults", () => {
-  const env = { ProgramData: 'D:\\Data' };
-  assert.equal(win32StateDirectory(USER, env), `D:\\Data\\Wirefly\\${USER}`);
-  assert.equal(win32HelperSettingsPath(env), 'D:\\Data\\Wirefly\\helper.json');
+  assert.equal(win32StateDirectory(USER, 'D:\\Data'), `D:\\Data\\Wirefly\\${USER}`);
+  assert.equal(win32HelperSettingsPath('D:\\Data'), 'D:\\Data\\Wirefly\\helper.json');
+  assert.match(programDataFolder(), /^[A-Z]:\\/);
   assert.throws(() => win32StateDirectory('..\\..\\Windows'), /not a user's SID/);
   const options = parseServeArguments(['--user', USER]);
   assert.ok(typeof options !== 'string', options as string);

@@ -10,6 +10,7 @@ import type { TunnelSummary } from '../api/wirefly-api.js';
 import { appVersion, helperScript, packageRoot, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
 import { systemdHelperService } from '../helper-client/helper-service.js';
+import { launchdHelperService } from '../helper-client/launchd-service.js';
 import { createMainServices } from '../services/main-services.js';
 import type { MainServices } from '../services/main-services.js';
 import { trayModel } from '../tray/tray-model.js';
@@ -119,7 +120,12 @@ async function start(): Promise<void> {
     encryption: safeStorageEncryption(),
     helperSocket,
     appVersion: app.isPackaged ? app.getVersion() : appVersion(),
-    helperService: systemdHelperService({ uid, platform: process.platform }),
+    helperService:
+      process.platform === 'darwin'
+        ? launchdHelperService({
+            launch: { nodePath: process.execPath, helperScript: helperScript(unpackedRoot()), uid },
+          })
+        : systemdHelperService({ uid, platform: process.platform }),
     launchHelper: helperLauncher({
       nodePath: process.execPath,
       runAsNode: true,

@@ -59,7 +59,7 @@ export function startHelperElevated(launch: HelperLaunch, exec: SudoExec = sudoP
   return runElevated(command, env, exec);
 }
 
-function quotePosix(arg: string): string {
+export function quotePosix(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 

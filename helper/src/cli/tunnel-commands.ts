@@ -5,6 +5,8 @@ import { helperSocketPath, RequestError, type ResultOf } from '../rpc/index.js';
 import type { HelperConnection } from '../client/helper-connection.js';
 import { connectToHelper, SOCKET_ENV } from './helper-client.js';
 import type { CliIo } from './io.js';
+import { helperPipePath } from '../os/win32/control-endpoint.js';
+import { currentProcessUser } from '../os/win32/pipe-client.js';
 
 /** Where a bare NAME is looked for, in order: Wirefly's own tunnels, then wg-quick's. */
 export const TUNNEL_DIRECTORIES = ['/etc/wirefly/tunnels', '/etc/wireguard'] as const;
@@ -29,7 +31,12 @@ export function defaultHelperSocket(env: TunnelCommandEnvironment['env'], uid: n
 
 export const processEnvironment: TunnelCommandEnvironment = {
   env: process.env,
-  defaultSocket: defaultHelperSocket(process.env, process.getuid?.() ?? 0, process.platform),
+  get defaultSocket() {
+    // Windows has no uid: the pipe is named after the user's SID, which only a system call tells.
+    return process.platform === 'win32'
+      ? helperPipePath(currentProcessUser().sid)
+      : defaultHelperSocket(process.env, process.getuid?.() ?? 0, process.platform);
+  },
   connect: (path) => connectToHelper(path, 'wirefly-cli'),
   now: Date.now,
 };

@@ -1,12 +1,14 @@
 // wirefly-helper serve --user UID ...: the privileged helper the app and the
 // wirefly command talk to; wirefly-helper stop-all: what package removal runs;
-// install-service / uninstall-service: what the Windows installer runs.
+// install-service / uninstall-service: what the Windows installer runs, and
+// what the app's first run on macOS runs through the password prompt.
 import { currentPlatform } from '../os/platform.js';
 import { currentProcessUser } from '../os/win32/pipe-client.js';
 import { parseServeArguments, serve, SERVE_USAGE } from '../service/serve.js';
 import { parseStopAllArguments, stopAll, STOP_ALL_USAGE } from '../service/stop-all.js';
 
-export const SERVICE_USAGE = 'Usage: wirefly-helper install-service|uninstall-service [--user SID]\n';
+export const SERVICE_USAGE =
+  'Usage: wirefly-helper install-service [--user UID|SID] [--at-next-boot]\n       wirefly-helper uninstall-service [--user UID|SID]\n';
 
 function refuseUnlessRoot(): boolean {
   // Windows: the service runs as LocalSystem; anything less fails at its first privileged call.
@@ -37,10 +39,20 @@ async function runStopAll(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** The service is registered for `--user`, by default the user who runs the (elevated) installer. */
-export function parseServiceArguments(argv: readonly string[], currentUser: () => string): { user: string } | string {
-  if (argv.length === 0) return { user: currentUser() };
-  if (argv.length === 2 && argv[0] === '--user') return { user: argv[1]! };
+/**
+ * The service is registered for `--user`, by default the user who runs the
+ * (elevated) installer; `--at-next-boot` registers it without starting it now
+ * (a helper started for this session holds the socket meanwhile).
+ */
+export function parseServiceArguments(
+  argv: readonly string[],
+  currentUser: () => string,
+): { user: string; startNow?: false } | string {
+  const later = argv.at(-1) === '--at-next-boot';
+  const rest = later ? argv.slice(0, -1) : argv;
+  const when = later ? { startNow: false as const } : {};
+  if (rest.length === 0) return { user: currentUser(), ...when };
+  if (rest.length === 2 && rest[0] === '--user') return { user: rest[1]!, ...when };
   return SERVICE_USAGE;
 }
 
@@ -49,12 +61,12 @@ function runService(action: 'install' | 'uninstall'): (argv: readonly string[]) 
     const options = parseServiceArguments(argv, () =>
       process.platform === 'win32' ? currentProcessUser().sid : String(process.getuid?.() ?? ''),
     );
-    if (typeof options === 'string') {
-      process.stderr.write(options);
+    if (typeof options === 'string' || (action === 'uninstall' && options.startNow === false)) {
+      process.stderr.write(typeof options === 'string' ? options : SERVICE_USAGE);
       return 1;
     }
     const command = [process.execPath, process.argv[1]!, 'serve', '--user', options.user];
-    await currentPlatform().service[action]({ user: options.user, command });
+    await currentPlatform().service[action]({ user: options.user, command, startNow: options.startNow ?? true });
     process.stdout.write(
       `wirefly-helper: service ${action === 'install' ? 'installed' : 'removed'} for ${options.user}\n`,
     );

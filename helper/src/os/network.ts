@@ -71,6 +71,12 @@ export interface TunnelNetworkPlan {
   readonly table: RoutingTable;
   /** Ordinary routes, most specific first; /0 routes under Table = auto are in fullTunnel instead. */
   readonly routes: readonly PlannedRoute[];
+  /**
+   * Allowed networks left out of `routes` because an interface address's own
+   * network holds them: Linux and Windows route that network to the interface
+   * when the address is set; a point-to-point utun does not, so macOS routes these too.
+   */
+  readonly routesInAddressNetworks: readonly PlannedRoute[];
   /** Families whose default route goes through the tunnel by fwmark policy routing (Table = auto and a /0). */
   readonly fullTunnel: readonly IpFamily[];
   /** The config's FwMark; without one the executor picks a free table number as wg-quick does. */
@@ -107,7 +113,11 @@ export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): 
   const table = iface.table ?? 'auto';
   const allowed = uniqueNetworks(config.peers.flatMap((peer) => peer.allowedIps.map(maskCidr)));
   const fullTunnel = table === 'auto' ? families(allowed.filter(isDefaultRoute)) : [];
-  const routes = table === 'off' ? [] : plannedRoutes(allowed, table, iface.addresses);
+  const candidates = table === 'off' ? [] : plannedRoutes(allowed, table);
+  // The kernel already routes an address's own network to the interface (in main).
+  const inAddressNetwork = (route: PlannedRoute) =>
+    route.table === 'main' && iface.addresses.some((address) => covers(address, route.destination));
+  const routes = candidates.filter((route) => !inAddressNetwork(route));
   const routesEverything = fullTunnel.length > 0 || routes.some((route) => isDefaultRoute(route.destination));
   return {
     ifname: options.ifname,
@@ -115,6 +125,7 @@ export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): 
     mtu: iface.mtu ?? 'auto',
     table,
     routes,
+    routesInAddressNetworks: candidates.filter(inAddressNetwork),
     fullTunnel,
     ...(iface.fwMark ? { fwmark: iface.fwMark } : {}),
     endpoints: plannedEndpoints(config, options.resolvedHosts),
@@ -124,20 +135,12 @@ export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): 
   };
 }
 
-function plannedRoutes(
-  allowed: readonly Cidr[],
-  table: Exclude<RoutingTable, 'off'>,
-  addresses: readonly Cidr[],
-): PlannedRoute[] {
+function plannedRoutes(allowed: readonly Cidr[], table: Exclude<RoutingTable, 'off'>): PlannedRoute[] {
   const target = table === 'auto' ? 'main' : table;
-  return (
-    allowed
-      .filter((network) => !(table === 'auto' && isDefaultRoute(network)))
-      // The kernel already routes an address's own network to the interface (in main).
-      .filter((network) => !(target === 'main' && addresses.some((address) => covers(address, network))))
-      .sort((a, b) => b.prefix - a.prefix)
-      .map((destination) => ({ destination, table: target }))
-  );
+  return allowed
+    .filter((network) => !(table === 'auto' && isDefaultRoute(network)))
+    .sort((a, b) => b.prefix - a.prefix)
+    .map((destination) => ({ destination, table: target }));
 }
 
 function plannedEndpoints(config: WgQuickConfig, resolvedHosts: PlanOptions['resolvedHosts']): Endpoint[] {

@@ -1,10 +1,11 @@
 // The factory: the one place that picks the running OS's implementations of
 // the interfaces in this folder. Nothing above os/ asks process.platform.
 import type { ControlEndpoint } from './control-endpoint.js';
+import { darwinPlatform } from './darwin/index.js';
 import { linuxPlatform } from './linux/index.js';
 import { win32Platform } from './win32/index.js';
 import type { NetworkApplier } from './network.js';
-import type { ServiceInstaller } from './service-installer.js';
+import type { ServiceInstaller, ServiceRuntime } from './service-installer.js';
 import type { StateStore } from './state-store.js';
 import type { TunDevice } from './tun.js';
 import type { UdpHandler, UdpTransport } from './udp.js';
@@ -18,11 +19,14 @@ export interface Platform {
   readonly network: NetworkApplier;
   readonly control: ControlEndpoint;
   readonly service: ServiceInstaller;
+  /** Windows' service control manager; undefined where signals stop the helper. */
+  readonly serviceRuntime?: ServiceRuntime;
   readonly store: StateStore;
 }
 
 const PLATFORMS: Partial<Record<NodeJS.Platform, () => Platform>> = {
   linux: () => linuxPlatform(),
+  darwin: () => darwinPlatform(),
   win32: () => win32Platform(),
 };
 

@@ -8,6 +8,14 @@ export interface ServiceInstallRequest {
   readonly user: string;
   /** The helper's command line as the service runs it (Windows; the unit files of Linux and macOS name it). */
   readonly command?: readonly string[];
+  /** Start it now as well as at every boot (default); false while a helper started for this session holds the socket. */
+  readonly startNow?: boolean;
+}
+
+/** The running helper's side of the service manager, where it needs one (Windows); elsewhere signals do. */
+export interface ServiceRuntime {
+  /** Connects to the service manager, if it started this process; `onStop` hears its stop requests. */
+  start(onStop: () => void): { stopped(exitCode: number): void };
 }
 
 export interface ServiceInstaller {

@@ -143,6 +143,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (options.verbose || line.level !== 'debug') process.stderr.write(formatLogLine(line));
   };
   const platform = currentPlatform();
+  // First of all: Windows' service manager gives a service 30 s to answer it.
+  let requestStop!: (reason: string) => void;
+  const stopRequest = new Promise<string>((resolve) => (requestStop = resolve));
+  process.once('SIGTERM', () => requestStop('SIGTERM'));
+  process.once('SIGINT', () => requestStop('SIGINT'));
+  const serviceManager = platform.serviceRuntime?.start(() => requestStop('the service manager asked to stop'));
   await platform.store.prepare(options.stateDirectory);
   // Always on blocks from the first moment, before recovery and before any tunnel (Linux's nftables so far).
   const killSwitch =
@@ -199,16 +205,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     `serving ${platform.name === 'win32' ? 'SID' : 'uid'} ${options.user} on ${options.socketPath}`,
   );
   await bringUpBootTunnels(boot, manager);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      manager.log('info', 'helper', undefined, `${signal}: bringing every tunnel down`);
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  manager.log('info', 'helper', undefined, `${await stopRequest}: bringing every tunnel down`);
   await server.close();
   stopWatching();
   await manager.shutdown();
   await pidFile.remove();
+  serviceManager?.stopped(0);
 }

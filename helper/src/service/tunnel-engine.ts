@@ -6,6 +6,8 @@ import { WireGuardInterface } from '../runtime/wireguard-interface.js';
 import type { UapiDeviceState, UapiSetRequest } from '../uapi/model.js';
 
 export interface TunnelEngine {
+  /** The OS's name for the engine's interface: the tunnel's own on Linux, the kernel's utunN on macOS. */
+  readonly interfaceName: string;
   configure(request: UapiSetRequest): Promise<void>;
   state(): UapiDeviceState;
   /** The network changed or the machine woke: every peer in use handshakes again at once; returns how many. */
@@ -25,6 +27,7 @@ export const startEngineInProcess: EngineStarter = async (name, log) => {
   const wg = await WireGuardInterface.start({ name, log });
   const control = new DeviceControl(wg);
   return {
+    interfaceName: wg.tun.name,
     configure: (request) => control.set(request),
     state: () => control.get(),
     networkChanged: () => wg.networkChanged(),

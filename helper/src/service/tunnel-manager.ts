@@ -371,15 +371,20 @@ export class TunnelManager {
     engine.onClosed((error) => void this.engineClosed(tunnel, error));
     await engine.configure(engineSetRequest(config, resolvedHosts));
     tunnel.network = await this.options.network.apply({
-      interfaceName: name,
+      interfaceName: engine.interfaceName,
       config,
       killSwitch: tunnel.killSwitch,
       allowLan: admissions?.allowLan() ?? false,
       resolvedHosts,
       setFwmark: (mark) => engine.configure({ fwmark: mark, replacePeers: false, peers: [] }),
     });
+<<<<<<< HEAD
     await admissions?.admit(name, numericEndpoints(config, resolvedHosts), engine.state().fwmark);
     await this.runScripts(config.interface.postUp, name);
+=======
+    // %i is the OS's interface name, as wg-quick has it (utunN on macOS).
+    await this.runScripts(config.interface.postUp, engine.interfaceName);
+>>>>>>> main
   }
 
   private async bringDown(name: string): Promise<void> {
@@ -407,7 +412,8 @@ export class TunnelManager {
         this.log('error', 'helper', name, `${what} failed: ${describe(error)}`);
       }
     };
-    if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, name));
+    const ifname = tunnel.engine?.interfaceName ?? name;
+    if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, ifname));
     const network = tunnel.network;
     tunnel.network = undefined;
     if (network) await attempt('restoring the network settings', () => network.undo());
@@ -415,9 +421,13 @@ export class TunnelManager {
     tunnel.engine = undefined;
     tunnel.stopping = true;
     if (engine) await attempt('stopping the engine', () => engine.close());
+<<<<<<< HEAD
     const admissions = this.options.admissions;
     if (admissions) await attempt('closing the kill switch to it', () => admissions.release(name));
     if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, name));
+=======
+    if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, ifname));
+>>>>>>> main
   }
 
   /** The engine stopped by itself (its interface was deleted, the TUN failed): the tunnel is gone, so is its networking. */

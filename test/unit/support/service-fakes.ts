@@ -74,6 +74,10 @@ export class FakeEngine implements TunnelEngine {
     return this.requests[0]?.peers.length ?? 0;
   }
 
+  get interfaceName(): string {
+    return this.name;
+  }
+
   async configure(request: UapiSetRequest): Promise<void> {
     this.requests.push(request);
     this.actions.push(

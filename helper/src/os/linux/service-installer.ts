@@ -11,8 +11,8 @@ export function systemdInstance(user: string): string {
 
 export function linuxServiceInstaller(run: CommandRunner = spawnCommand): ServiceInstaller {
   return {
-    async install({ user }) {
-      await run(['systemctl', 'enable', '--now', systemdInstance(user)]);
+    async install({ user, startNow = true }) {
+      await run(['systemctl', 'enable', ...(startNow ? ['--now'] : []), systemdInstance(user)]);
     },
     async uninstall({ user }) {
       try {

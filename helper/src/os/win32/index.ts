@@ -9,6 +9,7 @@ import { win32ControlEndpoint } from './control-endpoint.js';
 import { koffiNetworkApi } from './koffi-network.js';
 import { applyAccessList } from './security.js';
 import { win32ServiceInstaller } from './service-installer.js';
+import { win32ServiceRuntime } from './service-runtime.js';
 import { win32StateStore } from './state-store.js';
 import { bindWinsockUdp } from './udp.js';
 import { win32UndoPerformer } from './undo-steps.js';
@@ -42,6 +43,7 @@ export function win32Platform(bindings: Win32Bindings = {}): Platform {
     },
     control: win32ControlEndpoint(setAccessList),
     service: win32ServiceInstaller(bindings.run ?? spawnCommand),
+    serviceRuntime: win32ServiceRuntime(),
     store: win32StateStore(setAccessList),
   };
 }

@@ -188,7 +188,8 @@ const DNS_SETTING_NAMESERVER = 0x2;
 const DNS_SETTING_SEARCHLIST = 0x4;
 
 let dnsTypes: { settings: TypeObject; guid: TypeObject } | undefined;
-function dnsSettingsType(): { settings: TypeObject; guid: TypeObject } {
+/** DNS_INTERFACE_SETTINGS as koffi declares it (exported for the layout test). */
+export function dnsSettingsType(): { settings: TypeObject; guid: TypeObject } {
   const koffi = loadKoffi();
   dnsTypes ??= {
     settings: koffi.struct('DNS_INTERFACE_SETTINGS', {
@@ -295,7 +296,8 @@ interface WfpTypes {
 }
 let wfpTypes: WfpTypes | undefined;
 
-function wfp(): WfpTypes {
+/** WFP's structures as koffi declares them (exported for the layout test). */
+export function wfp(): WfpTypes {
   if (wfpTypes) return wfpTypes;
   const koffi = loadKoffi();
   // GUID's first member is a 32-bit integer: the struct is 4-aligned.

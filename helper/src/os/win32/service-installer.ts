@@ -9,10 +9,9 @@ import { CommandFailed, spawnCommand, type CommandRunner } from '../command.js';
 import type { ServiceInstaller, ServiceInstallRequest } from '../service-installer.js';
 import { isUserSid } from './security.js';
 
-/** sc.exe's exit codes for "no such service" and "not started". */
-const ERROR_SERVICE_DOES_NOT_EXIST = 1060;
-const ERROR_SERVICE_NOT_ACTIVE = 1062;
-const ERROR_SERVICE_EXISTS = 1073;
+/** How long uninstalling waits for the helper to bring its tunnels down and stop. */
+const STOP_TIMEOUT_MS = 60_000;
+const STOP_POLL_MS = 250;
 
 export function serviceName(userSid: string): string {
   if (!isUserSid(userSid)) throw new Error(`"${userSid}" is not a user's SID (S-1-5-21-...)`);
@@ -31,29 +30,30 @@ function commandLine(request: ServiceInstallRequest): string {
   return command.map(quoteArgument).join(' ');
 }
 
-function exitCode(error: unknown): number | null {
-  return error instanceof CommandFailed ? error.exitCode : null;
-}
-
-async function tolerating(run: () => Promise<unknown>, ...codes: number[]): Promise<void> {
+/** The service's state as sc.exe query names it (RUNNING, STOPPED, ...); undefined when there is no such service. */
+async function serviceState(run: CommandRunner, name: string): Promise<string | undefined> {
+  let output: string;
   try {
-    await run();
+    output = await run(['sc.exe', 'query', name]);
   } catch (error) {
-    if (!codes.includes(exitCode(error) ?? -1)) throw error;
+    // 1060 on Windows; Wine's sc.exe exits 1 for every failure.
+    if (error instanceof CommandFailed) return undefined;
+    throw error;
   }
+  return /STATE\s*:\s*\d+\s+(\w+)/.exec(output)?.[1] ?? 'UNKNOWN';
 }
 
-export function win32ServiceInstaller(run: CommandRunner = spawnCommand): ServiceInstaller {
+export function win32ServiceInstaller(
+  run: CommandRunner = spawnCommand,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): ServiceInstaller {
   return {
     async install(request) {
       const name = serviceName(request.user);
       const settings = ['binPath=', commandLine(request), 'start=', 'auto', 'obj=', 'LocalSystem'];
-      try {
-        await run(['sc.exe', 'create', name, ...settings, 'DisplayName=', 'Wirefly helper']);
-      } catch (error) {
-        if (exitCode(error) !== ERROR_SERVICE_EXISTS) throw error;
-        await run(['sc.exe', 'config', name, ...settings]);
-      }
+      const existing = await serviceState(run, name);
+      if (existing === undefined) await run(['sc.exe', 'create', name, ...settings, 'DisplayName=', 'Wirefly helper']);
+      else await run(['sc.exe', 'config', name, ...settings]);
       await run(['sc.exe', 'description', name, 'Brings up Wirefly tunnels for one user']);
       await run(['sc.exe', 'failure', name, 'reset=', '86400', 'actions=', 'restart/5000/restart/5000/restart/30000']);
       await run([
@@ -68,12 +68,22 @@ export function win32ServiceInstaller(run: CommandRunner = spawnCommand): Servic
         'ELECTRON_RUN_AS_NODE=1',
         '/f',
       ]);
-      await run(['sc.exe', 'start', name]);
+      if (existing !== 'RUNNING') await run(['sc.exe', 'start', name]);
     },
     async uninstall({ user }) {
       const name = serviceName(user);
-      await tolerating(() => run(['sc.exe', 'stop', name]), ERROR_SERVICE_NOT_ACTIVE, ERROR_SERVICE_DOES_NOT_EXIST);
-      await tolerating(() => run(['sc.exe', 'delete', name]), ERROR_SERVICE_DOES_NOT_EXIST);
+      let state = await serviceState(run, name);
+      if (state === undefined) return;
+      if (state !== 'STOPPED') {
+        if (state !== 'STOP_PENDING') await run(['sc.exe', 'stop', name]);
+        // The helper brings its tunnels down before it reports itself stopped.
+        for (let waited = 0; state !== 'STOPPED' && state !== undefined; waited += STOP_POLL_MS) {
+          if (waited >= STOP_TIMEOUT_MS) throw new Error(`${name} did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
+          await sleep(STOP_POLL_MS);
+          state = await serviceState(run, name);
+        }
+      }
+      if (state !== undefined) await run(['sc.exe', 'delete', name]);
     },
   };
 }

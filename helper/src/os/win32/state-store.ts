@@ -1,20 +1,39 @@
-// The service's state on Windows: %ProgramData%\Wirefly\SID, readable and
+// The service's state on Windows: ProgramData\Wirefly\SID, readable and
 // writable by SYSTEM and Administrators only (a protected access list that
 // everything created inside inherits), as WireGuard for Windows keeps its
-// configurations.
+// configurations. ProgramData is asked of the system, not of the environment,
+// so that the service and an administrator's shell agree on it.
 import { mkdir } from 'node:fs/promises';
 import { dirname, win32 } from 'node:path';
 import type { StateStore } from '../state-store.js';
+import { declare } from './koffi.js';
 import { ADMINISTRATORS_ONLY_TREE_SDDL, applyAccessList, isUserSid } from './security.js';
 
-export function win32StateDirectory(userSid: string, env: NodeJS.ProcessEnv = process.env): string {
+const CSIDL_COMMON_APPDATA = 0x23;
+const MAX_PATH = 260;
+const folderPath = declare<(owner: null, folder: number, token: null, flags: number, path: Uint16Array) => number>(
+  'shell32.dll',
+  'int32 __stdcall SHGetFolderPathW(void *owner, int folder, void *token, uint32 flags, _Out_ uint16_t *path)',
+);
+
+/** ProgramData (C:\ProgramData), from the shell; its usual place where there is no Windows to ask. */
+export function programDataFolder(): string {
+  if (process.platform !== 'win32') return 'C:\\ProgramData';
+  const path = new Uint16Array(MAX_PATH);
+  const status = folderPath()(null, CSIDL_COMMON_APPDATA, null, 0, path);
+  if (status !== 0) throw new Error(`SHGetFolderPathW(CSIDL_COMMON_APPDATA) failed: 0x${(status >>> 0).toString(16)}`);
+  const end = path.indexOf(0);
+  return String.fromCharCode(...path.subarray(0, end < 0 ? path.length : end));
+}
+
+export function win32StateDirectory(userSid: string, programData = programDataFolder()): string {
   if (!isUserSid(userSid)) throw new Error(`"${userSid}" is not a user's SID (S-1-5-21-...)`);
-  return win32.join(env['ProgramData'] ?? 'C:\\ProgramData', 'Wirefly', userSid);
+  return win32.join(programData, 'Wirefly', userSid);
 }
 
 /** The helper's own settings (whether scripts may run), writable by administrators only, as /etc/wirefly is root's. */
-export function win32HelperSettingsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return win32.join(env['ProgramData'] ?? 'C:\\ProgramData', 'Wirefly', 'helper.json');
+export function win32HelperSettingsPath(programData = programDataFolder()): string {
+  return win32.join(programData, 'Wirefly', 'helper.json');
 }
 
 export function win32StateStore(setAccessList = applyAccessList): StateStore {

@@ -1,0 +1,113 @@
+// The helper as a launchd daemon on macOS, one per user: the app's resources
+// hold the plist template (packaging/macos), whose USER_UID becomes the uid;
+// it is written root-owned to /Library/LaunchDaemons and bootstrapped into the
+// system domain. Unsigned builds run this as root through the password prompt;
+// a signed build would register the same plist with SMAppService instead.
+import { existsSync } from 'node:fs';
+import { lstat, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../atomic-file.js';
+import { CommandFailed } from '../command.js';
+import type { ServiceInstaller } from '../service-installer.js';
+import type { DarwinCommandRunner } from './binding.js';
+
+export const LAUNCH_DAEMONS = '/Library/LaunchDaemons';
+const TEMPLATE = join('packaging', 'macos', 'org.wirefly.helper.plist');
+
+export function daemonLabel(user: string): string {
+  if (!/^\d{1,10}$/.test(user)) throw new Error(`"${user}" is not a numeric uid`);
+  return `org.wirefly.helper.${user}`;
+}
+
+/** The template, from the app's Resources folder (packaged) or the checkout, whichever is above this file. */
+export function findPlistTemplate(start = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, TEMPLATE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`the launchd plist template (${TEMPLATE}) is not above ${start}`);
+  }
+}
+
+export interface LaunchdOptions {
+  readonly run: DarwinCommandRunner;
+  readonly directory?: string;
+  readonly template?: string;
+  /** Who must own the files the daemon runs, and every folder above them: root (a test passes its own uid). */
+  readonly owner?: number;
+}
+
+/** The program and script the daemon runs: the first two strings of ProgramArguments. */
+export function programFiles(plist: string): string[] {
+  const array = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)?.[1] ?? '';
+  return [...array.matchAll(/<string>([^<]*)<\/string>/g)].slice(0, 2).map((match) => match[1] ?? '');
+}
+
+const GROUP_WRITE = 0o020;
+const OTHER_WRITE = 0o002;
+const STICKY = 0o1000;
+
+/**
+ * A daemon runs as root what its plist names: were any of those files, or a
+ * folder of the app bundle holding them, writable by a user, that user's
+ * programs could change the helper and so become root. The app's first run
+ * makes the bundle root's (chown -R root:wheel, chmod -R go-w). Above the
+ * bundle, folders must be root's and not writable by everyone (sticky /tmp
+ * aside); /Applications stays writable by the admin group, as macOS has it.
+ */
+export async function assertOwnedBy(path: string, owner = 0): Promise<void> {
+  let insideBundle = true;
+  for (let current = path; ; current = dirname(current)) {
+    const stat = await lstat(current);
+    const ownerOk = stat.uid === 0 || stat.uid === owner;
+    const writable = insideBundle
+      ? (stat.mode & (GROUP_WRITE | OTHER_WRITE)) !== 0
+      : (stat.mode & OTHER_WRITE) !== 0 && (stat.mode & STICKY) === 0;
+    if (!ownerOk || writable) {
+      throw new Error(
+        `the helper's daemon would run ${path} as root, but ${current} is not root's alone (owner ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8)}): the app must be root's (chown -R root:wheel, chmod -R go-w)`,
+      );
+    }
+    if (current.endsWith('.app')) insideBundle = false;
+    if (dirname(current) === current) return;
+  }
+}
+
+/** launchctl's exit status for a service that is not loaded ("Could not find service", "No such process"). */
+function isNotLoaded(error: unknown): boolean {
+  return (
+    error instanceof CommandFailed &&
+    (error.exitCode === 3 || error.exitCode === 113 || /No such process|Could not find/.test(error.stderr))
+  );
+}
+
+export function darwinServiceInstaller(options: LaunchdOptions): ServiceInstaller {
+  const directory = options.directory ?? LAUNCH_DAEMONS;
+  const bootout = async (label: string) => {
+    try {
+      await options.run(['launchctl', 'bootout', `system/${label}`]);
+    } catch (error) {
+      if (!isNotLoaded(error)) throw error;
+    }
+  };
+  return {
+    async install({ user, startNow = true }) {
+      const label = daemonLabel(user);
+      const template = await readFile(options.template ?? findPlistTemplate(), 'utf8');
+      const plist = template.replaceAll('USER_UID', user);
+      for (const file of programFiles(plist)) await assertOwnedBy(file, options.owner ?? 0);
+      const path = join(directory, `${label}.plist`);
+      // launchd refuses a daemon's plist that anyone but root could change: 0644, and root's as the helper is.
+      await writeFileAtomic(path, plist, 0o644);
+      await bootout(label);
+      await options.run(['launchctl', 'enable', `system/${label}`]);
+      // Without bootstrap, launchd loads it from /Library/LaunchDaemons at the next boot.
+      if (startNow) await options.run(['launchctl', 'bootstrap', 'system', path]);
+    },
+    async uninstall({ user }) {
+      const label = daemonLabel(user);
+      await bootout(label);
+      await rm(join(directory, `${label}.plist`), { force: true });
+    },
+  };
+}
