@@ -378,13 +378,9 @@ export class TunnelManager {
       resolvedHosts,
       setFwmark: (mark) => engine.configure({ fwmark: mark, replacePeers: false, peers: [] }),
     });
-<<<<<<< HEAD
-    await admissions?.admit(name, numericEndpoints(config, resolvedHosts), engine.state().fwmark);
-    await this.runScripts(config.interface.postUp, name);
-=======
+    await admissions?.admit(engine.interfaceName, numericEndpoints(config, resolvedHosts), engine.state().fwmark);
     // %i is the OS's interface name, as wg-quick has it (utunN on macOS).
     await this.runScripts(config.interface.postUp, engine.interfaceName);
->>>>>>> main
   }
 
   private async bringDown(name: string): Promise<void> {
@@ -421,13 +417,9 @@ export class TunnelManager {
     tunnel.engine = undefined;
     tunnel.stopping = true;
     if (engine) await attempt('stopping the engine', () => engine.close());
-<<<<<<< HEAD
     const admissions = this.options.admissions;
-    if (admissions) await attempt('closing the kill switch to it', () => admissions.release(name));
-    if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, name));
-=======
+    if (admissions) await attempt('closing the kill switch to it', () => admissions.release(ifname));
     if (withScripts) await attempt('PostDown', () => this.runScripts(config.interface.postDown, ifname));
->>>>>>> main
   }
 
   /** The engine stopped by itself (its interface was deleted, the TUN failed): the tunnel is gone, so is its networking. */
