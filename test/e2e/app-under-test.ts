@@ -8,8 +8,27 @@ import type { Lab } from '../integration/harness/lab.js';
 import type { Namespace } from '../integration/harness/namespace.js';
 import { ROOT, waitFor } from './page-steps.js';
 
+/**
+ * The helper runs in a mount namespace of its own with a private
+ * /run/wireguard: its tunnels carry the names a user would give them (alpha,
+ * beta…), and the control sockets there are machine-wide, so two test runs on
+ * one machine would otherwise take each other's names.
+ */
+const PRIVATE_UAPI_DIRECTORY = [
+  'unshare',
+  '--mount',
+  '--propagation',
+  'private',
+  'sh',
+  '-c',
+  'mkdir -p /run/wireguard && mount -t tmpfs -o mode=0755 wirefly-e2e /run/wireguard && exec "$0" "$@"',
+] as const;
+
 export async function startHelper(lab: Lab, client: Namespace, socket: string): Promise<BackgroundProcess> {
-  const helper = client.spawn(join(ROOT, 'helper', 'bin', 'wirefly-helper'), [
+  const [unshare, ...inPrivateMounts] = PRIVATE_UAPI_DIRECTORY;
+  const helper = client.spawn(unshare, [
+    ...inPrivateMounts,
+    join(ROOT, 'helper', 'bin', 'wirefly-helper'),
     'serve',
     '--user',
     String(process.getuid?.() ?? 0),

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../app/src/app-paths.js';
-import { defaultHelperSocket } from '../../helper/src/cli/tunnel-commands.js';
+import { currentUserHelperAddress, defaultHelperSocket } from '../../helper/src/client/helper-address.js';
 import { helperSocketPath } from '../../helper/src/rpc/index.js';
 import { defaultStateDirectory, parseServeArguments, type ServeOptions } from '../../helper/src/service/serve.js';
 
@@ -93,4 +93,12 @@ test('under sudo the CLI talks to the helper of the user who ran sudo', () => {
   assert.equal(defaultHelperSocket({ SUDO_UID: '1000' }, 1001, 'linux'), '/run/wirefly/1001/helper.sock');
   assert.equal(defaultHelperSocket({ SUDO_UID: 'x; rm' }, 0, 'linux'), '/run/wirefly/0/helper.sock');
   assert.equal(defaultHelperSocket({}, 501, 'darwin'), '/var/run/wirefly/501/helper.sock');
+});
+
+test("the app and the CLI look for this user's helper where serve puts it by default", () => {
+  const uid = process.getuid!();
+  const served = parseServeArguments(['--user', String(uid)], 'linux');
+  assert.ok(typeof served !== 'string', served as string);
+  assert.equal(currentUserHelperAddress({}, 'linux'), served.socketPath);
+  assert.equal(currentUserHelperAddress({}, 'darwin'), `/var/run/wirefly/${uid}/helper.sock`);
 });

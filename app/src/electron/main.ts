@@ -5,7 +5,7 @@ import { app, BrowserWindow, dialog, Notification } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { helperSocketPath } from '../../../helper/src/rpc/index.js';
+import { currentUserHelperAddress } from '../../../helper/src/client/helper-address.js';
 import type { TunnelSummary } from '../api/wirefly-api.js';
 import { appVersion, helperScript, packageRoot, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
@@ -113,7 +113,7 @@ function startedHidden(): boolean {
 async function start(): Promise<void> {
   hardenSession();
   const uid = process.getuid?.() ?? 0;
-  const helperSocket = process.env['WIREFLY_HELPER_SOCKET'] ?? helperSocketPath(uid, process.platform);
+  const helperSocket = process.env['WIREFLY_HELPER_SOCKET'] ?? currentUserHelperAddress();
   serveRenderer(rendererDir());
   const services = await createMainServices({
     dataDir: app.getPath('userData'),

@@ -1,12 +1,11 @@
 // `wirefly up FILE|NAME`, `wirefly down NAME`, `wirefly status [--json]`: a
 // headless client of the running helper, for servers and scripts, as wg-quick is.
 import { decodeConfigBytes, interfaceNameFromPath, isInterfaceName, MAX_CONFIG_BYTES } from '../config/index.js';
-import { helperSocketPath, RequestError, type ResultOf } from '../rpc/index.js';
+import { RequestError, type ResultOf } from '../rpc/index.js';
 import type { HelperConnection } from '../client/helper-connection.js';
 import { connectToHelper, SOCKET_ENV } from './helper-client.js';
 import type { CliIo } from './io.js';
-import { helperPipePath } from '../os/win32/control-endpoint.js';
-import { currentProcessUser } from '../os/win32/pipe-client.js';
+import { currentUserHelperAddress } from '../client/helper-address.js';
 
 /** Where a bare NAME is looked for, in order: Wirefly's own tunnels, then wg-quick's. */
 export const TUNNEL_DIRECTORIES = ['/etc/wirefly/tunnels', '/etc/wireguard'] as const;
@@ -19,23 +18,10 @@ export interface TunnelCommandEnvironment {
   readonly now: () => number;
 }
 
-/**
- * The socket of this user's helper; under sudo, that of the user who ran sudo,
- * as `sudo wirefly status` is meant to show the desktop user's tunnels.
- */
-export function defaultHelperSocket(env: TunnelCommandEnvironment['env'], uid: number, platform: string): string {
-  const sudoUid = env['SUDO_UID'];
-  const user = uid === 0 && sudoUid !== undefined && /^\d+$/.test(sudoUid) ? Number(sudoUid) : uid;
-  return helperSocketPath(user, platform);
-}
-
 export const processEnvironment: TunnelCommandEnvironment = {
   env: process.env,
   get defaultSocket() {
-    // Windows has no uid: the pipe is named after the user's SID, which only a system call tells.
-    return process.platform === 'win32'
-      ? helperPipePath(currentProcessUser().sid)
-      : defaultHelperSocket(process.env, process.getuid?.() ?? 0, process.platform);
+    return currentUserHelperAddress();
   },
   connect: (path) => connectToHelper(path, 'wirefly-cli'),
   now: Date.now,

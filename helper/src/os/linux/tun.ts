@@ -7,6 +7,7 @@
 // them, and writePackets() merges consecutive segments of a TCP flow into one
 // super-packet. The engine sees (and writes) plain IP packets either way.
 import { loadNativeAddon, type NativeHandle } from '../native-addon.js';
+import { PackedPacketBatch } from '../packed-packet-batch.js';
 import type { PacketBatch, TunDevice } from '../tun.js';
 
 /**
@@ -80,41 +81,11 @@ export interface NativeTun {
   splitPacket(input: Uint8Array, slab: Uint8Array, lengths: Uint32Array): number;
 }
 
-class ReusedBatch implements PacketBatch {
-  count = 0;
-  readonly offsets: Uint32Array;
-
-  constructor(
-    readonly data: Uint8Array,
-    readonly lengths: Uint32Array,
-  ) {
-    this.offsets = new Uint32Array(lengths.length);
-  }
-
-  /** The addon packs packets back to back, so offsets are running sums of lengths. */
-  fill(count: number): void {
-    this.count = count;
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      this.offsets[i] = offset;
-      offset += this.lengths[i]!;
-    }
-  }
-
-  packet(index: number): Uint8Array {
-    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
-      throw new RangeError(`packet index ${index} outside batch of ${this.count}`);
-    }
-    const offset = this.offsets[index]!;
-    return this.data.subarray(offset, offset + this.lengths[index]!);
-  }
-}
-
 export class LinuxTun implements TunDevice {
   readonly name: string;
   private readonly native: NativeTun;
   private readonly handle: NativeHandle;
-  private readonly batch: ReusedBatch;
+  private readonly batch: PackedPacketBatch;
   private packetHandler: ((batch: PacketBatch) => void) | undefined;
   private closeHandler: ((error?: Error) => void) | undefined;
   private closed = false;
@@ -126,7 +97,7 @@ export class LinuxTun implements TunDevice {
       throw new RangeError(`batchPackets must be an integer from 1 to ${MAX_BATCH_PACKETS}, not ${batchPackets}`);
     }
     this.native = loadNativeAddon().tun;
-    this.batch = new ReusedBatch(new Uint8Array(READ_BUFFER_BYTES), new Uint32Array(batchPackets));
+    this.batch = new PackedPacketBatch(new Uint8Array(READ_BUFFER_BYTES), new Uint32Array(batchPackets));
     this.handle = this.native.open(
       name,
       this.batch.data,

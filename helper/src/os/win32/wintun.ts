@@ -7,6 +7,7 @@
 import { dirname, join } from 'node:path';
 import { hash } from '../../crypto/blake2s.js';
 import { loadNativeAddon, type NativeHandle } from '../native-addon.js';
+import { PackedPacketBatch } from '../packed-packet-batch.js';
 import type { PacketBatch, TunDevice } from '../tun.js';
 
 /** The ring size wireguard-go gives Wintun: 8 MiB. */
@@ -72,35 +73,6 @@ export function wintunDllPath(env: NodeJS.ProcessEnv = process.env): string {
   return env['WIREFLY_WINTUN_DLL'] ?? join(resources, 'wintun.dll');
 }
 
-class SlabBatch implements PacketBatch {
-  count = 0;
-  readonly offsets: Uint32Array;
-
-  constructor(
-    readonly data: Uint8Array,
-    readonly lengths: Uint32Array,
-  ) {
-    this.offsets = new Uint32Array(lengths.length);
-  }
-
-  fill(count: number): void {
-    this.count = count;
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      this.offsets[i] = offset;
-      offset += this.lengths[i]!;
-    }
-  }
-
-  packet(index: number): Uint8Array {
-    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
-      throw new RangeError(`packet index ${index} outside batch of ${this.count}`);
-    }
-    const offset = this.offsets[index]!;
-    return this.data.subarray(offset, offset + this.lengths[index]!);
-  }
-}
-
 export interface WintunOptions {
   readonly dllPath?: string;
   readonly native?: NativeWintun;
@@ -109,7 +81,7 @@ export interface WintunOptions {
 export class WintunTun implements TunDevice {
   private readonly native: NativeWintun;
   private readonly handle: NativeHandle;
-  private readonly batch = new SlabBatch(new Uint8Array(READ_BUFFER_BYTES), new Uint32Array(MAX_BATCH_PACKETS));
+  private readonly batch = new PackedPacketBatch(new Uint8Array(READ_BUFFER_BYTES), new Uint32Array(MAX_BATCH_PACKETS));
   private packetHandler: ((batch: PacketBatch) => void) | undefined;
   private closeHandler: ((error?: Error) => void) | undefined;
   private closed = false;
