@@ -104,6 +104,31 @@ static uint32_t route_interface(const struct nlmsghdr *header) {
   return 0;
 }
 
+// Link-local and host-scope addresses (an interface's fe80:: address, which
+// the kernel adds and then confirms a second after the link comes up) never
+// carry traffic to a peer: endpoints with a zone are refused.
+static bool link_scope_address(const struct nlmsghdr *header) {
+  const struct ifaddrmsg *address = NLMSG_DATA(header);
+  return address->ifa_scope == RT_SCOPE_LINK || address->ifa_scope == RT_SCOPE_HOST;
+}
+
+// Routes that cannot change the way to a peer: the local table's (they follow
+// the addresses, whose own messages report them), multicast ones, and IPv6's
+// fe80::/64 link-local prefix.
+static bool unrelated_route(const struct nlmsghdr *header) {
+  const struct rtmsg *route = NLMSG_DATA(header);
+  if (route->rtm_table == RT_TABLE_LOCAL || route->rtm_type == RTN_MULTICAST) return true;
+  if (route->rtm_family != AF_INET6) return false;
+  int length = (int)RTM_PAYLOAD(header);
+  for (const struct rtattr *attr = RTM_RTA(route); RTA_OK(attr, length); attr = RTA_NEXT(attr, length)) {
+    if (attr->rta_type == RTA_DST && RTA_PAYLOAD(attr) >= 2) {
+      const uint8_t *destination = RTA_DATA(attr);
+      return destination[0] == 0xfe && (destination[1] & 0xc0) == 0x80;
+    }
+  }
+  return false;
+}
+
 static void classify(watch_t *watch, const struct nlmsghdr *header) {
   switch (header->nlmsg_type) {
     case RTM_NEWLINK:
@@ -113,12 +138,13 @@ static void classify(watch_t *watch, const struct nlmsghdr *header) {
       break;
     case RTM_NEWADDR:
     case RTM_DELADDR:
-      if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+      if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg)) && !link_scope_address(header))
         add_change(watch, KIND_ADDRESS, ((const struct ifaddrmsg *)NLMSG_DATA(header))->ifa_index);
       break;
     case RTM_NEWROUTE:
     case RTM_DELROUTE:
-      if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg))) add_change(watch, KIND_ROUTE, route_interface(header));
+      if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)) && !unrelated_route(header))
+        add_change(watch, KIND_ROUTE, route_interface(header));
       break;
     default:
       break;
