@@ -1,10 +1,10 @@
-// Handshake messages wait here between arriving and being checked and
-// answered, apart from transport messages. The queue is bounded (as
-// wireguard-go's, 1024) and its excess is dropped as it arrives, copied into
-// nothing and allocating nothing, so that a flood costs little more than its
-// reception; the device works through it a bounded slice of time per wake-up,
-// so that handshakes, and the Diffie-Hellman work they bring, never hold up
-// the transport path for long. See receive.ts for what is done with each.
+// Handshake messages wait here between arriving and being answered, apart from
+// transport messages. The queue is bounded (as wireguard-go's, 1024) and its
+// excess is dropped as it arrives, copied into nothing and allocating nothing;
+// the device works through it a bounded slice of time per wake-up, so that
+// handshakes, and the Diffie-Hellman work they bring, never hold up the
+// transport path for long. Under load a message is checked (MAC1, MAC2, rate
+// limit) before it is queued, and says so: see receive.ts.
 import type { Endpoint } from '../net/ip.js';
 import { INITIATION_SIZE, MESSAGE_INITIATION, RESPONSE_SIZE } from './messages.js';
 
@@ -17,6 +17,8 @@ export interface QueuedHandshake {
   /** A view of the queue's copy, valid until the next take(). */
   readonly message: Uint8Array;
   readonly source: Endpoint;
+  /** Whether its MACs and rate limit were checked before it was queued. */
+  readonly checked: boolean;
 }
 
 export class HandshakeQueue {
@@ -29,9 +31,11 @@ export class HandshakeQueue {
   private readonly sources: (Endpoint | undefined)[] = new Array<Endpoint | undefined>(HANDSHAKE_QUEUE_SIZE).fill(
     undefined,
   );
-  private readonly taken: { message: Uint8Array; source: Endpoint } = {
+  private readonly checked = new Uint8Array(HANDSHAKE_QUEUE_SIZE);
+  private readonly taken: { message: Uint8Array; source: Endpoint; checked: boolean } = {
     message: this.storage,
     source: { family: 4, bytes: new Uint8Array(4), port: 0 },
+    checked: false,
   };
   private head = 0;
   private count = 0;
@@ -66,11 +70,12 @@ export class HandshakeQueue {
    * Copies an initiation or response (its length already checked) into the
    * queue; false, having done nothing, when the queue is full.
    */
-  push(message: Uint8Array, source: Endpoint): boolean {
+  push(message: Uint8Array, source: Endpoint, checked: boolean): boolean {
     if (this.count === HANDSHAKE_QUEUE_SIZE) return false;
     const slot = (this.head + this.count) % HANDSHAKE_QUEUE_SIZE;
     this.storage.set(message, slot * INITIATION_SIZE);
     this.sources[slot] = source;
+    this.checked[slot] = checked ? 1 : 0;
     this.count++;
     return true;
   }
@@ -84,6 +89,7 @@ export class HandshakeQueue {
     const initiation = this.initiations[slot]!;
     this.taken.message = initiation[0] === MESSAGE_INITIATION ? initiation : this.responses[slot]!;
     this.taken.source = this.sources[slot]!;
+    this.taken.checked = this.checked[slot] === 1;
     this.sources[slot] = undefined;
     return this.taken;
   }

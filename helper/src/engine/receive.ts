@@ -1,5 +1,6 @@
 // The receiving side: datagrams are classified by type; handshake messages pass
-// the MAC1 check (and under load MAC2 and the rate limiter) before any DH work;
+// the MAC1 check (and under load MAC2 and the rate limiter) before any DH work,
+// under load as they arrive;
 // transport messages are decrypted, checked against replay and against the
 // peer's allowed IPs, and written to the TUN.
 import { FAILS_MAC1, NEEDS_COOKIE } from '../crypto/handshake-crypto.js';
@@ -30,7 +31,7 @@ export function handleDatagram(device: Device, datagram: Uint8Array, source: End
   switch (messageType(datagram)) {
     case MESSAGE_INITIATION:
     case MESSAGE_RESPONSE:
-      if (!device.handshakes.push(datagram, source)) device.drop('handshake-queue-full');
+      queueHandshake(device, datagram, source);
       return;
     case MESSAGE_COOKIE_REPLY:
       handleCookieReply(device, datagram);
@@ -41,6 +42,20 @@ export function handleDatagram(device: Device, datagram: Uint8Array, source: End
     default:
       device.drop('malformed');
   }
+}
+
+/**
+ * Under load (a flood, or a queue backing up) a handshake message is checked as
+ * it arrives, not when its turn comes: MAC1, MAC2 and a cookie reply cost a
+ * fraction of the DH, so every sender without a cookie is sent one at once,
+ * however far behind the queue is, and only messages that proved their source
+ * wait for their DH. Otherwise a legitimate initiation lost among a flood that
+ * fills the queue would wait out its sender's retransmit timer.
+ */
+function queueHandshake(device: Device, message: Uint8Array, source: Endpoint): void {
+  const checked = device.isUnderLoad(device.clock.now());
+  if (checked && !passesHandshakeChecks(device, message, source)) return;
+  if (!device.handshakes.push(message, source, checked)) device.drop('handshake-queue-full');
 }
 
 /**
@@ -56,18 +71,13 @@ export function processHandshakes(device: Device): void {
   while (now - start < available) {
     const next = queue.take();
     if (!next) break;
-    handleHandshake(device, next.message, next.source);
+    if (next.checked || passesHandshakeChecks(device, next.message, next.source)) {
+      if (next.message[0] === MESSAGE_INITIATION) handleInitiation(device, next.message, next.source);
+      else handleResponse(device, next.message, next.source);
+    }
     now = device.clock.now();
   }
   queue.spend(now - start);
-}
-
-function handleHandshake(device: Device, message: Uint8Array, source: Endpoint): void {
-  if (message[0] === MESSAGE_INITIATION) {
-    if (passesHandshakeChecks(device, message, source)) handleInitiation(device, message, source);
-  } else if (passesHandshakeChecks(device, message, source)) {
-    handleResponse(device, message, source);
-  }
 }
 
 /**
