@@ -46,6 +46,8 @@ interface WorkerSlot {
   readonly control: Int32Array;
   readonly batches: TransportBatch[];
   readonly free: TransportBatch[];
+  /** Settles when the worker's thread has ended, for whatever reason. */
+  readonly exited: Promise<unknown>;
   submitted: number;
   completed: number;
   watching: boolean;
@@ -65,6 +67,7 @@ export class WorkerTransportCrypto implements TransportCrypto {
   private readonly pending: Pending[] = [];
   private readonly overflow = new InlineTransportCrypto();
   private next = 0;
+  private closing = false;
 
   constructor(workers: number, batchesPerWorker = 8) {
     // A worker finds its next batch in a ring of this many slots, so no more can be in flight.
@@ -83,6 +86,7 @@ export class WorkerTransportCrypto implements TransportCrypto {
         control: new Int32Array(control),
         batches,
         free: [...batches],
+        exited: new Promise((resolve) => worker.once('exit', resolve)),
         submitted: 0,
         completed: 0,
         watching: false,
@@ -140,7 +144,8 @@ export class WorkerTransportCrypto implements TransportCrypto {
       slot.completed = Atomics.load(slot.control, CONTROL.completed);
       this.drain();
       if (slot.completed < slot.submitted) this.watch(slot);
-      else slot.worker.unref();
+      // Once closing, the worker stays referenced until it has exited (close()).
+      else if (!this.closing) slot.worker.unref();
     };
     if (result.async) void result.value.then(wake);
     else queueMicrotask(wake);
@@ -161,11 +166,17 @@ export class WorkerTransportCrypto implements TransportCrypto {
   }
 
   async close(): Promise<void> {
+    // Each worker leaves its loop when it sees `closing`, and its thread ends on its own. Referenced
+    // until then, it keeps the event loop alive for its 'exit' event; a completion still to be
+    // noticed must not unreference it again (watch()), or the loop can end first and close()
+    // never settles.
+    this.closing = true;
     for (const slot of this.slots) {
+      slot.worker.ref();
       Atomics.store(slot.control, CONTROL.closing, 1);
       Atomics.notify(slot.control, CONTROL.submitted);
     }
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(this.slots.map((slot) => slot.exited));
     for (const slot of this.slots) for (const batch of slot.batches) batch.reset();
     await this.overflow.close();
   }
