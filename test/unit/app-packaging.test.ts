@@ -6,6 +6,7 @@ import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/confi
 import type { Configuration } from 'app-builder-lib';
 import { DebugLogger, log } from 'builder-util';
 import { packageRoot } from '../../app/src/app-paths.js';
+import { BUNDLED_DAEMON, bundledDaemonPlist } from '../../app/src/helper-client/launchd-service.js';
 
 const root = packageRoot();
 
@@ -106,6 +107,7 @@ test('every file the config names exists after the build', async () => {
   for (const unit of [
     'linux/wirefly-helper@.service',
     'macos/org.wirefly.helper.plist',
+    'macos/LaunchDaemons/org.wirefly.helper.plist',
     'windows/installer.nsh',
     'linux/bin/wirefly',
     'linux/bin/wirefly-helper',
@@ -144,6 +146,16 @@ function withDependencies(name: string, seen = new Set<string>()): Set<string> {
   for (const dependency of Object.keys(manifest.dependencies ?? {})) withDependencies(dependency, seen);
   return seen;
 }
+
+test("a mac build carries the SMAppService daemon's plist in Contents/Library/LaunchDaemons", async () => {
+  const extraFiles = (await loadConfig()).mac?.extraFiles as { from: string; to: string; filter: string[] }[];
+  assert.deepEqual(extraFiles, [
+    { from: 'packaging/macos/LaunchDaemons/', to: 'Library/LaunchDaemons/', filter: [BUNDLED_DAEMON] },
+  ]);
+  assert.ok(existsSync(join(root, extraFiles[0]!.from, BUNDLED_DAEMON)));
+  // Where the app looks for it, relative to the bundle (extraFiles land in Contents/).
+  assert.equal(bundledDaemonPlist('/B.app'), `/B.app/Contents/${extraFiles[0]!.to}${BUNDLED_DAEMON}`);
+});
 
 test('the helper and every package it loads are unpacked from the asar archive', async () => {
   const unpack = ((await loadConfig()).asarUnpack as string[]).map(globToRegExp);

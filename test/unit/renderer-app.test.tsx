@@ -219,6 +219,37 @@ test('a helper started for this session: the service can still be installed from
   );
 });
 
+test('a service awaiting approval in Login Items: the banner and Settings offer to open them', async () => {
+  const api = new FakeApi();
+  api.helper = { status: 'not-running' };
+  api.service = { kind: 'requires-approval' };
+  await renderApp(api);
+  const banner = host!.querySelector('.banner')!;
+  assert.match(banner.textContent!, /waits for your approval: allow Wirefly in System Settings' Login Items/);
+  assert.deepEqual(
+    buttons(banner).map((b) => b.textContent),
+    ['Open Login Items', 'Start it for this session'],
+  );
+  await act(async () => buttons(banner)[0]!.click());
+  await settle();
+  assert.equal(api.callsOf('installHelperService').length, 1);
+
+  api.service = { kind: 'requires-approval' };
+  await act(async () =>
+    [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click(),
+  );
+  await settle();
+  const setting = host!.querySelector('.helper-service-setting')!;
+  assert.match(setting.textContent!, /waiting for you to allow Wirefly there/);
+  await act(async () =>
+    buttons(setting)
+      .find((b) => b.textContent === 'Open Login Items')!
+      .click(),
+  );
+  await settle();
+  assert.equal(api.callsOf('installHelperService').length, 2);
+});
+
 test('the settings screen saves each change and the theme reaches the stores', async () => {
   const api = new FakeApi();
   const stores = await renderApp(api);

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { packageRoot } from '../../app/src/app-paths.js';
 import { currentUserHelperAddress, defaultHelperSocket } from '../../helper/src/client/helper-address.js';
 import { helperSocketPath } from '../../helper/src/rpc/index.js';
-import { defaultStateDirectory, parseServeArguments, type ServeOptions } from '../../helper/src/service/serve.js';
+import { BUNDLED_DAEMON } from '../../app/src/helper-client/launchd-service.js';
+import {
+  CONSOLE_USER,
+  defaultStateDirectory,
+  parseServeArguments,
+  type ServeOptions,
+} from '../../helper/src/service/serve.js';
 
 const packaging = join(packageRoot(), 'packaging');
 
@@ -48,20 +54,22 @@ test('the systemd template gives each uid its own socket and state, where the ap
   assert.deepEqual(serviceSetting(unit, 'Environment'), ['ELECTRON_RUN_AS_NODE=1']);
 });
 
-test("the launchd plist parses, and runs serve for one uid on that uid's socket", () => {
-  // Python's plistlib: a real plist parser, and python3 is already needed to build the addon.
+/** A plist as Python's plistlib reads it: a real parser, and python3 is already needed to build the addon. */
+function parsePlist(path: string): Record<string, unknown> {
   const parsed = spawnSync(
     'python3',
-    [
-      '-c',
-      'import json, plistlib, sys; print(json.dumps(plistlib.load(open(sys.argv[1], "rb"))))',
-      join(packaging, 'macos', 'org.wirefly.helper.plist'),
-    ],
+    ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.load(open(sys.argv[1], "rb"))))', path],
     { encoding: 'utf8' },
   );
   assert.equal(parsed.error, undefined, 'python3 is needed to parse the plist');
   assert.equal(parsed.status, 0, parsed.stderr);
-  const plist = JSON.parse(parsed.stdout.replaceAll('USER_UID', '501')) as {
+  return JSON.parse(parsed.stdout) as Record<string, unknown>;
+}
+
+test("the launchd plist parses, and runs serve for one uid on that uid's socket", () => {
+  const plist = JSON.parse(
+    JSON.stringify(parsePlist(join(packaging, 'macos', 'org.wirefly.helper.plist'))).replaceAll('USER_UID', '501'),
+  ) as {
     Label: string;
     ProgramArguments: string[];
     EnvironmentVariables: Record<string, string>;
@@ -74,6 +82,45 @@ test("the launchd plist parses, and runs serve for one uid on that uid's socket"
   const options = parseServeArguments(args.slice(args.indexOf('serve') + 1), 'darwin');
   assert.ok(typeof options !== 'string', options as string);
   assert.equal(options.socketPath, helperSocketPath(501, 'darwin'));
+});
+
+test('the bundled SMAppService plist parses, runs the same helper from the bundle, and serves the console user', () => {
+  const bundled = parsePlist(join(packaging, 'macos', 'LaunchDaemons', BUNDLED_DAEMON));
+  const template = parsePlist(join(packaging, 'macos', 'org.wirefly.helper.plist'));
+  assert.equal(bundled['Label'], 'org.wirefly.helper');
+  // SMAppService runs BundleProgram relative to the bundle: the same Electron binary the template names.
+  assert.equal(bundled['BundleProgram'], 'Contents/MacOS/Wirefly');
+  const args = bundled['ProgramArguments'] as string[];
+  const templateArgs = template['ProgramArguments'] as string[];
+  assert.ok(templateArgs[0]!.endsWith(`/Wirefly.app/${bundled['BundleProgram'] as string}`));
+  assert.equal(args[1], templateArgs[1]);
+  assert.deepEqual(bundled['EnvironmentVariables'], { ELECTRON_RUN_AS_NODE: '1' });
+  assert.equal(bundled['RunAtLoad'], true);
+  assert.equal(bundled['AssociatedBundleIdentifiers'], template['AssociatedBundleIdentifiers']);
+  assert.doesNotMatch(JSON.stringify(bundled), /USER_UID/);
+  const options = parseServeArguments(args.slice(args.indexOf('serve') + 1), 'darwin');
+  assert.ok(typeof options !== 'string', options as string);
+  assert.equal(options.user, CONSOLE_USER);
+  assert.equal(options.socketPath, undefined);
+  // Not any user's state directory: the per-user daemons keep theirs under numeric names.
+  assert.equal(options.stateDirectory, '/var/db/wirefly/console');
+});
+
+test('--user console is for macOS, takes its own state directory and no socket', () => {
+  const options = parseServeArguments(['--user', 'console', '--state-dir', '/var/db/wirefly/console'], 'darwin');
+  assert.ok(typeof options !== 'string', options as string);
+  assert.deepEqual(options, {
+    user: 'console',
+    stateDirectory: '/var/db/wirefly/console',
+    settingsPath: '/etc/wirefly/helper.json',
+    verbose: false,
+  });
+  assert.match(parseServeArguments(['--user', 'console'], 'darwin') as string, /takes --state-dir and no --socket/);
+  assert.match(
+    parseServeArguments(['--user', 'console', '--state-dir', '/d', '--socket', '/tmp/s'], 'darwin') as string,
+    /no --socket/,
+  );
+  assert.match(parseServeArguments(['--user', 'console', '--state-dir', '/d'], 'linux') as string, /numeric uid/);
 });
 
 test('serve takes a uid on Linux and macOS and a SID on Windows, as the service scripts pass them', () => {

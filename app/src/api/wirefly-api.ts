@@ -92,6 +92,8 @@ export type HelperState =
 export type HelperService =
   | { readonly kind: 'installed' }
   | { readonly kind: 'installable' }
+  /** Registered (macOS's SMAppService) and waiting to be allowed in System Settings' Login Items; installing opens them. */
+  | { readonly kind: 'requires-approval' }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
 export type Theme = 'system' | 'light' | 'dark';

@@ -22,6 +22,8 @@ export interface Platform {
   /** Windows' service control manager; undefined where signals stop the helper. */
   readonly serviceRuntime?: ServiceRuntime;
   readonly store: StateStore;
+  /** Who is at the screen, for a helper that serves the console user (macOS's SMAppService daemon); undefined elsewhere. */
+  readonly consoleUid?: () => number | undefined;
 }
 
 const PLATFORMS: Partial<Record<NodeJS.Platform, () => Platform>> = {

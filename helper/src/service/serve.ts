@@ -4,12 +4,13 @@
 import { dirname, join } from 'node:path';
 import { spawnCommand } from '../os/command.js';
 import { systemClocks, watchRouteChanges } from '../os/network-changes.js';
-import { currentPlatform } from '../os/platform.js';
+import { currentPlatform, type Platform } from '../os/platform.js';
 import { helperPipePath } from '../os/win32/control-endpoint.js';
 import { win32HelperSettingsPath, win32StateDirectory } from '../os/win32/state-store.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
 import { BootTunnels } from './boot-tunnels.js';
-import { startControlServer } from './control-server.js';
+import { ConsoleFollower } from './console-follower.js';
+import { startControlServer, type ControlServer } from './control-server.js';
 import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
 import { helperVersion } from './helper-version.js';
 import { writeHelperPidFile } from './helper-pid-file.js';
@@ -60,10 +61,17 @@ export function defaultStateDirectory(user: string): string {
   return join(STATE_ROOT, user);
 }
 
+/** `--user console`: serve whoever is at the screen (macOS's SMAppService daemon; os/darwin/console-user.ts says why). */
+export const CONSOLE_USER = 'console';
+
+/** How often a helper serving the console user looks who is there: a switch of user takes this long to reach the socket. */
+const CONSOLE_CHECK_INTERVAL_MS = 2_000;
+
 export interface ServeOptions {
-  /** The desktop user the socket is for: a uid, or on Windows a SID. */
+  /** The desktop user the socket is for: a uid, on Windows a SID, on macOS also CONSOLE_USER. */
   readonly user: string;
-  readonly socketPath: string;
+  /** Absent for CONSOLE_USER: the socket is that of whichever uid is at the console. */
+  readonly socketPath?: string;
   /** Holds the crash journal. */
   readonly stateDirectory: string;
   readonly settingsPath: string;
@@ -71,7 +79,8 @@ export interface ServeOptions {
 }
 
 export const SERVE_USAGE =
-  'Usage: wirefly-helper serve --user UID [--socket PATH] [--state-dir DIR] [--settings FILE] [--verbose]\n';
+  'Usage: wirefly-helper serve --user UID [--socket PATH] [--state-dir DIR] [--settings FILE] [--verbose]\n' +
+  '       wirefly-helper serve --user console --state-dir DIR [--settings FILE] [--verbose]   (macOS)\n';
 
 /** What `--user` names: a uid; Windows has none, and its named pipe's access list names the user's SID instead. */
 function userProblem(value: string | undefined, platform: NodeJS.Platform): string | undefined {
@@ -103,15 +112,24 @@ export function parseServeArguments(
     values.set(arg, value);
     i += 1;
   }
-  const problem = userProblem(values.get('--user'), platform);
-  if (problem) return `${problem}\n${SERVE_USAGE}`;
-  const user = values.get('--user')!;
+  const user = values.get('--user');
+  const settingsPath =
+    values.get('--settings') ?? (platform === 'win32' ? win32HelperSettingsPath() : HELPER_SETTINGS_PATH);
+  if (user === CONSOLE_USER && platform === 'darwin') {
+    // Its socket moves with the user, and its state belongs to no one user: both must be the daemon's own.
+    const stateDirectory = values.get('--state-dir');
+    if (values.has('--socket') || stateDirectory === undefined)
+      return `--user console takes --state-dir and no --socket\n${SERVE_USAGE}`;
+    return { user, stateDirectory, settingsPath, verbose };
+  }
+  const problem = userProblem(user, platform);
+  if (problem !== undefined || user === undefined) return `${problem}\n${SERVE_USAGE}`;
   const windows = platform === 'win32';
   return {
     user,
     socketPath: values.get('--socket') ?? (windows ? helperPipePath(user) : helperSocketPath(Number(user), platform)),
     stateDirectory: values.get('--state-dir') ?? (windows ? win32StateDirectory(user) : defaultStateDirectory(user)),
-    settingsPath: values.get('--settings') ?? (windows ? win32HelperSettingsPath() : HELPER_SETTINGS_PATH),
+    settingsPath,
     verbose,
   };
 }
@@ -186,29 +204,73 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const stopWatching = watchNetwork(manager);
   const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
-  const server = await startControlServer({
-    path: options.socketPath,
-    user: options.user,
-    manager,
-    boot,
-    ...(killSwitch ? { killSwitch: killSwitch.service } : {}),
-    helperVersion: helperVersion(),
-  });
+  const listen = (user: string, path: string) =>
+    startControlServer({
+      path,
+      user,
+      manager,
+      boot,
+      ...(killSwitch ? { killSwitch: killSwitch.service } : {}),
+      helperVersion: helperVersion(),
+    });
+  const control =
+    options.socketPath === undefined
+      ? await followConsole(platform, manager, (uid) => listen(String(uid), helperSocketPath(uid, platform.name)))
+      : await serveOneUser(platform, manager, options, options.socketPath, listen);
+  await bringUpBootTunnels(boot, manager);
+  manager.log('info', 'helper', undefined, `${await stopRequest}: bringing every tunnel down`);
+  await control.close();
+  stopWatching();
+  await manager.shutdown();
+  serviceManager?.stopped(0);
+}
+
+async function serveOneUser(
+  platform: Platform,
+  manager: TunnelManager,
+  options: ServeOptions,
+  socketPath: string,
+  listen: (user: string, path: string) => Promise<ControlServer>,
+): Promise<{ close(): Promise<void> }> {
+  const { user } = options;
+  const server = await listen(user, socketPath);
   // A named pipe has no folder: the pid file goes with the state on Windows.
-  const pidFile = await writeHelperPidFile(
-    platform.name === 'win32' ? options.stateDirectory : dirname(options.socketPath),
-  );
+  const pidFile = await writeHelperPidFile(platform.name === 'win32' ? options.stateDirectory : dirname(socketPath));
   manager.log(
     'info',
     'helper',
     undefined,
-    `serving ${platform.name === 'win32' ? 'SID' : 'uid'} ${options.user} on ${options.socketPath}`,
+    `serving ${platform.name === 'win32' ? 'SID' : 'uid'} ${user} on ${socketPath}`,
   );
-  await bringUpBootTunnels(boot, manager);
-  manager.log('info', 'helper', undefined, `${await stopRequest}: bringing every tunnel down`);
-  await server.close();
-  stopWatching();
-  await manager.shutdown();
-  await pidFile.remove();
-  serviceManager?.stopped(0);
+  return {
+    async close() {
+      await server.close();
+      await pidFile.remove();
+    },
+  };
+}
+
+/** No pid file: only launchd starts a helper that follows the console, and launchd stops it. */
+async function followConsole(
+  platform: Platform,
+  manager: TunnelManager,
+  listen: (uid: number) => Promise<ControlServer>,
+): Promise<{ close(): Promise<void> }> {
+  const { consoleUid } = platform;
+  if (!consoleUid) throw new Error(`--user console is macOS's alone, not ${platform.name}'s`);
+  const follower = new ConsoleFollower({
+    consoleUid,
+    listen,
+    log: (level, message) => manager.log(level, 'helper', undefined, message),
+  });
+  await follower.check();
+  if (follower.uid === undefined) manager.log('info', 'helper', undefined, 'nobody is at the console yet');
+  // Not unref'd: at the login window this timer is all that keeps the daemon waiting for a user.
+  const timer = setInterval(() => void follower.check(), CONSOLE_CHECK_INTERVAL_MS);
+  return {
+    async close() {
+      clearInterval(timer);
+      await follower.close();
+    },
+  };
 }

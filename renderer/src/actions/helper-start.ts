@@ -46,6 +46,15 @@ export function helperStartPlan(
   }
   const session = { label: 'Start it for this session', choice: 'start' } as const;
   const activateNote = `Activate starts the helper for this session first; that ${PASSWORD}.`;
+  if (service?.kind === 'requires-approval') {
+    return {
+      text:
+        "The Wirefly helper service is installed and waits for your approval: allow Wirefly in System Settings' Login Items, and it starts. " +
+        'Until then Activate starts the helper for this session first.',
+      choices: [{ label: 'Open Login Items', choice: 'install' }, session],
+      activateNote,
+    };
+  }
   if (service?.kind === 'installable') {
     return {
       text:

@@ -39,6 +39,14 @@ function HelperServiceSetting() {
         <p>Installed: the helper starts with the computer and connects the tunnels marked to connect at boot.</p>
       )}
       {service.kind === 'unavailable' && <p className="muted">Not available: {service.reason}</p>}
+      {service.kind === 'requires-approval' && (
+        <p>
+          <button type="button" className="button" disabled={busy} onClick={() => void install()}>
+            Open Login Items
+          </button>
+          <span className="muted"> Installed, and waiting for you to allow Wirefly there; then it starts.</span>
+        </p>
+      )}
       {service.kind === 'installable' && (
         <p>
           <button type="button" className="button" disabled={busy} onClick={() => void install()}>

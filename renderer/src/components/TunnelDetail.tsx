@@ -95,7 +95,9 @@ function ConnectAtBoot({ tunnel }: { readonly tunnel: TunnelSummary }) {
       ? 'The helper service brings it up when the computer starts, before anyone logs in.'
       : service === 'installable'
         ? 'Takes effect once the helper runs as a service: install it in Settings.'
-        : 'Takes effect where the helper runs as a service; it cannot be installed here.';
+        : service === 'requires-approval'
+          ? "Takes effect once the helper service is allowed in System Settings' Login Items."
+          : 'Takes effect where the helper runs as a service; it cannot be installed here.';
   return (
     <Field label="Connect at boot">
       <label className="boot-toggle">

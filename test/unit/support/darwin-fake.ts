@@ -7,6 +7,7 @@
 import { CommandFailed } from '../../../helper/src/os/command.js';
 import type {
   CommandResult,
+  ConsoleUser,
   DarwinBinding,
   DarwinSyscalls,
   NativeMemory,
@@ -99,6 +100,8 @@ export class FakeMac implements DarwinBinding {
     nextToken: 1234567890123456789n,
   };
   readonly launchd = new Map<string, string>();
+  /** What SCDynamicStoreCopyConsoleUser reports; undefined while nobody is logged in. */
+  console: ConsoleUser | undefined;
   private routeWatchers: (() => void)[] = [];
 
   // ---- commands ----
@@ -122,6 +125,10 @@ export class FakeMac implements DarwinBinding {
         throw new Error(`the fake Mac has no ${tool}`);
     }
   };
+
+  consoleUser(): ConsoleUser | undefined {
+    return this.console;
+  }
 
   watchRoutes(changed: () => void): () => void {
     this.routeWatchers.push(changed);

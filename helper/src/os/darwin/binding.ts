@@ -48,6 +48,12 @@ export interface DarwinSyscalls {
   watchReadable(fd: number, ready: () => void): () => void;
 }
 
+/** Who is logged in at the Mac's screen, as SCDynamicStoreCopyConsoleUser reports it. */
+export interface ConsoleUser {
+  readonly name: string;
+  readonly uid: number;
+}
+
 export interface DarwinBinding {
   /** ifconfig, route, pfctl, networksetup, launchctl: always as argument arrays, never through a shell. */
   readonly run: DarwinCommandRunner;
@@ -57,4 +63,6 @@ export interface DarwinBinding {
    */
   watchRoutes(changed: () => void): () => void;
   readonly sys: DarwinSyscalls;
+  /** Undefined while nobody is logged in at the screen. */
+  consoleUser(): ConsoleUser | undefined;
 }

@@ -8,6 +8,7 @@ import { MAX_DATAGRAM_SIZE } from '../udp.js';
 import { unixControlEndpoint } from '../unix-control-endpoint.js';
 import { applyDarwinTunnelNetwork } from './apply.js';
 import type { DarwinBinding } from './binding.js';
+import { consoleUid } from './console-user.js';
 import { darwinServiceInstaller } from './service-installer.js';
 import { darwinStateStore } from './state-store.js';
 import { systemBinding } from './system-binding.js';
@@ -33,5 +34,6 @@ export function darwinPlatform(binding: DarwinBinding = systemBinding()): Platfo
     control: unixControlEndpoint('darwin'),
     service: darwinServiceInstaller({ run: binding.run }),
     store: darwinStateStore,
+    consoleUid: () => consoleUid(binding.consoleUser()),
   };
 }

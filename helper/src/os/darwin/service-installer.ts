@@ -2,7 +2,8 @@
 // hold the plist template (packaging/macos), whose USER_UID becomes the uid;
 // it is written root-owned to /Library/LaunchDaemons and bootstrapped into the
 // system domain. Unsigned builds run this as root through the password prompt;
-// a signed build would register the same plist with SMAppService instead.
+// a signed build registers its bundled plist (packaging/macos/LaunchDaemons)
+// with SMAppService instead, one daemon that serves the console user.
 import { existsSync } from 'node:fs';
 import { lstat, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,8 +1,9 @@
 // The real binding: macOS's tools run as argument arrays, `route -n monitor`
-// for changes of the routing table, and libSystem through koffi.
+// for changes of the routing table, libSystem and the console user through koffi.
 import { spawn } from 'node:child_process';
 import { CommandFailed, runProcess } from '../command.js';
-import type { DarwinBinding, DarwinCommandRunner, DarwinSyscalls } from './binding.js';
+import type { ConsoleUser, DarwinBinding, DarwinCommandRunner, DarwinSyscalls } from './binding.js';
+import { koffiConsoleUser } from './koffi-console-user.js';
 import { koffiSyscalls } from './koffi-syscalls.js';
 
 export const runDarwinCommand: DarwinCommandRunner = async (argv, options = {}) => {
@@ -40,12 +41,17 @@ export function watchRouteMonitor(changed: () => void): () => void {
 
 export function systemBinding(): DarwinBinding {
   let sys: DarwinSyscalls | undefined;
+  let console: (() => ConsoleUser | undefined) | undefined;
   return {
     run: runDarwinCommand,
     watchRoutes: watchRouteMonitor,
     get sys() {
       sys ??= koffiSyscalls();
       return sys;
+    },
+    consoleUser() {
+      console ??= koffiConsoleUser();
+      return console();
     },
   };
 }
