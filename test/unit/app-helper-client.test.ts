@@ -352,7 +352,7 @@ test('the elevated command starts the helper in the background for the user, quo
       'win32',
     ),
     {
-      command: `start "" /B "C:\\Program Files\\node.exe" "C:\\w\\""x""" "serve" "--user" "1000" "--socket" "/run/wirefly/helper.sock"`,
+      command: `start "" /B "C:\\Program Files\\node.exe" "C:\\w\\\\\\"x\\"" serve --user 1000 --socket /run/wirefly/helper.sock`,
       env: {},
     },
   );

@@ -91,3 +91,10 @@ test('command-line quoting as CommandLineToArgvW reads it back; the user default
   );
   assert.match(parseServiceArguments(['--sid'], () => USER) as string, /Usage/);
 });
+
+test('install-service --at-next-boot registers the service without starting it (a session helper holds the pipe)', async () => {
+  const { installer, calls } = recording();
+  await installer.install({ user: USER, command: COMMAND, startNow: false });
+  assert.ok(calls.some((call) => call.startsWith(`sc.exe create ${NAME}`)));
+  assert.ok(!calls.some((call) => call.startsWith('sc.exe start')), calls.join('\n'));
+});

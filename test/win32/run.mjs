@@ -26,6 +26,7 @@ const NEUTRAL_UNIT_TESTS = [
   'network-win32',
   'service-win32',
   'win32-layouts',
+  'app-windows-service',
 ];
 
 function fail(message) {

@@ -6,11 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentUserHelperAddress } from '../../../helper/src/client/helper-address.js';
+import { currentProcessUser } from '../../../helper/src/os/win32/pipe-client.js';
 import type { TunnelSummary } from '../api/wirefly-api.js';
 import { appVersion, helperScript, packageRoot, rendererDir } from '../app-paths.js';
 import { helperLauncher } from '../helper-client/helper-launcher.js';
 import { systemdHelperService } from '../helper-client/helper-service.js';
 import { launchdHelperService } from '../helper-client/launchd-service.js';
+import { windowsHelperService } from '../helper-client/windows-service.js';
 import { createMainServices } from '../services/main-services.js';
 import type { MainServices } from '../services/main-services.js';
 import { trayModel } from '../tray/tray-model.js';
@@ -125,7 +127,13 @@ async function start(): Promise<void> {
         ? launchdHelperService({
             launch: { nodePath: process.execPath, helperScript: helperScript(unpackedRoot()), uid },
           })
-        : systemdHelperService({ uid, platform: process.platform }),
+        : process.platform === 'win32'
+          ? windowsHelperService({
+              nodePath: process.execPath,
+              helperScript: helperScript(unpackedRoot()),
+              userSid: currentProcessUser().sid,
+            })
+          : systemdHelperService({ uid, platform: process.platform }),
     launchHelper: helperLauncher({
       nodePath: process.execPath,
       runAsNode: true,

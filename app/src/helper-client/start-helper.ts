@@ -3,6 +3,7 @@
 // own password dialog (pkexec, osascript, UAC) and waits for the command to end,
 // so the command starts the helper in the background and returns.
 import sudoPrompt from '@vscode/sudo-prompt';
+import { quoteArgument } from '../../../helper/src/os/win32/service-installer.js';
 
 export interface HelperLaunch {
   /** The Node that runs the helper: node itself, or Electron's binary with ELECTRON_RUN_AS_NODE. */
@@ -35,7 +36,7 @@ export function elevatedHelperCommand(
     launch.socketPath,
   ];
   if (platform === 'win32') {
-    return { command: `start "" /B ${args.map(quoteWindows).join(' ')}`, env };
+    return { command: `start "" /B ${args.map(quoteCmd).join(' ')}`, env };
   }
   return { command: `nohup ${args.map(quotePosix).join(' ')} </dev/null >/dev/null 2>&1 &`, env };
 }
@@ -63,6 +64,19 @@ export function quotePosix(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-function quoteWindows(arg: string): string {
-  return `"${arg.replaceAll('"', '""')}"`;
+/**
+ * One argument of a line in the batch file that the UAC prompt runs: quoted as
+ * CommandLineToArgvW reads it back, then escaped for cmd.exe, which expands
+ * `%` everywhere in a batch file and treats `&|<>^()` as its own outside the
+ * quotes it sees (every `"` opens or closes one, backslashes or not).
+ */
+export function quoteCmd(arg: string): string {
+  if (/[\r\n\0]/.test(arg)) throw new Error(`a command line cannot carry ${JSON.stringify(arg)}`);
+  let quoted = false;
+  let line = '';
+  for (const char of quoteArgument(arg)) {
+    if (char === '"') quoted = !quoted;
+    line += char === '%' ? '%%' : !quoted && /[&|<>^()]/.test(char) ? `^${char}` : char;
+  }
+  return line;
 }

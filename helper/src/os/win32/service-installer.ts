@@ -31,7 +31,7 @@ function commandLine(request: ServiceInstallRequest): string {
 }
 
 /** The service's state as sc.exe query names it (RUNNING, STOPPED, ...); undefined when there is no such service. */
-async function serviceState(run: CommandRunner, name: string): Promise<string | undefined> {
+export async function serviceState(run: CommandRunner, name: string): Promise<string | undefined> {
   let output: string;
   try {
     output = await run(['sc.exe', 'query', name]);
@@ -68,7 +68,7 @@ export function win32ServiceInstaller(
         'ELECTRON_RUN_AS_NODE=1',
         '/f',
       ]);
-      if (existing !== 'RUNNING') await run(['sc.exe', 'start', name]);
+      if (request.startNow !== false && existing !== 'RUNNING') await run(['sc.exe', 'start', name]);
     },
     async uninstall({ user }) {
       const name = serviceName(user);
