@@ -339,7 +339,7 @@ test('the elevated command starts the helper in the background for the user, quo
     nodePath: '/opt/Wirefly/wirefly',
     runAsNode: true,
     helperScript: "/opt/Wire fly/it's/wirefly-helper",
-    uid: 1000,
+    user: '1000',
     socketPath: '/run/wirefly/helper.sock',
   };
   assert.deepEqual(elevatedHelperCommand(launch, 'linux'), {
@@ -348,11 +348,17 @@ test('the elevated command starts the helper in the background for the user, quo
   });
   assert.deepEqual(
     elevatedHelperCommand(
-      { ...launch, runAsNode: false, nodePath: 'C:\\Program Files\\node.exe', helperScript: 'C:\\w\\"x"' },
+      {
+        ...launch,
+        runAsNode: false,
+        nodePath: 'C:\\Program Files\\node.exe',
+        helperScript: 'C:\\w\\"x"',
+        user: 'S-1-5-21-1004336348-1177238915-682003330-1001',
+      },
       'win32',
     ),
     {
-      command: `start "" /B "C:\\Program Files\\node.exe" "C:\\w\\\\\\"x\\"" serve --user 1000 --socket /run/wirefly/helper.sock`,
+      command: `start "" /B "C:\\Program Files\\node.exe" "C:\\w\\\\\\"x\\"" serve --user S-1-5-21-1004336348-1177238915-682003330-1001 --socket /run/wirefly/helper.sock`,
       env: {},
     },
   );
@@ -364,7 +370,7 @@ test('startHelperElevated runs that command through the prompt once, named Wiref
     calls.push([command, options]);
     callback();
   }) as SudoExec;
-  const launch = { nodePath: '/usr/bin/node', runAsNode: false, helperScript: '/h', uid: 1, socketPath: '/s' };
+  const launch = { nodePath: '/usr/bin/node', runAsNode: false, helperScript: '/h', user: '1', socketPath: '/s' };
   await startHelperElevated(launch, exec);
   assert.deepEqual(calls, [[elevatedHelperCommand(launch).command, { name: 'Wirefly', env: {} }]]);
   const refusing = ((_command: string, _options: unknown, callback: (error?: Error) => void) =>

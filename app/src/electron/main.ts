@@ -138,7 +138,7 @@ async function start(): Promise<void> {
       nodePath: process.execPath,
       runAsNode: true,
       helperScript: helperScript(unpackedRoot()),
-      uid,
+      user: process.platform === 'win32' ? currentProcessUser().sid : String(uid),
       socketPath: helperSocket,
     }),
   });

@@ -11,7 +11,7 @@ export function helperLauncher(launch: HelperLaunch, isRoot = process.getuid?.()
 
 function spawnHelper(launch: HelperLaunch): Promise<void> {
   const { env } = elevatedHelperCommand(launch);
-  const args = [launch.helperScript, 'serve', '--user', String(launch.uid), '--socket', launch.socketPath];
+  const args = [launch.helperScript, 'serve', '--user', launch.user, '--socket', launch.socketPath];
   return new Promise((resolve, reject) => {
     const child = spawn(launch.nodePath, args, { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
     child.once('error', reject);

@@ -17,7 +17,7 @@ import { objcServiceManagement, SMAppServiceStatus, type ServiceManagement } fro
 import { quotePosix, runElevated, type HelperLaunch, type SudoExec } from './start-helper.js';
 
 export interface LaunchdOptions {
-  readonly launch: Pick<HelperLaunch, 'nodePath' | 'helperScript' | 'uid'>;
+  readonly launch: Pick<HelperLaunch, 'nodePath' | 'helperScript'> & { readonly uid: number };
   readonly fileExists?: (path: string) => boolean;
   readonly exec?: SudoExec;
   /** Whether the bundle's signature verifies and was issued by Apple (default: codesign). */

@@ -11,7 +11,8 @@ export interface HelperLaunch {
   readonly runAsNode: boolean;
   /** The helper's entry script (bin/wirefly-helper). */
   readonly helperScript: string;
-  readonly uid: number;
+  /** Whom the helper serves: a uid, or on Windows the user's SID (its pipe's access list names it). */
+  readonly user: string;
   readonly socketPath: string;
 }
 
@@ -26,15 +27,7 @@ export function elevatedHelperCommand(
   platform: NodeJS.Platform = process.platform,
 ): ElevatedCommand {
   const env: Record<string, string> = launch.runAsNode ? { ELECTRON_RUN_AS_NODE: '1' } : {};
-  const args = [
-    launch.nodePath,
-    launch.helperScript,
-    'serve',
-    '--user',
-    String(launch.uid),
-    '--socket',
-    launch.socketPath,
-  ];
+  const args = [launch.nodePath, launch.helperScript, 'serve', '--user', launch.user, '--socket', launch.socketPath];
   if (platform === 'win32') {
     return { command: `start "" /B ${args.map(quoteCmd).join(' ')}`, env };
   }

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       nodePath: process.execPath,
       runAsNode: false,
       helperScript: helperScript(),
-      uid: process.getuid?.() ?? 0,
+      user: String(process.getuid?.() ?? 0),
       socketPath: values.socket,
     }),
   });
