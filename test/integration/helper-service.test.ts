@@ -307,9 +307,17 @@ test('full tunnel with the kill switch: internet traffic goes through it, nothin
     assert.notEqual(afterCrash.rules4, before.rules4, 'the crashed helper left its policy rules behind');
     assert.equal(afterCrash.rules4, beforeCrash.rules4);
     assert.equal(afterCrash.nftables, beforeCrash.nftables, 'and its kill switch');
+    const controlSocket = `/var/run/wireguard/${config.name}.sock`;
+    assert.ok(existsSync(controlSocket), "and its tunnel's wg(8) control socket");
     const restarted = await h.startHelper();
     assert.deepEqual(await h.snapshot(), before, 'routes, rules, DNS and firewall are exactly as before the tunnel');
     assert.match(restarted.log(), /undid what a previous helper left/);
+    assert.equal(
+      existsSync(controlSocket),
+      false,
+      'the stale control socket is gone, so wg(8) lists no dead interface',
+    );
+    assert.match(restarted.log(), /removed .*'s control socket, left by a previous helper/);
     t.diagnostic(
       restarted
         .log()

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { EADDRINUSE } from '../../helper/src/uapi/errno.js';
 import { MemoryUapiDevice } from './support/memory-uapi-device.js';
 import { UapiError, type UapiDevice } from '../../helper/src/uapi/model.js';
-import { startUapiServer, type UapiServer, type UapiServerOptions } from '../../helper/src/uapi/server.js';
+import {
+  removeStaleUapiSocket,
+  startUapiServer,
+  type UapiServer,
+  type UapiServerOptions,
+} from '../../helper/src/uapi/server.js';
 
 const PEER = 'ab'.repeat(32);
 
@@ -255,6 +260,29 @@ test('a live socket of another process is left alone; a stale one is replaced', 
       await server.close();
     }
     await assert.rejects(stat(path), { code: 'ENOENT' });
+  } finally {
+    other.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+});
+
+test('after a crash, a stale socket is removed; a live one, a plain file and a missing one are left as they are', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'wirefly-uapi-'));
+  const other = createServer((socket) => socket.end());
+  try {
+    const stale = join(directory, 'wfstale.sock');
+    await leaveStaleSocket(stale);
+    assert.equal(await removeStaleUapiSocket('wfstale', directory), true);
+    await assert.rejects(stat(stale), { code: 'ENOENT' });
+    const live = join(directory, 'wflive.sock');
+    await new Promise<void>((resolve) => other.listen(live, resolve));
+    assert.equal(await removeStaleUapiSocket('wflive', directory), false);
+    assert.ok((await stat(live)).isSocket(), 'a socket someone answers on stays');
+    await writeFile(join(directory, 'wffile.sock'), 'not a socket');
+    assert.equal(await removeStaleUapiSocket('wffile', directory), false);
+    assert.ok((await stat(join(directory, 'wffile.sock'))).isFile());
+    assert.equal(await removeStaleUapiSocket('wfnone', directory), false);
+    await assert.rejects(removeStaleUapiSocket('../etc', directory), /interface name/);
   } finally {
     other.close();
     await rm(directory, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { currentPlatform, type Platform } from '../os/platform.js';
 import { helperPipePath } from '../os/win32/control-endpoint.js';
 import { win32HelperSettingsPath, win32StateDirectory } from '../os/win32/state-store.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
+import { removeStaleUapiSocket } from '../uapi/server.js';
 import { BootTunnels } from './boot-tunnels.js';
 import { ConsoleFollower } from './console-follower.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -201,6 +202,14 @@ export async function serve(options: ServeOptions): Promise<void> {
       undefined,
       `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`,
     );
+  }
+  for (const ifname of recovery.recovered) {
+    const removed = await removeStaleUapiSocket(ifname).catch((error: Error) => {
+      manager.log('warn', 'helper', undefined, `${ifname}'s control socket: ${error.message}`);
+      return false;
+    });
+    if (removed)
+      manager.log('info', 'helper', undefined, `removed ${ifname}'s control socket, left by a previous helper`);
   }
   const stopWatching = watchNetwork(manager);
   const boot = new BootTunnels(join(options.stateDirectory, 'boot'));

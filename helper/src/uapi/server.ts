@@ -2,8 +2,8 @@
 // stream socket only root can open (Windows: wireguard-go's named pipe, for
 // SYSTEM and Administrators alone; os/control-endpoint.ts decides), serving get and set operations to any number
 // of clients, one operation at a time across all of them, as wireguard-go does.
-import { unlink } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import { lstat, unlink } from 'node:fs/promises';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ENOANO } from './errno.js';
 import { UapiRequestReader, type UapiOperation } from './framing.js';
@@ -36,16 +36,47 @@ const DEFAULT_MAX_CONNECTIONS = 256;
 /** Linux IFNAMSIZ less the terminating NUL; the name also becomes a file name. */
 const INTERFACE_NAME = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
 
+function uapiPath(interfaceName: string, socketDirectory: string | undefined): string {
+  if (!INTERFACE_NAME.test(interfaceName)) {
+    throw new Error(`not a usable interface name: ${JSON.stringify(interfaceName)}`);
+  }
+  return socketDirectory === undefined
+    ? currentPlatform().control.uapiAddress(interfaceName)
+    : join(socketDirectory, `${interfaceName}.sock`);
+}
+
+/**
+ * Removes IFNAME's control socket if a helper that was killed left it behind:
+ * wg(8) lists every socket there, and a dead one makes `wg show` fail for an
+ * interface that no longer exists. Only a socket file nobody answers on goes;
+ * one a live process serves (wireguard-go's, or another helper's) stays.
+ * Returns whether one was removed.
+ */
+export async function removeStaleUapiSocket(interfaceName: string, socketDirectory?: string): Promise<boolean> {
+  const path = uapiPath(interfaceName, socketDirectory);
+  // A named pipe (Windows) goes with the process that made it.
+  if (path.startsWith('\\\\')) return false;
+  const stat = await lstat(path).catch(() => undefined);
+  if (!stat?.isSocket()) return false;
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (answered) return false;
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  return true;
+}
+
 /** Listens on SOCKET_DIRECTORY/IFNAME.sock; refuses if a live process already answers there. */
 export async function startUapiServer(options: UapiServerOptions): Promise<UapiServer> {
-  if (!INTERFACE_NAME.test(options.interfaceName)) {
-    throw new Error(`not a usable interface name: ${JSON.stringify(options.interfaceName)}`);
-  }
   const control = currentPlatform().control;
-  const path =
-    options.socketDirectory === undefined
-      ? control.uapiAddress(options.interfaceName)
-      : join(options.socketDirectory, `${options.interfaceName}.sock`);
+  const path = uapiPath(options.interfaceName, options.socketDirectory);
   const log = options.log ?? (() => {});
   const connections = new Set<Socket>();
   const exclusive = new Lock();
