@@ -21,6 +21,8 @@ import { SERVER_TUNNEL_ADDRESS, startTunnelServer } from '../integration/harness
 import { waitFor } from '../integration/harness/wait.js';
 import { makeStandInElectron, readFuses } from './stand-in-electron.js';
 
+const WFFULL_CONTROL_SOCKET = '/var/run/wireguard/wffull.sock';
+
 const root = packageRoot();
 /** nobody: a user who is not root and owns nothing of the package. */
 const USER_UID = 65534;
@@ -230,6 +232,7 @@ test(
         process.kill(helper.pid, 'SIGKILL');
         await helper.exited;
         const leftover = await networkSnapshot(ns);
+        assert.ok(existsSync(WFFULL_CONTROL_SOCKET), "the killed helper left its tunnel's wg(8) control socket");
         assert.match(leftover.nftables, new RegExp(killSwitchTable('wffull')));
         assert.match(leftover.resolvConf, new RegExp(SERVER_TUNNEL_ADDRESS.replaceAll('.', '\\.')));
 
@@ -246,7 +249,7 @@ test(
         assert.equal(installedStatus(), 'rc');
         // Folders such as /usr/share/icons/hicolor/512x512/apps are shared with other packages and stay.
         const ownFiles = files.filter((path) => !directories.has(path));
-        for (const path of [...ownFiles, '/opt/Wirefly', '/var/lib/wirefly', '/run/wirefly'])
+        for (const path of [...ownFiles, '/opt/Wirefly', '/var/lib/wirefly', '/run/wirefly', WFFULL_CONTROL_SOCKET])
           assert.ok(!existsSync(path), `${path} is left after dpkg -r`);
         await exec(undefined, 'dpkg', ['--purge', 'wirefly']);
         assert.equal(installedStatus(), 'not known to dpkg');

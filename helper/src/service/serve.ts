@@ -8,8 +8,8 @@ import { currentPlatform, type Platform } from '../os/platform.js';
 import { helperPipePath } from '../os/win32/control-endpoint.js';
 import { win32HelperSettingsPath, win32StateDirectory } from '../os/win32/state-store.js';
 import { helperSocketPath, type LogLine } from '../rpc/index.js';
-import { removeStaleUapiSocket } from '../uapi/server.js';
 import { BootTunnels } from './boot-tunnels.js';
+import { recoverCrashedHelper } from './crash-recovery.js';
 import { ConsoleFollower } from './console-follower.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { HELPER_SETTINGS_PATH, loadHelperSettings } from './helper-settings.js';
@@ -176,7 +176,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       : undefined;
   await killSwitch?.service.apply();
   const journal = await Journal.open(join(options.stateDirectory, 'journal'), platform.network.undoPerformer());
-  const recovery = await journal.recover();
+  const recovery = await recoverCrashedHelper(journal);
   const manager = new TunnelManager({
     ...(killSwitch ? { admissions: killSwitch.service } : {}),
     ...(platform.name === 'linux' ? { doctor: new ConnectionDoctor(systemProbes) } : {}),
@@ -203,14 +203,14 @@ export async function serve(options: ServeOptions): Promise<void> {
       `undid what a previous helper left: ${recovery.steps} changes of ${recovery.recovered.join(', ')}`,
     );
   }
-  for (const ifname of recovery.recovered) {
-    const removed = await removeStaleUapiSocket(ifname).catch((error: Error) => {
-      manager.log('warn', 'helper', undefined, `${ifname}'s control socket: ${error.message}`);
-      return false;
-    });
-    if (removed)
-      manager.log('info', 'helper', undefined, `removed ${ifname}'s control socket, left by a previous helper`);
-  }
+  for (const problem of recovery.socketProblems) manager.log('warn', 'helper', undefined, problem);
+  if (recovery.removedSockets.length > 0)
+    manager.log(
+      'info',
+      'helper',
+      undefined,
+      `removed the control sockets a previous helper left: ${recovery.removedSockets.join(', ')}`,
+    );
   const stopWatching = watchNetwork(manager);
   const boot = new BootTunnels(join(options.stateDirectory, 'boot'));
   const listen = (user: string, path: string) =>

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { spawnCommand } from '../os/command.js';
 import { currentPlatform } from '../os/platform.js';
 import { helperRuntimeDirectory } from '../rpc/index.js';
+import { recoverCrashedHelper } from './crash-recovery.js';
 import { livingHelper, PID_FILE_NAME } from './helper-pid-file.js';
 import { Journal } from './journal.js';
 import { KILL_SWITCH_POLICY_FILE, removeLockdownOf } from './kill-switch-policy.js';
@@ -79,8 +80,10 @@ export async function stopAll(options: StopAllOptions): Promise<void> {
     const journalDirectory = join(directory, 'journal');
     if ((await subdirectories(directory)).includes(journalDirectory)) {
       const journal = await Journal.open(journalDirectory, currentPlatform().network.undoPerformer());
-      const { recovered, steps } = await journal.recover();
+      const { recovered, steps, removedSockets, socketProblems } = await recoverCrashedHelper(journal);
       if (recovered.length > 0) options.report(`undid ${steps} changes a stopped helper left: ${recovered.join(', ')}`);
+      if (removedSockets.length > 0) options.report(`removed its control sockets: ${removedSockets.join(', ')}`);
+      socketProblems.forEach((problem) => options.report(problem));
     }
     // Always on outlives its helper by design; with the package gone nothing would ever lift it.
     const uid = basename(directory);
