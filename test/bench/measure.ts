@@ -126,6 +126,56 @@ export async function iperfUdp(
   };
 }
 
+/** Below this, a tunnel that loses even a trickle is reported as carrying nothing. */
+const CLEAN_UDP_FLOOR_MBPS = 16;
+
+export interface CleanUdpRate {
+  readonly mbps: number;
+  readonly trials: number;
+}
+
+/**
+ * The highest offered rate of `length`-byte datagrams that arrives whole (at
+ * most `maxLossPercent` lost, and at least that near the offered rate, so a
+ * sender that cannot keep up does not pass): doubling from `startMbps` until a
+ * trial fails, then `refinements` geometric halvings of the last interval.
+ */
+export async function cleanUdpRate(
+  pair: Tunnels,
+  from: TunnelSide,
+  length: number,
+  { seconds = 2, startMbps = 250, refinements = 3, maxLossPercent = 1 } = {},
+): Promise<CleanUdpRate> {
+  let trials = 0;
+  const passes = async (mbps: number) => {
+    trials++;
+    const udp = await iperfUdp(pair, from, seconds, mbps, length);
+    const shortfall = 100 * (1 - (udp.deliveredGbps * 1000) / mbps);
+    return udp.lossPercent <= maxLossPercent && shortfall <= maxLossPercent + 2;
+  };
+  let good = 0;
+  let bad = startMbps;
+  if (await passes(startMbps)) {
+    good = startMbps;
+    for (bad = startMbps * 2; await passes(bad); bad *= 2) good = bad;
+  } else {
+    for (let rate = startMbps / 2; rate >= CLEAN_UDP_FLOOR_MBPS; rate /= 2) {
+      if (await passes(rate)) {
+        good = rate;
+        break;
+      }
+      bad = rate;
+    }
+    if (good === 0) return { mbps: 0, trials };
+  }
+  for (let step = 0; step < refinements; step++) {
+    const middle = Math.round(Math.sqrt(good * bad));
+    if (await passes(middle)) good = middle;
+    else bad = middle;
+  }
+  return { mbps: good, trials };
+}
+
 /** Average ping RTT in ms. */
 export async function pingRtt(ns: Namespace, address: string, count = 20): Promise<number> {
   const out = await ns.exec('ping', ['-n', '-q', '-c', String(count), '-i', '0.05', '-W', '2', address]);
