@@ -12,13 +12,16 @@
 // for an app. It does leave a hole that no check can close: a process running
 // as an administrator (the usual Mac user) can rename a root-owned bundle out
 // of /Applications and put a bundle of its own in its place, and the daemon
-// runs the replacement, whose code has no reason to check anything. What
-// stands against that is macOS's App Management (13+), which stops other
-// apps from modifying or replacing a signed, notarized app unless the user
-// allowed them to manage apps; an unsigned build has no such protection. So
-// this check holds against every user who is not an administrator and against
-// files a copy or an update left user-owned; against administrators' programs
-// it holds as far as App Management does.
+// runs the replacement, whose code has no reason to check anything (moving
+// the helper out of reach would mean installing a copy of Electron's runtime
+// under /Library, root's all the way up). What stands against that is
+// macOS's App Management (13+), which stops programs not signed by the same
+// team, and not allowed to manage apps, from modifying a signed, notarized
+// app; whether it also stops renaming the whole bundle away is for a real Mac
+// to show (README, macOS, item 11). An unsigned build has no such protection.
+// So this check holds against every user who is not an administrator and
+// against files a copy or an update left user-owned; against administrators'
+// programs it holds as far as App Management does.
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -44,7 +47,7 @@ export const systemCodeFiles: CodeFiles = {
 };
 
 /** macOS's group of administrators, /Applications' group: its members may become root with their password anyway. */
-export const ADMIN_GID = 80;
+const ADMIN_GID = 80;
 const WHEEL_GID = 0;
 const GROUP_WRITE = 0o020;
 const OTHER_WRITE = 0o002;
