@@ -346,6 +346,11 @@ test('the elevated command starts the helper in the background for the user, quo
     command: `nohup '/opt/Wirefly/wirefly' '/opt/Wire fly/it'\\''s/wirefly-helper' 'serve' '--user' '1000' '--socket' '/run/wirefly/helper.sock' </dev/null >/dev/null 2>&1 &`,
     env: { ELECTRON_RUN_AS_NODE: '1' },
   });
+  // macOS: the helper for this session may serve from files that are not root's; no daemon may.
+  assert.equal(
+    elevatedHelperCommand(launch, 'darwin').command,
+    `nohup '/opt/Wirefly/wirefly' '/opt/Wire fly/it'\\''s/wirefly-helper' 'serve' '--user' '1000' '--socket' '/run/wirefly/helper.sock' '--allow-unsafe-code' </dev/null >/dev/null 2>&1 &`,
+  );
   assert.deepEqual(
     elevatedHelperCommand(
       {

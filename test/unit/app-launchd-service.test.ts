@@ -1,19 +1,17 @@
 // The app's side of the macOS helper daemon: when it can be installed, the
 // one command the password prompt runs for it, and for a signed build the
-// SMAppService calls instead (a fake records them).
+// SMAppService calls instead (a fake records them), unless the bundle is not
+// root's (a fake file system tells its owners).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APPROVAL_NEEDED, appBundleOf, launchdHelperService } from '../../app/src/helper-client/launchd-service.js';
+import { APPROVAL_NEEDED, launchdHelperService } from '../../app/src/helper-client/launchd-service.js';
 import {
   SMAppServiceStatus,
   type ServiceManagement,
   type SMDaemonService,
 } from '../../app/src/helper-client/service-management.js';
 import type { SudoExec } from '../../app/src/helper-client/start-helper.js';
-
-const APP = '/Applications/Wirefly.app';
-const NODE = `${APP}/Contents/MacOS/Wirefly`;
-const HELPER = `${APP}/Contents/Resources/app.asar.unpacked/helper/bin/wirefly-helper`;
+import { APP, ELECTRON as NODE, FakeCodeFiles, HELPER_SCRIPT as HELPER, ME, STAFF } from './support/code-files-fake.js';
 
 /** The password prompt, answered at once: what it was asked to run. */
 function recordingExec() {
@@ -25,34 +23,45 @@ function recordingExec() {
   return { exec, commands };
 }
 
-function mac(nodePath: string, files: readonly string[] = []) {
+function mac(nodePath: string, existing: readonly string[] = [], files = FakeCodeFiles.mac()) {
   const { exec, commands } = recordingExec();
   const service = launchdHelperService({
     launch: { nodePath, helperScript: HELPER, uid: 501 },
-    fileExists: (path) => files.includes(path),
+    fileExists: (path) => existing.includes(path),
     exec,
+    files,
   });
   return { service, commands };
 }
 
-test('the bundle of the running app, when there is one', () => {
-  assert.equal(appBundleOf(NODE), APP);
-  assert.equal(appBundleOf('/usr/local/bin/node'), undefined);
-  assert.equal(
-    appBundleOf('/Users/me/Downloads/Wirefly.app/Contents/MacOS/Wirefly'),
-    '/Users/me/Downloads/Wirefly.app',
-  );
-});
+const PER_USER = '/Library/LaunchDaemons/org.wirefly.helper.501.plist';
+const ROOTS = `/usr/sbin/chown -R root:wheel '${APP}' && /bin/chmod -R -N '${APP}' && /bin/chmod -R go-w '${APP}'`;
 
 test('installable from /Applications, installed once the plist is there, unavailable elsewhere', async () => {
   assert.deepEqual(await mac(NODE).service.probe(), { kind: 'installable' });
-  assert.deepEqual(await mac(NODE, ['/Library/LaunchDaemons/org.wirefly.helper.501.plist']).service.probe(), {
-    kind: 'installed',
-  });
+  assert.deepEqual(await mac(NODE, [PER_USER]).service.probe(), { kind: 'installed' });
   const elsewhere = mac('/Users/me/Downloads/Wirefly.app/Contents/MacOS/Wirefly');
   assert.equal((await elsewhere.service.probe()).kind, 'unavailable');
   await assert.rejects(elsewhere.service.install(true), /needs Wirefly\.app in \/Applications/);
   assert.deepEqual(elsewhere.commands, []);
+});
+
+test('an installed daemon whose bundle a user-owned copy replaced is installable again, and says why', async () => {
+  const files = FakeCodeFiles.mac();
+  files.chown(APP, { uid: ME, gid: STAFF });
+  const { service, commands } = mac(NODE, [PER_USER], files);
+  const probed = await service.probe();
+  assert.equal(probed.kind, 'installable');
+  assert.match(
+    (probed as { reason: string }).reason,
+    new RegExp(
+      `^the installed helper service will not start while Wirefly\\.app is not root's alone \\(${APP} belongs to uid 501`,
+    ),
+  );
+  await service.install(true);
+  assert.ok(commands[0]!.command.startsWith(ROOTS));
+  files.chown(APP, { uid: 0, gid: 0 });
+  assert.deepEqual(await service.probe(), { kind: 'installed' });
 });
 
 test('one password prompt: the bundle made root, then the helper installs its daemon (now, or for the next boot)', async () => {
@@ -62,15 +71,15 @@ test('one password prompt: the bundle made root, then the helper installs its da
   await service.start();
   assert.deepEqual(commands, [
     {
-      command: `/usr/sbin/chown -R root:wheel '${APP}' && /bin/chmod -R go-w '${APP}' && '${NODE}' '${HELPER}' 'install-service' '--user' '501'`,
+      command: `${ROOTS} && '${NODE}' '${HELPER}' 'install-service' '--user' '501'`,
       env: { ELECTRON_RUN_AS_NODE: '1' },
     },
     {
-      command: `/usr/sbin/chown -R root:wheel '${APP}' && /bin/chmod -R go-w '${APP}' && '${NODE}' '${HELPER}' 'install-service' '--user' '501' --at-next-boot`,
+      command: `${ROOTS} && '${NODE}' '${HELPER}' 'install-service' '--user' '501' --at-next-boot`,
       env: { ELECTRON_RUN_AS_NODE: '1' },
     },
     {
-      command: `/bin/launchctl bootstrap system '/Library/LaunchDaemons/org.wirefly.helper.501.plist' 2>/dev/null; /bin/launchctl kickstart system/org.wirefly.helper.501`,
+      command: `/bin/launchctl bootstrap system '${PER_USER}' 2>/dev/null; /bin/launchctl kickstart system/org.wirefly.helper.501`,
       env: { ELECTRON_RUN_AS_NODE: '1' },
     },
   ]);
@@ -107,16 +116,21 @@ class FakeServiceManagement implements ServiceManagement {
   }
 }
 
-function signedMac(options: { signed: boolean; bundled: boolean; statuses?: number[]; perUser?: boolean }) {
+function signedMac(options: {
+  signed: boolean;
+  bundled: boolean;
+  statuses?: number[];
+  perUser?: boolean;
+  files?: FakeCodeFiles;
+}) {
   const management = new FakeServiceManagement(options.statuses ?? [SMAppServiceStatus.NotRegistered]);
   const verified: string[] = [];
   const { exec, commands } = recordingExec();
   const service = launchdHelperService({
     launch: { nodePath: NODE, helperScript: HELPER, uid: 501 },
-    fileExists: (path) =>
-      (options.bundled && path === BUNDLED) ||
-      (options.perUser === true && path === '/Library/LaunchDaemons/org.wirefly.helper.501.plist'),
+    fileExists: (path) => (options.bundled && path === BUNDLED) || (options.perUser === true && path === PER_USER),
     exec,
+    files: options.files ?? FakeCodeFiles.mac(),
     verifySignature: async (bundle) => {
       verified.push(bundle);
       return options.signed;
@@ -153,6 +167,7 @@ test('a signed bundle carrying the daemon plist registers with SMAppService; any
   const prompt = recordingExec();
   const monterey = launchdHelperService({
     launch: { nodePath: NODE, helperScript: HELPER, uid: 501 },
+    files: FakeCodeFiles.mac(),
     fileExists: (path) => path === BUNDLED,
     exec: prompt.exec,
     verifySignature: async () => true,
@@ -168,6 +183,35 @@ test('a signed bundle carrying the daemon plist registers with SMAppService; any
   await upgraded.service.start();
   assert.deepEqual(upgraded.management.calls, []);
   assert.match(upgraded.prompts()[0]!, /kickstart system\/org\.wirefly\.helper\.501$/);
+});
+
+test("a signed bundle the Finder copied (not root's) takes the password prompt, which makes it root, and says why", async () => {
+  const files = FakeCodeFiles.mac();
+  files.chown(APP, { uid: ME, gid: STAFF });
+  const copy = signedMac({ signed: true, bundled: true, files });
+  const probed = await copy.service.probe();
+  assert.equal(probed.kind, 'installable');
+  assert.match(
+    (probed as { reason: string }).reason,
+    new RegExp(`^this copy of Wirefly\\.app is not root's alone \\(${APP} belongs to uid 501, not root; the Finder`),
+  );
+  await copy.service.install(true);
+  assert.equal(copy.management.calls.includes('register'), false);
+  assert.deepEqual(copy.prompts(), [`${ROOTS} && '${NODE}' '${HELPER}' 'install-service' '--user' '501'`]);
+
+  // One such copy registered before this check existed is unregistered first: two daemons would race.
+  for (const status of [SMAppServiceStatus.Enabled, SMAppServiceStatus.RequiresApproval]) {
+    const registered = signedMac({ signed: true, bundled: true, files, statuses: [status] });
+    await registered.service.install(true);
+    assert.deepEqual(registered.management.calls, ['daemon org.wirefly.helper.plist', 'status', 'unregister']);
+    assert.equal(registered.prompts().length, 1);
+  }
+  // The same bundle root's (as the .pkg installs it) registers with SMAppService, no password.
+  files.chown(APP, { uid: 0, gid: 0 });
+  const rootOwned = signedMac({ signed: true, bundled: true, files });
+  await rootOwned.service.install(true);
+  assert.ok(rootOwned.management.calls.includes('register'));
+  assert.deepEqual(rootOwned.prompts(), []);
 });
 
 test('the signature is checked once per run, and not at all for a copy outside /Applications', async () => {

@@ -67,7 +67,14 @@ test('targets, app id and fuses are what the project ships', async () => {
   assert.equal(config.productName, 'Wirefly');
   assert.deepEqual(config.linux?.target, ['AppImage', 'deb', 'tar.gz']);
   assert.equal(config.linux?.executableName, 'wirefly-app', '/usr/bin/wirefly is the command line, not the app');
-  assert.deepEqual(config.mac?.target, ['dmg']);
+  assert.deepEqual(config.mac?.target, ['dmg', 'pkg']);
+  // The pkg installs a root-owned bundle, and only into /Applications, where the daemon's plist looks.
+  assert.deepEqual(config.pkg, {
+    installLocation: '/Applications',
+    allowAnywhere: false,
+    allowCurrentUserHome: false,
+    isRelocatable: false,
+  });
   assert.deepEqual(config.win?.target, ['nsis']);
   assert.deepEqual(config.electronFuses, {
     runAsNode: true,

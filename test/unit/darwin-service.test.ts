@@ -69,10 +69,13 @@ test('the daemon is refused while the files it would run as root are writable by
   const { mac, app, directory, installer } = setup(t);
   const script = join(app, 'Contents', 'Resources', 'app.asar.unpacked', 'helper', 'bin', 'wirefly-helper');
   chmodSync(script, 0o775);
-  await assert.rejects(installer.install({ user: '501' }), /is not root's alone/);
+  await assert.rejects(installer.install({ user: '501' }), new RegExp(`but ${script} is writable by group`));
   chmodSync(script, 0o755);
   chmodSync(join(app, 'Contents'), 0o777);
-  await assert.rejects(installer.install({ user: '501' }), new RegExp(`${join(app, 'Contents')} is not root's alone`));
+  await assert.rejects(
+    installer.install({ user: '501' }),
+    new RegExp(`but ${join(app, 'Contents')} is writable by everyone \\(mode 777\\)`),
+  );
   assert.equal(existsSync(join(directory, 'org.wirefly.helper.501.plist')), false);
   assert.equal(mac.calls.length, 0);
 });

@@ -219,6 +219,23 @@ test('a helper started for this session: the service can still be installed from
   );
 });
 
+test('an installable service that says why it asks for a password: the banner and Settings tell it', async () => {
+  const api = new FakeApi();
+  api.helper = { status: 'not-running' };
+  const reason =
+    "this copy of Wirefly.app is not root's alone (/Applications/Wirefly.app belongs to uid 501, not root).";
+  api.service = { kind: 'installable', reason };
+  await renderApp(api);
+  assert.ok(
+    host!.querySelector('.banner')!.textContent!.includes(`every restart. It asks for the password because ${reason}`),
+  );
+  await act(async () =>
+    [...host!.querySelectorAll<HTMLButtonElement>('[role=tab]')].find((b) => b.textContent === 'Settings')!.click(),
+  );
+  await settle();
+  assert.match(host!.querySelector('.helper-service-setting')!.textContent!, /It asks for it because this copy/);
+});
+
 test('a service awaiting approval in Login Items: the banner and Settings offer to open them', async () => {
   const api = new FakeApi();
   api.helper = { status: 'not-running' };

@@ -82,6 +82,8 @@ test("the launchd plist parses, and runs serve for one uid on that uid's socket"
   const options = parseServeArguments(args.slice(args.indexOf('serve') + 1), 'darwin');
   assert.ok(typeof options !== 'string', options as string);
   assert.equal(options.socketPath, helperSocketPath(501, 'darwin'));
+  // It starts again with no one asked: it must refuse files that are not root's.
+  assert.equal(options.allowUnsafeCode, undefined);
 });
 
 test('the bundled SMAppService plist parses, runs the same helper from the bundle, and serves the console user', () => {
@@ -104,6 +106,7 @@ test('the bundled SMAppService plist parses, runs the same helper from the bundl
   assert.equal(options.socketPath, undefined);
   // Not any user's state directory: the per-user daemons keep theirs under numeric names.
   assert.equal(options.stateDirectory, '/var/db/wirefly/console');
+  assert.equal(options.allowUnsafeCode, undefined);
 });
 
 test('--user console is for macOS, takes its own state directory and no socket', () => {

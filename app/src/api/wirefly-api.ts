@@ -91,7 +91,8 @@ export type HelperState =
 /** Whether the helper can run as a system service for this user, so that no password is asked at each start. */
 export type HelperService =
   | { readonly kind: 'installed' }
-  | { readonly kind: 'installable' }
+  /** `reason`: why installing asks for a password where it would not, or asks again (macOS: a bundle that is not root's). */
+  | { readonly kind: 'installable'; readonly reason?: string }
   /** Registered (macOS's SMAppService) and waiting to be allowed in System Settings' Login Items; installing opens them. */
   | { readonly kind: 'requires-approval' }
   | { readonly kind: 'unavailable'; readonly reason: string };

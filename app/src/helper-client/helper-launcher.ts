@@ -2,7 +2,7 @@
 // development machine, a test) starts it directly; any other asks for the
 // password once through the OS's prompt.
 import { spawn } from 'node:child_process';
-import { elevatedHelperCommand, startHelperElevated } from './start-helper.js';
+import { elevatedHelperCommand, serveArguments, startHelperElevated } from './start-helper.js';
 import type { HelperLaunch } from './start-helper.js';
 
 export function helperLauncher(launch: HelperLaunch, isRoot = process.getuid?.() === 0): () => Promise<void> {
@@ -11,7 +11,7 @@ export function helperLauncher(launch: HelperLaunch, isRoot = process.getuid?.()
 
 function spawnHelper(launch: HelperLaunch): Promise<void> {
   const { env } = elevatedHelperCommand(launch);
-  const args = [launch.helperScript, 'serve', '--user', launch.user, '--socket', launch.socketPath];
+  const args = serveArguments(launch);
   return new Promise((resolve, reject) => {
     const child = spawn(launch.nodePath, args, { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
     child.once('error', reject);

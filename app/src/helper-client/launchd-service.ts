@@ -1,16 +1,25 @@
 // The helper as a launchd daemon, from the app's side on macOS, in one of two
 // ways. A build signed with an Apple-issued certificate whose bundle carries
-// the daemon's plist (Contents/Library/LaunchDaemons) registers it with
-// SMAppService: no password, one approval in System Settings' Login Items, and
-// the daemon serves whoever is at the console. Any other build uses the one
-// password prompt (osascript, through @vscode/sudo-prompt): it makes the
-// bundle root's, so that nobody but root can change what the daemon will run
-// as root, and has the helper install its per-user daemon (wirefly-helper
-// install-service) into /Library/LaunchDaemons. Either way the app must run
-// from /Applications, where the daemon's plist finds the helper script.
+// the daemon's plist (Contents/Library/LaunchDaemons) and is root's already
+// (installed by the .pkg, or made root's by an earlier prompt) registers it
+// with SMAppService: no password, one approval in System Settings' Login
+// Items, and the daemon serves whoever is at the console. Any other build uses
+// the one password prompt (osascript, through @vscode/sudo-prompt): it makes
+// the bundle root's, so that nobody but root can change what the daemon will
+// run as root, and has the helper install its per-user daemon (wirefly-helper
+// install-service) into /Library/LaunchDaemons. A signed bundle the Finder
+// copied belongs to the user who copied it, and SMAppService would run the
+// helper's JavaScript from it as root (its signature is not checked at each
+// start): such a copy takes the prompt too. Either way the app must run from
+// /Applications, where the daemon's plist finds the helper script.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  appBundleOf,
+  codeLocationProblem,
+  helperCodeRoots,
+  type CodeFiles,
+} from '../../../helper/src/os/darwin/code-location.js';
 import type { HelperService } from '../api/wirefly-api.js';
 import type { HelperServiceControl } from './helper-service.js';
 import { objcServiceManagement, SMAppServiceStatus, type ServiceManagement } from './service-management.js';
@@ -24,12 +33,8 @@ export interface LaunchdOptions {
   readonly verifySignature?: (bundle: string) => Promise<boolean>;
   /** Undefined where the system has none (before macOS 13). */
   readonly serviceManagement?: () => ServiceManagement | undefined;
-}
-
-/** The .app bundle Electron's binary is in (…/Wirefly.app/Contents/MacOS/Wirefly), if it is in one. */
-export function appBundleOf(nodePath: string): string | undefined {
-  const bundle = dirname(dirname(dirname(nodePath)));
-  return bundle.endsWith('.app') && dirname(nodePath).endsWith('/Contents/MacOS') ? bundle : undefined;
+  /** The file system as the check of the bundle's ownership reads it (default: node:fs). */
+  readonly files?: CodeFiles;
 }
 
 export function daemonPlist(uid: number): string {
@@ -62,6 +67,13 @@ export function codesignVerifies(bundle: string): Promise<boolean> {
 
 const NEEDS_APPLICATIONS = 'the helper service needs Wirefly.app in /Applications, and this copy runs from elsewhere.';
 
+/** Why the prompt is asked where SMAppService would ask nothing, or asked again for an installed daemon. */
+export function notRootsReason(problem: string, installed: boolean): string {
+  return installed
+    ? `the installed helper service will not start while Wirefly.app is not root's alone (${problem}; a copy or an update replaced it): installing again makes it root's.`
+    : `this copy of Wirefly.app is not root's alone (${problem}; the Finder leaves a copy to whoever made it), and a helper service run from it as root could be changed by that user's programs: installing makes it root's first.`;
+}
+
 export const APPROVAL_NEEDED =
   "The helper service waits for your approval: allow Wirefly in System Settings' Login Items (now open), and it starts.";
 
@@ -80,7 +92,11 @@ export function launchdHelperService(options: LaunchdOptions): HelperServiceCont
     };
   }
   const verify = options.verifySignature ?? codesignVerifies;
-  // A signature does not change while the app runs: checked once, at the first question.
+  const { nodePath, helperScript } = options.launch;
+  const notRootsAlone = () =>
+    codeLocationProblem(helperCodeRoots(nodePath, helperScript), options.files ? { files: options.files } : {});
+  // A signature does not change while the app runs: checked once, at the first question, and so is
+  // the owner of the bundle that the choice of SMAppService rests on.
   // A per-user daemon the password prompt installed keeps serving: two daemons would race for the one socket.
   let chosen: Promise<HelperServiceControl> | undefined;
   const choose = () =>
@@ -88,7 +104,19 @@ export function launchdHelperService(options: LaunchdOptions): HelperServiceCont
       const signed =
         !exists(daemonPlist(options.launch.uid)) && exists(bundledDaemonPlist(bundle)) && (await verify(bundle));
       const management = signed ? (options.serviceManagement ?? objcServiceManagement)() : undefined;
-      return management ? smAppServiceDaemon(management) : passwordPromptDaemon(bundle, options, exists);
+      if (!management) return passwordPromptDaemon(bundle, options, exists, notRootsAlone);
+      const problem = await notRootsAlone();
+      if (problem === undefined) return smAppServiceDaemon(management);
+      return passwordPromptDaemon(bundle, options, exists, notRootsAlone, {
+        reason: notRootsReason(problem, false),
+        // Registered from this copy before it was found not root's: gone first, or it would race the new daemon.
+        before: () => {
+          const daemon = management.daemon(BUNDLED_DAEMON);
+          const status = daemon.status();
+          if (status === SMAppServiceStatus.Enabled || status === SMAppServiceStatus.RequiresApproval)
+            daemon.unregister();
+        },
+      });
     })());
   return {
     probe: async () => (await choose()).probe(),
@@ -137,20 +165,38 @@ function smAppServiceDaemon(management: ServiceManagement): HelperServiceControl
   };
 }
 
+/**
+ * `notRootsAlone`: asked at each probe, since the bundle can be replaced while a daemon is
+ * installed (a new version dragged over it is the user's), and that daemon then refuses to
+ * serve: installing again makes it root's and starts it. `signedCopy`: a signed build that
+ * would use SMAppService but for its owner.
+ */
 function passwordPromptDaemon(
   bundle: string,
   options: LaunchdOptions,
   exists: (path: string) => boolean,
+  notRootsAlone: () => Promise<string | undefined>,
+  signedCopy?: { readonly reason: string; before(): void },
 ): HelperServiceControl {
   const { nodePath, helperScript, uid } = options.launch;
   const elevated = (command: string) => runElevated(command, { ELECTRON_RUN_AS_NODE: '1' }, options.exec);
   return {
-    probe: async () => (exists(daemonPlist(uid)) ? { kind: 'installed' } : { kind: 'installable' }),
+    async probe() {
+      if (!exists(daemonPlist(uid)))
+        return signedCopy ? { kind: 'installable', reason: signedCopy.reason } : { kind: 'installable' };
+      const problem = await notRootsAlone();
+      return problem === undefined
+        ? { kind: 'installed' }
+        : { kind: 'installable', reason: notRootsReason(problem, true) };
+    },
     async install(startNow) {
+      signedCopy?.before();
       const helper = [nodePath, helperScript, 'install-service', '--user', String(uid)].map(quotePosix).join(' ');
+      // -N: an access list a user's program put on the files before the chown would still let it write them.
       await elevated(
         [
           `/usr/sbin/chown -R root:wheel ${quotePosix(bundle)}`,
+          `/bin/chmod -R -N ${quotePosix(bundle)}`,
           `/bin/chmod -R go-w ${quotePosix(bundle)}`,
           `${helper}${startNow ? '' : ' --at-next-boot'}`,
         ].join(' && '),

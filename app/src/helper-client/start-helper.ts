@@ -21,13 +21,25 @@ export interface ElevatedCommand {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/**
+ * What the helper for this session is started with. On macOS it may serve
+ * from files that are not root's alone (a copy run from a disk image or
+ * Downloads, a checkout): whoever answers the prompt, or is root already,
+ * runs them as root then, as with sudo, and is asked again next time. A
+ * daemon, which starts with no one asked, never gets this.
+ */
+export function serveArguments(launch: HelperLaunch, platform: NodeJS.Platform = process.platform): string[] {
+  const args = [launch.helperScript, 'serve', '--user', launch.user, '--socket', launch.socketPath];
+  return platform === 'darwin' ? [...args, '--allow-unsafe-code'] : args;
+}
+
 /** The exact command the password prompt runs. */
 export function elevatedHelperCommand(
   launch: HelperLaunch,
   platform: NodeJS.Platform = process.platform,
 ): ElevatedCommand {
   const env: Record<string, string> = launch.runAsNode ? { ELECTRON_RUN_AS_NODE: '1' } : {};
-  const args = [launch.nodePath, launch.helperScript, 'serve', '--user', launch.user, '--socket', launch.socketPath];
+  const args = [launch.nodePath, ...serveArguments(launch, platform)];
   if (platform === 'win32') {
     return { command: `start "" /B ${args.map(quoteCmd).join(' ')}`, env };
   }

@@ -24,6 +24,13 @@ export interface Platform {
   readonly store: StateStore;
   /** Who is at the screen, for a helper that serves the console user (macOS's SMAppService daemon); undefined elsewhere. */
   readonly consoleUid?: () => number | undefined;
+  /**
+   * macOS: why someone other than root could change the files of `executable
+   * script`, which serve runs as root; undefined when nobody could. Absent
+   * elsewhere: the deb installs root's files, and the Windows service is
+   * installed only from a Program Files folder the user cannot write.
+   */
+  readonly codeLocationProblem?: (executable: string, script: string) => Promise<string | undefined>;
 }
 
 const PLATFORMS: Partial<Record<NodeJS.Platform, () => Platform>> = {

@@ -77,10 +77,18 @@ export interface ServeOptions {
   readonly stateDirectory: string;
   readonly settingsPath: string;
   readonly verbose: boolean;
+  /**
+   * macOS: serve even from files someone other than root could change, with a
+   * warning. For the helper the app starts for one session through the
+   * password prompt: whoever types the password then runs these files as
+   * root, as sudo would, and it may run from anywhere (a disk image, a
+   * checkout). A daemon never passes it, since it starts again with no one asked.
+   */
+  readonly allowUnsafeCode?: true;
 }
 
 export const SERVE_USAGE =
-  'Usage: wirefly-helper serve --user UID [--socket PATH] [--state-dir DIR] [--settings FILE] [--verbose]\n' +
+  'Usage: wirefly-helper serve --user UID [--socket PATH] [--state-dir DIR] [--settings FILE] [--verbose] [--allow-unsafe-code]\n' +
   '       wirefly-helper serve --user console --state-dir DIR [--settings FILE] [--verbose]   (macOS)\n';
 
 /** What `--user` names: a uid; Windows has none, and its named pipe's access list names the user's SID instead. */
@@ -102,10 +110,12 @@ export function parseServeArguments(
 ): ServeOptions | string {
   const values = new Map<string, string>();
   let verbose = false;
+  let allowUnsafeCode = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--verbose') {
-      verbose = true;
+    if (arg === '--verbose' || arg === '--allow-unsafe-code') {
+      if (arg === '--verbose') verbose = true;
+      else allowUnsafeCode = true;
       continue;
     }
     const value = argv[i + 1];
@@ -119,8 +129,8 @@ export function parseServeArguments(
   if (user === CONSOLE_USER && platform === 'darwin') {
     // Its socket moves with the user, and its state belongs to no one user: both must be the daemon's own.
     const stateDirectory = values.get('--state-dir');
-    if (values.has('--socket') || stateDirectory === undefined)
-      return `--user console takes --state-dir and no --socket\n${SERVE_USAGE}`;
+    if (values.has('--socket') || stateDirectory === undefined || allowUnsafeCode)
+      return `--user console takes --state-dir and no --socket or --allow-unsafe-code\n${SERVE_USAGE}`;
     return { user, stateDirectory, settingsPath, verbose };
   }
   const problem = userProblem(user, platform);
@@ -132,6 +142,7 @@ export function parseServeArguments(
     stateDirectory: values.get('--state-dir') ?? (windows ? win32StateDirectory(user) : defaultStateDirectory(user)),
     settingsPath,
     verbose,
+    ...(allowUnsafeCode ? { allowUnsafeCode } : {}),
   };
 }
 
@@ -156,18 +167,53 @@ async function bringUpBootTunnels(boot: BootTunnels, manager: TunnelManager): Pr
   }
 }
 
+/** What serve runs on, and the files it runs as root: this process's own unless a test says otherwise. */
+export interface ServeContext {
+  readonly platform: Platform;
+  readonly executable: string;
+  readonly script: string;
+}
+
+function processContext(): ServeContext {
+  return { platform: currentPlatform(), executable: process.execPath, script: process.argv[1] ?? '' };
+}
+
+/**
+ * Before anything else: a root helper whose files someone else could change
+ * (an update or a copy that left the app user-owned) refuses to serve, so that
+ * the hole shows instead of staying open. This is defence in depth only: an
+ * attacker who has already rewritten the helper's JavaScript has rewritten
+ * this check too. What keeps them out is that the app installs no daemon from
+ * files that are not root's (app/src/helper-client/launchd-service.ts).
+ */
+async function checkOwnCode(
+  context: ServeContext,
+  options: ServeOptions,
+  write: (line: LogLine) => void,
+): Promise<void> {
+  const problem = await context.platform.codeLocationProblem?.(context.executable, context.script);
+  if (problem === undefined) return;
+  // Thrown, it is the one line `wirefly-helper: …` in the daemon's log (StandardErrorPath), and a failed exit.
+  if (!options.allowUnsafeCode)
+    throw new Error(
+      `refusing to serve as root: ${problem}, so someone other than root could change the helper; make Wirefly.app root's again (install the helper service from the app once more, or chown -R root:wheel and chmod -R go-w it)`,
+    );
+  write({ at: Date.now(), level: 'warn', source: 'helper', message: `serving for this session, though ${problem}` });
+}
+
 /** Runs the helper until a signal stops it; resolves once everything it changed is undone. */
-export async function serve(options: ServeOptions): Promise<void> {
+export async function serve(options: ServeOptions, context: ServeContext = processContext()): Promise<void> {
   const write = (line: LogLine) => {
     if (options.verbose || line.level !== 'debug') process.stderr.write(formatLogLine(line));
   };
-  const platform = currentPlatform();
+  const { platform } = context;
   // First of all: Windows' service manager gives a service 30 s to answer it.
   let requestStop!: (reason: string) => void;
   const stopRequest = new Promise<string>((resolve) => (requestStop = resolve));
   process.once('SIGTERM', () => requestStop('SIGTERM'));
   process.once('SIGINT', () => requestStop('SIGINT'));
   const serviceManager = platform.serviceRuntime?.start(() => requestStop('the service manager asked to stop'));
+  await checkOwnCode(context, options, write);
   await platform.store.prepare(options.stateDirectory);
   // Always on blocks from the first moment, before recovery and before any tunnel (Linux's nftables so far).
   const killSwitch =

@@ -59,7 +59,8 @@ export function helperStartPlan(
     return {
       text:
         'The Wirefly helper is not running; tunnels need it, and Activate starts it for this session first. As a service it asks for an administrator password once, ' +
-        'starts with the computer and connects the tunnels marked to connect at boot; for this session it asks now and after every restart.',
+        'starts with the computer and connects the tunnels marked to connect at boot; for this session it asks now and after every restart.' +
+        (service.reason ? ` It asks for the password because ${service.reason}` : ''),
       choices: [{ label: 'Install the helper service', choice: 'install' }, session],
       activateNote,
     };

@@ -53,6 +53,7 @@ function HelperServiceSetting() {
             {busy ? 'Installing…' : 'Install the helper service'}
           </button>
           <span className="muted"> One administrator password; then the helper starts with the computer.</span>
+          {service.reason && <span className="muted"> It asks for it because {service.reason}</span>}
         </p>
       )}
       {outcome && <p role="status">{outcome}</p>}

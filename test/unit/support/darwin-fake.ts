@@ -12,6 +12,7 @@ import type {
   DarwinSyscalls,
   NativeMemory,
 } from '../../../helper/src/os/darwin/binding.js';
+import { FakeCodeFiles } from './code-files-fake.js';
 
 const EAGAIN = 35;
 const EINVAL = 22;
@@ -102,6 +103,7 @@ export class FakeMac implements DarwinBinding {
   readonly launchd = new Map<string, string>();
   /** What SCDynamicStoreCopyConsoleUser reports; undefined while nobody is logged in. */
   console: ConsoleUser | undefined;
+  readonly files = FakeCodeFiles.mac();
   private routeWatchers: (() => void)[] = [];
 
   // ---- commands ----

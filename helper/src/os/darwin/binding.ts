@@ -5,6 +5,7 @@
 // C ones, with memory passed as addresses: the structs they take (sockaddr_ctl,
 // ctl_info, msghdr, cmsghdr, pollfd...) are laid out in TypeScript, where the
 // unit tests check them byte by byte.
+import type { CodeFiles } from './code-location.js';
 
 export interface CommandResult {
   readonly stdout: string;
@@ -65,4 +66,6 @@ export interface DarwinBinding {
   readonly sys: DarwinSyscalls;
   /** Undefined while nobody is logged in at the screen. */
   consoleUser(): ConsoleUser | undefined;
+  /** The file system as the check of the helper's own files reads it (code-location.ts). */
+  readonly files: CodeFiles;
 }

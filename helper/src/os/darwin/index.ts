@@ -8,6 +8,7 @@ import { MAX_DATAGRAM_SIZE } from '../udp.js';
 import { unixControlEndpoint } from '../unix-control-endpoint.js';
 import { applyDarwinTunnelNetwork } from './apply.js';
 import type { DarwinBinding } from './binding.js';
+import { codeLocationProblem, helperCodeRoots } from './code-location.js';
 import { consoleUid } from './console-user.js';
 import { darwinServiceInstaller } from './service-installer.js';
 import { darwinStateStore } from './state-store.js';
@@ -35,5 +36,7 @@ export function darwinPlatform(binding: DarwinBinding = systemBinding()): Platfo
     service: darwinServiceInstaller({ run: binding.run }),
     store: darwinStateStore,
     consoleUid: () => consoleUid(binding.consoleUser()),
+    codeLocationProblem: (executable, script) =>
+      codeLocationProblem(helperCodeRoots(executable, script), { files: binding.files }),
   };
 }

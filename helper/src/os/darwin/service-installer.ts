@@ -5,13 +5,14 @@
 // a signed build registers its bundled plist (packaging/macos/LaunchDaemons)
 // with SMAppService instead, one daemon that serves the console user.
 import { existsSync } from 'node:fs';
-import { lstat, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../atomic-file.js';
 import { CommandFailed } from '../command.js';
 import type { ServiceInstaller } from '../service-installer.js';
 import type { DarwinCommandRunner } from './binding.js';
+import { codeLocationProblem, helperCodeRoots, type CodeLocationOptions } from './code-location.js';
 
 export const LAUNCH_DAEMONS = '/Library/LaunchDaemons';
 const TEMPLATE = join('packaging', 'macos', 'org.wirefly.helper.plist');
@@ -34,7 +35,7 @@ export interface LaunchdOptions {
   readonly run: DarwinCommandRunner;
   readonly directory?: string;
   readonly template?: string;
-  /** Who must own the files the daemon runs, and every folder above them: root (a test passes its own uid). */
+  /** Trusted beside root to own the files the daemon runs: only a test, with its own uid. */
   readonly owner?: number;
 }
 
@@ -44,33 +45,19 @@ export function programFiles(plist: string): string[] {
   return [...array.matchAll(/<string>([^<]*)<\/string>/g)].slice(0, 2).map((match) => match[1] ?? '');
 }
 
-const GROUP_WRITE = 0o020;
-const OTHER_WRITE = 0o002;
-const STICKY = 0o1000;
-
 /**
  * A daemon runs as root what its plist names: were any of those files, or a
- * folder of the app bundle holding them, writable by a user, that user's
- * programs could change the helper and so become root. The app's first run
- * makes the bundle root's (chown -R root:wheel, chmod -R go-w). Above the
- * bundle, folders must be root's and not writable by everyone (sticky /tmp
- * aside); /Applications stays writable by the admin group, as macOS has it.
+ * folder holding them, writable by a user, that user's programs could change
+ * the helper and so become root (code-location.ts has the rules). The app's
+ * first run makes the bundle root's (chown -R root:wheel, chmod -R go-w).
  */
-export async function assertOwnedBy(path: string, owner = 0): Promise<void> {
-  let insideBundle = true;
-  for (let current = path; ; current = dirname(current)) {
-    const stat = await lstat(current);
-    const ownerOk = stat.uid === 0 || stat.uid === owner;
-    const writable = insideBundle
-      ? (stat.mode & (GROUP_WRITE | OTHER_WRITE)) !== 0
-      : (stat.mode & OTHER_WRITE) !== 0 && (stat.mode & STICKY) === 0;
-    if (!ownerOk || writable) {
-      throw new Error(
-        `the helper's daemon would run ${path} as root, but ${current} is not root's alone (owner ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8)}): the app must be root's (chown -R root:wheel, chmod -R go-w)`,
-      );
-    }
-    if (current.endsWith('.app')) insideBundle = false;
-    if (dirname(current) === current) return;
+async function assertOnlyRootCanChange(plist: string, options: CodeLocationOptions = {}): Promise<void> {
+  const [executable = '', script = ''] = programFiles(plist);
+  const problem = await codeLocationProblem(helperCodeRoots(executable, script), options);
+  if (problem) {
+    throw new Error(
+      `the helper's daemon would run ${script} as root, but ${problem}: the app must be root's alone (chown -R root:wheel, chmod -R go-w)`,
+    );
   }
 }
 
@@ -96,7 +83,7 @@ export function darwinServiceInstaller(options: LaunchdOptions): ServiceInstalle
       const label = daemonLabel(user);
       const template = await readFile(options.template ?? findPlistTemplate(), 'utf8');
       const plist = template.replaceAll('USER_UID', user);
-      for (const file of programFiles(plist)) await assertOwnedBy(file, options.owner ?? 0);
+      await assertOnlyRootCanChange(plist, { owner: options.owner ?? 0 });
       const path = join(directory, `${label}.plist`);
       // launchd refuses a daemon's plist that anyone but root could change: 0644, and root's as the helper is.
       await writeFileAtomic(path, plist, 0o644);

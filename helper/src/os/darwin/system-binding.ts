@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { CommandFailed, runProcess } from '../command.js';
 import type { ConsoleUser, DarwinBinding, DarwinCommandRunner, DarwinSyscalls } from './binding.js';
+import { systemCodeFiles } from './code-location.js';
 import { koffiConsoleUser } from './koffi-console-user.js';
 import { koffiSyscalls } from './koffi-syscalls.js';
 
@@ -53,5 +54,6 @@ export function systemBinding(): DarwinBinding {
       console ??= koffiConsoleUser();
       return console();
     },
+    files: systemCodeFiles,
   };
 }
