@@ -368,6 +368,14 @@ test('bringing the tunnel down mid-refresh: watching stops first, the refresh en
   assert.equal(api.watchingRoutes, 0);
 });
 
+test('a route watch that will not stop: the tunnel still comes down whole, and the failure is told', async (t) => {
+  const { api, applied } = await following(t);
+  api.failOn = 'unwatchRoutes';
+  await assert.rejects(applied.undo(), /recorded failure: unwatchRoutes/);
+  assert.deepEqual([...api.addresses, ...api.routes, ...api.dns.keys()], []);
+  assert.equal(api.firewallOpen, false);
+});
+
 test('a crash after a move: recovery deletes the host route that exists, not the one the move took away', async (t) => {
   const { dir, api, applied } = await following(t);
   api.uplinks = [WIFI, ETHERNET];

@@ -79,11 +79,14 @@ export async function applyWin32TunnelNetwork(
   let firewall: FirewallSession | undefined;
   let follower: RouteFollower | undefined;
   const undo = async () => {
-    // Before any route goes, so that no refresh puts one back.
-    await follower?.stop();
+    // Before any route goes, so that no refresh puts one back; a notification
+    // that would not cancel is no reason to leave the routes, so it is told last.
+    let stopFailure: unknown;
+    await follower?.stop().catch((error: unknown) => (stopFailure = error));
     firewall?.close();
     firewall = undefined;
     await log.undo();
+    if (stopFailure !== undefined) throw stopFailure;
   };
   try {
     const luid = api.interfaceLuid(plan.ifname);
