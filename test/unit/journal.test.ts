@@ -125,3 +125,45 @@ test('labels that are not file-name safe are made safe', async (t) => {
   assert.equal(journalFiles(dir).length, 1);
   assert.ok(!set.path.slice(dir.length + 1).includes('/'));
 });
+
+test('a retired step is undone neither by its set nor by recovery; only a step recorded in the set can be retired', async (t) => {
+  const dir = scratch(t);
+  const live = recorder();
+  const journal = await Journal.open(dir, live.perform);
+  const set = await journal.begin('wg0');
+  const first = { n: 1 };
+  const second = { n: 2 };
+  await set.record(first);
+  await set.record(second);
+  await set.retire(first);
+  await set.record({ n: 3 });
+  assert.deepEqual(set.recordedSteps, [second, { n: 3 }]);
+  await assert.rejects(set.retire(first), /no such step/);
+  await assert.rejects(set.retire({ n: 2 }), /no such step/, 'an equal object is not the step recorded');
+  await assert.rejects(set.record([1]), /not an array/);
+  // As a crash leaves it: recovery reads the retirement back from the file.
+  const { performed, perform } = recorder();
+  assert.deepEqual(await (await Journal.open(dir, perform)).recover(), { recovered: ['wg0'], steps: 2 });
+  assert.deepEqual(performed, [3, 2]);
+
+  const other = await journal.begin('wg1');
+  await other.record(first);
+  await other.record(second);
+  await other.retire(second);
+  await other.undo();
+  assert.deepEqual(live.performed, [1]);
+});
+
+test('a retirement that names no earlier step makes the file untrusted; a torn one is dropped', async (t) => {
+  const dir = scratch(t);
+  const crashed = await Journal.open(dir, recorder().perform);
+  const forged = await crashed.begin('forged');
+  writeFileSync(forged.path, '{"n":1}\n["retired",1]\n{"n":2}\n');
+  const torn = await crashed.begin('torn');
+  writeFileSync(torn.path, '{"n":3}\n["retired",');
+  const { performed, perform } = recorder();
+  await assert.rejects((await Journal.open(dir, perform)).recover(), /recovery/);
+  assert.deepEqual(performed, [3]);
+  assert.equal(journalFiles(dir).length, 1);
+  assert.ok(journalFiles(dir)[0]?.endsWith('-forged.journal'));
+});

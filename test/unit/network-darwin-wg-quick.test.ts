@@ -95,7 +95,9 @@ function wgQuickDarwin(config: WgQuickConfig, mac: FakeMac, endpoints: readonly 
   return { commands };
 }
 
-const noJournal: UndoJournal = { begin: async () => ({ record: async () => {}, undo: async () => {} }) };
+const noJournal: UndoJournal = {
+  begin: async () => ({ record: async () => {}, retire: async () => {}, undo: async () => {} }),
+};
 
 /** Names resolve to documentation addresses, one each, as the helper resolves them before planning. */
 function resolveHosts(config: WgQuickConfig): Map<string, IpAddress[]> {

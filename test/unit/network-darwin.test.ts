@@ -22,7 +22,7 @@ import { parseServiceList, parseSettingList } from '../../helper/src/os/darwin/d
 import { parseIfconfig } from '../../helper/src/os/darwin/ifconfig.js';
 import { mainRulesetEvaluatesAppleAnchors, parsePfToken } from '../../helper/src/os/darwin/pf.js';
 import { parseRouteGet } from '../../helper/src/os/darwin/route-get.js';
-import { RouteFollower } from '../../helper/src/os/darwin/route-follower.js';
+import { RouteFollower } from '../../helper/src/os/route-follower.js';
 import { Journal } from '../../helper/src/service/journal.js';
 import { FakeMac } from './support/darwin-fake.js';
 
@@ -63,6 +63,7 @@ async function loggedJournal(dir: string, mac: FakeMac) {
           mac.calls.push(['#record', JSON.stringify(step)]);
           await set.record(step);
         },
+        retire: (step: object) => set.retire(step),
         undo: () => set.undo(),
       };
     },
@@ -606,7 +607,7 @@ test('the route follower: changes during a run fold into one more run, at least 
   const starts: number[] = [];
   let release = () => {};
   const follower = new RouteFollower(
-    mac,
+    (changed) => mac.watchRoutes(changed),
     [
       async () => {
         starts.push(performance.now());

@@ -75,6 +75,7 @@ async function loggedJournal(dir: string, system: FakeSystem) {
           system.log.push(`record ${JSON.stringify(step)}`);
           await set.record(step);
         },
+        retire: (step: object) => set.retire(step),
         undo: () => set.undo(),
       };
     },

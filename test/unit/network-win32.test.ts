@@ -9,13 +9,14 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../helper/src/config/index.js';
-import { planTunnelNetwork, type TunnelNetworkPlan } from '../../helper/src/os/network.js';
+import { planTunnelNetwork, type TunnelNetworkPlan, type UndoJournal } from '../../helper/src/os/network.js';
+import { applyWin32TunnelNetwork } from '../../helper/src/os/win32/apply.js';
 import { win32Platform } from '../../helper/src/os/win32/index.js';
 import { killSwitchFilters } from '../../helper/src/os/win32/firewall.js';
 import { isWin32UndoStep } from '../../helper/src/os/win32/undo-steps.js';
 import { Journal } from '../../helper/src/service/journal.js';
 import { parseEndpoint, parseIpAddress } from '../../helper/src/net/ip.js';
-import { RecordingWin32Api } from './support/recording-win32-api.js';
+import { RecordingWin32Api, type RecordedUplink } from './support/recording-win32-api.js';
 
 const KEY_A = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const KEY_B = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -70,12 +71,14 @@ test('full tunnel: kill switch first, MTU from the uplink, addresses, the endpoi
     'addRoute 41 ::/1 via on-link metric 0',
     'addRoute 41 8000::/1 via on-link metric 0',
     'setDns 41 v4 10.8.0.1 search corp.example',
+    'watchRoutes',
   ]);
   assert.ok(api.firewallOpen);
   await applied.undo();
   assert.deepEqual([...api.addresses, ...api.routes, ...api.dns.keys()], []);
   assert.equal(api.firewallOpen, false);
-  assert.deepEqual(api.calls.slice(16), [
+  assert.deepEqual(api.calls.slice(17), [
+    'unwatchRoutes',
     'closeFirewall',
     'clearDns 41 v4',
     'deleteRoute 41 8000::/1 via on-link metric 0',
@@ -191,4 +194,204 @@ test('split tunnel: routes on the tunnel only, no kill switch, no endpoint route
   const numbered = planFor('Address = 10.8.0.2/24\nTable = 1234', 'AllowedIPs = 10.9.0.0/16');
   await assert.rejects(platform.network.apply(numbered, { journal }), /Table = 1234: Windows has one routing table/);
   assert.deepEqual(api.calls, []);
+});
+
+// Following the uplink: the tunnel above is up, through Wi-Fi; its journal's
+// records and retirements land among the calls, to show that each comes first.
+const WIFI: RecordedUplink = { luid: UPLINK, gateway: '192.168.1.1', mtu: 1500, metric: 50 };
+const ETHERNET: RecordedUplink = { luid: 9n, gateway: '10.0.0.1', mtu: 1500, metric: 10 };
+const THROUGH_WIFI = '7 203.0.113.5/32 via 192.168.1.1 metric 0';
+const THROUGH_ETHERNET = '9 203.0.113.5/32 via 10.0.0.1 metric 0';
+const step = (luid: string, nextHop: string) =>
+  JSON.stringify({ op: 'win32-delete-route', luid, destination: '203.0.113.5/32', nextHop, metric: 0 });
+const WIFI_STEP = step('7', '192.168.1.1');
+const ETHERNET_STEP = step('9', '10.0.0.1');
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  // The journal syncs each record to disk: a refresh takes real time.
+  for (const deadline = Date.now() + 5000; !condition() && Date.now() < deadline;) await sleep(2);
+  assert.ok(condition(), 'the refresh did not get there');
+}
+
+async function following(t: { after(fn: () => void): void }) {
+  const { dir, api, platform } = setup(t);
+  const journal = await Journal.open(join(dir, 'live'), platform.network.undoPerformer());
+  let held: Promise<void> | undefined;
+  const logged: UndoJournal = {
+    async begin(label) {
+      const set = await journal.begin(label);
+      return {
+        async record(step) {
+          await held;
+          api.calls.push(`#record ${JSON.stringify(step)}`);
+          await set.record(step);
+        },
+        async retire(step) {
+          api.calls.push(`#retire ${JSON.stringify(step)}`);
+          await set.retire(step);
+        },
+        undo: () => set.undo(),
+      };
+    },
+  };
+  const applied = await applyWin32TunnelNetwork(api, FULL_TUNNEL, { journal: logged }, { followIntervalMs: 30 });
+  api.calls.length = 0;
+  /** Keeps the next journal record waiting until the returned function is called. */
+  const hold = () => {
+    let release = () => {};
+    held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      held = undefined;
+      release();
+    };
+  };
+  return { dir, api, applied, hold };
+}
+
+test("a better uplink: the endpoint's host route moves to it, made before the old one goes, the tunnel's routes and its own not taken for a way out", async (t) => {
+  const { api, applied } = await following(t);
+  api.uplinks = [WIFI, ETHERNET];
+  api.changeRoutes();
+  await waitFor(() => api.calls.includes(`#retire ${WIFI_STEP}`));
+  assert.deepEqual(api.calls, [
+    'forwardTable v4',
+    'interfaceRouting 7 v4',
+    'interfaceRouting 9 v4',
+    `#record ${ETHERNET_STEP}`,
+    `addRoute ${THROUGH_ETHERNET}`,
+    `deleteRoute ${THROUGH_WIFI}`,
+    `#retire ${WIFI_STEP}`,
+  ]);
+  // Ethernet's cable is pulled: back to Wi-Fi.
+  api.calls.length = 0;
+  api.uplinks = [WIFI, { ...ETHERNET, connected: false }];
+  api.changeRoutes();
+  await waitFor(() => api.calls.includes(`#retire ${ETHERNET_STEP}`));
+  assert.deepEqual(api.calls.slice(3), [
+    `#record ${WIFI_STEP}`,
+    `addRoute ${THROUGH_WIFI}`,
+    `deleteRoute ${THROUGH_ETHERNET}`,
+    `#retire ${ETHERNET_STEP}`,
+  ]);
+  api.calls.length = 0;
+  await applied.undo();
+  assert.deepEqual(
+    api.calls.filter((call) => call.includes('203.0.113.5/32')),
+    [`deleteRoute ${THROUGH_WIFI}`],
+  );
+  assert.deepEqual([...api.routes], []);
+});
+
+test('a change that leaves the way out as it was changes nothing; with no way out at all the last route stays', async (t) => {
+  const { api, applied } = await following(t);
+  api.changeRoutes();
+  await waitFor(() => api.calls.length >= 2);
+  await sleep(50);
+  assert.deepEqual(api.calls, ['forwardTable v4', 'interfaceRouting 7 v4']);
+  api.calls.length = 0;
+  api.uplinks = [{ ...WIFI, connected: false }];
+  api.changeRoutes();
+  await waitFor(() => api.calls.length >= 2);
+  await sleep(50);
+  assert.deepEqual(api.calls, ['forwardTable v4', 'interfaceRouting 7 v4']);
+  assert.ok(api.routes.has(THROUGH_WIFI));
+  await applied.undo();
+});
+
+/** Ethernet appears, and the refresh that moves the host route to it waits at its journal record until released. */
+async function refreshUnderWay(t: { after(fn: () => void): void }) {
+  const { api, applied, hold } = await following(t);
+  const release = hold();
+  api.uplinks = [WIFI, ETHERNET];
+  api.changeRoutes();
+  await waitFor(() => api.calls.includes('interfaceRouting 9 v4'));
+  return { api, applied, release };
+}
+
+test('changes during a refresh fold into one more run after it', async (t) => {
+  const { api, applied, release } = await refreshUnderWay(t);
+  for (let i = 0; i < 5; i++) api.changeRoutes();
+  release();
+  await waitFor(() => api.calls.filter((call) => call === 'forwardTable v4').length === 2);
+  await sleep(100);
+  assert.equal(api.calls.filter((call) => call === 'forwardTable v4').length, 2);
+  assert.deepEqual(
+    [...api.routes].filter((route) => route.includes('203.0.113.5')),
+    [THROUGH_ETHERNET],
+  );
+  await applied.undo();
+});
+
+test('a failed refresh keeps the last route, its record retired; the next change tries again', async (t) => {
+  const { api, applied } = await following(t);
+  api.uplinks = [WIFI, ETHERNET];
+  api.failOn = 'addRoute 9';
+  api.changeRoutes();
+  await waitFor(() => api.calls.includes(`#retire ${ETHERNET_STEP}`));
+  assert.deepEqual(api.calls.slice(3), [`#record ${ETHERNET_STEP}`, `#retire ${ETHERNET_STEP}`]);
+  assert.ok(api.routes.has(THROUGH_WIFI));
+  api.failOn = 'forwardTable';
+  api.changeRoutes();
+  await sleep(50);
+  assert.ok(api.routes.has(THROUGH_WIFI));
+  api.failOn = undefined;
+  api.changeRoutes();
+  await waitFor(() => api.routes.has(THROUGH_ETHERNET) && !api.routes.has(THROUGH_WIFI));
+  await applied.undo();
+  assert.deepEqual([...api.routes], []);
+});
+
+test('bringing the tunnel down mid-refresh: watching stops first, the refresh ends, then its route goes with the rest', async (t) => {
+  const { api, applied, release } = await refreshUnderWay(t);
+  const down = applied.undo();
+  await sleep(30);
+  assert.equal(api.calls.at(-1), 'unwatchRoutes', 'nothing is taken down while the refresh is under way');
+  release();
+  await down;
+  const after = api.calls.slice(api.calls.indexOf('unwatchRoutes'));
+  assert.deepEqual(after.slice(0, 6), [
+    'unwatchRoutes',
+    `#record ${ETHERNET_STEP}`,
+    `addRoute ${THROUGH_ETHERNET}`,
+    `deleteRoute ${THROUGH_WIFI}`,
+    `#retire ${WIFI_STEP}`,
+    'closeFirewall',
+  ]);
+  assert.ok(after.includes(`deleteRoute ${THROUGH_ETHERNET}`));
+  assert.deepEqual([...api.routes], []);
+  const calls = api.calls.length;
+  api.changeRoutes();
+  await sleep(50);
+  assert.equal(api.calls.length, calls);
+  assert.equal(api.watchingRoutes, 0);
+});
+
+test('a route watch that will not stop: the tunnel still comes down whole, and the failure is told', async (t) => {
+  const { api, applied } = await following(t);
+  api.failOn = 'unwatchRoutes';
+  await assert.rejects(applied.undo(), /recorded failure: unwatchRoutes/);
+  assert.deepEqual([...api.addresses, ...api.routes, ...api.dns.keys()], []);
+  assert.equal(api.firewallOpen, false);
+});
+
+test('a crash after a move: recovery deletes the host route that exists, not the one the move took away', async (t) => {
+  const { dir, api, applied } = await following(t);
+  api.uplinks = [WIFI, ETHERNET];
+  api.changeRoutes();
+  await waitFor(() => api.calls.includes(`#retire ${WIFI_STEP}`));
+  cpSync(join(dir, 'live'), join(dir, 'crashed'), { recursive: true });
+  const restarted = new RecordingWin32Api(new Map(), { luid: UPLINK, mtu: 1500 });
+  const crashed = await Journal.open(
+    join(dir, 'crashed'),
+    win32Platform({ network: restarted }).network.undoPerformer(),
+  );
+  assert.deepEqual((await crashed.recover()).recovered, ['wf0']);
+  assert.deepEqual(
+    restarted.calls.filter((call) => call.includes('203.0.113.5/32')),
+    [`deleteRoute ${THROUGH_ETHERNET}`],
+  );
+  assert.equal(restarted.calls.filter((call) => call.startsWith('deleteRoute')).length, 4 + 1);
+  await applied.undo();
 });

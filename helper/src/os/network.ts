@@ -16,6 +16,8 @@ import {
 /** One change set of the journal (service/journal.ts ChangeSet fits); steps are the platform's own records. */
 export interface UndoLog<Step extends object = object> {
   record(step: Step): Promise<void>;
+  /** Drops a recorded step (the same object) whose change the caller has taken back itself. */
+  retire(step: Step): Promise<void>;
   undo(): Promise<void>;
 }
 

@@ -17,6 +17,14 @@ export type UndoStepPerformer = (step: unknown) => Promise<void>;
 
 const SUFFIX = '.journal';
 
+/**
+ * The first element of a line that takes back an earlier record of its change
+ * set, by index: the owner undid that change itself (a host route moved to a
+ * new gateway), and neither undo nor recovery is to perform it again. Steps are
+ * objects and this line an array, so that neither is ever read as the other.
+ */
+const RETIRED = 'retired';
+
 export interface RecoveryReport {
   /** Labels of the interrupted change sets that were undone. */
   readonly recovered: readonly string[];
@@ -88,6 +96,7 @@ export class Journal {
 /** One change set's records: appended before each change, undone together. */
 export class ChangeSet {
   private readonly steps: unknown[] = [];
+  private readonly retired = new Set<number>();
   private closed = false;
 
   constructor(
@@ -97,16 +106,36 @@ export class ChangeSet {
     private readonly release: () => void,
   ) {}
 
+  /** The steps an undo would perform now, oldest first. */
   get recordedSteps(): readonly unknown[] {
-    return this.steps;
+    return this.steps.filter((_, index) => !this.retired.has(index));
   }
 
   /** Makes `step` durable; call it BEFORE making the change it undoes. */
   async record(step: object): Promise<void> {
     if (this.closed) throw new Error(`change set ${this.path} is already undone`);
-    await this.file.write(`${JSON.stringify(step)}\n`);
-    await this.file.datasync();
+    if (Array.isArray(step)) throw new TypeError('a journal step is an object, not an array');
+    await this.append(step);
     this.steps.push(step);
+  }
+
+  /**
+   * Durably drops `step` (the very object recorded): its change has been taken
+   * back by the caller, so that the set describes only changes that stand.
+   * Call it AFTER taking the change back; a crash before it leaves the step to
+   * be performed again, which idempotent steps allow.
+   */
+  async retire(step: object): Promise<void> {
+    if (this.closed) throw new Error(`change set ${this.path} is already undone`);
+    const index = this.steps.indexOf(step);
+    if (index < 0 || this.retired.has(index)) throw new Error(`change set ${this.path} holds no such step to retire`);
+    await this.append([RETIRED, index]);
+    this.retired.add(index);
+  }
+
+  private async append(line: unknown): Promise<void> {
+    await this.file.write(`${JSON.stringify(line)}\n`);
+    await this.file.datasync();
   }
 
   /**
@@ -115,7 +144,7 @@ export class ChangeSet {
    * and the failures are thrown together.
    */
   async undo(): Promise<void> {
-    const failures = await performInReverse(this.steps, this.perform);
+    const failures = await performInReverse(this.recordedSteps, this.perform);
     if (failures.length > 0) {
       throw new AggregateError(failures, `undo of ${this.path} failed; its journal is kept for recovery`);
     }
@@ -140,22 +169,42 @@ async function performInReverse(steps: readonly unknown[], perform: UndoStepPerf
 }
 
 /**
- * One JSON object per line. A helper killed in the middle of an append leaves a
- * torn last line; its change was never started (the record comes first), so it
- * is dropped. A torn line anywhere else means the file is not ours to trust.
+ * One JSON object per line, less those a later retirement line names. A helper
+ * killed in the middle of an append leaves a torn last line: a step whose
+ * change was never started (the record comes first), or a retirement of a step
+ * that is idempotent; either is dropped. A torn line anywhere else means the
+ * file is not ours to trust.
  */
 function parseRecords(text: string): unknown[] {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   const records: unknown[] = [];
+  const retired = new Set<number>();
   lines.forEach((line, index) => {
+    let record: unknown;
     try {
-      records.push(JSON.parse(line));
+      record = JSON.parse(line);
     } catch (error) {
       if (index !== lines.length - 1) throw new Error(`journal line ${index + 1} is not JSON`, { cause: error });
+      return;
     }
+    if (!Array.isArray(record)) {
+      records.push(record);
+      return;
+    }
+    const [kind, retiredIndex] = record as unknown[];
+    if (
+      record.length !== 2 ||
+      kind !== RETIRED ||
+      !Number.isInteger(retiredIndex) ||
+      (retiredIndex as number) < 0 ||
+      (retiredIndex as number) >= records.length
+    ) {
+      throw new Error(`journal line ${index + 1} retires no earlier step`);
+    }
+    retired.add(retiredIndex as number);
   });
-  return records;
+  return records.filter((_, index) => !retired.has(index));
 }
 
 function labelOf(fileName: string): string {

@@ -5,6 +5,7 @@
 // moves the endpoints' host routes to the new gateway, gives the tunnel's DNS
 // to services that appeared, and sets an automatic MTU again.
 import { PlanError, type AppliedTunnelNetwork, type NetworkContext, type TunnelNetworkPlan } from '../network.js';
+import { RouteFollower } from '../route-follower.js';
 import type { DarwinBinding } from './binding.js';
 import { ServiceDns } from './dns.js';
 import { EndpointRoutes } from './endpoint-routes.js';
@@ -12,7 +13,6 @@ import { addAddresses, setMtu, setMtuAndUp } from './ifconfig.js';
 import { autoMtu } from './mtu.js';
 import { addKillSwitch } from './pf.js';
 import { addressSpaceHalves, addRoutes } from './routes.js';
-import { RouteFollower } from './route-follower.js';
 import { isUtunName, type JournaledSystem } from './undo-steps.js';
 import type { Cidr } from '../../net/ip.js';
 
@@ -28,7 +28,7 @@ export function darwinRoutes(plan: TunnelNetworkPlan): Cidr[] {
 }
 
 export interface DarwinApplyOptions {
-  /** The least time between two runs after changes of the routing table (route-follower.ts). */
+  /** The least time between two runs after changes of the routing table (os/route-follower.ts). */
   readonly followIntervalMs?: number;
 }
 
@@ -69,7 +69,8 @@ export async function applyDarwinTunnelNetwork(
     const refreshers = [endpointRoutes?.update.bind(endpointRoutes), dns?.refresh.bind(dns), followMtu].filter(
       (refresher) => refresher !== undefined,
     );
-    if (refreshers.length > 0) follower = new RouteFollower(binding, refreshers, options.followIntervalMs);
+    if (refreshers.length > 0)
+      follower = new RouteFollower((changed) => binding.watchRoutes(changed), refreshers, options.followIntervalMs);
     return { mtu, undo };
   } catch (error) {
     try {

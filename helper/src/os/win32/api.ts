@@ -19,6 +19,13 @@ export interface BestRoute {
   readonly nextHop?: IpAddress;
 }
 
+/** What route selection needs of an interface: GetIpInterfaceEntry's Metric and Connected. */
+export interface InterfaceRouting {
+  /** Added to a route's own metric to rank it. */
+  readonly metric: number;
+  readonly connected: boolean;
+}
+
 export interface InterfaceSettings {
   readonly mtu?: number;
   /** Sets the metric and turns the automatic metric off. */
@@ -68,6 +75,16 @@ export interface Win32NetworkApi {
   deleteRoute(route: Win32Route): void;
   /** GetBestRoute2: where the system would send packets to `destination` now. */
   bestRoute(destination: IpAddress): BestRoute | undefined;
+  /** GetIpForwardTable2: every route of one family, with its own metric. */
+  forwardTable(family: IpFamily): Win32Route[];
+  /** GetIpInterfaceEntry; undefined for an interface that is gone. */
+  interfaceRouting(luid: bigint, family: IpFamily): InterfaceRouting | undefined;
+  /**
+   * NotifyRouteChange2 for both families: calls `changed` on the event loop
+   * after routes change, until the returned function is called; it resolves
+   * once CancelMibChangeNotify2 has returned and no call can come any more.
+   */
+  watchRoutes(changed: () => void): () => Promise<void>;
   /** GetIpInterfaceEntry's NlMtu. */
   interfaceMtu(luid: bigint, family: IpFamily): number;
   /** SetIpInterfaceEntry. */

@@ -6,10 +6,14 @@
 // two halves, which win over the existing default route without replacing it),
 // and DNS on the interface. Each change is journaled before it is made; if one
 // fails, what was done so far is undone. The adapter's own settings (MTU,
-// metric) go with the adapter when the tunnel closes.
-import { equalBytes, maskCidr, parseCidr, type Cidr, type Endpoint, type IpFamily } from '../../net/ip.js';
+// metric) go with the adapter when the tunnel closes. While the tunnel is up,
+// the endpoints' host routes follow changes of the routing table
+// (endpoint-routes.ts), as WireGuard for Windows rebinds to a new uplink.
+import { parseCidr, type Cidr, type Endpoint, type IpFamily } from '../../net/ip.js';
 import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
+import { RouteFollower } from '../route-follower.js';
 import type { FirewallSession, Win32NetworkApi, Win32Route } from './api.js';
+import { covers, EndpointRoutes } from './endpoint-routes.js';
 import { killSwitchFilters } from './firewall.js';
 import { deleteAddressStep, deleteRouteStep, type Win32UndoStep } from './undo-steps.js';
 
@@ -28,17 +32,6 @@ export class Win32PlanError extends Error {
     super(message);
     this.name = 'Win32PlanError';
   }
-}
-
-function covers(network: Cidr, address: Endpoint): boolean {
-  return (
-    network.family === address.family &&
-    equalBytes(maskCidr(network).bytes, maskCidr({ ...address, prefix: network.prefix }).bytes)
-  );
-}
-
-function hostNetwork(endpoint: Endpoint): Cidr {
-  return { family: endpoint.family, bytes: endpoint.bytes, prefix: endpoint.family === 4 ? 32 : 128 };
 }
 
 /** The tunnel's routes: the plan's, and each full-tunnel family's default route as two halves. */
@@ -66,10 +59,16 @@ function families(plan: TunnelNetworkPlan, destinations: readonly Cidr[]): IpFam
   );
 }
 
+export interface Win32ApplyOptions {
+  /** The least time between two runs after changes of the routing table (os/route-follower.ts). */
+  readonly followIntervalMs?: number;
+}
+
 export async function applyWin32TunnelNetwork(
   api: Win32NetworkApi,
   plan: TunnelNetworkPlan,
   context: NetworkContext,
+  options: Win32ApplyOptions = {},
 ): Promise<AppliedTunnelNetwork> {
   const destinations = tunnelDestinations(plan);
   const log = await context.journal.begin(plan.ifname);
@@ -78,10 +77,16 @@ export async function applyWin32TunnelNetwork(
     change();
   };
   let firewall: FirewallSession | undefined;
+  let follower: RouteFollower | undefined;
   const undo = async () => {
+    // Before any route goes, so that no refresh puts one back; a notification
+    // that would not cancel is no reason to leave the routes, so it is told last.
+    let stopFailure: unknown;
+    await follower?.stop().catch((error: unknown) => (stopFailure = error));
     firewall?.close();
     firewall = undefined;
     await log.undo();
+    if (stopFailure !== undefined) throw stopFailure;
   };
   try {
     const luid = api.interfaceLuid(plan.ifname);
@@ -96,18 +101,12 @@ export async function applyWin32TunnelNetwork(
     for (const address of plan.addresses) {
       await journaled(deleteAddressStep(luid, address), () => api.addAddress(luid, address));
     }
-    for (const endpoint of plan.endpoints) {
-      if (!destinations.some((network) => covers(network, endpoint))) continue;
-      const best = api.bestRoute(endpoint);
-      if (!best || best.luid === luid) continue;
-      const route: Win32Route = {
-        luid: best.luid,
-        destination: hostNetwork(endpoint),
-        ...(best.nextHop ? { nextHop: best.nextHop } : {}),
-        metric: TUNNEL_METRIC,
-      };
-      await journaled(deleteRouteStep(route), () => api.addRoute(route));
-    }
+    const routedEndpoints = plan.endpoints.filter((endpoint) =>
+      destinations.some((network) => covers(network, endpoint)),
+    );
+    const endpointRoutes =
+      routedEndpoints.length > 0 ? new EndpointRoutes(api, log, luid, routedEndpoints, TUNNEL_METRIC) : undefined;
+    await endpointRoutes?.add();
     for (const destination of destinations) {
       const route: Win32Route = { luid, destination, metric: TUNNEL_METRIC };
       await journaled(deleteRouteStep(route), () => api.addRoute(route));
@@ -117,6 +116,13 @@ export async function applyWin32TunnelNetwork(
       if (servers.length === 0) continue;
       await journaled({ op: 'win32-clear-dns', luid: String(luid), family }, () =>
         api.setDns(luid, family, servers, plan.dns.searchDomains),
+      );
+    }
+    if (endpointRoutes) {
+      follower = new RouteFollower(
+        (changed) => api.watchRoutes(changed),
+        [() => endpointRoutes.follow()],
+        options.followIntervalMs,
       );
     }
     return { mtu, undo };

@@ -4,9 +4,11 @@
 // Initialize* call that gives every other field its default; WFP's structures
 // are koffi structs.
 import { formatIpAddress, type Cidr, type IpAddress, type IpFamily } from '../../net/ip.js';
+import type { KoffiFunc } from 'koffi';
 import type {
   BestRoute,
   FirewallSession,
+  InterfaceRouting,
   InterfaceSettings,
   WfpCondition,
   WfpFilter,
@@ -16,6 +18,7 @@ import type {
 import { WFP_PROVIDER_KEY, WFP_SUBLAYER_KEY } from './api.js';
 import { declare, loadKoffi, Win32Error, type TypeObject } from './koffi.js';
 
+const AF_UNSPEC = 0;
 const AF_INET = 2;
 const AF_INET6 = 23;
 const ERROR_NOT_FOUND = 1168;
@@ -46,7 +49,10 @@ const INTERFACE_ROW = {
   sitePrefixLength: 144,
   metric: 148,
   mtu: 152,
+  connected: 156,
 } as const;
+/** A MIB_*_TABLE2: NumEntries, then the rows from the next 8-aligned offset. */
+const TABLE_ROWS = 8;
 const SOCKADDR_INET_SIZE = 28;
 
 type Row = Uint8Array;
@@ -84,6 +90,11 @@ const getInterface = declare<(row: Row) => number>(
   'uint32 __stdcall GetIpInterfaceEntry(_Inout_ uint8_t *row)',
 );
 const setInterface = declare<(row: Row) => number>(iphlpapi, 'uint32 __stdcall SetIpInterfaceEntry(uint8_t *row)');
+const readForwardTable = declare<(family: number, table: [unknown]) => number>(
+  iphlpapi,
+  'uint32 __stdcall GetIpForwardTable2(uint16 family, _Out_ void **table)',
+);
+const freeMibTable = declare<(table: unknown) => void>(iphlpapi, 'void __stdcall FreeMibTable(void *table)');
 const luidToGuid = declare<(luid: [bigint], guid: Uint8Array) => number>(
   iphlpapi,
   'uint32 __stdcall ConvertInterfaceLuidToGuid(uint64 *luid, _Out_ uint8_t *guid)',
@@ -141,13 +152,25 @@ export function forwardRow(route: Win32Route): Row {
   return row;
 }
 
-/** The interface's row as GetIpInterfaceEntry fills it: only the family and LUID are read from it. */
-function interfaceRow(luid: bigint, family: IpFamily): Row {
+/** The interface's row as GetIpInterfaceEntry fills it (only the family and LUID are read from it), and its status. */
+function queryInterface(luid: bigint, family: IpFamily): { row: Row; status: number } {
   const row = new Uint8Array(INTERFACE_ROW.size);
   view(row).setUint16(INTERFACE_ROW.family, family === 4 ? AF_INET : AF_INET6, true);
   view(row).setBigUint64(INTERFACE_ROW.luid, luid, true);
-  check('GetIpInterfaceEntry', getInterface()(row));
+  return { row, status: getInterface()(row) >>> 0 };
+}
+
+function interfaceRow(luid: bigint, family: IpFamily): Row {
+  const { row, status } = queryInterface(luid, family);
+  check('GetIpInterfaceEntry', status);
   return row;
+}
+
+function readInterfaceRouting(luid: bigint, family: IpFamily): InterfaceRouting | undefined {
+  const { row, status } = queryInterface(luid, family);
+  if (status === ERROR_NOT_FOUND || status === ERROR_FILE_NOT_FOUND) return undefined;
+  check('GetIpInterfaceEntry', status);
+  return { metric: view(row).getUint32(INTERFACE_ROW.metric, true), connected: row[INTERFACE_ROW.connected] !== 0 };
 }
 
 function readInterfaceMtu(luid: bigint, family: IpFamily): number {
@@ -179,6 +202,78 @@ function findBestRoute(destination: IpAddress): BestRoute | undefined {
     luid: view(route).getBigUint64(FORWARD_ROW.luid, true),
     ...(nextHop && !isUnspecified(nextHop) ? { nextHop } : {}),
   };
+}
+
+export function forwardRoutes(family: IpFamily): Win32Route[] {
+  const koffi = loadKoffi();
+  const table: [unknown] = [null];
+  const status = readForwardTable()(family === 4 ? AF_INET : AF_INET6, table);
+  if (status === ERROR_NOT_FOUND) return [];
+  check('GetIpForwardTable2', status);
+  try {
+    const count = koffi.decode(table[0], 'uint32') as number;
+    const bytes = new Uint8Array(koffi.view(table[0], TABLE_ROWS + count * FORWARD_ROW.size)).slice();
+    const routes: Win32Route[] = [];
+    for (let i = 0; i < count; i++) {
+      const row = bytes.subarray(TABLE_ROWS + i * FORWARD_ROW.size, TABLE_ROWS + (i + 1) * FORWARD_ROW.size);
+      const destination = readSockaddr(row, FORWARD_ROW.prefix);
+      if (!destination) continue;
+      const nextHop = readSockaddr(row, FORWARD_ROW.nextHop);
+      routes.push({
+        luid: view(row).getBigUint64(FORWARD_ROW.luid, true),
+        destination: { ...destination, prefix: row[FORWARD_ROW.prefixLength]! },
+        ...(nextHop && !isUnspecified(nextHop) ? { nextHop } : {}),
+        metric: view(row).getUint32(FORWARD_ROW.metric, true),
+      });
+    }
+    return routes;
+  } finally {
+    freeMibTable()(table[0]);
+  }
+}
+
+// Route changes: NotifyRouteChange2 calls back on a thread of IP Helper's own.
+let routeChangeType: TypeObject | undefined;
+function routeChangeCallback(): TypeObject {
+  routeChangeType ??= loadKoffi().proto('void __stdcall WireflyRouteChange(void *context, void *row, int type)');
+  return routeChangeType;
+}
+const notifyRouteChange = declare<
+  (family: number, callback: unknown, context: null, initial: number, handle: [unknown]) => number
+>(
+  iphlpapi,
+  'uint32 __stdcall NotifyRouteChange2(uint16 family, WireflyRouteChange *callback, void *context, uint8 initial, _Out_ void **handle)',
+);
+const cancelChangeNotify = declare<KoffiFunc<(handle: unknown) => number>>(
+  iphlpapi,
+  'uint32 __stdcall CancelMibChangeNotify2(void *handle)',
+);
+
+export function watchRouteChanges(changed: () => void): () => Promise<void> {
+  const koffi = loadKoffi();
+  // koffi queues a call from another thread to the event loop and holds that
+  // thread until it returns: let IP Helper's thread go at once.
+  const callback = koffi.register(() => void setImmediate(changed), koffi.pointer(routeChangeCallback()));
+  const handle: [unknown] = [null];
+  const status = notifyRouteChange()(AF_UNSPEC, callback, null, 0, handle);
+  if (status !== 0) {
+    koffi.unregister(callback);
+    throw new Win32Error('NotifyRouteChange2', status >>> 0);
+  }
+  let stopped: Promise<void> | undefined;
+  return () =>
+    (stopped ??= new Promise((resolve, reject) => {
+      // CancelMibChangeNotify2 waits for a callback under way, and koffi runs
+      // that one on this thread: called from here the two would wait for each
+      // other for ever, so it is called from one of koffi's worker threads.
+      cancelChangeNotify().async(handle[0], (error: unknown, result: number) => {
+        if (error) return reject(error as Error);
+        // Still registered with IP Helper: the callback must outlive it.
+        if (result !== 0) return reject(new Win32Error('CancelMibChangeNotify2', result >>> 0));
+        koffi.unregister(callback);
+        resolve();
+      });
+    }));
 }
 
 // DNS: SetInterfaceDnsSettings (Windows 10 2004 and later).
@@ -571,6 +666,9 @@ export function koffiNetworkApi(): Win32NetworkApi {
     deleteRoute: (route) =>
       check('DeleteIpForwardEntry2', deleteRoute()(forwardRow(route)), ERROR_NOT_FOUND, ERROR_FILE_NOT_FOUND),
     bestRoute: findBestRoute,
+    forwardTable: forwardRoutes,
+    interfaceRouting: readInterfaceRouting,
+    watchRoutes: watchRouteChanges,
     interfaceMtu: readInterfaceMtu,
     setInterface: writeInterface,
     setDns: writeDns,

@@ -2,35 +2,43 @@
 // routing table the refreshers run again, one run at a time, the changes that
 // arrive during a run folded into one more run after it, and runs at least
 // `intervalMs` apart: macOS announces every cloned host route (a new
-// neighbour on the LAN), and each run starts several tools.
-import type { DarwinBinding } from './binding.js';
+// neighbour on the LAN) and each run starts several tools; Windows announces
+// each route row, the follower's own host routes among them.
 
 export type Refresher = () => Promise<void>;
 
+/**
+ * Calls `changed` after each change of the routing table until the returned
+ * function is called; that one may finish stopping later (Windows cancels its
+ * notification off the event loop), and stop() waits for it.
+ */
+export type RouteWatch = (changed: () => void) => () => void | Promise<void>;
+
 export class RouteFollower {
-  private readonly unwatch: () => void;
+  private readonly unwatch: () => void | Promise<void>;
   private current: Promise<void> | undefined;
   private pending = false;
   private stopped = false;
   private pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
 
   constructor(
-    binding: DarwinBinding,
+    watch: RouteWatch,
     private readonly refreshers: readonly Refresher[],
     private readonly intervalMs = 1000,
   ) {
-    this.unwatch = binding.watchRoutes(() => this.changed());
+    this.unwatch = watch(() => this.changed());
   }
 
   /** Stops following; resolves once a run under way has ended, so that nothing changes after it. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unwatch();
+    const unwatched = this.unwatch();
     if (this.pause) {
       clearTimeout(this.pause.timer);
       this.pause.resolve();
     }
     await this.current;
+    await unwatched;
   }
 
   private changed(): void {
