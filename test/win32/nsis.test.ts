@@ -56,13 +56,18 @@ test('the NSIS installer registers the helper service for the session user, the 
   // With spaces, as C:\Program Files\Wirefly has, in the installer's command lines and the service's binPath.
   const installDir = `C:\\Program Files\\Wirefly nsis test ${randomBytes(4).toString('hex')}`;
   const stateDirectory = win32StateDirectory(user);
-  assert.match(serviceStateOf(name), /^exit /, `${name} must not be installed before the test`);
+  assert.match(
+    serviceStateOf(name),
+    /^exit /,
+    `${name} is installed already (an earlier run killed before its cleanup?): sc.exe delete it`,
+  );
   t.after(async () => {
     await win32ServiceInstaller().uninstall({ user });
     rmSync(installDir, { recursive: true, force: true });
     rmSync(stateDirectory, { recursive: true, force: true });
     // ProgramData\Wirefly too, unless another helper's state is in it.
-    if (readdirSync(dirname(stateDirectory)).length === 0) rmdirSync(dirname(stateDirectory));
+    const parent = dirname(stateDirectory);
+    if (existsSync(parent) && readdirSync(parent).length === 0) rmdirSync(parent);
   });
 
   assert.equal(runNsis(setup, ['/S', `/D=${installDir}`]), 0, 'the installer, and install-service in it, succeeded');
