@@ -1,10 +1,12 @@
 // The Windows service registration through a recording runner (sc.exe and
-// reg.exe are Windows'), and the command line quoted as Windows reads it back.
+// reg.exe are Windows'), the command line quoted as Windows reads it back, and
+// the session's user found through a recording session binding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandFailed, type CommandRunner } from '../../helper/src/os/command.js';
 import { quoteArgument, serviceName, win32ServiceInstaller } from '../../helper/src/os/win32/service-installer.js';
-import { parseServiceArguments } from '../../helper/src/cli/wirefly-helper.js';
+import { parseServiceArguments, SERVICE_USAGE } from '../../helper/src/cli/wirefly-helper.js';
+import { sessionUserSid, SID_TYPE_USER, type SessionAccountApi } from '../../helper/src/os/win32/session-user.js';
 
 const USER = 'S-1-5-21-3623811015-3361044348-30300820-1013';
 const NAME = `WireflyHelper-${USER}`;
@@ -97,4 +99,55 @@ test('install-service --at-next-boot registers the service without starting it (
   await installer.install({ user: USER, command: COMMAND, startNow: false });
   assert.ok(calls.some((call) => call.startsWith(`sc.exe create ${NAME}`)));
   assert.ok(!calls.some((call) => call.startsWith('sc.exe start')), calls.join('\n'));
+});
+
+/** WTS and LookupAccountNameW as recorded calls: the session's account, and what each name maps to. */
+function session(user: string, domain: string, accounts: Record<string, { sid: string; type: number }>) {
+  const calls: string[] = [];
+  const api: SessionAccountApi = {
+    sessionAccount() {
+      calls.push('WTSQuerySessionInformationW');
+      return { user, domain };
+    },
+    accountSid(account) {
+      calls.push(`LookupAccountNameW ${account}`);
+      return accounts[account];
+    },
+  };
+  return { api, calls };
+}
+
+const ADMIN = 'S-1-5-21-3623811015-3361044348-30300820-500';
+
+test("over the shoulder: the installer's token is the administrator's, the service goes to the session's user", () => {
+  const desktop = session('alice', 'PC', { 'PC\\alice': { sid: USER, type: SID_TYPE_USER } });
+  const resolve = () => sessionUserSid(desktop.api);
+  const administrator = () => ADMIN;
+  assert.deepEqual(parseServiceArguments(['--user', 'session'], administrator, resolve), { user: USER });
+  assert.deepEqual(parseServiceArguments(['--user', 'session', '--at-next-boot'], administrator, resolve), {
+    user: USER,
+    startNow: false,
+  });
+  // The account is named with its domain: a local "alice" is not the domain's.
+  assert.deepEqual(desktop.calls, [
+    'WTSQuerySessionInformationW',
+    'LookupAccountNameW PC\\alice',
+    'WTSQuerySessionInformationW',
+    'LookupAccountNameW PC\\alice',
+  ]);
+  assert.equal(sessionUserSid(session('bob', '', { bob: { sid: USER, type: SID_TYPE_USER } }).api), USER);
+  // Linux and macOS have no such session to ask.
+  assert.match(parseServiceArguments(['--user', 'session'], administrator) as string, /--user session is for Windows/);
+  assert.equal(parseServiceArguments(['--user', 'session', '--now'], administrator, resolve), SERVICE_USAGE);
+});
+
+test("the session's user is refused unless it is one user's account", () => {
+  assert.throws(() => sessionUserSid(session('', '', {}).api), /nobody is logged on to the session.*--user SID/);
+  assert.throws(() => sessionUserSid(session('ghost', 'PC', {}).api), /PC\\ghost names no account/);
+  const group = session('Users', 'BUILTIN', { 'BUILTIN\\Users': { sid: 'S-1-5-32-545', type: 4 } });
+  assert.throws(() => sessionUserSid(group.api), /S-1-5-32-545 \(SID type 4\), not a user's SID/);
+  const system = session('SYSTEM', 'NT AUTHORITY', {
+    'NT AUTHORITY\\SYSTEM': { sid: 'S-1-5-18', type: SID_TYPE_USER },
+  });
+  assert.throws(() => sessionUserSid(system.api), /S-1-5-18 .*not a user's SID/);
 });

@@ -4,12 +4,15 @@
 // under Wine, and the test runner's isolation would start one per file).
 // node.exe's stdout goes to a file, not a pipe (it crashes writing to a Linux
 // pipe under Wine), and is printed here once it exits, ending with the test
-// runner's summary. Installs nothing: .ci/run brings Wine, mingw-w64, Windows
-// Node and koffi's Windows binary, and builds the Windows addons.
+// runner's summary. The NSIS hook's test installer is compiled here, on Linux
+// (support/test-installer.mjs says why). Installs nothing: .ci/run brings
+// Wine, mingw-w64, NSIS, Windows Node and koffi's Windows binary, and builds
+// the Windows addons.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildTestInstaller } from './support/test-installer.mjs';
 
 // Unit tests of code that has no OS in it, run again on Windows' Node: the
 // crypto through the Windows addon, the engine, the control protocol, the rpc,
@@ -73,6 +76,15 @@ if (!existsSync(join(env.WINEPREFIX, 'system.reg'))) {
 const output = mkdtempSync(join(tmpdir(), 'wirefly-win32-'));
 const stdout = join(output, 'stdout.txt');
 const stderr = join(output, 'stderr.txt');
+let installer;
+try {
+  installer = buildTestInstaller({ node, output });
+} catch (error) {
+  rmSync(output, { recursive: true, force: true });
+  fail(`the NSIS test installer: ${error.message}`);
+}
+// Wine's drive Z: is the Linux root.
+env.WIREFLY_TEST_INSTALLER = `Z:${installer.replaceAll('/', '\\')}`;
 const run = spawnSync(
   'sh',
   [

@@ -10,29 +10,14 @@
 // for Windows (the latter is in test/unit/service-win32.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { helperPipePath } from '../../helper/src/os/win32/control-endpoint.js';
 import { serviceName, win32ServiceInstaller } from '../../helper/src/os/win32/service-installer.js';
 import { win32StateDirectory } from '../../helper/src/os/win32/state-store.js';
 import { PID_FILE_NAME } from '../../helper/src/service/helper-pid-file.js';
+import { helperStatus, IDLE_STATUS, serviceKey, serviceStateOf as state, until } from './support/service.js';
 
 const HELPER = resolve('helper', 'bin', 'wirefly-helper');
-const CLI = resolve('helper', 'bin', 'wirefly');
-
-function state(name: string): string {
-  const query = spawnSync('sc.exe', ['query', name], { encoding: 'utf8' });
-  return /STATE\s*:\s*\d+\s+(\w+)/.exec(query.stdout ?? '')?.[1] ?? `exit ${query.status}`;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
 
 test('the helper service: installed, started by the service manager, answering on its pipe, stopped in order, removed', async (t) => {
   // A SID of its own, so that concurrent runs in one Wine prefix do not meet.
@@ -45,16 +30,12 @@ test('the helper service: installed, started by the service manager, answering o
     rmSync(stateDirectory, { recursive: true, force: true });
   });
   await installer.install({ user, command: [process.execPath, HELPER, 'serve', '--user', user] });
-  const status = () =>
-    spawnSync(process.execPath, [CLI, 'status', '--socket', helperPipePath(user)], { encoding: 'utf8' });
+  const status = () => helperStatus(user);
   await until('the helper to answer on its pipe', () => state(name) === 'RUNNING' && status().status === 0);
-  assert.match(status().stdout, /^helper: version \d+\.\d+\.\d+, protocol \d+\nno tunnels\n$/);
+  assert.match(status().stdout, IDLE_STATUS);
   assert.ok(existsSync(join(stateDirectory, 'journal')), 'the state folder and its journal');
   assert.ok(existsSync(join(stateDirectory, PID_FILE_NAME)), 'the pid file of a running helper');
-  const environment = spawnSync('reg.exe', ['query', `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${name}`], {
-    encoding: 'utf8',
-  });
-  assert.match(environment.stdout, /ELECTRON_RUN_AS_NODE=1/);
+  assert.match(serviceKey(name), /ELECTRON_RUN_AS_NODE=1/);
   await installer.uninstall({ user });
   // sc.exe query fails for a service that is not there (1060 on Windows, 1 under Wine).
   assert.match(state(name), /^exit /);

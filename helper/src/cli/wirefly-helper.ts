@@ -3,12 +3,12 @@
 // install-service / uninstall-service: what the Windows installer runs, and
 // what the app's first run on macOS runs through the password prompt.
 import { currentPlatform } from '../os/platform.js';
-import { currentProcessUser } from '../os/win32/pipe-client.js';
+import { sessionUserSid } from '../os/win32/session-user.js';
 import { parseServeArguments, serve, SERVE_USAGE } from '../service/serve.js';
 import { parseStopAllArguments, stopAll, STOP_ALL_USAGE } from '../service/stop-all.js';
 
 export const SERVICE_USAGE =
-  'Usage: wirefly-helper install-service [--user UID|SID] [--at-next-boot]\n       wirefly-helper uninstall-service [--user UID|SID]\n';
+  'Usage: wirefly-helper install-service [--user UID|SID|session] [--at-next-boot]\n       wirefly-helper uninstall-service [--user UID|SID|session]\n';
 
 function refuseUnlessRoot(): boolean {
   // Windows: the service runs as LocalSystem; anything less fails at its first privileged call.
@@ -40,27 +40,37 @@ async function runStopAll(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * The service is registered for `--user`, by default the user who runs the
- * (elevated) installer; `--at-next-boot` registers it without starting it now
- * (a helper started for this session holds the socket meanwhile).
+ * The service is registered for `--user`: a uid or SID, or on Windows
+ * `session`, the user logged on to the session this runs in. Without it, the
+ * user who runs the command (`currentUser`), which on Windows is the session's
+ * user too: an elevated installer or prompt runs in the desktop user's session
+ * but, when an administrator typed credentials over the shoulder, with the
+ * administrator's token, whose SID would give the service to the wrong user.
+ * `--at-next-boot` registers it without starting it now (a helper started for
+ * this session holds the socket meanwhile).
  */
 export function parseServiceArguments(
   argv: readonly string[],
   currentUser: () => string,
+  sessionUser?: () => string,
 ): { user: string; startNow?: false } | string {
   const later = argv.at(-1) === '--at-next-boot';
   const rest = later ? argv.slice(0, -1) : argv;
   const when = later ? { startNow: false as const } : {};
   if (rest.length === 0) return { user: currentUser(), ...when };
-  if (rest.length === 2 && rest[0] === '--user') return { user: rest[1]!, ...when };
-  return SERVICE_USAGE;
+  if (rest.length !== 2 || rest[0] !== '--user') return SERVICE_USAGE;
+  if (rest[1] !== 'session') return { user: rest[1]!, ...when };
+  return sessionUser
+    ? { user: sessionUser(), ...when }
+    : `wirefly-helper: --user session is for Windows\n${SERVICE_USAGE}`;
 }
 
 function runService(action: 'install' | 'uninstall'): (argv: readonly string[]) => Promise<number> {
   return async (argv) => {
-    const options = parseServiceArguments(argv, () =>
-      process.platform === 'win32' ? currentProcessUser().sid : String(process.getuid?.() ?? ''),
-    );
+    const options =
+      process.platform === 'win32'
+        ? parseServiceArguments(argv, sessionUserSid, sessionUserSid)
+        : parseServiceArguments(argv, () => String(process.getuid?.() ?? ''));
     if (typeof options === 'string' || (action === 'uninstall' && options.startNow === false)) {
       process.stderr.write(typeof options === 'string' ? options : SERVICE_USAGE);
       return 1;

@@ -7,7 +7,7 @@
 // the host executable exports).
 import { Socket } from 'node:net';
 import { declare, loadKoffi, Win32Error } from './koffi.js';
-import { SYSTEM_SID } from './security.js';
+import { sidString, SYSTEM_SID } from './security.js';
 
 export interface PipeServerIdentity {
   readonly pid: number;
@@ -61,11 +61,6 @@ const tokenInformation = declare<
   'advapi32.dll',
   'bool __stdcall GetTokenInformation(void *token, int kind, void *buffer, uint32 size, _Out_ uint32 *needed)',
 );
-const sidToString = declare<(sid: unknown, text: Out<unknown>) => boolean>(
-  'advapi32.dll',
-  'bool __stdcall ConvertSidToStringSidW(void *sid, _Out_ void **text)',
-);
-const localFree = declare<(memory: unknown) => unknown>('kernel32.dll', 'void * __stdcall LocalFree(void *memory)');
 const currentProcess = declare<() => unknown>('kernel32.dll', 'void * __stdcall GetCurrentProcess()');
 const openOsHandle = declare<(handle: unknown) => number>(null, 'int uv_open_osfhandle(void *handle)');
 
@@ -103,11 +98,7 @@ function processUser(process: unknown): { sid: string; elevated: boolean } {
     if (!tokenInformation()(token[0], TOKEN_USER, buffer, 256, [0])) {
       throw new Win32Error('GetTokenInformation(TokenUser)', lastError()());
     }
-    const text: Out<unknown> = [null];
-    if (!sidToString()(koffi.decode(buffer, 'void *'), text))
-      throw new Win32Error('ConvertSidToStringSidW', lastError()());
-    const sid = koffi.decode(text[0], 'char16_t', -1) as string;
-    localFree()(text[0]);
+    const sid = sidString(koffi.decode(buffer, 'void *'));
     const elevated =
       tokenInformation()(token[0], TOKEN_ELEVATION, buffer, 4, [0]) && (koffi.decode(buffer, 'uint32') as number) !== 0;
     return { sid, elevated };

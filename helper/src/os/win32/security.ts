@@ -3,7 +3,7 @@
 // (SYSTEM and Administrators, as wireguard-go's), and the service's state
 // folder (SYSTEM and Administrators; the boot copies hold private keys).
 // Built as text (pure), applied with SetNamedSecurityInfoW and read back with
-// GetNamedSecurityInfoW through advapi32.
+// GetNamedSecurityInfoW through advapi32; binary SIDs read back as text.
 import { declare, loadKoffi, Win32Error } from './koffi.js';
 
 export const SYSTEM_SID = 'S-1-5-18';
@@ -69,8 +69,23 @@ const sddlOf = declare<
   'advapi32.dll',
   'bool __stdcall ConvertSecurityDescriptorToStringSecurityDescriptorW(void *sd, uint32 revision, uint32 info, _Out_ void **text, _Out_ uint32 *length)',
 );
+const sidToString = declare<(sid: unknown, text: Out<unknown>) => boolean>(
+  'advapi32.dll',
+  'bool __stdcall ConvertSidToStringSidW(void *sid, _Out_ void **text)',
+);
 const localFree = declare<(memory: unknown) => unknown>('kernel32.dll', 'void * __stdcall LocalFree(void *memory)');
 const lastError = declare<() => number>('kernel32.dll', 'uint32 __stdcall GetLastError()');
+
+/** A binary SID (a pointer to it) as text, "S-1-5-...". */
+export function sidString(sid: unknown): string {
+  const text: Out<unknown> = [null];
+  if (!sidToString()(sid, text)) throw new Win32Error('ConvertSidToStringSidW', lastError()());
+  try {
+    return loadKoffi().decode(text[0], 'char16_t', -1) as string;
+  } finally {
+    localFree()(text[0]);
+  }
+}
 
 /**
  * Replaces the access list of the file, folder or pipe at `path` with the

@@ -4,7 +4,8 @@
 // registered with sc.exe; Electron's executable runs the helper in Node mode,
 // so the service's environment (its registry key's Environment value) sets
 // ELECTRON_RUN_AS_NODE. The NSIS installer calls install-service and
-// uninstall-service (packaging/windows/installer.nsh).
+// uninstall-service for the session's user (packaging/windows/installer.nsh,
+// session-user.ts).
 import { CommandFailed, spawnCommand, type CommandRunner } from '../command.js';
 import type { ServiceInstaller, ServiceInstallRequest } from '../service-installer.js';
 import { isUserSid } from './security.js';
