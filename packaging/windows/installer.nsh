@@ -3,8 +3,10 @@
 ; (wirefly-helper install-service --user session, run elevated, in Electron's
 ; own Node through ELECTRON_RUN_AS_NODE): the session's user, not the
 ; elevated token's, which is an administrator's when one typed credentials
-; over the shoulder. The uninstaller stops and removes that service first,
-; which brings its tunnels down. test/win32/nsis.test.ts builds a test
+; over the shoulder. The uninstaller stops and removes every user's service
+; first (the app's first run adds them for other users too), each bringing its
+; tunnels down, then ProgramData\Wirefly with the boot copies of their
+; configs (uninstall-service --all-users). test/win32/nsis.test.ts builds a test
 ; installer around these hooks and runs it under Wine.
 !macro wireflyHelper COMMAND
   System::Call 'Kernel32::SetEnvironmentVariable(t "ELECTRON_RUN_AS_NODE", t "1")'
@@ -23,5 +25,5 @@
 !macroend
 
 !macro customUnInstall
-  !insertmacro wireflyHelper "uninstall-service --user session"
+  !insertmacro wireflyHelper "uninstall-service --all-users"
 !macroend

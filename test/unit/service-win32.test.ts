@@ -3,20 +3,44 @@
 // the session's user found through a recording session binding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CommandFailed, type CommandRunner } from '../../helper/src/os/command.js';
-import { quoteArgument, serviceName, win32ServiceInstaller } from '../../helper/src/os/win32/service-installer.js';
-import { parseServiceArguments, SERVICE_USAGE } from '../../helper/src/cli/wirefly-helper.js';
+import {
+  quoteArgument,
+  serviceName,
+  serviceUsers,
+  uninstallAllUsers,
+  win32ServiceInstaller,
+} from '../../helper/src/os/win32/service-installer.js';
+import { removeTree, win32StateRoot } from '../../helper/src/os/win32/state-store.js';
+import { parseServiceArguments, runUninstallAllUsers, SERVICE_USAGE } from '../../helper/src/cli/wirefly-helper.js';
+import { UAPI_PIPE_SDDL } from '../../helper/src/os/win32/security.js';
+import { win32ControlEndpoint } from '../../helper/src/os/win32/control-endpoint.js';
 import { sessionUserSid, SID_TYPE_USER, type SessionAccountApi } from '../../helper/src/os/win32/session-user.js';
 
 const USER = 'S-1-5-21-3623811015-3361044348-30300820-1013';
 const NAME = `WireflyHelper-${USER}`;
 
-/** sc.exe and reg.exe as recorded calls; `states` are what successive `sc.exe query` calls find (undefined: no service). */
-function recording(states: (string | undefined)[] = [undefined], failures: Record<string, number> = {}) {
+/**
+ * sc.exe and reg.exe as recorded calls; `states` are what successive `sc.exe query` calls find (undefined: no service);
+ * `services`, the subkeys `reg.exe query` lists under the Services key.
+ */
+function recording(
+  states: (string | undefined)[] = [undefined],
+  failures: Record<string, number> = {},
+  services: string[] = [],
+) {
   const calls: string[] = [];
   const run: CommandRunner = async (argv) => {
     const text = argv.join(' ');
     calls.push(text);
+    if (argv[0] === 'reg.exe' && argv[1] === 'query') {
+      const key = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services';
+      return `\r\n${key}\r\n\r\n${services.map((name) => `${key}\\${name}\r\n`).join('')}`;
+    }
     if (argv[1] === 'query') {
       const state = states.length > 1 ? states.shift() : states[0];
       if (state === undefined) throw new CommandFailed(argv, 1060, '');
@@ -43,7 +67,7 @@ test("install-service: a LocalSystem service started at boot, restarted on failu
   await installer.install({ user: USER, command: COMMAND });
   assert.deepEqual(calls, [
     `sc.exe query ${NAME}`,
-    `sc.exe create ${NAME} binPath= ${BIN_PATH} start= auto obj= LocalSystem DisplayName= Wirefly helper`,
+    `sc.exe create ${NAME} binPath= ${BIN_PATH} start= auto obj= LocalSystem DisplayName= Wirefly helper for ${USER}`,
     `sc.exe description ${NAME} Brings up Wirefly tunnels for one user`,
     `sc.exe failure ${NAME} reset= 86400 actions= restart/5000/restart/5000/restart/30000`,
     `reg.exe add HKLM\\SYSTEM\\CurrentControlSet\\Services\\${NAME} /v Environment /t REG_MULTI_SZ /d ELECTRON_RUN_AS_NODE=1 /f`,
@@ -150,4 +174,104 @@ test("the session's user is refused unless it is one user's account", () => {
     'NT AUTHORITY\\SYSTEM': { sid: 'S-1-5-18', type: SID_TYPE_USER },
   });
   assert.throws(() => sessionUserSid(system.api), /S-1-5-18 .*not a user's SID/);
+});
+
+const OTHER = 'S-1-5-21-3623811015-3361044348-30300820-1001';
+
+test('uninstall-service --all-users: every Wirefly service stopped in turn and removed, then the state folders', async () => {
+  const services = [
+    'AFD',
+    `WireflyHelper-${USER}`,
+    `wireflyhelper-${OTHER}`,
+    'WireflyHelper-S-1-5-18',
+    'WireflyHelperX',
+  ];
+  const { run, calls, installer } = recording(['RUNNING', 'STOPPED', 'STOPPED'], {}, services);
+  assert.deepEqual(await serviceUsers(run), [USER, OTHER]);
+  calls.length = 0;
+  const removed: string[] = [];
+  const users = await uninstallAllUsers(installer, run, 'C:\\ProgramData\\Wirefly', async (path) => {
+    // Only once every service is gone.
+    assert.equal(calls.filter((call) => call.startsWith('sc.exe delete')).length, 2);
+    removed.push(path);
+  });
+  assert.deepEqual(users, [USER, OTHER]);
+  assert.deepEqual(calls, [
+    'reg.exe query HKLM\\SYSTEM\\CurrentControlSet\\Services',
+    `sc.exe query ${NAME}`,
+    `sc.exe stop ${NAME}`,
+    `sc.exe query ${NAME}`,
+    `sc.exe delete ${NAME}`,
+    `sc.exe query WireflyHelper-${OTHER}`,
+    `sc.exe delete WireflyHelper-${OTHER}`,
+  ]);
+  assert.deepEqual(removed, ['C:\\ProgramData\\Wirefly']);
+  assert.equal(win32StateRoot('D:\\Data'), 'D:\\Data\\Wirefly');
+});
+
+test('a service that will not stop keeps the state folders, and the others are removed all the same', async () => {
+  const { run, calls, installer } = recording(['RUNNING', 'RUNNING', 'STOPPED'], { [`sc.exe stop ${NAME}`]: 5 }, [
+    `WireflyHelper-${USER}`,
+    `WireflyHelper-${OTHER}`,
+  ]);
+  let removed = false;
+  await assert.rejects(
+    uninstallAllUsers(installer, run, 'C:\\ProgramData\\Wirefly', async () => {
+      removed = true;
+    }),
+    (error: Error) => /left C:\\ProgramData\\Wirefly in place/.test(error.message) && error.message.includes(NAME),
+  );
+  assert.equal(removed, false);
+  assert.ok(calls.includes(`sc.exe delete WireflyHelper-${OTHER}`), calls.join('\n'));
+});
+
+test('--all-users is refused outside Windows with a clear error', async (t) => {
+  const written: string[] = [];
+  t.mock.method(process.stderr, 'write', (text: string) => written.push(text));
+  let ran = false;
+  const uninstallAll = async () => {
+    ran = true;
+    return [];
+  };
+  assert.equal(await runUninstallAllUsers('linux', uninstallAll), 1);
+  assert.equal(ran, false);
+  assert.match(written.join(''), /--all-users is for Windows/);
+  assert.match(SERVICE_USAGE, /uninstall-service .*--all-users/);
+});
+
+test('the state tree is deleted without following a link out of it', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'wirefly-tree-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  const outside = join(base, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'keep.conf'), 'PrivateKey = elsewhere\n');
+  const root = join(base, 'Wirefly');
+  mkdirSync(join(root, USER, 'boot'), { recursive: true });
+  writeFileSync(join(root, USER, 'boot', 'wg0.conf'), 'PrivateKey = x\n');
+  writeFileSync(join(root, 'helper.json'), '{}');
+  // Wine 8 makes neither symbolic links nor junctions (ENOTSUP): there the links are left out.
+  if (process.platform !== 'win32') {
+    symlinkSync(outside, join(root, USER, 'link'), 'dir');
+    symlinkSync(join(outside, 'keep.conf'), join(root, 'file-link'));
+  }
+  await removeTree(root);
+  assert.equal(existsSync(root), false);
+  assert.equal(readFileSync(join(outside, 'keep.conf'), 'utf8'), 'PrivateKey = elsewhere\n');
+  await removeTree(root);
+});
+
+test('the UAPI pipe gets SYSTEM and Administrators, and a high mandatory label refusing lower integrity', async (t) => {
+  const set: string[] = [];
+  const control = win32ControlEndpoint((_path, sddl) => set.push(sddl));
+  const directory = mkdtempSync(join(tmpdir(), 'wirefly-uapi-'));
+  const server = createServer((socket) => socket.end());
+  t.after(() => {
+    server.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+  // Checked is the descriptor handed to the setter; a Unix socket stands in for the pipe off Windows.
+  const path = process.platform === 'win32' ? `\\\\.\\pipe\\wirefly-uapi-${process.pid}` : join(directory, 'wg0.sock');
+  await control.listenPrivately(server, path);
+  assert.deepEqual(set, ['D:P(A;;GA;;;SY)(A;;GA;;;BA)S:(ML;;NWNRNX;;;HI)']);
+  assert.equal(UAPI_PIPE_SDDL, set[0]);
 });

@@ -3,12 +3,13 @@
 // install-service / uninstall-service: what the Windows installer runs, and
 // what the app's first run on macOS runs through the password prompt.
 import { currentPlatform } from '../os/platform.js';
+import { uninstallAllUsers } from '../os/win32/service-installer.js';
 import { sessionUserSid } from '../os/win32/session-user.js';
 import { parseServeArguments, serve, SERVE_USAGE } from '../service/serve.js';
 import { parseStopAllArguments, stopAll, STOP_ALL_USAGE } from '../service/stop-all.js';
 
 export const SERVICE_USAGE =
-  'Usage: wirefly-helper install-service [--user UID|SID|session] [--at-next-boot]\n       wirefly-helper uninstall-service [--user UID|SID|session]\n';
+  'Usage: wirefly-helper install-service [--user UID|SID|session] [--at-next-boot]\n       wirefly-helper uninstall-service [--user UID|SID|session | --all-users]\n';
 
 function refuseUnlessRoot(): boolean {
   // Windows: the service runs as LocalSystem; anything less fails at its first privileged call.
@@ -65,8 +66,30 @@ export function parseServiceArguments(
     : `wirefly-helper: --user session is for Windows\n${SERVICE_USAGE}`;
 }
 
+/**
+ * uninstall-service --all-users, what the Windows uninstaller runs: every
+ * user's service, then ProgramData\Wirefly. Windows only, where services are
+ * one per user and the app's first run adds them; elsewhere the package's
+ * removal scripts know their units.
+ */
+export async function runUninstallAllUsers(
+  platform = process.platform,
+  uninstallAll = uninstallAllUsers,
+): Promise<number> {
+  if (platform !== 'win32') {
+    process.stderr.write(`wirefly-helper: --all-users is for Windows\n${SERVICE_USAGE}`);
+    return 1;
+  }
+  const users = await uninstallAll(currentPlatform().service);
+  process.stdout.write(
+    `wirefly-helper: ${users.length === 0 ? 'no service to remove' : `service removed for ${users.join(', ')}`}; state removed\n`,
+  );
+  return 0;
+}
+
 function runService(action: 'install' | 'uninstall'): (argv: readonly string[]) => Promise<number> {
   return async (argv) => {
+    if (action === 'uninstall' && argv.length === 1 && argv[0] === '--all-users') return runUninstallAllUsers();
     const options =
       process.platform === 'win32'
         ? parseServiceArguments(argv, sessionUserSid, sessionUserSid)

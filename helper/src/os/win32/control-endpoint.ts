@@ -3,12 +3,12 @@
 // Administrators and SYSTEM can create pipes (no other user can squat the
 // name first), and gets an access list for SYSTEM, Administrators and the
 // desktop user's SID; the wg(8) control pipe is where wireguard-go for
-// Windows puts it, for SYSTEM and Administrators. node:net creates the pipe;
+// Windows puts it, for SYSTEM and Administrators at high integrity. node:net creates the pipe;
 // its access list is set right after it listens, and a connection accepted
 // before that is dropped.
 import type { Server, Socket } from 'node:net';
 import type { ControlEndpoint } from '../control-endpoint.js';
-import { ADMINISTRATORS_ONLY_SDDL, applyAccessList, helperPipeSddl } from './security.js';
+import { applyAccessList, helperPipeSddl, UAPI_PIPE_SDDL } from './security.js';
 
 const PROTECTED_PREFIX = '\\\\.\\pipe\\ProtectedPrefix\\Administrators\\';
 /** wireguard-go's ipc_windows.go: where wg.exe looks for a userspace tunnel's control pipe. */
@@ -80,7 +80,6 @@ export function win32ControlEndpoint(setAccessList: AccessListSetter = applyAcce
       }
     },
     uapiAddress: (ifname) => uapiPipePath(ifname),
-    listenPrivately: (server, address) =>
-      listenWithAccessList(server, address, ADMINISTRATORS_ONLY_SDDL, setAccessList),
+    listenPrivately: (server, address) => listenWithAccessList(server, address, UAPI_PIPE_SDDL, setAccessList),
   };
 }
