@@ -34,6 +34,12 @@ export function declare<T extends (...args: never[]) => unknown>(dll: string | n
   };
 }
 
+/** An out-parameter as koffi fills it: a one-element array. */
+export type Out<T> = [T];
+
+/** The calling thread's last Windows error, read right after the call that failed. */
+export const lastError = declare<() => number>('kernel32.dll', 'uint32 __stdcall GetLastError()');
+
 export class Win32Error extends Error {
   constructor(
     readonly call: string,

@@ -6,7 +6,7 @@
 // read; the checked handle then becomes the socket (uv_open_osfhandle, which
 // the host executable exports).
 import { Socket } from 'node:net';
-import { declare, loadKoffi, Win32Error } from './koffi.js';
+import { declare, loadKoffi, Win32Error, lastError, type Out } from './koffi.js';
 import { sidString, SYSTEM_SID } from './security.js';
 
 export interface PipeServerIdentity {
@@ -22,7 +22,6 @@ export function isTrustedHelper(identity: PipeServerIdentity): boolean {
   return identity.sid === SYSTEM_SID || identity.elevated;
 }
 
-type Out<T> = [T];
 const GENERIC_READ_WRITE = 0xc0000000;
 const OPEN_EXISTING = 3;
 const FILE_FLAG_OVERLAPPED = 0x40000000;
@@ -42,7 +41,6 @@ const createFile = declare<
   'void * __stdcall CreateFileW(str16 name, uint32 access, uint32 share, void *sa, uint32 disposition, uint32 flags, void *template)',
 );
 const closeHandle = declare<(handle: unknown) => boolean>('kernel32.dll', 'bool __stdcall CloseHandle(void *handle)');
-const lastError = declare<() => number>('kernel32.dll', 'uint32 __stdcall GetLastError()');
 const serverProcessId = declare<(handle: unknown, pid: Out<number>) => boolean>(
   'kernel32.dll',
   'bool __stdcall GetNamedPipeServerProcessId(void *pipe, _Out_ uint32 *pid)',

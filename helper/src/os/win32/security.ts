@@ -5,7 +5,7 @@
 // hold private keys).
 // Built as text (pure), applied with SetNamedSecurityInfoW and read back with
 // GetNamedSecurityInfoW through advapi32; binary SIDs read back as text.
-import { declare, library, loadKoffi, Win32Error } from './koffi.js';
+import { declare, library, loadKoffi, Win32Error, lastError, type Out } from './koffi.js';
 
 export const SYSTEM_SID = 'S-1-5-18';
 export const ADMINISTRATORS_SID = 'S-1-5-32-544';
@@ -44,7 +44,6 @@ export const LABEL_SECURITY_INFORMATION = 0x10;
 const PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000;
 const ERROR_ACCESS_DENIED = 5;
 
-type Out<T> = [T];
 const convertSddl = declare<(sddl: string, revision: number, sd: Out<unknown>, size: Out<number>) => boolean>(
   'advapi32.dll',
   'bool __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(str16 sddl, uint32 revision, _Out_ void **sd, _Out_ uint32 *size)',
@@ -93,7 +92,6 @@ const sidToString = declare<(sid: unknown, text: Out<unknown>) => boolean>(
   'bool __stdcall ConvertSidToStringSidW(void *sid, _Out_ void **text)',
 );
 const localFree = declare<(memory: unknown) => unknown>('kernel32.dll', 'void * __stdcall LocalFree(void *memory)');
-const lastError = declare<() => number>('kernel32.dll', 'uint32 __stdcall GetLastError()');
 
 /** A binary SID (a pointer to it) as text, "S-1-5-...". */
 export function sidString(sid: unknown): string {

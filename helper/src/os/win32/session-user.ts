@@ -7,7 +7,7 @@
 // the name a SID (LookupAccountNameW); the session user's token itself is out
 // of reach (WTSQueryUserToken needs SeTcbPrivilege, which SYSTEM has and an
 // administrator has not).
-import { declare, loadKoffi, Win32Error } from './koffi.js';
+import { declare, loadKoffi, Win32Error, lastError, type Out } from './koffi.js';
 import { isUserSid, sidString } from './security.js';
 
 export interface SessionAccountApi {
@@ -38,7 +38,6 @@ export function sessionUserSid(api: SessionAccountApi = koffiSessionAccountApi()
   return found.sid;
 }
 
-type Out<T> = [T];
 const WTS_CURRENT_SERVER_HANDLE = null;
 const WTS_CURRENT_SESSION = 0xffffffff;
 const WTS_USER_NAME = 5;
@@ -69,7 +68,6 @@ const lookupAccountName = declare<
   'advapi32.dll',
   'bool __stdcall LookupAccountNameW(str16 system, str16 name, void *sid, _Inout_ uint32 *sidBytes, void *domain, _Inout_ uint32 *domainChars, _Out_ int *use)',
 );
-const lastError = declare<() => number>('kernel32.dll', 'uint32 __stdcall GetLastError()');
 
 function sessionText(infoClass: number, what: string): string {
   const buffer: Out<unknown> = [null];
