@@ -1,6 +1,6 @@
 // Warnings about configs that parse but probably do not do what was meant. None
 // of them stops a tunnel; each names the line to look at.
-import { cidrHasHostBits, equalBytes, formatCidr, maskCidr } from '../net/ip.js';
+import { cidrContains, cidrHasHostBits, equalBytes, formatCidr, maskCidr } from '../net/ip.js';
 import type { Cidr } from '../net/ip.js';
 import type { ConfigWarning, ConfigWarningCode } from './diagnostics.js';
 import { keyToBase64, publicKeyFromPrivate } from './keys.js';
@@ -114,14 +114,6 @@ function compareNetworks(a: Cidr, b: Cidr): number {
   return a.prefix - b.prefix;
 }
 
-function contains(outer: Cidr, inner: Cidr): boolean {
-  return (
-    outer.family === inner.family &&
-    outer.prefix <= inner.prefix &&
-    equalBytes(maskCidr({ ...inner, prefix: outer.prefix }).bytes, outer.bytes)
-  );
-}
-
 function lintAllowedIps(config: WgQuickConfig, locations: ConfigLocations, warn: Warn): void {
   const routes: Route[] = [];
   config.peers.forEach((peer, index) => {
@@ -144,7 +136,8 @@ function lintAllowedIps(config: WgQuickConfig, locations: ConfigLocations, warn:
   routes.sort((a, b) => compareNetworks(a.network, b.network));
   const enclosing: Route[] = [];
   for (const route of routes) {
-    while (enclosing.length > 0 && !contains(enclosing[enclosing.length - 1]!.network, route.network)) enclosing.pop();
+    while (enclosing.length > 0 && !cidrContains(enclosing[enclosing.length - 1]!.network, route.network))
+      enclosing.pop();
     const other = [...enclosing].reverse().find((outer) => outer.peer !== route.peer);
     if (other) reportOverlap(other, route, locations, warn);
     enclosing.push(route);

@@ -11,10 +11,6 @@ import type { Peer } from './peer.js';
 import { sendInitiation } from './send.js';
 
 /** The endpoint without its sticky source: the kernel chooses the source again, as for a new peer. */
-function sameAddress(a: Endpoint, b: Endpoint): boolean {
-  return sameEndpoint(routedEndpoint(a), routedEndpoint(b));
-}
-
 function routedEndpoint(endpoint: Endpoint): Endpoint {
   if (endpoint.localAddress === undefined && endpoint.localInterface === undefined) return endpoint;
   return { family: endpoint.family, bytes: endpoint.bytes, port: endpoint.port };
@@ -45,7 +41,7 @@ function initiationInFlight(device: Device, peer: Peer): boolean {
     peer.handshakeIndex !== undefined &&
     to !== undefined &&
     peer.endpoint !== undefined &&
-    sameAddress(to, peer.endpoint) &&
+    sameEndpoint(to, peer.endpoint) &&
     device.clock.now() - peer.lastSentHandshake < HANDSHAKE_INITIATION_RATE
   );
 }

@@ -146,6 +146,19 @@ export function maskCidr(cidr: Cidr): Cidr {
   return { family: cidr.family, bytes, prefix: cidr.prefix };
 }
 
+/** Whether `address` lies in `network` (its host bits ignored). */
+export function cidrContainsAddress(network: Cidr, address: IpAddress): boolean {
+  return (
+    network.family === address.family &&
+    equalBytes(maskCidr(network).bytes, maskCidr({ ...address, prefix: network.prefix }).bytes)
+  );
+}
+
+/** Whether every address of `inner` lies in `outer`. */
+export function cidrContains(outer: Cidr, inner: Cidr): boolean {
+  return outer.prefix <= inner.prefix && cidrContainsAddress(outer, inner);
+}
+
 /** Whether two networks share any address: one of them holds the other. */
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   if (a.family !== b.family) return false;
@@ -192,6 +205,10 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+export function sameIpAddress(a: IpAddress, b: IpAddress): boolean {
+  return a.family === b.family && equalBytes(a.bytes, b.bytes);
+}
+
 export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.family === b.family && a.port === b.port && equalBytes(a.bytes, b.bytes);
+  return a.port === b.port && sameIpAddress(a, b);
 }

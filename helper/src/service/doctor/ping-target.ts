@@ -3,12 +3,14 @@
 // network (a server is usually .1 of it), else the first host of the first
 // network the peers route. Pure.
 import type { WgQuickConfig } from '../../config/index.js';
-import { addressLength, equalBytes, maskCidr, type Cidr, type IpAddress } from '../../net/ip.js';
-
-function contains(network: Cidr, address: IpAddress): boolean {
-  if (network.family !== address.family) return false;
-  return equalBytes(maskCidr(network).bytes, maskCidr({ ...address, prefix: network.prefix }).bytes);
-}
+import {
+  addressLength,
+  cidrContainsAddress,
+  maskCidr,
+  sameIpAddress,
+  type Cidr,
+  type IpAddress,
+} from '../../net/ip.js';
 
 function firstHost(network: Cidr): IpAddress | undefined {
   const bits = addressLength(network.family) * 8;
@@ -21,13 +23,12 @@ function firstHost(network: Cidr): IpAddress | undefined {
 export function pingTarget(config: WgQuickConfig): IpAddress | undefined {
   const routed = config.peers.flatMap((peer) => peer.allowedIps);
   const own = config.interface.addresses;
-  const isOwn = (address: IpAddress) =>
-    own.some((cidr) => cidr.family === address.family && equalBytes(cidr.bytes, address.bytes));
-  const dns = config.interface.dns.find((server) => routed.some((network) => contains(network, server)));
+  const isOwn = (address: IpAddress) => own.some((cidr) => sameIpAddress(cidr, address));
+  const dns = config.interface.dns.find((server) => routed.some((network) => cidrContainsAddress(network, server)));
   if (dns) return dns;
   for (const cidr of [...own, ...routed]) {
     const host = firstHost(cidr);
-    if (host && !isOwn(host) && routed.some((network) => contains(network, host))) return host;
+    if (host && !isOwn(host) && routed.some((network) => cidrContainsAddress(network, host))) return host;
   }
   return undefined;
 }
