@@ -149,6 +149,7 @@ test('tunnel manager: an endpoint that resolves elsewhere now is set again and h
     'engine network-changed wg0',
     'resolve vpn.example',
     'engine configure wg0',
+    'network endpoints wg0 vpn.example=192.0.2.77',
     'engine network-changed wg0',
   ]);
   const moved = engine.requests.at(-1)!;

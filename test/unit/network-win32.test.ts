@@ -215,7 +215,13 @@ async function waitFor(condition: () => boolean): Promise<void> {
   assert.ok(condition(), 'the refresh did not get there');
 }
 
-async function following(t: { after(fn: () => void): void }) {
+// With its MTU set, so that only the endpoint's route follows (an automatic MTU is tested below).
+const FULL_TUNNEL_MTU_SET = planFor(
+  'Address = 10.8.0.2/32, fd00::2/128\nDNS = 10.8.0.1, corp.example\nMTU = 1420',
+  'AllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 203.0.113.5:51820',
+);
+
+async function following(t: { after(fn: () => void): void }, plan = FULL_TUNNEL_MTU_SET) {
   const { dir, api, platform } = setup(t);
   const journal = await Journal.open(join(dir, 'live'), platform.network.undoPerformer());
   let held: Promise<void> | undefined;
@@ -236,7 +242,7 @@ async function following(t: { after(fn: () => void): void }) {
       };
     },
   };
-  const applied = await applyWin32TunnelNetwork(api, FULL_TUNNEL, { journal: logged }, { followIntervalMs: 30 });
+  const applied = await applyWin32TunnelNetwork(api, plan, { journal: logged }, { followIntervalMs: 30 });
   api.calls.length = 0;
   /** Keeps the next journal record waiting until the returned function is called. */
   const hold = () => {
@@ -394,4 +400,130 @@ test('a crash after a move: recovery deletes the host route that exists, not the
   );
   assert.equal(restarted.calls.filter((call) => call.startsWith('deleteRoute')).length, 4 + 1);
   await applied.undo();
+});
+
+const mtuSettings = (calls: readonly string[]) => calls.filter((call) => call.startsWith('setInterface'));
+
+test("an automatic MTU follows the uplink: set again from the one the endpoint's route moved to, and only when it differs", async (t) => {
+  const { api, applied } = await following(t, FULL_TUNNEL);
+  api.uplinks = [WIFI, { ...ETHERNET, mtu: 1492 }];
+  api.changeRoutes();
+  await waitFor(() => mtuSettings(api.calls).length === 2);
+  assert.deepEqual(api.calls.slice(api.calls.indexOf(`#retire ${WIFI_STEP}`)), [
+    `#retire ${WIFI_STEP}`,
+    'bestRoute 203.0.113.5',
+    'interfaceMtu 9 v4',
+    'setInterface 41 v4 mtu 1412 metric 0',
+    'setInterface 41 v6 mtu 1412 metric 0',
+  ]);
+  // A change of the table that leaves the way out and its MTU as they were.
+  api.calls.length = 0;
+  api.changeRoutes();
+  await waitFor(() => api.calls.includes('interfaceMtu 9 v4'));
+  await sleep(50);
+  assert.deepEqual(mtuSettings(api.calls), []);
+  // Ethernet's cable is pulled: back to Wi-Fi's 1500.
+  api.calls.length = 0;
+  api.uplinks = [WIFI, { ...ETHERNET, mtu: 1492, connected: false }];
+  api.changeRoutes();
+  await waitFor(() => mtuSettings(api.calls).length === 2);
+  assert.deepEqual(mtuSettings(api.calls), [
+    'setInterface 41 v4 mtu 1420 metric 0',
+    'setInterface 41 v6 mtu 1420 metric 0',
+  ]);
+  await applied.undo();
+});
+
+test('a split tunnel with an automatic MTU follows it too; an MTU the config sets is never changed', async (t) => {
+  const split = planFor('Address = 10.8.0.2/24', 'AllowedIPs = 10.9.0.0/16\nEndpoint = 203.0.113.5:51820');
+  const { api, applied } = await following(t, split);
+  api.uplinks = [{ ...WIFI, mtu: 1400 }];
+  api.changeRoutes();
+  await waitFor(() => mtuSettings(api.calls).length === 1);
+  assert.deepEqual(api.calls, ['bestRoute 203.0.113.5', 'interfaceMtu 7 v4', 'setInterface 41 v4 mtu 1320 metric 0']);
+  await applied.undo();
+  assert.equal(api.watchingRoutes, 0);
+
+  const fixed = await following(
+    t,
+    planFor('Address = 10.8.0.2/24\nMTU = 1380', 'AllowedIPs = 10.9.0.0/16\nEndpoint = 203.0.113.5:51820'),
+  );
+  assert.equal(fixed.api.watchingRoutes, 0, 'nothing to follow: no endpoint route, no automatic MTU');
+  await fixed.applied.undo();
+});
+
+const MOVED = parseEndpoint('198.51.100.7:51820')!;
+const MOVED_THROUGH_WIFI = '7 198.51.100.7/32 via 192.168.1.1 metric 0';
+const MOVED_STEP = JSON.stringify({
+  op: 'win32-delete-route',
+  luid: '7',
+  destination: '198.51.100.7/32',
+  nextHop: '192.168.1.1',
+  metric: 0,
+});
+
+test("an endpoint resolved to another address: the kill switch's new session before the old one closes, then the host route moves to it", async (t) => {
+  const { dir, api, applied } = await following(t);
+  await applied.updateEndpoints!([MOVED]);
+  const filters = killSwitchFilters({ luid: TUNNEL, endpoints: [MOVED], dnsServers: [parseIpAddress('10.8.0.1')!] });
+  assert.deepEqual(api.calls, [
+    'openFirewall',
+    `addFilters ${filters.length}`,
+    'closeFirewall',
+    `deleteRoute ${THROUGH_WIFI}`,
+    `#retire ${WIFI_STEP}`,
+    'forwardTable v4',
+    'interfaceRouting 7 v4',
+    `#record ${MOVED_STEP}`,
+    `addRoute ${MOVED_THROUGH_WIFI}`,
+  ]);
+  assert.equal(api.firewallSessions, 1);
+  assert.deepEqual(api.filters, filters);
+  assert.deepEqual(
+    [...api.routes].filter((route) => route.includes('/32')),
+    [MOVED_THROUGH_WIFI],
+  );
+  // A crash now: recovery deletes the route to the new address, and none to the old.
+  cpSync(join(dir, 'live'), join(dir, 'crashed'), { recursive: true });
+  const restarted = new RecordingWin32Api(new Map(), { luid: UPLINK, mtu: 1500 });
+  const crashed = await Journal.open(
+    join(dir, 'crashed'),
+    win32Platform({ network: restarted }).network.undoPerformer(),
+  );
+  await crashed.recover();
+  assert.deepEqual(
+    restarted.calls.filter((call) => call.startsWith('deleteRoute') && call.includes('/32')),
+    [`deleteRoute ${MOVED_THROUGH_WIFI}`],
+  );
+  // The new route follows the uplink like the old one did.
+  api.calls.length = 0;
+  api.uplinks = [WIFI, ETHERNET];
+  api.changeRoutes();
+  await waitFor(() => api.routes.has('9 198.51.100.7/32 via 10.0.0.1 metric 0') && !api.routes.has(MOVED_THROUGH_WIFI));
+  await applied.undo();
+  assert.deepEqual([...api.addresses, ...api.routes, ...api.dns.keys()], []);
+  assert.equal(api.firewallOpen, false);
+});
+
+test('a split tunnel whose endpoint resolves into its own routes: a host route then, and following starts', async (t) => {
+  const split = planFor('Address = 10.8.0.2/24\nMTU = 1420', 'AllowedIPs = 10.9.0.0/16\nEndpoint = 203.0.113.5:51820');
+  const { api, applied } = await following(t, split);
+  assert.equal(api.watchingRoutes, 0);
+  const inside = parseEndpoint('10.9.0.7:51820')!;
+  await applied.updateEndpoints!([inside]);
+  assert.deepEqual(api.calls, [
+    'watchRoutes',
+    'forwardTable v4',
+    'interfaceRouting 7 v4',
+    `#record ${JSON.stringify({ op: 'win32-delete-route', luid: '7', destination: '10.9.0.7/32', nextHop: '192.168.1.1', metric: 0 })}`,
+    'addRoute 7 10.9.0.7/32 via 192.168.1.1 metric 0',
+  ]);
+  assert.equal(api.watchingRoutes, 1);
+  // Back outside: its route goes, nothing else changes.
+  api.calls.length = 0;
+  await applied.updateEndpoints!([parseEndpoint('203.0.113.5:51820')!]);
+  assert.deepEqual(api.calls.slice(0, 1), ['deleteRoute 7 10.9.0.7/32 via 192.168.1.1 metric 0']);
+  assert.ok(!api.calls.some((call) => call.startsWith('addRoute') || call.startsWith('openFirewall')));
+  await applied.undo();
+  assert.deepEqual([...api.addresses, ...api.routes], []);
 });

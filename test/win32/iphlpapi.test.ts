@@ -9,11 +9,12 @@
 // CreateIpForwardEntry2, SetIpInterfaceEntry, SetInterfaceDnsSettings) nor
 // GetBestRoute2 (ERROR_NOT_SUPPORTED), GetIpInterfaceEntry (not exported) and
 // WFP: those run only through the recording binding
-// (test/unit/network-win32.test.ts).
+// (test/unit/network-win32.test.ts). Without SetInterfaceDnsSettings, Wine is
+// a Windows older than 10 2004 to the DNS code, which refuses there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
-import { formatCidr, formatIpAddress } from '../../helper/src/net/ip.js';
+import { formatCidr, formatIpAddress, parseIpAddress } from '../../helper/src/net/ip.js';
 import { loadKoffi } from '../../helper/src/os/win32/koffi.js';
 import { ADDRESS_ROW, FORWARD_ROW, koffiNetworkApi, readSockaddr } from '../../helper/src/os/win32/koffi-network.js';
 
@@ -151,4 +152,15 @@ test("koffi runs a callback that a thread of Windows' own makes on the event loo
   } finally {
     koffi.unregister(callback);
   }
+});
+
+test('DNS where iphlpapi.dll has no SetInterfaceDnsSettings (Wine 8, as Windows before 10 version 2004): a clear refusal; clearing is no error', () => {
+  const api = koffiNetworkApi();
+  const lo = api.interfaceLuid('lo');
+  assert.throws(
+    () => api.setDns(lo, 4, [parseIpAddress('10.8.0.1')!], ['corp.example']),
+    /^Error: DNS = needs Windows 10 version 2004 or later \(iphlpapi.dll has no SetInterfaceDnsSettings\)/,
+  );
+  api.clearDns(lo, 4);
+  api.clearDns(lo, 6);
 });

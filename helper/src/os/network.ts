@@ -4,9 +4,11 @@
 import type { RoutingTable, WgQuickConfig } from '../config/model.js';
 import { isInterfaceName } from '../config/interface-name.js';
 import {
-  equalBytes,
+  cidrContains,
   formatCidr,
   maskCidr,
+  sameEndpoint,
+  sameIpAddress,
   type Cidr,
   type Endpoint,
   type IpAddress,
@@ -44,6 +46,13 @@ export interface AppliedTunnelNetwork {
   readonly fwmark?: number;
   /** Takes back exactly what was applied, newest change first. */
   undo(): Promise<void>;
+  /**
+   * The peers' endpoints changed while the tunnel is up (a host name resolved
+   * to another address): what was set up around the old ones follows. Absent
+   * where nothing depends on their addresses (Linux lets the engine's marked
+   * UDP through instead).
+   */
+  updateEndpoints?(endpoints: readonly Endpoint[]): Promise<void>;
 }
 
 /** One platform's way of carrying a plan out. */
@@ -118,7 +127,7 @@ export function planTunnelNetwork(config: WgQuickConfig, options: PlanOptions): 
   const candidates = table === 'off' ? [] : plannedRoutes(allowed, table);
   // The kernel already routes an address's own network to the interface (in main).
   const inAddressNetwork = (route: PlannedRoute) =>
-    route.table === 'main' && iface.addresses.some((address) => covers(address, route.destination));
+    route.table === 'main' && iface.addresses.some((address) => cidrContains(address, route.destination));
   const routes = candidates.filter((route) => !inAddressNetwork(route));
   const routesEverything = fullTunnel.length > 0 || routes.some((route) => isDefaultRoute(route.destination));
   return {
@@ -160,30 +169,15 @@ function plannedEndpoints(config: WgQuickConfig, resolvedHosts: PlanOptions['res
     }
     for (const address of addresses) endpoints.push({ ...address, port: endpoint.port });
   }
-  return endpoints.filter(
-    (endpoint, i) => endpoints.findIndex((other) => other.port === endpoint.port && sameAddress(other, endpoint)) === i,
-  );
+  return endpoints.filter((endpoint, i) => endpoints.findIndex((other) => sameEndpoint(other, endpoint)) === i);
 }
 
 export function isDefaultRoute(network: Cidr): boolean {
   return network.prefix === 0;
 }
 
-/** True when `outer` (masked to its prefix) contains all of `inner`. */
-function covers(outer: Cidr, inner: Cidr): boolean {
-  return (
-    outer.family === inner.family &&
-    outer.prefix <= inner.prefix &&
-    equalBytes(maskCidr(outer).bytes, maskCidr({ ...inner, prefix: outer.prefix }).bytes)
-  );
-}
-
 function families(networks: readonly Cidr[]): IpFamily[] {
   return ([4, 6] as const).filter((family) => networks.some((network) => network.family === family));
-}
-
-function sameAddress(a: IpAddress, b: IpAddress): boolean {
-  return a.family === b.family && equalBytes(a.bytes, b.bytes);
 }
 
 function uniqueNetworks(networks: readonly Cidr[]): Cidr[] {
@@ -197,5 +191,5 @@ function uniqueNetworks(networks: readonly Cidr[]): Cidr[] {
 }
 
 function uniqueAddresses(addresses: readonly IpAddress[]): IpAddress[] {
-  return addresses.filter((address, i) => addresses.findIndex((other) => sameAddress(other, address)) === i);
+  return addresses.filter((address, i) => addresses.findIndex((other) => sameIpAddress(other, address)) === i);
 }

@@ -41,6 +41,12 @@ export class RouteFollower {
     await unwatched;
   }
 
+  /** Runs the refreshers as after a change of the table; resolves when that run (and any it folds into) has ended. */
+  refresh(): Promise<void> {
+    this.changed();
+    return this.current ?? Promise.resolve();
+  }
+
   private changed(): void {
     if (this.stopped) return;
     if (this.current) {

@@ -215,6 +215,8 @@ export class TunnelManager {
       numericEndpoints(tunnel.config, tunnel.resolvedHosts),
       tunnel.engine.state().fwmark,
     );
+    // Before the engine handshakes with the new address: its way around the tunnel, and through the kill switch.
+    await this.tunnels.get(tunnel.name)?.network?.updateEndpoints?.(tunnel.resolvedHosts);
     tunnel.engine.networkChanged();
   }
 

@@ -18,6 +18,8 @@ export interface NetworkRequest {
 
 export interface AppliedNetwork {
   undo(): Promise<void>;
+  /** The endpoints' host names resolved again, to other addresses: the host routes and kill switch that name them follow. */
+  updateEndpoints?(resolvedHosts: ReadonlyMap<string, IpAddress>): Promise<void>;
 }
 
 export interface TunnelNetwork {

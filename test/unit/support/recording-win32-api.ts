@@ -5,6 +5,7 @@
 // is each uplink's default route (through its gateway, or on-link) and the
 // routes added; a test changes the uplinks and announces it with changeRoutes().
 import {
+  cidrContainsAddress,
   formatCidr,
   formatIpAddress,
   parseCidr,
@@ -46,8 +47,8 @@ export class RecordingWin32Api implements Win32NetworkApi {
   uplinks: RecordedUplink[];
   private readonly watchers = new Set<() => void>();
   readonly dns = new Map<string, string>();
-  filters: WfpFilter[] = [];
-  firewallOpen = false;
+  /** The filters of each open WFP session. */
+  private readonly sessions = new Set<WfpFilter[]>();
   /** A call whose text starts with this throws. */
   failOn: string | undefined;
 
@@ -57,6 +58,18 @@ export class RecordingWin32Api implements Win32NetworkApi {
     uplink: RecordedUplink,
   ) {
     this.uplinks = [uplink];
+  }
+
+  get filters(): WfpFilter[] {
+    return [...this.sessions].flat();
+  }
+
+  get firewallSessions(): number {
+    return this.sessions.size;
+  }
+
+  get firewallOpen(): boolean {
+    return this.sessions.size > 0;
   }
 
   get watchingRoutes(): number {
@@ -102,8 +115,13 @@ export class RecordingWin32Api implements Win32NetworkApi {
     this.added.delete(routeText(route));
   }
 
+  /** The longest added route that holds `destination`, else the first uplink. */
   bestRoute(destination: IpAddress): BestRoute | undefined {
     this.record(`bestRoute ${formatIpAddress(destination)}`);
+    const added = [...this.added.values()]
+      .filter((route) => cidrContainsAddress(route.destination, destination))
+      .sort((a, b) => b.destination.prefix - a.destination.prefix)[0];
+    if (added) return { luid: added.luid, ...(added.nextHop ? { nextHop: added.nextHop } : {}) };
     const uplink = this.uplinks[0]!;
     const gateway = this.gatewayOf(uplink, destination.family);
     return { luid: uplink.luid, ...(gateway ? { nextHop: gateway } : {}) };
@@ -147,7 +165,9 @@ export class RecordingWin32Api implements Win32NetworkApi {
 
   interfaceMtu(luid: bigint, family: 4 | 6): number {
     this.record(`interfaceMtu ${luid} v${family}`);
-    return this.uplinks[0]!.mtu;
+    const uplink = this.uplinks.find((candidate) => candidate.luid === luid);
+    if (!uplink) throw new Error(`interfaceMtu of ${luid}, which is no uplink`);
+    return uplink.mtu;
   }
 
   setInterface(luid: bigint, family: 4 | 6, settings: { mtu?: number; metric?: number }): void {
@@ -167,22 +187,22 @@ export class RecordingWin32Api implements Win32NetworkApi {
 
   openFirewall() {
     this.record('openFirewall');
-    this.firewallOpen = true;
+    const session: WfpFilter[] = [];
+    this.sessions.add(session);
     return {
       add: (filters: readonly WfpFilter[]) => {
         this.record(`addFilters ${filters.length}`);
-        this.filters = [...filters];
+        session.push(...filters);
       },
       close: () => {
         this.record('closeFirewall');
-        this.firewallOpen = false;
-        this.filters = [];
+        this.sessions.delete(session);
       },
     };
   }
 
   deleteFirewallObjects(): void {
     this.record('deleteFirewallObjects');
-    this.filters = [];
+    this.sessions.clear();
   }
 }

@@ -6,6 +6,7 @@ import type { NetworkRequest, TunnelNetwork } from '../../../helper/src/service/
 import type { ConnectionDoctor } from '../../../helper/src/service/doctor/doctor.js';
 import type { HostResolver } from '../../../helper/src/service/resolve-hosts.js';
 import { TunnelManager } from '../../../helper/src/service/tunnel-manager.js';
+import { formatIpAddress } from '../../../helper/src/net/ip.js';
 import type { UapiSetRequest } from '../../../helper/src/uapi/model.js';
 
 /** Everything the fakes were asked to do, in order, as short strings. */
@@ -29,7 +30,13 @@ export class FakeSystem {
       this.networkRequests.push(request);
       this.actions.push(`network apply ${request.interfaceName}${request.killSwitch ? ' kill-switch' : ''}`);
       if (this.failNetwork) throw this.failNetwork;
-      return { undo: async () => void this.actions.push(`network undo ${request.interfaceName}`) };
+      return {
+        undo: async () => void this.actions.push(`network undo ${request.interfaceName}`),
+        updateEndpoints: async (resolved) => {
+          const hosts = [...resolved].map(([host, address]) => `${host}=${formatIpAddress(address)}`);
+          this.actions.push(`network endpoints ${request.interfaceName} ${hosts.join(' ')}`);
+        },
+      };
     },
   };
 

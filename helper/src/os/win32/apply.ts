@@ -8,12 +8,13 @@
 // fails, what was done so far is undone. The adapter's own settings (MTU,
 // metric) go with the adapter when the tunnel closes. While the tunnel is up,
 // the endpoints' host routes follow changes of the routing table
-// (endpoint-routes.ts), as WireGuard for Windows rebinds to a new uplink.
-import { parseCidr, type Cidr, type Endpoint, type IpFamily } from '../../net/ip.js';
+// (endpoint-routes.ts), as WireGuard for Windows rebinds to a new uplink, and
+// an automatic MTU is set again from the uplink they now go through.
+import { cidrContainsAddress, parseCidr, type Cidr, type Endpoint, type IpFamily } from '../../net/ip.js';
 import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
 import { RouteFollower } from '../route-follower.js';
 import type { FirewallSession, Win32NetworkApi, Win32Route } from './api.js';
-import { covers, EndpointRoutes } from './endpoint-routes.js';
+import { EndpointRoutes } from './endpoint-routes.js';
 import { killSwitchFilters } from './firewall.js';
 import { deleteAddressStep, deleteRouteStep, type Win32UndoStep } from './undo-steps.js';
 
@@ -90,23 +91,32 @@ export async function applyWin32TunnelNetwork(
   };
   try {
     const luid = api.interfaceLuid(plan.ifname);
-    if (plan.killSwitch) {
-      await journaled({ op: 'win32-delete-firewall' }, () => {
-        firewall = api.openFirewall();
-        firewall.add(killSwitchFilters({ luid, endpoints: plan.endpoints, dnsServers: plan.dns.servers }));
-      });
-    }
-    const mtu = plan.mtu === 'auto' ? autoMtu(api, plan.endpoints) : plan.mtu;
-    for (const family of families(plan, destinations)) api.setInterface(luid, family, { mtu, metric: TUNNEL_METRIC });
+    let endpoints = plan.endpoints;
+    const openKillSwitch = () => {
+      const session = api.openFirewall();
+      try {
+        session.add(killSwitchFilters({ luid, endpoints, dnsServers: plan.dns.servers }));
+      } catch (error) {
+        session.close();
+        throw error;
+      }
+      return session;
+    };
+    if (plan.killSwitch) await journaled({ op: 'win32-delete-firewall' }, () => (firewall = openKillSwitch()));
+    let mtu = plan.mtu === 'auto' ? autoMtu(api, endpoints) : plan.mtu;
+    const setMtu = (next: number) => {
+      for (const family of families(plan, destinations))
+        api.setInterface(luid, family, { mtu: next, metric: TUNNEL_METRIC });
+      mtu = next;
+    };
+    setMtu(mtu);
     for (const address of plan.addresses) {
       await journaled(deleteAddressStep(luid, address), () => api.addAddress(luid, address));
     }
-    const routedEndpoints = plan.endpoints.filter((endpoint) =>
-      destinations.some((network) => covers(network, endpoint)),
-    );
-    const endpointRoutes =
-      routedEndpoints.length > 0 ? new EndpointRoutes(api, log, luid, routedEndpoints, TUNNEL_METRIC) : undefined;
-    await endpointRoutes?.add();
+    const routed = (all: readonly Endpoint[]) =>
+      all.filter((endpoint) => destinations.some((network) => cidrContainsAddress(network, endpoint)));
+    const endpointRoutes = new EndpointRoutes(api, log, luid, routed(endpoints), TUNNEL_METRIC);
+    await endpointRoutes.add();
     for (const destination of destinations) {
       const route: Win32Route = { luid, destination, metric: TUNNEL_METRIC };
       await journaled(deleteRouteStep(route), () => api.addRoute(route));
@@ -118,14 +128,31 @@ export async function applyWin32TunnelNetwork(
         api.setDns(luid, family, servers, plan.dns.searchDomains),
       );
     }
-    if (endpointRoutes) {
-      follower = new RouteFollower(
-        (changed) => api.watchRoutes(changed),
-        [() => endpointRoutes.follow()],
-        options.followIntervalMs,
-      );
-    }
-    return { mtu, undo };
+    // After the endpoints' routes, so that an automatic MTU is the new uplink's, as WireGuard for Windows has it.
+    const followMtu = async () => {
+      const next = autoMtu(api, endpoints);
+      if (next !== mtu) setMtu(next);
+    };
+    const refreshers = [() => endpointRoutes.follow(), ...(plan.mtu === 'auto' ? [followMtu] : [])];
+    // Nothing to follow until an endpoint needs a way around the tunnel or the MTU is automatic.
+    const startFollowing = () => {
+      if (follower || (endpointRoutes.endpointCount === 0 && plan.mtu !== 'auto')) return;
+      follower = new RouteFollower((changed) => api.watchRoutes(changed), refreshers, options.followIntervalMs);
+    };
+    startFollowing();
+    const updateEndpoints = async (next: readonly Endpoint[]) => {
+      endpoints = next;
+      // The new session's permits outweigh the old one's block in the shared sublayer: never a moment without either.
+      if (firewall) {
+        const replacement = openKillSwitch();
+        firewall.close();
+        firewall = replacement;
+      }
+      endpointRoutes.setEndpoints(routed(next));
+      startFollowing();
+      await follower?.refresh();
+    };
+    return { mtu, undo, updateEndpoints };
   } catch (error) {
     try {
       await undo();

@@ -8,28 +8,21 @@
 // one is deleted and its record retired, so that the journal holds exactly the
 // routes that exist and the endpoint is never without one. With no way out at
 // all, the last route stays (an interface that is down carries nothing).
-import { equalBytes, formatIpAddress, maskCidr, type Cidr, type Endpoint, type IpAddress } from '../../net/ip.js';
+import { cidrContainsAddress, formatIpAddress, sameIpAddress, type Endpoint, type IpAddress } from '../../net/ip.js';
 import type { UndoLog } from '../network.js';
 import type { BestRoute, Win32NetworkApi, Win32Route } from './api.js';
 import { deleteRouteStep, type Win32UndoStep } from './undo-steps.js';
 
-export function covers(network: Cidr, address: IpAddress): boolean {
-  return (
-    network.family === address.family &&
-    equalBytes(maskCidr(network).bytes, maskCidr({ ...address, prefix: network.prefix }).bytes)
-  );
-}
-
-function sameAddress(a: IpAddress | undefined, b: IpAddress | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.family === b.family && equalBytes(a.bytes, b.bytes));
+function sameOptionalAddress(a: IpAddress | undefined, b: IpAddress | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : sameIpAddress(a, b);
 }
 
 function sameRoute(a: Win32Route, b: Win32Route): boolean {
   return (
     a.luid === b.luid &&
     a.destination.prefix === b.destination.prefix &&
-    sameAddress(a.destination, b.destination) &&
-    sameAddress(a.nextHop, b.nextHop)
+    sameIpAddress(a.destination, b.destination) &&
+    sameOptionalAddress(a.nextHop, b.nextHop)
   );
 }
 
@@ -47,7 +40,7 @@ export function uplinkRoute(
   let best: { route: Win32Route; metric: number } | undefined;
   const interfaces = new Map<bigint, ReturnType<Win32NetworkApi['interfaceRouting']>>();
   for (const route of api.forwardTable(destination.family)) {
-    if (route.luid === tunnelLuid || !covers(route.destination, destination)) continue;
+    if (route.luid === tunnelLuid || !cidrContainsAddress(route.destination, destination)) continue;
     if (own.some((ours) => sameRoute(ours, route))) continue;
     if (!interfaces.has(route.luid)) interfaces.set(route.luid, api.interfaceRouting(route.luid, destination.family));
     const state = interfaces.get(route.luid);
@@ -82,9 +75,18 @@ export class EndpointRoutes {
     private readonly log: UndoLog,
     private readonly tunnelLuid: bigint,
     /** The endpoints inside the tunnel's routes: only they need a way around it. */
-    private readonly endpoints: readonly Endpoint[],
+    private endpoints: readonly Endpoint[],
     private readonly metric: number,
   ) {}
+
+  get endpointCount(): number {
+    return this.endpoints.length;
+  }
+
+  /** Endpoints that replace the ones of bring-up (a host resolved again); the next follow() routes them. */
+  setEndpoints(endpoints: readonly Endpoint[]): void {
+    this.endpoints = endpoints;
+  }
 
   /** At bring-up, before the tunnel's routes exist. */
   async add(): Promise<void> {
@@ -97,6 +99,13 @@ export class EndpointRoutes {
   /** After a change of the routing table; a failure leaves the last routes, for the next change to try again. */
   async follow(): Promise<void> {
     const own = [...[...this.current.values()].map((held) => held.route), ...this.leftovers];
+    const wanted = new Set(this.endpoints.map((endpoint) => formatIpAddress(endpoint)));
+    for (const [key, held] of this.current) {
+      if (wanted.has(key)) continue;
+      this.api.deleteRoute(held.route);
+      this.current.delete(key);
+      await this.log.retire(held.step);
+    }
     for (const endpoint of this.endpoints) {
       const best = uplinkRoute(this.api, endpoint, this.tunnelLuid, own);
       if (best) await this.routeThrough(endpoint, best);

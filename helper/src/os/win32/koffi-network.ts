@@ -308,6 +308,16 @@ const setDnsSettings = declare<(guid: { bytes: Uint8Array }, settings: object) =
   'uint32 __stdcall SetInterfaceDnsSettings(WIREFLY_GUID guid, DNS_INTERFACE_SETTINGS *settings)',
 );
 
+/** SetInterfaceDnsSettings, if this Windows has it (10 version 2004, build 19041, and later). */
+function dnsSettingsCall(): ((guid: { bytes: Uint8Array }, settings: object) => number) | undefined {
+  dnsSettingsType();
+  try {
+    return setDnsSettings();
+  } catch {
+    return undefined;
+  }
+}
+
 function interfaceGuid(luid: bigint): Uint8Array {
   const guid = new Uint8Array(16);
   check('ConvertInterfaceLuidToGuid', luidToGuid()([luid], guid));
@@ -320,7 +330,12 @@ function writeDns(
   servers: readonly IpAddress[],
   searchDomains: readonly string[],
 ): void {
-  dnsSettingsType();
+  const call = dnsSettingsCall();
+  if (!call) {
+    throw new Error(
+      'DNS = needs Windows 10 version 2004 or later (iphlpapi.dll has no SetInterfaceDnsSettings): update Windows, or leave DNS = out of the config',
+    );
+  }
   const settings = {
     Version: DNS_INTERFACE_SETTINGS_VERSION1,
     Flags: BigInt(DNS_SETTING_NAMESERVER | DNS_SETTING_SEARCHLIST | (family === 6 ? DNS_SETTING_IPV6 : 0)),
@@ -333,7 +348,7 @@ function writeDns(
     QueryAdapterName: 0,
     ProfileNameServer: null,
   };
-  check('SetInterfaceDnsSettings', setDnsSettings()({ bytes: interfaceGuid(luid) }, settings));
+  check('SetInterfaceDnsSettings', call({ bytes: interfaceGuid(luid) }, settings));
 }
 
 // WFP.
@@ -673,6 +688,8 @@ export function koffiNetworkApi(): Win32NetworkApi {
     setInterface: writeInterface,
     setDns: writeDns,
     clearDns(luid, family) {
+      // Where Windows cannot set DNS on an interface, none was set.
+      if (!dnsSettingsCall()) return;
       try {
         writeDns(luid, family, [], []);
       } catch (error) {
