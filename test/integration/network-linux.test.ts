@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../helper/src/config/index.js';
+import { parseEndpoint } from '../../helper/src/net/ip.js';
 import { planTunnelNetwork, type TunnelNetworkPlan } from '../../helper/src/os/network.js';
 import {
   applyTunnelNetwork,
@@ -37,6 +38,7 @@ interface Client {
   readonly ns: Namespace;
   readonly server: Namespace;
   readonly serverAddress: string;
+  readonly serverAddressV6: string;
   readonly ifname: string;
   readonly resolvConf: string;
   readonly journalDir: string;
@@ -65,7 +67,8 @@ async function client(t: TestContext, lab: Lab): Promise<Client> {
   t.after(() => rmSync(journalDir, { recursive: true, force: true }));
   await settled(ns);
   const run: CommandRunner = (argv, options) => spawnCommand(inNamespace(ns.name, argv[0]!, argv.slice(1)), options);
-  return { ns, server, serverAddress: link.b.v4, ifname, resolvConf, journalDir, run };
+  await settled(server);
+  return { ns, server, serverAddress: link.b.v4, serverAddressV6: link.b.v6, ifname, resolvConf, journalDir, run };
 }
 
 /** IPv6 duplicate address detection changes `ip addr` output for a while after a link comes up. */
@@ -266,6 +269,56 @@ test('full tunnel: fwmark policy rules for both families, no routing loop, kill 
     await applied.undo();
     assert.deepEqual(await snapshot(c), before);
     assert.equal(await c.ns.exec('ping', ['-c', '1', '-W', '5', c.serverAddress]).then(() => 'replied'), 'replied');
+  });
+});
+
+test('a kill switch on a split tunnel follows an endpoint resolved to another address: it passes from then on, the old one no longer, the counts kept', async (t) => {
+  await withLab(t, async (lab) => {
+    const c = await client(t, lab);
+    const before = await snapshot(c);
+    const applied = await applyTunnelNetwork(plan(c, 'Address = 10.9.0.2/24', '10.9.0.0/24', true), await options(c));
+    assert.equal(applied.fwmark, undefined, 'no mark: the rules name the endpoint');
+    await c.server.exec('nft', ['-f', '-'], {
+      input: [
+        'table inet seen {',
+        '  counter v4 {}',
+        '  counter v6 {}',
+        '  chain pre {',
+        '    type filter hook prerouting priority raw; policy accept;',
+        `    meta nfproto ipv4 udp dport ${ENDPOINT_PORT} counter name "v4"`,
+        `    meta nfproto ipv6 udp dport ${ENDPOINT_PORT} counter name "v6"`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const seen = async (family: 'v4' | 'v6') =>
+      Number(/packets (\d+)/.exec(await c.server.exec('nft', ['list', 'counter', 'inet', 'seen', family]))![1]);
+    // A blocked send fails in ncat (EPERM): what counts is what the server sees, and the drop counter.
+    const send = (address: string) =>
+      c.ns.exec('ncat', ['-u', '--send-only', address, String(ENDPOINT_PORT)], { input: 'handshake' }).catch(() => {});
+    const dropped = () => counter(c, KILL_SWITCH_COUNTERS.droppedOut);
+
+    await send(c.serverAddress);
+    await waitFor(async () => (await seen('v4')) > 0, 'UDP to the endpoint of bring-up to arrive');
+    const droppedAtStart = await dropped();
+    await send(c.serverAddressV6);
+    assert.ok((await dropped()) > droppedAtStart, 'the other address is not an endpoint yet');
+    assert.equal(await seen('v6'), 0);
+
+    await applied.updateEndpoints!([parseEndpoint(`[${c.serverAddressV6}]:${ENDPOINT_PORT}`)!]);
+    await send(c.serverAddressV6);
+    await waitFor(async () => (await seen('v6')) > 0, 'UDP to the new endpoint to arrive');
+    const v4Before = await seen('v4');
+    const droppedBefore = await dropped();
+    assert.ok(droppedBefore > droppedAtStart, 'the drop count is kept across the reload');
+    await send(c.serverAddress);
+    assert.ok((await dropped()) > droppedBefore, 'the old endpoint is no longer let through');
+    assert.equal(await seen('v4'), v4Before);
+
+    await c.server.exec('nft', ['delete', 'table', 'inet', 'seen']);
+    await applied.undo();
+    assert.deepEqual(await snapshot(c), before);
   });
 });
 

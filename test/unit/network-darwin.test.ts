@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../helper/src/config/index.js';
-import { parseIpAddress, type IpAddress } from '../../helper/src/net/ip.js';
+import { parseEndpoint, parseIpAddress, type IpAddress } from '../../helper/src/net/ip.js';
 import { PlanError, planTunnelNetwork, type TunnelNetworkPlan } from '../../helper/src/os/network.js';
 import {
   applyDarwinTunnelNetwork,
@@ -632,4 +632,39 @@ test('the route follower: changes during a run fold into one more run, at least 
   await new Promise((resolve) => setTimeout(resolve, 600));
   assert.equal(starts.length, 3, 'the run the first change started, and none after stop');
   assert.equal(mac.watchingRoutes, 0);
+});
+
+test("an endpoint resolved to another address: the kill switch's anchor reloaded with it, its host route added, the old one's deleted", async (t) => {
+  const mac = macWithUtun();
+  const journal = await loggedJournal(scratch(t), mac);
+  const plan = planFor(
+    'Address = 10.9.0.2/32\nDNS = 10.9.0.1',
+    'AllowedIPs = 0.0.0.0/0\nEndpoint = 198.51.100.1:51820',
+  );
+  const applied = await applyDarwinTunnelNetwork(plan, { journal }, mac, { followIntervalMs: 0 });
+  const changesBefore = mac.changes().length;
+  const moved = parseEndpoint('203.0.113.9:51820')!;
+  await applied.updateEndpoints!([moved]);
+  const anchor = `com.apple/wirefly.${IF}`;
+  assert.deepEqual(mac.changes().slice(changesBefore), [
+    ['pfctl', '-a', anchor, '-f', '-'],
+    ['route', '-q', '-n', 'delete', '-inet', '198.51.100.1'],
+    record({ op: 'delete-host-route', address: '203.0.113.9' }),
+    ['route', '-q', '-n', 'add', '-inet', '203.0.113.9', '-gateway', '192.168.1.1'],
+  ]);
+  assert.equal(
+    mac.pf.anchors.get(anchor),
+    killSwitchRules({ ifname: IF, endpoints: [moved], dnsServers: plan.dns.servers }),
+  );
+  assert.equal(mac.routes.has('4 198.51.100.1'), false);
+  // The new address's route follows the gateway from then on.
+  mac.changeDefaultRoute(4, { gateway: '10.0.0.1', interface: 'en0', flags: ['UP', 'GATEWAY', 'DONE', 'STATIC'] });
+  await waitFor(() => mac.routes.get('4 203.0.113.9')?.gateway === '10.0.0.1');
+  await applied.undo();
+  assert.deepEqual(
+    [...mac.routes.keys()].filter((key) => !key.endsWith('default')),
+    [],
+  );
+  assert.equal(mac.pf.anchors.get(anchor), '', 'flushed');
+  assert.deepEqual([...mac.pf.references], []);
 });

@@ -48,9 +48,8 @@ export interface AppliedTunnelNetwork {
   undo(): Promise<void>;
   /**
    * The peers' endpoints changed while the tunnel is up (a host name resolved
-   * to another address): what was set up around the old ones follows. Absent
-   * where nothing depends on their addresses (Linux lets the engine's marked
-   * UDP through instead).
+   * to another address): what was set up around the old ones (host routes, a
+   * kill switch's rules) follows. Absent where nothing depends on them.
    */
   updateEndpoints?(endpoints: readonly Endpoint[]): Promise<void>;
 }

@@ -11,10 +11,10 @@ import { ServiceDns } from './dns.js';
 import { EndpointRoutes } from './endpoint-routes.js';
 import { addAddresses, setMtu, setMtuAndUp } from './ifconfig.js';
 import { autoMtu } from './mtu.js';
-import { addKillSwitch } from './pf.js';
+import { addKillSwitch, reloadKillSwitch } from './pf.js';
 import { addressSpaceHalves, addRoutes } from './routes.js';
 import { isUtunName, type JournaledSystem } from './undo-steps.js';
-import type { Cidr } from '../../net/ip.js';
+import type { Cidr, Endpoint } from '../../net/ip.js';
 
 /** The routes a plan asks for on macOS, most specific first, the full tunnel's halves last. */
 export function darwinRoutes(plan: TunnelNetworkPlan): Cidr[] {
@@ -48,30 +48,37 @@ export async function applyDarwinTunnelNetwork(
     await log.undo();
   };
   try {
+    let endpoints = plan.endpoints;
     await addAddresses(system, plan.ifname, plan.addresses);
-    const mtu = plan.mtu === 'auto' ? await autoMtu(binding.run, plan.endpoints) : plan.mtu;
+    const mtu = plan.mtu === 'auto' ? await autoMtu(binding.run, endpoints) : plan.mtu;
     await setMtuAndUp(system, plan.ifname, mtu);
     await addRoutes(system, plan.ifname, routes);
     const endpointRoutes =
-      plan.fullTunnel.length > 0 ? new EndpointRoutes(system, plan.ifname, plan.fullTunnel, plan.endpoints) : undefined;
+      plan.fullTunnel.length > 0 ? new EndpointRoutes(system, plan.ifname, plan.fullTunnel, endpoints) : undefined;
     await endpointRoutes?.update();
     const dns =
       plan.dns.servers.length > 0 ? new ServiceDns(system, plan.dns.servers, plan.dns.searchDomains) : undefined;
     await dns?.refresh();
-    if (plan.killSwitch) {
-      await addKillSwitch(system, { ifname: plan.ifname, endpoints: plan.endpoints, dnsServers: plan.dns.servers });
-    }
+    const killSwitch = () => ({ ifname: plan.ifname, endpoints, dnsServers: plan.dns.servers });
+    if (plan.killSwitch) await addKillSwitch(system, killSwitch());
     // An automatic MTU follows the uplink, as wg-quick's monitor has it.
     const followMtu =
       plan.mtu === 'auto'
-        ? async () => void (await setMtu(system, plan.ifname, await autoMtu(binding.run, plan.endpoints)))
+        ? async () => void (await setMtu(system, plan.ifname, await autoMtu(binding.run, endpoints)))
         : undefined;
     const refreshers = [endpointRoutes?.update.bind(endpointRoutes), dns?.refresh.bind(dns), followMtu].filter(
       (refresher) => refresher !== undefined,
     );
     if (refreshers.length > 0)
       follower = new RouteFollower((changed) => binding.watchRoutes(changed), refreshers, options.followIntervalMs);
-    return { mtu, undo };
+    const updateEndpoints = async (next: readonly Endpoint[]) => {
+      endpoints = next;
+      // pfctl -f replaces the anchor's rules in one step: the new endpoints pass from then on, the old ones no longer.
+      if (plan.killSwitch) await reloadKillSwitch(system, killSwitch());
+      endpointRoutes?.setEndpoints(next);
+      await follower?.refresh();
+    };
+    return { mtu, undo, updateEndpoints };
   } catch (error) {
     try {
       await undo();

@@ -40,10 +40,19 @@ export class EndpointRoutes {
     private readonly ifname: string,
     /** The families routed whole into the tunnel; only their endpoints need a way around it. */
     private readonly families: readonly IpFamily[],
-    private readonly endpoints: readonly Endpoint[],
+    private endpoints: readonly Endpoint[],
   ) {}
 
+  /** Endpoints that replace the ones of bring-up (a host resolved again); the next update() routes them. */
+  setEndpoints(endpoints: readonly Endpoint[]): void {
+    this.endpoints = endpoints;
+  }
+
   async update(): Promise<void> {
+    const wanted = new Set(this.endpoints.map((endpoint) => formatIpAddress(endpoint)));
+    for (const address of [...this.added.keys()].filter((added) => !wanted.has(added))) {
+      await this.deleteHostRoute(address.includes(':') ? 6 : 4, address);
+    }
     for (const family of this.families) {
       const via = viaOf(await routeGet(this.system.run, family, 'default'));
       for (const endpoint of this.endpoints.filter((candidate) => candidate.family === family)) {
@@ -58,9 +67,7 @@ export class EndpointRoutes {
     const current = this.added.get(address);
     if (current && sameVia(current, via)) return;
     if (current) {
-      // Gone already (someone deleted it) is as good as deleted.
-      await runIgnoringAbsent(this.system.run, ['route', '-q', '-n', 'delete', familyOption(family), address]);
-      this.added.delete(address);
+      await this.deleteHostRoute(family, address);
     } else if (await this.someoneElsesHostRoute(endpoint)) {
       return;
     }
@@ -70,6 +77,12 @@ export class EndpointRoutes {
     }
     await this.system.run(hostRouteArguments(family, address, via));
     this.added.set(address, via);
+  }
+
+  private async deleteHostRoute(family: IpFamily, address: string): Promise<void> {
+    // Gone already (someone deleted it) is as good as deleted.
+    await runIgnoringAbsent(this.system.run, ['route', '-q', '-n', 'delete', familyOption(family), address]);
+    this.added.delete(address);
   }
 
   /** A host route to the endpoint that this tunnel did not add is the user's: it stays, and is not undone. */

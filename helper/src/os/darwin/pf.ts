@@ -74,6 +74,13 @@ export function parsePfToken(text: string): string {
   return token;
 }
 
+/** Loads the rules into the tunnel's anchor, replacing what it held in one step; addKillSwitch() journals its undo first. */
+export async function reloadKillSwitch(system: JournaledSystem, killSwitch: KillSwitch): Promise<void> {
+  await system.run(['pfctl', '-a', killSwitchAnchor(killSwitch.ifname), '-f', '-'], {
+    input: killSwitchRules(killSwitch),
+  });
+}
+
 export async function addKillSwitch(system: JournaledSystem, killSwitch: KillSwitch): Promise<void> {
   const anchors = await system.run(['pfctl', '-s', 'Anchors']);
   if (!mainRulesetEvaluatesAppleAnchors(anchors.stdout)) {
@@ -81,9 +88,8 @@ export async function addKillSwitch(system: JournaledSystem, killSwitch: KillSwi
       'the kill switch needs pf\'s main ruleset to evaluate the anchors under com.apple/ ("anchor \\"com.apple/*\\"", as macOS\'s /etc/pf.conf has it), and this system\'s does not',
     );
   }
-  const anchor = killSwitchAnchor(killSwitch.ifname);
-  await system.record({ op: 'flush-pf-anchor', anchor });
-  await system.run(['pfctl', '-a', anchor, '-f', '-'], { input: killSwitchRules(killSwitch) });
+  await system.record({ op: 'flush-pf-anchor', anchor: killSwitchAnchor(killSwitch.ifname) });
+  await reloadKillSwitch(system, killSwitch);
   // The token exists only once pf holds the reference: a crash between these two
   // leaves pf enabled with nothing in this anchor, which blocks nothing.
   const enabled = await system.run(['pfctl', '-E']);

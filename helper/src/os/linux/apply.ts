@@ -2,10 +2,11 @@
 // addresses, MTU and link up (the MTU probe must see the routes as they were),
 // routes, full-tunnel policy routing, DNS, kill switch. Each change is journaled
 // before it is made; if one fails, what was done so far is undone.
+import type { Endpoint } from '../../net/ip.js';
 import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
 import { spawnCommand, type CommandRunner } from '../command.js';
 import { detectDnsBackend, setTunnelDns, type DnsBackend } from './dns.js';
-import { addKillSwitch } from './firewall.js';
+import { addKillSwitch, reloadKillSwitch } from './firewall.js';
 import { addAddresses, setMtuAndUp } from './link.js';
 import { autoMtu } from './mtu.js';
 import { addFullTunnel } from './policy-routing.js';
@@ -63,20 +64,21 @@ export async function applyLinuxTunnelNetwork(
         resolvConfPath: options.resolvConfPath ?? RESOLV_CONF,
       });
     }
-    if (plan.killSwitch) {
-      await addKillSwitch(system, {
-        ifname: plan.ifname,
-        endpoints: plan.endpoints,
-        dnsServers: plan.dns.servers,
-        allowLan: plan.allowLan,
-        ...(fwmark === undefined ? {} : { engineMark: fwmark }),
-      });
-    }
+    const killSwitch = (endpoints: readonly Endpoint[]) => ({
+      ifname: plan.ifname,
+      endpoints,
+      dnsServers: plan.dns.servers,
+      allowLan: plan.allowLan,
+      ...(fwmark === undefined ? {} : { engineMark: fwmark }),
+    });
+    if (plan.killSwitch) await addKillSwitch(system, killSwitch(plan.endpoints));
     return {
       mtu,
       ...(fwmark === undefined ? {} : { fwmark }),
       ...(dnsBackend === undefined ? {} : { dnsBackend }),
       undo: () => log.undo(),
+      // Routing does not depend on the endpoints (a full tunnel marks the engine's UDP); a kill switch's rules name them.
+      ...(plan.killSwitch ? { updateEndpoints: (next) => reloadKillSwitch(system.run, killSwitch(next)) } : {}),
     };
   } catch (error) {
     try {

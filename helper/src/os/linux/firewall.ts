@@ -16,6 +16,7 @@
 import { formatIpAddress, type Endpoint, type IpAddress, type IpFamily } from '../../net/ip.js';
 import { lanRules } from './lan-ranges.js';
 import { loadNftTable, nftTableName } from './nftables.js';
+import type { CommandRunner } from '../command.js';
 import type { JournaledSystem } from './undo-steps.js';
 
 /** Named counters in the table, for status and tests: `nft -j list counter inet <table> <name>`. */
@@ -41,6 +42,17 @@ export function killSwitchTable(ifname: string): string {
 
 export function addKillSwitch(system: JournaledSystem, killSwitch: KillSwitch): Promise<void> {
   return loadNftTable(system, killSwitchTable(killSwitch.ifname), killSwitchScript(killSwitch));
+}
+
+/**
+ * New rules (other endpoints) for the table addKillSwitch() loaded: both chains
+ * emptied and filled again in one nft transaction, so that no packet meets
+ * half a rule set, and the counters keep their counts.
+ */
+export async function reloadKillSwitch(run: CommandRunner, killSwitch: KillSwitch): Promise<void> {
+  const table = killSwitchTable(killSwitch.ifname);
+  const flush = ['output', 'input'].map((chain) => `flush chain inet ${table} ${chain}`);
+  await run(['nft', '-f', '-'], { input: [...flush, killSwitchScript(killSwitch)].join('\n') });
 }
 
 const DNS = 'meta l4proto { tcp, udp } th dport 53';
