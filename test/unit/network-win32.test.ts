@@ -462,14 +462,12 @@ const MOVED_STEP = JSON.stringify({
   metric: 0,
 });
 
-test("an endpoint resolved to another address: the kill switch's new session before the old one closes, then the host route moves to it", async (t) => {
+test("an endpoint resolved to another address: the kill switch's filters replaced in one transaction, then the host route moves to it", async (t) => {
   const { dir, api, applied } = await following(t);
   await applied.updateEndpoints!([MOVED]);
   const filters = killSwitchFilters({ luid: TUNNEL, endpoints: [MOVED], dnsServers: [parseIpAddress('10.8.0.1')!] });
   assert.deepEqual(api.calls, [
-    'openFirewall',
-    `addFilters ${filters.length}`,
-    'closeFirewall',
+    `replaceFilters ${filters.length}`,
     `deleteRoute ${THROUGH_WIFI}`,
     `#retire ${WIFI_STEP}`,
     'forwardTable v4',

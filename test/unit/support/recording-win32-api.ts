@@ -194,6 +194,10 @@ export class RecordingWin32Api implements Win32NetworkApi {
         this.record(`addFilters ${filters.length}`);
         session.push(...filters);
       },
+      replace: (filters: readonly WfpFilter[]) => {
+        this.record(`replaceFilters ${filters.length}`);
+        session.splice(0, session.length, ...filters);
+      },
       close: () => {
         this.record('closeFirewall');
         this.sessions.delete(session);

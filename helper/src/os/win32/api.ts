@@ -55,6 +55,8 @@ export type WfpCondition =
 export interface FirewallSession {
   /** Adds Wirefly's provider and sublayer (keys below) and the filters, in one transaction. */
   add(filters: readonly WfpFilter[]): void;
+  /** Deletes the filters this session added and adds these, in one transaction: no packet meets neither set. */
+  replace(filters: readonly WfpFilter[]): void;
   close(): void;
 }
 

@@ -92,17 +92,13 @@ export async function applyWin32TunnelNetwork(
   try {
     const luid = api.interfaceLuid(plan.ifname);
     let endpoints = plan.endpoints;
-    const openKillSwitch = () => {
-      const session = api.openFirewall();
-      try {
-        session.add(killSwitchFilters({ luid, endpoints, dnsServers: plan.dns.servers }));
-      } catch (error) {
-        session.close();
-        throw error;
-      }
-      return session;
-    };
-    if (plan.killSwitch) await journaled({ op: 'win32-delete-firewall' }, () => (firewall = openKillSwitch()));
+    const killSwitch = () => killSwitchFilters({ luid, endpoints, dnsServers: plan.dns.servers });
+    if (plan.killSwitch) {
+      await journaled({ op: 'win32-delete-firewall' }, () => {
+        firewall = api.openFirewall();
+        firewall.add(killSwitch());
+      });
+    }
     let mtu = plan.mtu === 'auto' ? autoMtu(api, endpoints) : plan.mtu;
     const setMtu = (next: number) => {
       for (const family of families(plan, destinations))
@@ -142,12 +138,7 @@ export async function applyWin32TunnelNetwork(
     startFollowing();
     const updateEndpoints = async (next: readonly Endpoint[]) => {
       endpoints = next;
-      // The new session's permits outweigh the old one's block in the shared sublayer: never a moment without either.
-      if (firewall) {
-        const replacement = openKillSwitch();
-        firewall.close();
-        firewall = replacement;
-      }
+      firewall?.replace(killSwitch());
       endpointRoutes.setEndpoints(routed(next));
       startFollowing();
       await follower?.refresh();

@@ -508,6 +508,10 @@ const filterAdd = declare<(engine: unknown, filter: object, sd: null, id: [bigin
   fwpuclnt,
   'uint32 __stdcall FwpmFilterAdd0(void *engine, FWPM_FILTER0 *filter, void *sd, _Out_ uint64 *id)',
 );
+const filterDelete = declare<(engine: unknown, id: bigint) => number>(
+  fwpuclnt,
+  'uint32 __stdcall FwpmFilterDeleteById0(void *engine, uint64 id)',
+);
 const sublayerDelete = declare<(engine: unknown, key: object) => number>(
   fwpuclnt,
   'uint32 __stdcall FwpmSubLayerDeleteByKey0(void *engine, WFP_GUID *key)',
@@ -620,9 +624,30 @@ function filterOf(filter: WfpFilter): object {
   };
 }
 
-function addFilters(engine: unknown, filters: readonly WfpFilter[]): void {
+/** Runs `change` in one WFP transaction, committed if it returns and aborted if it throws. */
+function inTransaction<T>(engine: unknown, change: () => T): T {
   check('FwpmTransactionBegin0', transactionBegin()(engine, 0));
   try {
+    const result = change();
+    check('FwpmTransactionCommit0', transactionCommit()(engine));
+    return result;
+  } catch (error) {
+    transactionAbort()(engine);
+    throw error;
+  }
+}
+
+/** Adds the filters within a transaction under way; returns their ids. */
+function addFilterObjects(engine: unknown, filters: readonly WfpFilter[]): bigint[] {
+  return filters.map((filter) => {
+    const id: [bigint] = [0n];
+    check(`FwpmFilterAdd0(${filter.name})`, filterAdd()(engine, filterOf(filter), null, id));
+    return id[0];
+  });
+}
+
+function addFilters(engine: unknown, filters: readonly WfpFilter[]): bigint[] {
+  return inTransaction(engine, () => {
     check(
       'FwpmProviderAdd0',
       providerAdd()(
@@ -652,13 +677,15 @@ function addFilters(engine: unknown, filters: readonly WfpFilter[]): void {
         null,
       ),
     );
-    for (const filter of filters)
-      check(`FwpmFilterAdd0(${filter.name})`, filterAdd()(engine, filterOf(filter), null, [0n]));
-    check('FwpmTransactionCommit0', transactionCommit()(engine));
-  } catch (error) {
-    transactionAbort()(engine);
-    throw error;
-  }
+    return addFilterObjects(engine, filters);
+  });
+}
+
+function replaceFilters(engine: unknown, old: readonly bigint[], filters: readonly WfpFilter[]): bigint[] {
+  return inTransaction(engine, () => {
+    for (const id of old) check('FwpmFilterDeleteById0', filterDelete()(engine, id));
+    return addFilterObjects(engine, filters);
+  });
 }
 
 export function koffiNetworkApi(): Win32NetworkApi {
@@ -700,8 +727,10 @@ export function koffiNetworkApi(): Win32NetworkApi {
     openFirewall(): FirewallSession {
       const engine = openEngine(true);
       let open = true;
+      let ids: bigint[] = [];
       return {
-        add: (filters) => addFilters(engine, filters),
+        add: (filters) => void (ids = [...ids, ...addFilters(engine, filters)]),
+        replace: (filters) => void (ids = replaceFilters(engine, ids, filters)),
         close() {
           if (!open) return;
           open = false;
