@@ -5,7 +5,7 @@
 // and a crashed helper's journal undone step by step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../helper/src/config/index.js';
@@ -636,7 +636,8 @@ test('the route follower: changes during a run fold into one more run, at least 
 
 test("an endpoint resolved to another address: the kill switch's anchor reloaded with it, its host route added, the old one's deleted", async (t) => {
   const mac = macWithUtun();
-  const journal = await loggedJournal(scratch(t), mac);
+  const dir = scratch(t);
+  const journal = await loggedJournal(join(dir, 'live'), mac);
   const plan = planFor(
     'Address = 10.9.0.2/32\nDNS = 10.9.0.1',
     'AllowedIPs = 0.0.0.0/0\nEndpoint = 198.51.100.1:51820',
@@ -657,6 +658,16 @@ test("an endpoint resolved to another address: the kill switch's anchor reloaded
     killSwitchRules({ ifname: IF, endpoints: [moved], dnsServers: plan.dns.servers }),
   );
   assert.equal(mac.routes.has('4 198.51.100.1'), false);
+  // A crash now: recovery deletes the route to the new address; the old one's record was retired with its route.
+  cpSync(join(dir, 'live'), join(dir, 'crashed'), { recursive: true });
+  const restarted = macWithUtun();
+  await (await Journal.open(join(dir, 'crashed'), darwinUndoPerformer(restarted.run))).recover();
+  assert.deepEqual(
+    restarted.calls
+      .map((argv) => argv.join(' '))
+      .filter((line) => line.startsWith('route -q -n delete') && !line.includes('/')),
+    ['route -q -n delete -inet 203.0.113.9'],
+  );
   // The new address's route follows the gateway from then on.
   mac.changeDefaultRoute(4, { gateway: '10.0.0.1', interface: 'en0', flags: ['UP', 'GATEWAY', 'DONE', 'STATIC'] });
   await waitFor(() => mac.routes.get('4 203.0.113.9')?.gateway === '10.0.0.1');

@@ -41,7 +41,11 @@ export async function applyDarwinTunnelNetwork(
   if (!isUtunName(plan.ifname)) throw new PlanError(`${plan.ifname} is not a utun interface`);
   const routes = darwinRoutes(plan);
   const log = await context.journal.begin(plan.ifname);
-  const system: JournaledSystem = { run: binding.run, record: (step) => log.record(step) };
+  const system: JournaledSystem = {
+    run: binding.run,
+    record: (step) => log.record(step),
+    retire: (step) => log.retire(step),
+  };
   let follower: RouteFollower | undefined;
   const undo = async () => {
     await follower?.stop();

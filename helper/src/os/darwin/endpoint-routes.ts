@@ -7,7 +7,7 @@
 import { formatIpAddress, type Endpoint, type IpFamily } from '../../net/ip.js';
 import { runIgnoringAbsent } from './command.js';
 import { routeGet, type RouteAnswer } from './route-get.js';
-import { familyOption, type JournaledSystem } from './undo-steps.js';
+import { familyOption, type DarwinUndoStep, type JournaledSystem } from './undo-steps.js';
 
 /** Where an endpoint's host route leads: a router, an interface (a point-to-point uplink), or nowhere. */
 type Via = { readonly gateway: string } | { readonly interface: string } | 'blackhole';
@@ -33,7 +33,8 @@ function sameVia(a: Via, b: Via): boolean {
 export class EndpointRoutes {
   /** The host routes this tunnel added, by address. */
   private readonly added = new Map<string, Via>();
-  private readonly recorded = new Set<string>();
+  /** The journal's record for each address, retired once its route is gone for good. */
+  private readonly recorded = new Map<string, DarwinUndoStep>();
 
   constructor(
     private readonly system: JournaledSystem,
@@ -52,6 +53,9 @@ export class EndpointRoutes {
     const wanted = new Set(this.endpoints.map((endpoint) => formatIpAddress(endpoint)));
     for (const address of [...this.added.keys()].filter((added) => !wanted.has(added))) {
       await this.deleteHostRoute(address.includes(':') ? 6 : 4, address);
+      const step = this.recorded.get(address);
+      this.recorded.delete(address);
+      if (step) await this.system.retire(step);
     }
     for (const family of this.families) {
       const via = viaOf(await routeGet(this.system.run, family, 'default'));
@@ -72,8 +76,9 @@ export class EndpointRoutes {
       return;
     }
     if (!this.recorded.has(address)) {
-      await this.system.record({ op: 'delete-host-route', address });
-      this.recorded.add(address);
+      const step: DarwinUndoStep = { op: 'delete-host-route', address };
+      await this.system.record(step);
+      this.recorded.set(address, step);
     }
     await this.system.run(hostRouteArguments(family, address, via));
     this.added.set(address, via);

@@ -24,6 +24,8 @@ export interface JournaledSystem {
   readonly run: DarwinCommandRunner;
   /** Durably records how to undo a change; call it before making the change. */
   record(step: DarwinUndoStep): Promise<void>;
+  /** Drops a recorded step (the same object) whose change has been taken back already. */
+  retire(step: DarwinUndoStep): Promise<void>;
 }
 
 /** The prefix of every pf anchor the helper loads; Apple's main ruleset evaluates anchors under com.apple/. */
