@@ -159,6 +159,26 @@ test('tunnel manager: an endpoint that resolves elsewhere now is set again and h
   assert.equal(moved.peers[0]!.endpoint!.port, 51820);
 });
 
+test('tunnel manager: when the network cannot follow a moved endpoint, that is logged and the engine still tries it', async () => {
+  const system = new FakeSystem();
+  let answer = new Uint8Array([192, 0, 2, 9]);
+  const manager = system.manager(false, async () => ({ family: 4, bytes: answer }));
+  const logged: string[] = [];
+  manager.onEvent((event) => {
+    if (event.type === 'event' && event.event === 'log') logged.push(event.line.message);
+  });
+  await manager.up({ name: 'wg0', configText: clientConfig({ endpoint: 'vpn.example:51820' }) });
+  answer = new Uint8Array([192, 0, 2, 77]);
+  system.failEndpointUpdate = new Error('pfctl: no such anchor');
+  system.actions.length = 0;
+  await manager.networkChanged('link change on eth0');
+  assert.deepEqual(system.actions.slice(-2), [
+    'network endpoints wg0 vpn.example=192.0.2.77',
+    'engine network-changed wg0',
+  ]);
+  assert.ok(logged.includes('following the moved endpoint failed: pfctl: no such anchor'), logged.join('\n'));
+});
+
 test('tunnel manager: host names are re-resolved only for peers whose handshakes have failed for a while', async () => {
   const system = new FakeSystem();
   let now = 1_800_000_000_000;

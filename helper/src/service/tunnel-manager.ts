@@ -216,7 +216,13 @@ export class TunnelManager {
       tunnel.engine.state().fwmark,
     );
     // Before the engine handshakes with the new address: its way around the tunnel, and through the kill switch.
-    await this.tunnels.get(tunnel.name)?.network?.updateEndpoints?.(tunnel.resolvedHosts);
+    // Failing that, the engine still tries the new address, which may be reachable anyway.
+    await this.tunnels
+      .get(tunnel.name)
+      ?.network?.updateEndpoints?.(tunnel.resolvedHosts)
+      .catch((error: unknown) =>
+        this.log('error', 'helper', tunnel.name, `following the moved endpoint failed: ${describe(error)}`),
+      );
     tunnel.engine.networkChanged();
   }
 

@@ -15,6 +15,7 @@ export class FakeSystem {
   readonly engines = new Map<string, FakeEngine>();
   readonly networkRequests: NetworkRequest[] = [];
   failNetwork: Error | undefined;
+  failEndpointUpdate: Error | undefined;
   failEngineStart: Error | undefined;
 
   readonly startEngine: EngineStarter = async (name) => {
@@ -35,6 +36,7 @@ export class FakeSystem {
         updateEndpoints: async (resolved) => {
           const hosts = [...resolved].map(([host, address]) => `${host}=${formatIpAddress(address)}`);
           this.actions.push(`network endpoints ${request.interfaceName} ${hosts.join(' ')}`);
+          if (this.failEndpointUpdate) throw this.failEndpointUpdate;
         },
       };
     },
