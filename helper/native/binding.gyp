@@ -6,7 +6,7 @@
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Wno-sign-conversion"],
       "conditions": [
-        ["OS=='linux'", {"sources": ["src/tun_linux.c", "src/tun_offload.c", "src/udp_linux.c", "src/netlink_linux.c", "src/route_linux.c", "src/udp_probe_linux.c", "src/clock_linux.c"]}]
+        ["OS=='linux'", {"sources": ["src/tun_linux.c", "src/tun_offload.c", "src/udp_linux.c", "src/udp_binding.c", "src/netlink_linux.c", "src/route_linux.c", "src/udp_probe_linux.c", "src/clock_linux.c"]}]
       ]
     },
     {

@@ -21,6 +21,7 @@ test('this is Windows Node, and both addons load from their Windows builds', () 
   assert.equal(typeof cryptoAddon['processJobs'], 'function');
   const native = loadNativeAddon() as unknown as Record<string, Record<string, unknown>>;
   assert.deepEqual(Object.keys(native['wintun']!).sort(), ['close', 'luid', 'open', 'pause', 'resume', 'write']);
+  assert.deepEqual(Object.keys(native['udp']!).sort(), ['bind', 'close', 'port', 'send', 'setMark', 'stats']);
 });
 
 test('the transport AEAD, X25519 and BLAKE2s run in the addon, on its own code', () => {
@@ -51,5 +52,5 @@ test("the addons load into a host executable not named node.exe, as into Electro
     'console.log(Object.keys(native).sort().join(","), typeof aead.processJobs);',
   ].join('\n');
   const output = execFileSync(host, ['-e', script], { encoding: 'utf8' });
-  assert.equal(output.trim(), 'service,wintun function');
+  assert.equal(output.trim(), 'service,udp,wintun function');
 });

@@ -1,5 +1,5 @@
 // The wirefly_native addon: the only C in Wirefly. Each platform file adds its
-// functions to the exports (Linux: tun, udp, netlink, route, udpProbe, clock; Windows: wintun and service, built with
+// functions to the exports (Linux: tun, udp, netlink, route, udpProbe, clock; Windows: wintun, udp and service, built with
 // Makefile.mingw); platforms without one export nothing yet, and the
 // TypeScript side refuses them before it loads the addon.
 #include <node_api.h>
@@ -14,6 +14,7 @@
 #elif defined(_WIN32)
 #include "service.h"
 #include "tun.h"
+#include "udp.h"
 #endif
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -23,7 +24,9 @@ static napi_value init(napi_env env, napi_value exports) {
       udp_probe_register(env, exports) != napi_ok || clock_register(env, exports) != napi_ok)
     return NULL;
 #elif defined(_WIN32)
-  if (tun_register(env, exports) != napi_ok || service_register(env, exports) != napi_ok) return NULL;
+  if (tun_register(env, exports) != napi_ok || udp_register(env, exports) != napi_ok ||
+      service_register(env, exports) != napi_ok)
+    return NULL;
 #else
   (void)env;
 #endif

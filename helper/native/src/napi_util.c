@@ -31,14 +31,17 @@ static bool set_string(napi_env env, napi_value object, const char *key, const c
          napi_set_named_property(env, object, key, value) == napi_ok;
 }
 
-napi_value errno_error(napi_env env, int err, const char *syscall, const char *action) {
+// An Error like Node's system errors: "<action>: <description>", with
+// code, errno and syscall properties.
+static napi_value system_error(napi_env env, const char *code_text, const char *description, int errno_number,
+                               const char *syscall, const char *action) {
   char text[256];
-  snprintf(text, sizeof text, "%s: %s", action, strerror(err));
+  snprintf(text, sizeof text, "%s: %s", action, description);
   napi_value code, message, error, errno_value;
-  if (napi_create_string_utf8(env, errno_code(err), NAPI_AUTO_LENGTH, &code) != napi_ok ||
+  if (napi_create_string_utf8(env, code_text, NAPI_AUTO_LENGTH, &code) != napi_ok ||
       napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) != napi_ok ||
       napi_create_error(env, code, message, &error) != napi_ok ||
-      napi_create_int32(env, -err, &errno_value) != napi_ok ||
+      napi_create_int32(env, errno_number, &errno_value) != napi_ok ||
       napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
       !set_string(env, error, "syscall", syscall)) {
     return NULL;
@@ -46,10 +49,25 @@ napi_value errno_error(napi_env env, int err, const char *syscall, const char *a
   return error;
 }
 
-napi_value throw_errno(napi_env env, int err, const char *syscall, const char *action) {
-  napi_value error = errno_error(env, err, syscall, action);
+napi_value errno_error(napi_env env, int err, const char *syscall, const char *action) {
+  return system_error(env, errno_code(err), strerror(err), -err, syscall, action);
+}
+
+napi_value uv_status_error(napi_env env, int status, const char *syscall, const char *action) {
+  return system_error(env, uv_err_name(status), uv_strerror(status), status, syscall, action);
+}
+
+static napi_value throw_built(napi_env env, napi_value error) {
   if (error == NULL || napi_throw(env, error) != napi_ok) throw_last_napi_error(env);
   return NULL;
+}
+
+napi_value throw_errno(napi_env env, int err, const char *syscall, const char *action) {
+  return throw_built(env, errno_error(env, err, syscall, action));
+}
+
+napi_value throw_uv_status(napi_env env, int status, const char *syscall, const char *action) {
+  return throw_built(env, uv_status_error(env, status, syscall, action));
 }
 
 napi_status get_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {

@@ -27,6 +27,11 @@ napi_value errno_error(napi_env env, int err, const char *syscall, const char *a
 // Throws errno_error(...). Always returns NULL, for `return throw_errno(...)`.
 napi_value throw_errno(napi_env env, int err, const char *syscall, const char *action);
 
+// The same for a libuv status (a negative UV_E* code, which on Windows is not
+// an errno: uv_translate_sys_error turns a WSA error into one); errno is the status, as in Node's errors.
+napi_value uv_status_error(napi_env env, int status, const char *syscall, const char *action);
+napi_value throw_uv_status(napi_env env, int status, const char *syscall, const char *action);
+
 // Fetches exactly `count` arguments, throwing a TypeError if fewer were given.
 napi_status get_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv);
 

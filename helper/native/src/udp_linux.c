@@ -25,12 +25,10 @@
 #include <uv.h>
 
 #include "napi_util.h"
+#include "udp_binding.h"
 
 // Messages per receive wake-up: bounds the time one busy socket holds the loop.
 #define MAX_RECEIVE_MESSAGES 64
-// Each message gets a slot that holds the largest coalesced train (and the
-// largest datagram); shared with helper/src/os/linux/udp.ts.
-#define RECEIVE_SLOT_BYTES 65536
 #define MAX_SEND_BATCH 128
 // Datagrams per UDP_SEGMENT message: UDP_MAX_SEGMENTS of older kernels (newer
 // ones take 128, but 64 full-size datagrams already reach the size limit).
@@ -38,28 +36,6 @@
 // A segmented message is one IP packet before the kernel cuts it: its payload
 // must leave room for the IPv6 and UDP headers within 65535 bytes.
 #define MAX_SEGMENTED_BYTES (65535 - 40 - 8)
-// Kernel socket buffers, so that a burst arriving while JS is busy is queued
-// rather than dropped. Only what is queued uses memory.
-#define SOCKET_BUFFER_BYTES (4 * 1024 * 1024)
-// A port the kernel picks for IPv6 may be taken for IPv4; try a few others.
-#define BIND_ATTEMPTS 16
-#define MAX_UDP_PAYLOAD 65527
-
-// Per-datagram records shared with helper/src/os/linux/udp.ts: RECEIVED_WORDS
-// or OUTGOING_WORDS 32-bit words, and ADDRESS_PAIR_BYTES of addresses (the
-// remote address, then the local one at LOCAL_OFFSET; an IPv4 address takes
-// the first 4 bytes).
-#define RECEIVED_WORDS 5
-#define OUTGOING_WORDS 4
-#define ADDRESS_PAIR_BYTES 32
-#define LOCAL_OFFSET 16
-enum { RECEIVED_LENGTH, RECEIVED_FAMILY, RECEIVED_PORT, RECEIVED_IFINDEX, RECEIVED_OFFSET };
-enum { OUTGOING_FAMILY, OUTGOING_PORT, OUTGOING_IFINDEX, OUTGOING_SOURCE };
-// OUTGOING_SOURCE: JS says whether to pin the source; the addon answers
-// SOURCE_REFUSED when the kernel would not send from it.
-enum { SOURCE_ROUTED, SOURCE_STICKY, SOURCE_REFUSED };
-
-static const napi_type_tag UDP_TAG = {0x7769726566c79f02ULL, 0x7564705f6c696e78ULL};
 
 // A received message carries its local address and, when the kernel
 // coalesced it, the segment size (an int).
@@ -76,24 +52,7 @@ typedef union {
   struct cmsghdr align;
 } send_control_t;
 
-typedef union {
-  struct sockaddr any;
-  struct sockaddr_in v4;
-  struct sockaddr_in6 v6;
-} socket_address_t;
-
 typedef struct udp udp_t;
-
-typedef struct {
-  udp_t *owner;
-  int fd;
-  uint32_t family;
-  // Whether messages on this socket may carry UDP_SEGMENT: the kernel has it,
-  // JS asked for it, and no send has shown that this socket's path refuses it.
-  bool segmentation;
-  uv_poll_t poll;
-  bool poll_closed;
-} udp_socket_t;
 
 // What recvmmsg and sendmmsg are handed, kept here so that no call allocates.
 typedef struct {
@@ -114,25 +73,8 @@ typedef struct {
   uint32_t counts[MAX_SEND_BATCH];
 } send_batch_t;
 
-// Since the sockets were bound; read by JS through stats().
-typedef struct {
-  double truncated, segmented, segmented_datagrams, segmentation_refused, coalesced, coalesced_datagrams;
-} udp_stats_t;
-
 struct udp {
-  napi_env env;
-  uint16_t port;
-  bool closed;
-  // The struct is freed only when libuv is done with both poll handles and the
-  // JS wrapper is gone, whichever comes last.
-  bool wrapper_finalized;
-  udp_socket_t v4, v6;
-  size_t max_datagram;
-  udp_stats_t stats;
-  // data: Uint8Array of RECEIVE_SLOT_BYTES slots, one received message each.
-  // received, outgoing: Uint32Array records; *_addresses: Uint8Array address pairs.
-  napi_ref data, received, received_addresses, outgoing, outgoing_addresses, on_batch, on_error;
-  napi_async_context async;
+  udp_common_t common;
   receive_batch_t receive;
   send_batch_t send;
 };
@@ -150,121 +92,10 @@ static failure_t failure(const char *syscall, uint32_t family) {
   return (failure_t){errno, syscall, family};
 }
 
-static void free_when_unused(udp_t *udp) {
-  if (udp->v4.poll_closed && udp->v6.poll_closed && udp->wrapper_finalized) free(udp);
-}
-
-static void on_poll_closed(uv_handle_t *handle) {
-  udp_socket_t *sock = handle->data;
-  sock->poll_closed = true;
-  free_when_unused(sock->owner);
-}
-
-static void close_socket(udp_socket_t *sock) {
-  if (!sock->poll_closed) {
-    // libuv must stop watching the fd before it is closed.
-    uv_poll_stop(&sock->poll);
-    uv_close((uv_handle_t *)&sock->poll, on_poll_closed);
-  }
-  if (sock->fd >= 0) {
-    close(sock->fd);
-    sock->fd = -1;
-  }
-}
-
-#define HELD_VALUES 7
-
-// The JS values bind holds, in the order of its arguments from `data` on.
-static void held_refs(udp_t *udp, napi_ref *refs[HELD_VALUES]) {
-  refs[0] = &udp->data;
-  refs[1] = &udp->received;
-  refs[2] = &udp->received_addresses;
-  refs[3] = &udp->outgoing;
-  refs[4] = &udp->outgoing_addresses;
-  refs[5] = &udp->on_batch;
-  refs[6] = &udp->on_error;
-}
-
-static void udp_close(udp_t *udp) {
-  if (udp->closed) return;
-  udp->closed = true;
-  close_socket(&udp->v4);
-  close_socket(&udp->v6);
-  napi_env env = udp->env;
-  napi_ref *refs[HELD_VALUES];
-  held_refs(udp, refs);
-  for (size_t i = 0; i < HELD_VALUES; i++) delete_ref(env, refs[i]);
-  if (udp->async != NULL) {
-    (void)napi_async_destroy(env, udp->async);
-    udp->async = NULL;
-  }
-}
-
-static void on_wrapper_finalized(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  udp_t *udp = data;
-  udp->wrapper_finalized = true;
-  udp_close(udp);
-  free_when_unused(udp);
-}
-
 static void report_error(udp_socket_t *sock, int err, const char *syscall, const char *what) {
-  // A broken socket stays readable; without this the loop would spin on it.
-  uv_poll_stop(&sock->poll);
-  udp_t *udp = sock->owner;
   char action[128];
-  snprintf(action, sizeof action, "%s UDP port %u (IPv%u)", what, udp->port, sock->family);
-  napi_value error = errno_error(udp->env, err, syscall, action);
-  if (error == NULL) {
-    raise_pending_exception(udp->env);
-    return;
-  }
-  call_js(udp->env, udp->async, udp->on_error, error);
-}
-
-typedef struct {
-  uint32_t *records;
-  uint8_t *addresses;
-  size_t capacity;
-} records_t;
-
-static size_t min_size(size_t a, size_t b) {
-  return a < b ? a : b;
-}
-
-// Looked up on every use because JS could have transferred (detached) the
-// buffers since the last one, which would leave a stale pointer.
-static bool get_records(napi_env env, napi_ref records_ref, napi_ref addresses_ref, size_t record_words,
-                        records_t *records) {
-  napi_value records_value, addresses_value;
-  void *records_data, *addresses_data;
-  size_t words, bytes;
-  if (napi_get_reference_value(env, records_ref, &records_value) != napi_ok ||
-      napi_get_reference_value(env, addresses_ref, &addresses_value) != napi_ok ||
-      !typed_array_data(env, records_value, napi_uint32_array, &records_data, &words) ||
-      !typed_array_data(env, addresses_value, napi_uint8_array, &addresses_data, &bytes)) {
-    return false;
-  }
-  records->records = records_data;
-  records->addresses = addresses_data;
-  records->capacity = min_size(words / record_words, bytes / ADDRESS_PAIR_BYTES);
-  return records->capacity > 0;
-}
-
-// Sets *slots to how many messages the data buffer takes in one call.
-static bool get_receive_buffers(udp_t *udp, uint8_t **data, size_t *slots, records_t *records) {
-  napi_value data_value;
-  void *bytes;
-  size_t length;
-  if (!get_records(udp->env, udp->received, udp->received_addresses, RECEIVED_WORDS, records) ||
-      napi_get_reference_value(udp->env, udp->data, &data_value) != napi_ok ||
-      !typed_array_data(udp->env, data_value, napi_uint8_array, &bytes, &length)) {
-    return false;
-  }
-  *data = bytes;
-  *slots = min_size(min_size(length / RECEIVE_SLOT_BYTES, MAX_RECEIVE_MESSAGES), records->capacity);
-  return *slots > 0;
+  describe_socket(sock, what, action, sizeof action);
+  fail_socket(sock, errno_error(sock->owner->env, err, syscall, action));
 }
 
 static void prepare_receive(receive_batch_t *batch, uint8_t *data, size_t count) {
@@ -281,37 +112,14 @@ static void prepare_receive(receive_batch_t *batch, uint8_t *data, size_t count)
   }
 }
 
-static void record_source(const socket_address_t *name, uint32_t *record, uint8_t *address) {
-  if (name->any.sa_family == AF_INET) {
-    record[RECEIVED_FAMILY] = 4;
-    record[RECEIVED_PORT] = ntohs(name->v4.sin_port);
-    memcpy(address, &name->v4.sin_addr, 4);
-  } else {
-    record[RECEIVED_FAMILY] = 6;
-    record[RECEIVED_PORT] = ntohs(name->v6.sin6_port);
-    memcpy(address, &name->v6.sin6_addr, 16);
-  }
-}
-
 // Records the local address (interface index 0 tells JS that it is unknown)
 // and returns the segment size of a coalesced message, 0 for a plain one.
 static size_t record_destination(struct msghdr *header, uint32_t *record, uint8_t *local) {
   size_t segment = 0;
   record[RECEIVED_IFINDEX] = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(header); c != NULL; c = CMSG_NXTHDR(header, c)) {
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-      struct in_pktinfo info;
-      memcpy(&info, CMSG_DATA(c), sizeof info);
-      // spec_dst, not the header's destination: for a broadcast it is the
-      // interface's own address, the one a reply can come from.
-      memcpy(local, &info.ipi_spec_dst, 4);
-      record[RECEIVED_IFINDEX] = (uint32_t)info.ipi_ifindex;
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-      struct in6_pktinfo info;
-      memcpy(&info, CMSG_DATA(c), sizeof info);
-      memcpy(local, &info.ipi6_addr, 16);
-      record[RECEIVED_IFINDEX] = info.ipi6_ifindex;
-    } else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+    if (record_local(c, record, local)) continue;
+    if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
       int size;
       memcpy(&size, CMSG_DATA(c), sizeof size);
       if (size > 0) segment = (size_t)size;
@@ -338,7 +146,7 @@ static uint32_t record_message(udp_t *udp, uint32_t i, records_t *records, uint3
   if (segment == 0 || segment > length) segment = length;
   size_t count = segments_in(length, segment);
   if (message->msg_hdr.msg_flags & MSG_TRUNC) {
-    udp->stats.truncated += (double)count;
+    udp->common.stats.truncated += (double)count;
     return kept;
   }
   record_source(&batch->names[i], head, pair);
@@ -346,8 +154,8 @@ static uint32_t record_message(udp_t *udp, uint32_t i, records_t *records, uint3
   for (size_t s = 0; s < count; s++) {
     // All but the last segment of a train have the segment size.
     size_t piece = min_size(segment, length - s * segment);
-    if (piece > udp->max_datagram || kept == records->capacity) {
-      udp->stats.truncated++;
+    if (piece > udp->common.max_datagram || kept == records->capacity) {
+      udp->common.stats.truncated++;
       continue;
     }
     head[RECEIVED_OFFSET] = (uint32_t)(i * RECEIVE_SLOT_BYTES + s * segment);
@@ -357,8 +165,8 @@ static uint32_t record_message(udp_t *udp, uint32_t i, records_t *records, uint3
     kept++;
   }
   if (count > 1) {
-    udp->stats.coalesced++;
-    udp->stats.coalesced_datagrams += kept - first;
+    udp->common.stats.coalesced++;
+    udp->common.stats.coalesced_datagrams += kept - first;
   }
   return kept;
 }
@@ -387,25 +195,18 @@ static uint32_t receive_batch(udp_t *udp, udp_socket_t *sock, uint8_t *data, siz
 }
 
 static void deliver_datagrams(udp_socket_t *sock, int status) {
-  udp_t *udp = sock->owner;
+  udp_t *udp = (udp_t *)sock->owner;
   uint8_t *data;
   size_t slots;
   records_t records;
-  if (!get_receive_buffers(udp, &data, &slots, &records)) {
+  if (!get_receive_buffers(&udp->common, MAX_RECEIVE_MESSAGES, &data, &slots, &records)) {
     report_error(sock, EFAULT, "recvmmsg", "using the datagram buffers of");
     return;
   }
   int receive_err;
   uint32_t count = receive_batch(udp, sock, data, slots, &records, &receive_err);
-  if (count > 0) {
-    napi_value count_value;
-    if (napi_create_uint32(udp->env, count, &count_value) != napi_ok) {
-      raise_pending_exception(udp->env);
-      return;
-    }
-    call_js(udp->env, udp->async, udp->on_batch, count_value);
-    if (udp->closed) return;
-  }
+  deliver_batch(&udp->common, count);
+  if (udp->common.closed) return;
   if (receive_err != 0) {
     report_error(sock, receive_err, "recvmmsg", "receiving on");
   } else if (status < 0) {
@@ -421,52 +222,6 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   napi_handle_scope scope = open_handle_scope(env);
   deliver_datagrams(sock, status);
   close_handle_scope(env, scope);
-}
-
-static bool is_link_local(const uint8_t *address) {
-  return address[0] == 0xfe && (address[1] & 0xc0) == 0x80;
-}
-
-static void fill_destination(const uint32_t *record, const uint8_t *address, socket_address_t *name,
-                             socklen_t *length) {
-  memset(name, 0, sizeof *name);
-  uint16_t port = htons((uint16_t)record[OUTGOING_PORT]);
-  if (record[OUTGOING_FAMILY] == 4) {
-    name->v4.sin_family = AF_INET;
-    name->v4.sin_port = port;
-    memcpy(&name->v4.sin_addr, address, 4);
-    *length = sizeof name->v4;
-  } else {
-    name->v6.sin6_family = AF_INET6;
-    name->v6.sin6_port = port;
-    memcpy(&name->v6.sin6_addr, address, 16);
-    // A link-local peer is reachable only through the interface it wrote from.
-    if (is_link_local(address)) name->v6.sin6_scope_id = record[OUTGOING_IFINDEX];
-    *length = sizeof name->v6;
-  }
-}
-
-// Pins the source address only; the interface is left to routing (and to
-// policy rules such as a firewall mark's), except for link-local sources,
-// which exist only on their interface. Returns the control bytes it took.
-static size_t fill_source(const uint32_t *record, const uint8_t *local, struct cmsghdr *c) {
-  if (record[OUTGOING_FAMILY] == 4) {
-    struct in_pktinfo info = {0};
-    memcpy(&info.ipi_spec_dst, local, 4);
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof info);
-    memcpy(CMSG_DATA(c), &info, sizeof info);
-    return CMSG_SPACE(sizeof info);
-  }
-  struct in6_pktinfo info = {0};
-  memcpy(&info.ipi6_addr, local, 16);
-  if (is_link_local(local)) info.ipi6_ifindex = record[OUTGOING_IFINDEX];
-  c->cmsg_level = IPPROTO_IPV6;
-  c->cmsg_type = IPV6_PKTINFO;
-  c->cmsg_len = CMSG_LEN(sizeof info);
-  memcpy(CMSG_DATA(c), &info, sizeof info);
-  return CMSG_SPACE(sizeof info);
 }
 
 static void fill_segment_size(uint16_t size, struct cmsghdr *c) {
@@ -616,8 +371,8 @@ static void count_sent(udp_t *udp, uint32_t first_message, int messages, send_re
   for (uint32_t m = first_message; m < first_message + (uint32_t)messages; m++) {
     result->sent += batch->counts[m];
     if (is_segmented(batch, m)) {
-      udp->stats.segmented++;
-      udp->stats.segmented_datagrams += batch->counts[m];
+      udp->common.stats.segmented++;
+      udp->common.stats.segmented_datagrams += batch->counts[m];
     }
   }
 }
@@ -654,7 +409,7 @@ static void send_run(udp_t *udp, udp_socket_t *sock, records_t *records, uint32_
       return;
     }
     if (is_segmented(batch, next) && refuses_segmentation(err)) {
-      udp->stats.segmentation_refused++;
+      udp->common.stats.segmentation_refused++;
       if (refuses_segmentation_on_socket(err)) sock->segmentation = false;
       uint32_t train = batch->firsts[next];
       count = fill_messages(batch, records, next, train, end, sock->segmentation, train + batch->counts[next]);
@@ -672,79 +427,24 @@ static uint32_t send_batch(udp_t *udp, uint32_t count, records_t *records) {
     uint32_t family = outgoing_record(records, first)[OUTGOING_FAMILY];
     end = first + 1;
     while (end < count && outgoing_record(records, end)[OUTGOING_FAMILY] == family) end++;
-    udp_socket_t *sock = family == 4 ? &udp->v4 : &udp->v6;
+    udp_socket_t *sock = family == 4 ? &udp->common.v4 : &udp->common.v6;
     // Without an IPv6 socket (a host without IPv6) its datagrams are dropped.
     if (sock->fd >= 0) send_run(udp, sock, records, first, end, &result);
   }
   return result.sent;
 }
 
-static napi_value unwrap_udp(napi_env env, napi_value value, udp_t **udp) {
-  return unwrap_tagged(env, value, &UDP_TAG, "UDP socket", (void **)udp);
-}
-
-static napi_value first_udp_argument(napi_env env, napi_callback_info info, udp_t **udp) {
-  napi_value argv[1];
-  NAPI_TRY(env, get_args(env, info, 1, argv));
-  return unwrap_udp(env, argv[0], udp);
-}
-
-static napi_value type_error(napi_env env, const char *message) {
-  napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
-
-// Reads datagrams[first .. first + count) into the send batch's iovecs (the
-// bytes stay where JS has them). Returns NULL with an exception pending when
-// an argument is malformed.
-static napi_value prepare_send_batch(napi_env env, udp_t *udp, napi_value datagrams, uint32_t first, uint32_t count,
-                                     const records_t *records) {
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value element;
-    void *data;
-    size_t length;
-    NAPI_TRY(env, napi_get_element(env, datagrams, first + i, &element));
-    if (!typed_array_data(env, element, napi_uint8_array, &data, &length)) {
-      return type_error(env, "datagrams must be an array of Uint8Array");
-    }
-    uint32_t family = outgoing_record(records, i)[OUTGOING_FAMILY];
-    if (family != 4 && family != 6) return type_error(env, "family must be 4 or 6");
-    udp->send.iovecs[i] = (struct iovec){.iov_base = data, .iov_len = length};
-  }
-  return datagrams;
+static void take_datagram(udp_common_t *udp, uint32_t i, void *data, size_t length) {
+  ((udp_t *)udp)->send.iovecs[i] = (struct iovec){.iov_base = data, .iov_len = length};
 }
 
 // send(handle, datagrams: Uint8Array[], first, count) -> how many were sent:
 // datagrams[first .. first + count) go to the destinations (and from the
 // sources) in outgoing records 0 .. count, the records given to bind.
 static napi_value udp_send_js(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  udp_t *udp;
-  bool is_array = false;
-  uint32_t length, first, count;
-  NAPI_TRY(env, get_args(env, info, 4, argv));
-  if (unwrap_udp(env, argv[0], &udp) == NULL) return NULL;
-  NAPI_TRY(env, napi_is_array(env, argv[1], &is_array));
-  if (!is_array) return type_error(env, "datagrams must be an array of Uint8Array");
-  NAPI_TRY(env, napi_get_array_length(env, argv[1], &length));
-  NAPI_TRY(env, napi_get_value_uint32(env, argv[2], &first));
-  NAPI_TRY(env, napi_get_value_uint32(env, argv[3], &count));
-  napi_value result;
-  if (udp->closed) {
-    NAPI_TRY(env, napi_create_uint32(env, 0, &result));
-    return result;
-  }
-  records_t records;
-  if (!get_records(env, udp->outgoing, udp->outgoing_addresses, OUTGOING_WORDS, &records)) {
-    return throw_errno(env, EFAULT, "sendmmsg", "using the outgoing records");
-  }
-  if (first > length || count > length - first || count > records.capacity || count > MAX_SEND_BATCH) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "count exceeds the datagrams or the batch capacity");
-    return NULL;
-  }
-  if (prepare_send_batch(env, udp, argv[1], first, count, &records) == NULL) return NULL;
-  NAPI_TRY(env, napi_create_uint32(env, send_batch(udp, count, &records), &result));
-  return result;
+  send_arguments_t args;
+  if (!begin_send(env, info, MAX_SEND_BATCH, "sendmmsg", take_datagram, &args)) return args.result;
+  return send_count(env, send_batch((udp_t *)args.udp, args.count, &args.records));
 }
 
 static bool set_int_option(int fd, int level, int name, int value) {
@@ -832,22 +532,22 @@ static failure_t bound_port(udp_socket_t *sock, uint16_t *port) {
 }
 
 // Binds IPv6 first and gives IPv4 the same port. A host without IPv6 gets an
-// IPv4 socket alone. On failure, udp->port says which port failed.
+// IPv4 socket alone. On failure, udp->common.port says which port failed.
 static failure_t bind_pair(udp_t *udp, uint16_t requested, bool offload) {
   for (int attempt = 1;; attempt++) {
-    udp->port = requested;
-    failure_t result = open_socket(&udp->v6, requested, offload);
+    udp->common.port = requested;
+    failure_t result = open_socket(&udp->common.v6, requested, offload);
     if (result.err == EAFNOSUPPORT) {
       result = NO_FAILURE;
     } else if (result.err == 0 && requested == 0) {
-      result = bound_port(&udp->v6, &udp->port);
+      result = bound_port(&udp->common.v6, &udp->common.port);
     }
     if (result.err != 0) return result;
-    result = open_socket(&udp->v4, udp->port, offload);
-    if (result.err == 0 && udp->port == 0) result = bound_port(&udp->v4, &udp->port);
+    result = open_socket(&udp->common.v4, udp->common.port, offload);
+    if (result.err == 0 && udp->common.port == 0) result = bound_port(&udp->common.v4, &udp->common.port);
     if (result.err == 0) return result;
-    close_socket(&udp->v6);
-    close_socket(&udp->v4);
+    close_socket(&udp->common.v6);
+    close_socket(&udp->common.v4);
     bool retry = requested == 0 && result.err == EADDRINUSE && attempt < BIND_ATTEMPTS;
     if (!retry) return result;
   }
@@ -859,197 +559,36 @@ static napi_value throw_bind_failure(napi_env env, failure_t failed, uint16_t po
   return throw_errno(env, failed.err, failed.syscall, action);
 }
 
-static bool start_polling(napi_env env, udp_socket_t *sock) {
-  if (sock->fd < 0) return true;
-  uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return false;
-  int err = uv_poll_init(loop, &sock->poll, sock->fd);
-  if (err != 0) {
-    throw_errno(env, -err, "uv_poll_init", "watching a UDP socket");
-    return false;
-  }
-  sock->poll.data = sock;
-  sock->poll_closed = false;
-  err = uv_poll_start(&sock->poll, UV_READABLE, on_readable);
-  if (err != 0) {
-    throw_errno(env, -err, "uv_poll_start", "watching a UDP socket");
-    return false;
-  }
-  return true;
+static bool open_sockets(napi_env env, udp_common_t *common, const bind_options_t *options) {
+  failure_t failed = bind_pair((udp_t *)common, options->port, options->offload);
+  if (failed.err != 0) throw_bind_failure(env, failed, common->port);
+  return failed.err == 0;
 }
 
-// argv: port, maxDatagramSize, offload, data, received, receivedAddresses,
-// outgoing, outgoingAddresses, onBatch, onError
-#define HELD_FROM 3
-static bool hold_js_values(napi_env env, udp_t *udp, napi_value *argv) {
-  napi_ref *refs[HELD_VALUES];
-  held_refs(udp, refs);
-  for (size_t i = 0; i < HELD_VALUES; i++) {
-    if (napi_create_reference(env, argv[i + HELD_FROM], 1, refs[i]) != napi_ok) return false;
-  }
-  napi_value resource, resource_name;
-  return napi_create_object(env, &resource) == napi_ok &&
-         napi_create_string_utf8(env, "WireflyUdp", NAPI_AUTO_LENGTH, &resource_name) == napi_ok &&
-         napi_async_init(env, resource, resource_name, &udp->async) == napi_ok;
-}
-
-static bool wrap_udp(napi_env env, udp_t *udp, napi_value *handle) {
-  // Wrapping comes last: once it succeeds, the finalizer owns the struct.
-  return napi_create_object(env, handle) == napi_ok && napi_type_tag_object(env, *handle, &UDP_TAG) == napi_ok &&
-         napi_wrap(env, *handle, udp, on_wrapper_finalized, NULL, NULL) == napi_ok;
-}
-
-static bool is_records_pair(napi_env env, napi_value records, napi_value addresses, size_t record_words) {
-  void *data;
-  size_t words, bytes;
-  return typed_array_data(env, records, napi_uint32_array, &data, &words) && words >= record_words &&
-         typed_array_data(env, addresses, napi_uint8_array, &data, &bytes) && bytes >= ADDRESS_PAIR_BYTES;
-}
-
-typedef struct {
-  uint16_t port;
-  size_t max_datagram;
-  bool offload;
-} bind_options_t;
-
-static napi_value check_bind_arguments(napi_env env, napi_value *argv, bind_options_t *options) {
-  uint32_t port_value, max_value;
-  void *data;
-  size_t length;
-  NAPI_TRY(env, napi_get_value_uint32(env, argv[0], &port_value));
-  NAPI_TRY(env, napi_get_value_uint32(env, argv[1], &max_value));
-  NAPI_TRY(env, napi_get_value_bool(env, argv[2], &options->offload));
-  if (port_value > 65535 || max_value == 0 || max_value > MAX_UDP_PAYLOAD) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "port must be 0..65535 and maxDatagramSize 1..65527");
-    return NULL;
-  }
-  if (!typed_array_data(env, argv[3], napi_uint8_array, &data, &length) || length < RECEIVE_SLOT_BYTES) {
-    return type_error(env, "data must be a Uint8Array of at least one 65536-byte slot");
-  }
-  if (!is_records_pair(env, argv[4], argv[5], RECEIVED_WORDS) || !is_records_pair(env, argv[6], argv[7], OUTGOING_WORDS)) {
-    return type_error(env, "records must be Uint32Arrays and addresses Uint8Arrays with room for a datagram");
-  }
-  for (int i = 8; i < 10; i++) {
-    napi_valuetype type;
-    NAPI_TRY(env, napi_typeof(env, argv[i], &type));
-    if (type != napi_function) return type_error(env, "onBatch and onError must be functions");
-  }
-  options->port = (uint16_t)port_value;
-  options->max_datagram = max_value;
-  return argv[0];
-}
-
-static udp_t *new_udp(napi_env env, size_t max_datagram) {
-  udp_t *udp = calloc(1, sizeof *udp);
-  if (udp == NULL) return NULL;
-  udp->env = env;
-  udp->max_datagram = max_datagram;
-  udp_socket_t *sockets[] = {&udp->v4, &udp->v6};
-  for (int i = 0; i < 2; i++) {
-    sockets[i]->owner = udp;
-    sockets[i]->fd = -1;
-    sockets[i]->family = i == 0 ? 4 : 6;
-    sockets[i]->poll_closed = true;
-  }
-  return udp;
-}
-
-// bind(port, maxDatagramSize, offload, data, received, receivedAddresses,
-//      outgoing, outgoingAddresses, onBatch(count), onError(error)) -> handle
 static napi_value udp_bind_js(napi_env env, napi_callback_info info) {
-  napi_value argv[10];
-  bind_options_t options;
-  NAPI_TRY(env, get_args(env, info, 10, argv));
-  if (check_bind_arguments(env, argv, &options) == NULL) return NULL;
-  udp_t *udp = new_udp(env, options.max_datagram);
-  if (udp == NULL) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  napi_value handle;
-  failure_t failed = bind_pair(udp, options.port, options.offload);
-  if (failed.err != 0) {
-    throw_bind_failure(env, failed, udp->port);
-  } else if (hold_js_values(env, udp, argv) && start_polling(env, &udp->v4) && start_polling(env, &udp->v6) &&
-             wrap_udp(env, udp, &handle)) {
-    return handle;
-  }
-  throw_last_napi_error(env);
-  udp->wrapper_finalized = true;
-  udp_close(udp);
-  free_when_unused(udp);
-  return NULL;
-}
-
-static napi_value udp_port_js(napi_env env, napi_callback_info info) {
-  udp_t *udp;
-  napi_value result;
-  if (first_udp_argument(env, info, &udp) == NULL) return NULL;
-  NAPI_TRY(env, napi_create_uint32(env, udp->port, &result));
-  return result;
-}
-
-// stats(handle) -> { truncated, segmented, segmentedDatagrams,
-// segmentationRefused, coalesced, coalescedDatagrams }: counts since bind.
-static napi_value udp_stats_js(napi_env env, napi_callback_info info) {
-  udp_t *udp;
-  napi_value result;
-  if (first_udp_argument(env, info, &udp) == NULL) return NULL;
-  const udp_stats_t *stats = &udp->stats;
-  NAPI_TRY(env, napi_create_object(env, &result));
-  bool ok = set_number(env, result, "truncated", stats->truncated) &&
-            set_number(env, result, "segmented", stats->segmented) &&
-            set_number(env, result, "segmentedDatagrams", stats->segmented_datagrams) &&
-            set_number(env, result, "segmentationRefused", stats->segmentation_refused) &&
-            set_number(env, result, "coalesced", stats->coalesced) &&
-            set_number(env, result, "coalescedDatagrams", stats->coalesced_datagrams);
-  if (!ok) {
-    throw_last_napi_error(env);
-    return NULL;
-  }
-  return result;
+  return bind_udp(env, info, sizeof(udp_t), open_sockets, on_readable);
 }
 
 // setMark(handle, mark): SO_MARK on both sockets, for policy routing; 0 clears it.
 static napi_value udp_set_mark_js(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  udp_t *udp;
+  udp_common_t *common;
   uint32_t mark;
   NAPI_TRY(env, get_args(env, info, 2, argv));
-  if (unwrap_udp(env, argv[0], &udp) == NULL) return NULL;
+  if (unwrap_udp(env, argv[0], &common) == NULL) return NULL;
+  udp_t *udp = (udp_t *)common;
   NAPI_TRY(env, napi_get_value_uint32(env, argv[1], &mark));
-  udp_socket_t *sockets[] = {&udp->v4, &udp->v6};
+  udp_socket_t *sockets[] = {&udp->common.v4, &udp->common.v6};
   for (int i = 0; i < 2; i++) {
     if (sockets[i]->fd >= 0 && setsockopt(sockets[i]->fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) {
       char action[64];
-      snprintf(action, sizeof action, "setting the mark of UDP port %u (IPv%u)", udp->port, sockets[i]->family);
+      snprintf(action, sizeof action, "setting the mark of UDP port %u (IPv%u)", udp->common.port, sockets[i]->family);
       return throw_errno(env, errno, "setsockopt", action);
     }
   }
   return undefined_value(env);
 }
 
-// close(handle): stops receiving and closes both sockets; closing twice does nothing.
-static napi_value udp_close_js(napi_env env, napi_callback_info info) {
-  udp_t *udp;
-  if (first_udp_argument(env, info, &udp) == NULL) return NULL;
-  udp_close(udp);
-  return undefined_value(env);
-}
-
 napi_status udp_register(napi_env env, napi_value exports) {
-  napi_value udp;
-  napi_status status = napi_create_object(env, &udp);
-  if (status != napi_ok) return status;
-  const napi_property_descriptor functions[] = {
-      {"bind", NULL, udp_bind_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"port", NULL, udp_port_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"send", NULL, udp_send_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setMark", NULL, udp_set_mark_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"stats", NULL, udp_stats_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"close", NULL, udp_close_js, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  status = napi_define_properties(env, udp, sizeof functions / sizeof functions[0], functions);
-  if (status != napi_ok) return status;
-  return napi_set_named_property(env, exports, "udp", udp);
+  return define_udp_exports(env, exports, udp_bind_js, udp_send_js, udp_set_mark_js);
 }

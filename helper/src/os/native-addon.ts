@@ -8,7 +8,7 @@ import type { NativeClock } from './linux/clock.js';
 import type { NativeNetlink } from './linux/netlink-watch.js';
 import type { NativeRoute } from './linux/route-lookup.js';
 import type { NativeTun } from './linux/tun.js';
-import type { NativeUdpBinding } from './linux/udp.js';
+import type { NativeUdpBinding } from './native-udp.js';
 import type { NativeUdpProbe } from './linux/udp-probe.js';
 
 /** An opaque object that only the addon can make and read. */

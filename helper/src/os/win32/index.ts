@@ -1,6 +1,6 @@
-// Windows: Wintun adapters through the mingw-built addon, Winsock UDP through
-// node:dgram, IP Helper and WFP through koffi, named pipes with access lists,
-// a LocalSystem service registered with sc.exe, state under ProgramData.
+// Windows: Wintun adapters and Winsock UDP through the mingw-built addon,
+// IP Helper and WFP through koffi, named pipes with access lists, a
+// LocalSystem service registered with sc.exe, state under ProgramData.
 import { spawnCommand, type CommandRunner } from '../command.js';
 import type { Platform } from '../platform.js';
 import type { Win32NetworkApi } from './api.js';
@@ -36,7 +36,7 @@ export function win32Platform(bindings: Win32Bindings = {}): Platform {
           for (const family of [4, 6] as const) api().setInterface(luid, family, { mtu });
         },
       }),
-    bindUdp: (port, handler) => bindWinsockUdp(port, handler),
+    bindUdp: async (port, handler) => bindWinsockUdp(port, handler),
     network: {
       apply: (plan, context) => applyWin32TunnelNetwork(api(), plan, context),
       undoPerformer: () => win32UndoPerformer(api),
