@@ -61,6 +61,26 @@ test('an up that conflicts with an active tunnel is refused before anything chan
   );
 });
 
+test('two tunnels that both block untunneled traffic conflict, however apart their networks', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  await manager.up({ name: 'wf0', configText: clientConfig({ net: 201, dns: false }), killSwitch: true });
+  const refused = await refusal(
+    manager.up({ name: 'wf1', configText: clientConfig({ net: 202, dns: false }), killSwitch: true }),
+  );
+  assert.equal(refused.code, 'tunnel-conflict');
+  assert.match(refused.message, /conflicts with the active tunnel wf0 \(both block untunneled traffic\)/);
+  await manager.up({ name: 'wf2', configText: clientConfig({ net: 203, dns: false }) });
+  assert.deepEqual(
+    manager
+      .list()
+      .map((t) => t.name)
+      .sort(),
+    ['wf0', 'wf2'],
+    'one of them without a kill switch runs beside it',
+  );
+});
+
 test('tunnels that claim nothing of each other run side by side; a replacing up leaves them alone', async () => {
   const system = new FakeSystem();
   const manager = system.manager();

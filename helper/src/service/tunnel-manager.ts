@@ -295,7 +295,8 @@ export class TunnelManager {
     if (existing && existing.state !== 'error')
       throw new RequestError('tunnel-busy', `tunnel ${params.name} is ${existing.state}`);
     const config = this.validate(params.configText);
-    const conflicts = this.conflictsWith(params.name, config);
+    const killSwitch = params.killSwitch ?? routesEverything(config);
+    const conflicts = this.conflictsWith(params.name, config, killSwitch);
     if (conflicts.length > 0 && !params.replaceConflicting) {
       const [first] = conflicts;
       throw new RequestError(
@@ -316,7 +317,7 @@ export class TunnelManager {
     const tunnel: Tunnel = {
       name: params.name,
       config,
-      killSwitch: params.killSwitch ?? routesEverything(config),
+      killSwitch,
       startedBy,
       state: 'activating',
       stopping: false,
@@ -351,11 +352,17 @@ export class TunnelManager {
   }
 
   /** The other tunnels that cannot run beside `config`; one still changing state makes the request wait its turn. */
-  private conflictsWith(name: string, config: WgQuickConfig): { name: string; reasons: string[] }[] {
+  private conflictsWith(
+    name: string,
+    config: WgQuickConfig,
+    killSwitch: boolean,
+  ): { name: string; reasons: string[] }[] {
     const found: { name: string; reasons: string[] }[] = [];
     for (const other of this.tunnels.values()) {
       if (other.name === name || other.state === 'inactive' || other.state === 'error') continue;
       const reasons = tunnelConflicts(config, other.config);
+      // Each lets through only its own tunnel: together they would block each other's traffic.
+      if (killSwitch && other.killSwitch) reasons.push('both block untunneled traffic');
       if (reasons.length === 0) continue;
       if (other.state !== 'active')
         throw new RequestError('tunnel-busy', `tunnel ${other.name}, which ${name} conflicts with, is ${other.state}`);
