@@ -22,6 +22,8 @@ type Handler = (method: string, params: Record<string, unknown>) => unknown;
 /** A stand-in helper on a Unix socket: says hello (or refuses the version), answers requests with `handler`, pushes events. */
 class FakeHelper {
   readonly requests: { method: string; params: Record<string, unknown> }[] = [];
+  /** Events written right behind the reply to a method, in the same write. */
+  readonly behindReply = new Map<string, Event>();
   private readonly clients = new Set<Socket>();
   private server: Server | undefined;
 
@@ -75,14 +77,14 @@ class FakeHelper {
         }
         this.requests.push({ method: message.method, params: message.params });
         try {
-          socket.write(
-            encodeMessage({
-              type: 'reply',
-              id: message.id,
-              ok: true,
-              result: this.handler(message.method, message.params),
-            }),
-          );
+          const reply = encodeMessage({
+            type: 'reply',
+            id: message.id,
+            ok: true,
+            result: this.handler(message.method, message.params),
+          });
+          const behind = this.behindReply.get(message.method);
+          socket.write(behind ? reply + encodeMessage(behind) : reply);
         } catch (error) {
           const { code, message: text } = error as RequestError;
           socket.write(encodeMessage({ type: 'reply', id: message.id, ok: false, error: { code, message: text } }));
@@ -170,7 +172,7 @@ test('not running until the helper appears; then running, with its tunnels; not 
   assert.deepEqual(services.helper.state, { status: 'running', version: '9.9.9' });
   assert.deepEqual(
     helper.requests.map((request) => request.method),
-    ['subscribe', 'tunnel.list', 'boot.list'],
+    ['subscribe', 'boot.list', 'tunnel.list'],
   );
   assert.deepEqual(helper.requests[0]?.params, { topics: ['state', 'stats', 'logs'] });
   assert.deepEqual(await services.api.listTunnels(), [
@@ -187,6 +189,22 @@ test('not running until the helper appears; then running, with its tunnels; not 
     states.map((state) => state.status),
     ['running', 'not-running', 'running'],
   );
+});
+
+test('a boot tunnel that comes up right after the helper listed it as activating is seen active', async (t) => {
+  const { socketPath, services } = await setup(t);
+  await until('the first attempt failed', () => services.helper.state.status === 'not-running');
+  const helper = new FakeHelper(socketPath, tunnelsHelper([{ name: 'wg0', state: 'activating', killSwitch: false }]));
+  // The helper's state event for it, in the same chunk as the list that still says activating.
+  helper.behindReply.set('tunnel.list', {
+    type: 'event',
+    event: 'tunnel.state',
+    tunnel: { name: 'wg0', state: 'active', killSwitch: false },
+  });
+  await helper.start();
+  t.after(() => helper.stop());
+  await until('the client connected', () => services.helper.state.status === 'running');
+  assert.deepEqual(services.helper.tunnels, [{ name: 'wg0', state: 'active', killSwitch: false }]);
 });
 
 test('a helper that speaks another protocol version is incompatible, and activation says to update', async (t) => {

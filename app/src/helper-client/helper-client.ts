@@ -156,9 +156,9 @@ export class HelperClient {
   private async synchronise(connection: HelperConnection): Promise<void> {
     try {
       await connection.request('subscribe', { topics: ['state', 'stats', 'logs'] });
-      const { tunnels } = await connection.request('tunnel.list', {});
       this.bootNames = new Set((await connection.request('boot.list', {})).tunnels);
-      this.replaceTunnels(tunnels);
+      // Taken as the reply is read: a state event the helper sent after it (a boot tunnel coming up) then lands on top.
+      await connection.request('tunnel.list', {}, ({ tunnels }) => this.replaceTunnels(tunnels));
       this.setState({ status: 'running', version: connection.helperVersion });
     } catch {
       connection.close();

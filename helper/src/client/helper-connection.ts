@@ -25,6 +25,7 @@ interface Pending {
   readonly method: Method;
   resolve(result: unknown): void;
   reject(error: Error): void;
+  readonly onReply: ((result: unknown) => void) | undefined;
 }
 
 interface Greeting {
@@ -103,11 +104,25 @@ export class HelperConnection {
     return this.version;
   }
 
-  request<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  /**
+   * `onReply` sees the result as the reply is read, before any event the helper
+   * sent after it, which the awaited promise cannot promise: a snapshot taken
+   * there is never newer than the events that follow it.
+   */
+  request<M extends Method>(
+    method: M,
+    params: ParamsOf<M>,
+    onReply?: (result: ResultOf<M>) => void,
+  ): Promise<ResultOf<M>> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<ResultOf<M>>((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (result: unknown) => void, reject });
+      this.pending.set(id, {
+        method,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+        onReply: onReply as ((result: unknown) => void) | undefined,
+      });
       this.socket.write(encodeMessage({ type: 'request', id, method, params }));
     });
   }
@@ -179,8 +194,10 @@ export class HelperConnection {
       return;
     }
     const parsed = METHODS[pending.method].result.safeParse(reply.result);
-    if (parsed.success) pending.resolve(parsed.data);
-    else
+    if (parsed.success) {
+      pending.onReply?.(parsed.data);
+      pending.resolve(parsed.data);
+    } else
       pending.reject(
         new Error(`the helper's answer to ${pending.method} does not fit the protocol: ${parsed.error.message}`),
       );
