@@ -174,15 +174,21 @@ test('a peer without an endpoint cannot be reached: ICMP unreachable, no handsha
   assert.equal(a.received[0]![20], 3);
 });
 
-test("the responder learns the initiator's endpoint, and follows it when it roams", () => {
+test("the responder learns the initiator's endpoint, and follows it when it roams, telling each move once", () => {
   const net = new VirtualNetwork();
+  const roamed: string[] = [];
   const a = net.addNode('a', '192.0.2.1:51820');
-  const b = net.addNode('b', '192.0.2.2:51820');
+  const b = net.addNode('b', '192.0.2.2:51820', {
+    onPeerRoamed: (peer) => roamed.push(formatEndpoint(peer.endpoint!)),
+  });
   net.connect(a, b, ['10.0.0.2/32']);
   const peerA = net.connect(b, a, ['10.0.0.1/32'], false);
   a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
   net.flush();
   assert.equal(formatEndpoint(peerA.endpoint!), '192.0.2.1:51820');
+  a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
+  net.flush();
+  assert.deepEqual(roamed, ['192.0.2.1:51820'], 'learned once; more packets from the same place are no move');
 
   // a moves: its datagrams now come from another address and port.
   const moved = parseEndpoint('[2001:db8::7]:40000')!;
@@ -190,6 +196,7 @@ test("the responder learns the initiator's endpoint, and follows it when it roam
   a.device.handleTunPacket(ipv4Packet('10.0.0.1', '10.0.0.2'));
   net.flush();
   assert.equal(formatEndpoint(peerA.endpoint!), '[2001:db8::7]:40000');
+  assert.deepEqual(roamed, ['192.0.2.1:51820', '[2001:db8::7]:40000']);
   b.device.handleTunPacket(ipv4Packet('10.0.0.2', '10.0.0.1'));
   net.flush();
   assert.equal(a.received.length, 1);

@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualNetwork, ipv4Packet, type Node } from './support/virtual-network.js';
-import { FakeSystem, clientConfig } from './support/service-fakes.js';
+import { FakeSystem, PEER_KEY, clientConfig } from './support/service-fakes.js';
+import { generatePrivateKey, keyFromBase64, publicKeyFromPrivate } from '../../helper/src/config/index.js';
+import { ROAM_FOLLOW_DELAY_MS } from '../../helper/src/service/tunnel-manager.js';
 import { MESSAGE_INITIATION } from '../../helper/src/engine/messages.js';
 import { HANDSHAKE_INITIATION_RATE, REJECT_AFTER_TIME, REKEY_TIMEOUT } from '../../helper/src/engine/constants.js';
 import { parseEndpoint } from '../../helper/src/net/ip.js';
@@ -149,7 +151,7 @@ test('tunnel manager: an endpoint that resolves elsewhere now is set again and h
     'engine network-changed wg0',
     'resolve vpn.example',
     'engine configure wg0',
-    'network endpoints wg0 vpn.example=192.0.2.77',
+    'network endpoints wg0 192.0.2.77:51820',
     'engine network-changed wg0',
   ]);
   const moved = engine.requests.at(-1)!;
@@ -172,11 +174,38 @@ test('tunnel manager: when the network cannot follow a moved endpoint, that is l
   system.failEndpointUpdate = new Error('pfctl: no such anchor');
   system.actions.length = 0;
   await manager.networkChanged('link change on eth0');
-  assert.deepEqual(system.actions.slice(-2), [
-    'network endpoints wg0 vpn.example=192.0.2.77',
-    'engine network-changed wg0',
-  ]);
+  assert.deepEqual(system.actions.slice(-2), ['network endpoints wg0 192.0.2.77:51820', 'engine network-changed wg0']);
   assert.ok(logged.includes('following the moved endpoint failed: pfctl: no such anchor'), logged.join('\n'));
+});
+
+test('tunnel manager: a configured peer that roams is followed by the network once, after the burst; a peer the config gives no endpoint is not', async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  await manager.up({ name: 'wg0', configText: clientConfig() });
+  const engine = system.engines.get('wg0')!;
+  system.actions.length = 0;
+  const server = keyFromBase64(PEER_KEY)!;
+  const stranger = publicKeyFromPrivate(generatePrivateKey());
+  engine.roam(stranger, parseEndpoint('203.0.113.99:40000')!);
+  await new Promise((resolve) => setTimeout(resolve, ROAM_FOLLOW_DELAY_MS + 300));
+  assert.deepEqual(
+    system.actions,
+    [],
+    'a peer the config gives no Endpoint (here: none of its peers): nothing follows it',
+  );
+  engine.roam(server, parseEndpoint('203.0.113.7:51820')!);
+  engine.roam(stranger, parseEndpoint('203.0.113.98:40000')!);
+  engine.roam(server, parseEndpoint('203.0.113.8:51820')!);
+  assert.deepEqual(system.actions, [], 'nothing before the burst is over');
+  await new Promise((resolve) => setTimeout(resolve, ROAM_FOLLOW_DELAY_MS + 300));
+  assert.deepEqual(system.actions, ['network endpoints wg0 203.0.113.8:51820']);
+
+  // Down: a move that comes now follows nothing.
+  engine.roam(server, parseEndpoint('203.0.113.9:51820')!);
+  await manager.down('wg0');
+  system.actions.length = 0;
+  await new Promise((resolve) => setTimeout(resolve, ROAM_FOLLOW_DELAY_MS + 300));
+  assert.deepEqual(system.actions, []);
 });
 
 test('tunnel manager: host names are re-resolved only for peers whose handshakes have failed for a while', async () => {

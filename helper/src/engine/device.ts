@@ -55,6 +55,8 @@ export interface DeviceOptions {
   readonly log?: (level: LogLevel, message: string) => void;
   /** Handshake messages per second above which cookies are demanded. */
   readonly underLoadThreshold?: number;
+  /** An authenticated message came from another address or port than the peer's endpoint (or it had none). */
+  readonly onPeerRoamed?: (peer: Peer) => void;
 }
 
 export type DropReason =
@@ -129,6 +131,7 @@ export class Device {
   private underLoadUntil = -Infinity;
   private readonly randomUint32: () => number;
   private readonly peerContext: PeerContext;
+  readonly peerRoamed: (peer: Peer) => void;
 
   constructor(options: DeviceOptions) {
     this.clock = options.clock;
@@ -137,6 +140,7 @@ export class Device {
     this.random = options.random;
     this.log = options.log ?? (() => {});
     this.underLoadThreshold = options.underLoadThreshold ?? UNDER_LOAD_THRESHOLD;
+    this.peerRoamed = options.onPeerRoamed ?? (() => {});
     this.transport = options.transport;
     this.sealQueue = new SealQueue(this);
     this.openQueue = new OpenQueue(this);

@@ -113,10 +113,12 @@ function passesHandshakeChecks(device: Device, message: Uint8Array, source: Endp
 }
 
 /** The peer is where its last authenticated message came from, and we answer from where it arrived. */
-function roam(peer: Peer, source: Endpoint): void {
+function roam(device: Device, peer: Peer, source: Endpoint): void {
   const current = peer.endpoint;
   if (current === source) return;
-  if (!current || !sameEndpoint(current, source) || !sameStickySource(current, source)) peer.endpoint = source;
+  const moved = !current || !sameEndpoint(current, source);
+  if (moved || !sameStickySource(current, source)) peer.endpoint = source;
+  if (moved) device.peerRoamed(peer);
 }
 
 function handleInitiation(device: Device, message: Uint8Array, source: Endpoint): void {
@@ -140,7 +142,7 @@ function handleInitiation(device: Device, message: Uint8Array, source: Endpoint)
   }
   device.log('verbose', `${peer.name}: received handshake initiation`);
   peer.rxBytes += message.length;
-  roam(peer, source);
+  roam(device, peer, source);
   peer.timers.anyAuthenticatedPacketTraversal(now);
   peer.timers.anyAuthenticatedPacketReceived();
 
@@ -180,7 +182,7 @@ function handleResponse(device: Device, message: Uint8Array, source: Endpoint): 
   const now = device.clock.now();
   device.log('verbose', `${peer.name}: received handshake response`);
   peer.rxBytes += message.length;
-  roam(peer, source);
+  roam(device, peer, source);
   peer.timers.anyAuthenticatedPacketTraversal(now);
   peer.timers.anyAuthenticatedPacketReceived();
 
@@ -312,7 +314,7 @@ function accept(
     sendStaged(device, peer);
   }
   keepKeyFreshReceiving(device, peer, now);
-  roam(peer, source);
+  roam(device, peer, source);
   peer.rxBytes += datagramLength;
   peer.timers.anyAuthenticatedPacketReceived();
   peer.timers.anyAuthenticatedPacketTraversal(now);

@@ -73,6 +73,7 @@ export class WireGuardInterface {
   private closing: Promise<void> | undefined;
   private routeWatch: RouteChangeWatch | undefined;
   private closedHandlers: ((error?: Error) => void)[] = [];
+  private readonly roamedListeners = new Set<(publicKey: Uint8Array) => void>();
 
   private readonly crypto: TransportCrypto;
 
@@ -92,6 +93,9 @@ export class WireGuardInterface {
         writePackets: (packets) => this.tun.writePackets(packets),
       },
       log,
+      onPeerRoamed: (peer) => {
+        for (const listener of this.roamedListeners) listener(peer.publicKey);
+      },
     });
   }
 
@@ -163,6 +167,12 @@ export class WireGuardInterface {
 
   onClosed(handler: (error?: Error) => void): void {
     this.closedHandlers.push(handler);
+  }
+
+  /** Calls `listener` with a peer's public key when the peer's endpoint moves to where it was last heard from. */
+  onPeerRoamed(listener: (publicKey: Uint8Array) => void): () => void {
+    this.roamedListeners.add(listener);
+    return () => this.roamedListeners.delete(listener);
   }
 
   private onTunPackets(batch: PacketBatch): void {

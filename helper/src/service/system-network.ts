@@ -1,25 +1,20 @@
 // The platform's system networking (os/network.ts) as the tunnel manager's
 // TunnelNetwork: plan from the config, carry out with every change journaled first.
 import { planTunnelNetwork, type NetworkApplier, type UndoJournal } from '../os/network.js';
-import type { IpAddress } from '../net/ip.js';
 import type { TunnelNetwork } from './tunnel-network.js';
 
 export function journaledNetwork(journal: UndoJournal, applier: NetworkApplier): TunnelNetwork {
   return {
     async apply({ interfaceName, config, killSwitch, allowLan, resolvedHosts, setFwmark }) {
-      const planFor = (resolved: ReadonlyMap<string, IpAddress>) =>
-        planTunnelNetwork(config, {
-          ifname: interfaceName,
-          killSwitch,
-          ...(allowLan ? { allowLan } : {}),
-          resolvedHosts: new Map([...resolved].map(([host, address]) => [host, [address]])),
-        });
-      const applied = await applier.apply(planFor(resolvedHosts), { journal, setFwmark });
+      const plan = planTunnelNetwork(config, {
+        ifname: interfaceName,
+        killSwitch,
+        ...(allowLan ? { allowLan } : {}),
+        resolvedHosts: new Map([...resolvedHosts].map(([host, address]) => [host, [address]])),
+      });
+      const applied = await applier.apply(plan, { journal, setFwmark });
       const update = applied.updateEndpoints?.bind(applied);
-      return {
-        undo: () => applied.undo(),
-        ...(update ? { updateEndpoints: (resolved) => update(planFor(resolved).endpoints) } : {}),
-      };
+      return { undo: () => applied.undo(), ...(update ? { updateEndpoints: update } : {}) };
     },
   };
 }

@@ -18,6 +18,8 @@ export interface TunnelEngine {
   close(): Promise<void>;
   /** Called once the engine has stopped, asked to or not (e.g. its interface was deleted). */
   onClosed(handler: (error?: Error) => void): void;
+  /** Called with a peer's public key when an authenticated message moved its endpoint elsewhere. */
+  onPeerRoamed(listener: (publicKey: Uint8Array) => void): () => void;
 }
 
 export type EngineStarter = (name: string, log: Logger) => Promise<TunnelEngine>;
@@ -34,5 +36,6 @@ export const startEngineInProcess: EngineStarter = async (name, log) => {
     handshakeNow: () => wg.networkChanged(true),
     close: () => wg.close(),
     onClosed: (handler) => wg.onClosed(handler),
+    onPeerRoamed: (listener) => wg.onPeerRoamed(listener),
   };
 };

@@ -18,7 +18,8 @@ import {
   type TunnelStats,
   type TunnelSummary,
 } from '../rpc/index.js';
-import { parseIpAddress, type IpAddress } from '../net/ip.js';
+import { parseIpAddress, type Endpoint, type IpAddress } from '../net/ip.js';
+import type { UapiDeviceState } from '../uapi/model.js';
 import type { Logger } from '../runtime/log.js';
 import type { ConnectionDoctor } from './doctor/doctor.js';
 import { engineSetRequest, numericEndpoints } from './engine-request.js';
@@ -64,6 +65,23 @@ interface Tunnel {
   diagnosis?: Diagnosis;
   /** Set while the manager itself stops the engine, so that its closing is no surprise. */
   stopping: boolean;
+  /** Pending while roaming peers' endpoints wait to be followed (ROAM_FOLLOW_DELAY_MS). */
+  roamTimer?: NodeJS.Timeout;
+}
+
+/** Endpoint moves are gathered this long before the network follows them: one reload for a burst. */
+export const ROAM_FOLLOW_DELAY_MS = 1_000;
+
+/** The engine's endpoints of the peers the config gives one: those a client's host routes and kill switch name. */
+function configuredEndpoints(config: WgQuickConfig, state: UapiDeviceState): Endpoint[] {
+  const keys = new Set(config.peers.filter((peer) => peer.endpoint).map((peer) => keyToBase64(peer.publicKey)));
+  const endpoints: Endpoint[] = [];
+  for (const peer of state.peers) {
+    if (!peer.endpoint || !keys.has(keyToBase64(peer.publicKey))) continue;
+    const { family, bytes, port } = peer.endpoint;
+    endpoints.push({ family, bytes, port });
+  }
+  return endpoints;
 }
 
 function routesEverything(config: WgQuickConfig): boolean {
@@ -217,13 +235,33 @@ export class TunnelManager {
     );
     // Before the engine handshakes with the new address: its way around the tunnel, and through the kill switch.
     // Failing that, the engine still tries the new address, which may be reachable anyway.
-    await this.tunnels
-      .get(tunnel.name)
-      ?.network?.updateEndpoints?.(tunnel.resolvedHosts)
+    const managed = this.tunnels.get(tunnel.name);
+    if (managed) await this.followEndpoints(managed);
+    tunnel.engine.networkChanged();
+  }
+
+  private async followEndpoints(tunnel: Tunnel): Promise<void> {
+    const { network, engine } = tunnel;
+    if (!network?.updateEndpoints || !engine) return;
+    await network
+      .updateEndpoints(configuredEndpoints(tunnel.config, engine.state()))
       .catch((error: unknown) =>
         this.log('error', 'helper', tunnel.name, `following the moved endpoint failed: ${describe(error)}`),
       );
-    tunnel.engine.networkChanged();
+  }
+
+  /** A peer of the config's was heard from elsewhere: the network follows, once the burst of moves is over. */
+  private peerRoamed(tunnel: Tunnel, publicKey: Uint8Array): void {
+    const key = keyToBase64(publicKey);
+    if (!tunnel.network?.updateEndpoints || tunnel.roamTimer) return;
+    if (!tunnel.config.peers.some((peer) => peer.endpoint && keyToBase64(peer.publicKey) === key)) return;
+    tunnel.roamTimer = setTimeout(() => {
+      tunnel.roamTimer = undefined;
+      if (tunnel.state !== 'active') return;
+      this.log('info', 'helper', tunnel.name, 'a peer roamed to another address: following it');
+      void this.track(this.followEndpoints(tunnel));
+    }, ROAM_FOLLOW_DELAY_MS);
+    tunnel.roamTimer.unref();
   }
 
   log(level: LogLine['level'], source: LogLine['source'], tunnel: string | undefined, message: string): void {
@@ -384,6 +422,7 @@ export class TunnelManager {
     const engine = await this.options.startEngine(name, this.engineLogger(name));
     tunnel.engine = engine;
     engine.onClosed((error) => void this.engineClosed(tunnel, error));
+    engine.onPeerRoamed((publicKey) => this.peerRoamed(tunnel, publicKey));
     await engine.configure(engineSetRequest(config, resolvedHosts));
     tunnel.network = await this.options.network.apply({
       interfaceName: engine.interfaceName,
@@ -425,6 +464,8 @@ export class TunnelManager {
     };
     const ifname = tunnel.engine?.interfaceName ?? name;
     if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, ifname));
+    clearTimeout(tunnel.roamTimer);
+    tunnel.roamTimer = undefined;
     const network = tunnel.network;
     tunnel.network = undefined;
     if (network) await attempt('restoring the network settings', () => network.undo());

@@ -2,7 +2,7 @@
 // routes, policy rules, DNS, kill switch): apply it for one tunnel, and later
 // undo exactly that. system-network.ts puts the platform's os/network.ts behind it.
 import type { WgQuickConfig } from '../config/index.js';
-import type { IpAddress } from '../net/ip.js';
+import type { Endpoint, IpAddress } from '../net/ip.js';
 
 export interface NetworkRequest {
   readonly interfaceName: string;
@@ -18,8 +18,8 @@ export interface NetworkRequest {
 
 export interface AppliedNetwork {
   undo(): Promise<void>;
-  /** The endpoints' host names resolved again, to other addresses: the host routes and kill switch that name them follow. */
-  updateEndpoints?(resolvedHosts: ReadonlyMap<string, IpAddress>): Promise<void>;
+  /** The peers' endpoints moved (a host name resolved elsewhere, a peer roamed): the host routes and kill switch that name them follow. */
+  updateEndpoints?(endpoints: readonly Endpoint[]): Promise<void>;
 }
 
 export interface TunnelNetwork {

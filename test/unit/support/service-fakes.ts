@@ -6,7 +6,7 @@ import type { NetworkRequest, TunnelNetwork } from '../../../helper/src/service/
 import type { ConnectionDoctor } from '../../../helper/src/service/doctor/doctor.js';
 import type { HostResolver } from '../../../helper/src/service/resolve-hosts.js';
 import { TunnelManager } from '../../../helper/src/service/tunnel-manager.js';
-import { formatIpAddress } from '../../../helper/src/net/ip.js';
+import { formatEndpoint, type Endpoint } from '../../../helper/src/net/ip.js';
 import type { UapiSetRequest } from '../../../helper/src/uapi/model.js';
 
 /** Everything the fakes were asked to do, in order, as short strings. */
@@ -33,9 +33,8 @@ export class FakeSystem {
       if (this.failNetwork) throw this.failNetwork;
       return {
         undo: async () => void this.actions.push(`network undo ${request.interfaceName}`),
-        updateEndpoints: async (resolved) => {
-          const hosts = [...resolved].map(([host, address]) => `${host}=${formatIpAddress(address)}`);
-          this.actions.push(`network endpoints ${request.interfaceName} ${hosts.join(' ')}`);
+        updateEndpoints: async (endpoints) => {
+          this.actions.push(`network endpoints ${request.interfaceName} ${endpoints.map(formatEndpoint).join(' ')}`);
           if (this.failEndpointUpdate) throw this.failEndpointUpdate;
         },
       };
@@ -64,6 +63,9 @@ export class FakeSystem {
 export class FakeEngine implements TunnelEngine {
   readonly requests: UapiSetRequest[] = [];
   private readonly closedHandlers: ((error?: Error) => void)[] = [];
+  private readonly roamedListeners = new Set<(publicKey: Uint8Array) => void>();
+  /** Where each peer is now, by base64 key: as configured, moved by later requests, or roamed. */
+  private readonly endpoints = new Map<string, Endpoint | undefined>();
   rxBytes = 0n;
   /** Seconds since the epoch of every peer's latest handshake; undefined for none yet. */
   lastHandshakeSec: number | undefined = 1_700_000_000;
@@ -89,6 +91,10 @@ export class FakeEngine implements TunnelEngine {
 
   async configure(request: UapiSetRequest): Promise<void> {
     this.requests.push(request);
+    for (const peer of request.peers) {
+      if (peer.endpoint || !this.endpoints.has(keyToBase64(peer.publicKey)))
+        this.endpoints.set(keyToBase64(peer.publicKey), peer.endpoint);
+    }
     this.actions.push(
       `engine configure ${this.name}${request.fwmark !== undefined ? ` fwmark=${request.fwmark}` : ''}`,
     );
@@ -103,7 +109,7 @@ export class FakeEngine implements TunnelEngine {
       peers: (configured?.peers ?? []).map((peer) => ({
         publicKey: peer.publicKey,
         presharedKey: undefined,
-        endpoint: peer.endpoint,
+        endpoint: this.endpoints.get(keyToBase64(peer.publicKey)),
         persistentKeepaliveInterval: 0,
         lastHandshake:
           this.lastHandshakeSec === undefined ? undefined : { sec: this.lastHandshakeSec, nsec: 500_000_000 },
@@ -121,6 +127,17 @@ export class FakeEngine implements TunnelEngine {
 
   onClosed(handler: (error?: Error) => void): void {
     this.closedHandlers.push(handler);
+  }
+
+  onPeerRoamed(listener: (publicKey: Uint8Array) => void): () => void {
+    this.roamedListeners.add(listener);
+    return () => this.roamedListeners.delete(listener);
+  }
+
+  /** As if an authenticated message of the peer's had come from `endpoint`. */
+  roam(publicKey: Uint8Array, endpoint: Endpoint): void {
+    this.endpoints.set(keyToBase64(publicKey), endpoint);
+    for (const listener of this.roamedListeners) listener(publicKey);
   }
 
   /** As if the interface were deleted from outside. */
