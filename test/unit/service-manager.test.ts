@@ -12,6 +12,13 @@ function states(system: FakeSystem, manager = system.manager()) {
   return { manager, seen };
 }
 
+function runningNames(manager: ReturnType<FakeSystem['manager']>): string[] {
+  return manager
+    .list()
+    .map((t) => t.name)
+    .sort();
+}
+
 async function refusal(promise: Promise<unknown>): Promise<RequestError> {
   try {
     await promise;
@@ -71,14 +78,7 @@ test('two tunnels that both block untunneled traffic conflict, however apart the
   assert.equal(refused.code, 'tunnel-conflict');
   assert.match(refused.message, /conflicts with the active tunnel wf0 \(both block untunneled traffic\)/);
   await manager.up({ name: 'wf2', configText: clientConfig({ net: 203, dns: false }) });
-  assert.deepEqual(
-    manager
-      .list()
-      .map((t) => t.name)
-      .sort(),
-    ['wf0', 'wf2'],
-    'one of them without a kill switch runs beside it',
-  );
+  assert.deepEqual(runningNames(manager), ['wf0', 'wf2'], 'one of them without a kill switch runs beside it');
 });
 
 test('tunnels that claim nothing of each other run side by side; a replacing up leaves them alone', async () => {
@@ -88,13 +88,7 @@ test('tunnels that claim nothing of each other run side by side; a replacing up 
   await manager.up({ name: 'wf1', configText: clientConfig({ net: 202 }) });
   const third = await manager.up({ name: 'wf2', configText: clientConfig({ net: 203 }), replaceConflicting: true });
   assert.deepEqual(third.replaced, ['wf1'], 'only the one that also sets DNS went down');
-  assert.deepEqual(
-    manager
-      .list()
-      .map((t) => t.name)
-      .sort(),
-    ['wf0', 'wf2'],
-  );
+  assert.deepEqual(runningNames(manager), ['wf0', 'wf2']);
 });
 
 test('a bad line is refused with its line error, and nothing is started', async () => {
