@@ -271,6 +271,7 @@ async function main(): Promise<void> {
         seconds: Math.ceil(seconds / 2),
         mtus: BENCH_MTUS.filter((mtu) => !onlyMtus || onlyMtus.includes(mtu)),
         pairs: picked(PAIRS),
+        udp: process.env.BENCH_MTU_UDP !== 'off',
         log,
       };
       const mtu = await inRounds(rounds, log, 'TCP and UDP at every MTU, netns.sh topology', () =>

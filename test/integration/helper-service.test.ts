@@ -9,6 +9,7 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundProcess } from './harness/background.js';
+import { killSwitchTable } from '../../helper/src/os/linux/firewall.js';
 import { PROTOCOL_VERSION } from '../../helper/src/rpc/index.js';
 import { CommandError } from './harness/exec.js';
 import { withLab, type Lab } from './harness/lab.js';
@@ -16,6 +17,7 @@ import type { Namespace } from './harness/namespace.js';
 import { networkSnapshot, type NetworkSnapshot } from './harness/network-snapshot.js';
 import { ping } from './harness/ping.js';
 import { generateKeyPair, upTunnelInterface, wgSet, type KeyPair } from './harness/wg.js';
+import { moveAddress, type VethLink } from './harness/veth.js';
 import { wireguardGo, type WireGuardDaemon } from './harness/wireguard.js';
 
 const PERMITTED_UID = 1; // daemon: an ordinary user who is not root
@@ -57,6 +59,8 @@ class HelperLab {
     readonly client: Namespace,
     readonly server: Namespace,
     readonly internet: Namespace,
+    /** veth1: `a` the client's end, `b` the server's. */
+    readonly uplink: VethLink,
     readonly serverKeys: KeyPair,
   ) {
     this.socket = join(lab.dir, 'run', 'helper.sock');
@@ -67,7 +71,7 @@ class HelperLab {
     // The permitted user must reach the socket (and read configs) under the lab directory.
     chmodSync(lab.dir, 0o755);
     const [client, server, internet] = [await lab.namespace(), await lab.namespace(), await lab.namespace()];
-    await lab.link(client, server); // veth1: client 10.99.1.1, server 10.99.1.2
+    const uplink = await lab.link(client, server); // veth1: client 10.99.1.1, server 10.99.1.2
     await lab.link(server, internet); // veth2: server 10.99.2.1, internet 10.99.2.2
     await client.exec('ip', ['route', 'add', 'default', 'via', '10.99.1.2']);
     await server.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
@@ -78,7 +82,7 @@ class HelperLab {
     const netnsEtc = join('/etc/netns', client.name);
     mkdirSync(netnsEtc, { recursive: true });
     writeFileSync(join(netnsEtc, 'resolv.conf'), ORIGINAL_RESOLV_CONF);
-    return new HelperLab(lab, client, server, internet, await generateKeyPair(lab.dir));
+    return new HelperLab(lab, client, server, internet, uplink, await generateKeyPair(lab.dir));
   }
 
   removeNetnsEtc(): void {
@@ -325,6 +329,45 @@ test('full tunnel with the kill switch: internet traffic goes through it, nothin
         .find((line) => line.includes('undid')) ?? '',
     );
   }));
+
+for (const [kind, allowedIps] of [
+  ['full', '0.0.0.0/0'],
+  ['split', '10.200.0.0/24'],
+] as const) {
+  test(`${kind} tunnel with the kill switch: a server that moves to another address and port is heard there, and the kill switch follows it`, (t) =>
+    withHelperLab(t, async (h) => {
+      const tunnel = await h.serverTunnel(51820, '10.200.0');
+      await h.startHelper();
+      const before = await h.snapshot();
+      const config = h.clientConfig(tunnel, allowedIps);
+      timed(t, await h.cli(['up', '--kill-switch', config.path]));
+      assert.equal((await ping(h.client, '10.200.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
+      const rules = () => h.client.exec('nft', ['list', 'table', 'inet', killSwitchTable(config.name)]);
+      assert.match(await rules(), /ip daddr 10\.99\.1\.2 udp dport 51820 accept/);
+
+      // A new port clears the sources wireguard-go keeps, so it sends from the new address. It speaks
+      // first, as a peer that roams does: the client has no way to know where it went.
+      await moveAddress(h.uplink.b, '10.99.1.3');
+      await h.server.exec('wg', ['set', tunnel.ifname, 'listen-port', '51822']);
+      assert.equal(
+        (await ping(h.server, '10.200.0.2', { count: 3, deadlineSeconds: 10 })).received,
+        3,
+        'the client hears the server at its new address and answers it there',
+      );
+      const endpoint = async () =>
+        (await h.client.exec('wg', ['show', config.name, 'endpoints'])).trim().split('\t')[1];
+      assert.equal(await endpoint(), '10.99.1.3:51822');
+      await waitFor('the kill switch to name the new endpoint', async () =>
+        /ip daddr 10\.99\.1\.3 udp dport 51822 accept/.test(await rules()),
+      );
+      assert.doesNotMatch(await rules(), /10\.99\.1\.2/, 'the old endpoint is no longer let through');
+      assert.match(h.helper.log(), /a peer roamed to another address: following it/);
+      assert.equal((await ping(h.client, '10.200.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
+
+      timed(t, await h.cli(['down', config.name]));
+      assert.deepEqual(await h.snapshot(), before);
+    }));
+}
 
 test('full tunnel without the kill switch: traffic bound to the uplink leaks when asked to', (t) =>
   withHelperLab(t, async (h) => {

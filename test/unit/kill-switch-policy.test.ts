@@ -32,11 +32,18 @@ test('lockdown: tunnels, endpoints and marks pass, DNS only through a tunnel, th
     'th dport 53 drop',
     'counter name "dropped_out" drop',
   ];
-  let at = -1;
-  for (const rule of order) {
-    const next = output.indexOf(rule);
-    assert.ok(next > at, `${rule} in order in:\n${output}`);
-    at = next;
+  const input = script.slice(script.indexOf('chain input'));
+  const inputOrder = ['iifname @tunnels accept', 'socket mark @marks accept', 'counter name "dropped_in" drop'];
+  for (const [chain, rules] of [
+    [output, order],
+    [input, inputOrder],
+  ] as const) {
+    let at = -1;
+    for (const rule of rules) {
+      const next = chain.indexOf(rule);
+      assert.ok(next > at, `${rule} in order in:\n${chain}`);
+      at = next;
+    }
   }
   assert.doesNotMatch(script, /10\.0\.0\.0\/8/, 'no LAN unless allowed');
   assert.match(script, /^table inet wirefly-lockdown-1000\ndelete table inet wirefly-lockdown-1000\n/);

@@ -299,7 +299,7 @@ test('kill switch: a pf anchor under com.apple/ with the rules loaded, pf enable
     'AllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 198.51.100.1:51820',
   );
   assert.equal(plan.killSwitch, true);
-  const applied = await applyDarwinTunnelNetwork(plan, { journal }, mac);
+  const applied = await applyDarwinTunnelNetwork(plan, { journal, engineListenPort: 51999 }, mac);
   const anchor = `com.apple/wirefly.${IF}`;
   assert.deepEqual(mac.changes().slice(-4), [
     record({ op: 'flush-pf-anchor', anchor }),
@@ -309,8 +309,9 @@ test('kill switch: a pf anchor under com.apple/ with the rules loaded, pf enable
   ]);
   assert.equal(
     mac.pf.anchors.get(anchor),
-    killSwitchRules({ ifname: IF, endpoints: plan.endpoints, dnsServers: plan.dns.servers }),
+    killSwitchRules({ ifname: IF, endpoints: plan.endpoints, dnsServers: plan.dns.servers, enginePort: 51999 }),
   );
+  assert.match(mac.pf.anchors.get(anchor)!, /^pass in quick proto udp to any port 51999$/m);
   assert.deepEqual([...mac.pf.references], ['1234567890123456789']);
   await applied.undo();
   assert.equal(mac.snapshot(), before);
@@ -339,19 +340,26 @@ test('kill switch: refused, with everything undone, where the main ruleset does 
   assert.equal(mac.commandsOf('pfctl').filter((argv) => argv[1] === '-a').length, 0);
 });
 
-test('pf rules, full tunnel, IPv4 and IPv6 endpoints and DNS servers', () => {
+test("pf rules, full tunnel, IPv4 and IPv6 endpoints and DNS servers; the engine's port from and to anywhere", () => {
   const endpoints = [
     { ...address('198.51.100.1'), port: 51820 },
     { ...address('2001:db8::1'), port: 443 },
   ];
   assert.equal(
-    killSwitchRules({ ifname: 'utun7', endpoints, dnsServers: [address('10.9.0.1'), address('fd00::53')] }),
+    killSwitchRules({
+      ifname: 'utun7',
+      endpoints,
+      dnsServers: [address('10.9.0.1'), address('fd00::53')],
+      enginePort: 51999,
+    }),
     [
       'pass quick on lo0 all',
       'pass out quick on utun7 inet proto { tcp, udp } to { 10.9.0.1 } port 53',
       'pass out quick on utun7 inet6 proto { tcp, udp } to { fd00::53 } port 53',
       'block drop out quick proto { tcp, udp } to any port 53',
       'pass quick on utun7 all',
+      'pass out quick proto udp from any port 51999',
+      'pass in quick proto udp to any port 51999',
       'pass out quick inet proto udp to 198.51.100.1 port 51820',
       'pass in quick inet proto udp from 198.51.100.1 port 51820',
       'pass out quick inet6 proto udp to 2001:db8::1 port 443',

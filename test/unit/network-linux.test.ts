@@ -349,7 +349,7 @@ test('kill switch script: tunnel, loopback, endpoints, DHCP and NDP pass; DNS on
   assert.match(noServers, /oifname "wf0" meta l4proto \{ tcp, udp \} th dport 53 accept/);
 });
 
-test("kill switch script: with the engine's mark, its packets leave for any address and only their flows' replies come back", () => {
+test("kill switch script: with the engine's mark, its packets leave for any address, their flows' replies come back, and its socket hears from any address", () => {
   const endpoints = [parseEndpoint('198.51.100.1:51820')!];
   const script = killSwitchScript({ ifname: 'wf0', endpoints, dnsServers: [], engineMark: 51820 });
   const output = script.slice(script.indexOf('chain output'), script.indexOf('chain input'));
@@ -365,6 +365,7 @@ test("kill switch script: with the engine's mark, its packets leave for any addr
     'counter name "dropped_out" drop',
   );
   between(input, 'iifname "wf0" accept', 'ct mark 51820 accept', 'counter name "dropped_in" drop');
+  between(input, 'iifname "wf0" accept', 'socket mark 51820 accept', 'counter name "dropped_in" drop');
   assert.ok(!/ct state/.test(script), 'no established shortcut around the tunnel');
   assert.doesNotMatch(killSwitchScript({ ifname: 'wf0', endpoints, dnsServers: [] }), /mark/, 'no mark, no rule');
 });

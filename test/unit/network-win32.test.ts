@@ -47,13 +47,15 @@ const FULL_TUNNEL = planFor(
 test('full tunnel: kill switch first, MTU from the uplink, addresses, the endpoint kept off the tunnel, default routes split, DNS', async (t) => {
   const { dir, api, platform } = setup(t);
   const journal = await Journal.open(dir, platform.network.undoPerformer());
-  const applied = await platform.network.apply(FULL_TUNNEL, { journal });
+  const applied = await platform.network.apply(FULL_TUNNEL, { journal, engineListenPort: 51999 });
   assert.equal(applied.mtu, 1420);
   const filters = killSwitchFilters({
     luid: TUNNEL,
     endpoints: [parseEndpoint('203.0.113.5:51820')!],
     dnsServers: [parseIpAddress('10.8.0.1')!],
+    enginePort: 51999,
   });
+  assert.deepEqual(api.filters, filters);
   assert.deepEqual(api.calls, [
     'interfaceLuid wf0',
     'openFirewall',
@@ -92,11 +94,12 @@ test('full tunnel: kill switch first, MTU from the uplink, addresses, the endpoi
   ]);
 });
 
-test('the kill switch: the tunnel, loopback, DHCP, NDP and the endpoint let through, DNS only to the tunnel servers, the rest blocked', () => {
+test("the kill switch: the tunnel, loopback, DHCP, NDP, the endpoint and the engine's port let through, DNS only to the tunnel servers, the rest blocked", () => {
   const filters = killSwitchFilters({
     luid: TUNNEL,
     endpoints: [parseEndpoint('[2001:db8::5]:51820')!],
     dnsServers: [parseIpAddress('10.8.0.1')!],
+    enginePort: 51999,
   });
   const describe = (name: string) =>
     filters
@@ -119,6 +122,12 @@ test('the kill switch: the tunnel, loopback, DHCP, NDP and the endpoint let thro
   assert.deepEqual(describe('WireGuard endpoint'), [
     'connect-v6 permit 12 [{"field":"protocol","protocol":"udp"},{"field":"remote-address","address":{"family":6,"bytes":{"0":32,"1":1,"2":13,"3":184,"4":0,"5":0,"6":0,"7":0,"8":0,"9":0,"10":0,"11":0,"12":0,"13":0,"14":0,"15":5},"prefix":128}},{"field":"remote-port","port":51820}]',
   ]);
+  assert.deepEqual(
+    describe("the engine's port"),
+    ['connect-v4', 'accept-v4', 'connect-v6', 'accept-v6'].map(
+      (layer) => `${layer} permit 12 [{"field":"protocol","protocol":"udp"},{"field":"local-port","port":51999}]`,
+    ),
+  );
   assert.equal(describe('DNS to the tunnel servers').length, 2);
   assert.ok(describe('DNS elsewhere').every((line) => line.includes('block 14')));
   assert.ok(filters.every((f) => f.weight >= 0 && f.weight <= 15));

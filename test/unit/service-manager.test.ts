@@ -162,11 +162,12 @@ test('a full tunnel gets the kill switch by default; the request can turn it off
   );
 });
 
-test('the network can set the engine fwmark, and host-name endpoints are resolved once for both', async () => {
+test("the network can set the engine fwmark, knows the engine's port, and host-name endpoints are resolved once for both", async () => {
   const system = new FakeSystem();
   const manager = system.manager();
   await manager.up({ name: 'wf0', configText: clientConfig({ endpoint: 'vpn.example.test:51820' }) });
   const request = system.networkRequests[0]!;
+  assert.equal(request.engineListenPort, system.engines.get('wf0')!.state().listenPort);
   assert.deepEqual([...request.resolvedHosts.keys()], ['vpn.example.test']);
   assert.deepEqual(system.engines.get('wf0')!.requests[0]!.peers[0]!.endpoint, {
     family: 4,

@@ -38,6 +38,12 @@ export interface NetworkContext {
    * them into the tunnel itself; Linux needs it for a full tunnel.
    */
   readonly setFwmark?: (mark: number) => Promise<void>;
+  /**
+   * The engine's UDP port. A kill switch without Linux's mark lets what the
+   * engine sends from it and receives on it pass, whatever the peer's address,
+   * so that a peer that roams is heard where it went.
+   */
+  readonly engineListenPort?: number;
 }
 
 export interface AppliedTunnelNetwork {

@@ -5,14 +5,14 @@ import type { TunnelNetwork } from './tunnel-network.js';
 
 export function journaledNetwork(journal: UndoJournal, applier: NetworkApplier): TunnelNetwork {
   return {
-    async apply({ interfaceName, config, killSwitch, allowLan, resolvedHosts, setFwmark }) {
+    async apply({ interfaceName, config, killSwitch, allowLan, resolvedHosts, setFwmark, engineListenPort }) {
       const plan = planTunnelNetwork(config, {
         ifname: interfaceName,
         killSwitch,
         ...(allowLan ? { allowLan } : {}),
         resolvedHosts: new Map([...resolvedHosts].map(([host, address]) => [host, [address]])),
       });
-      const applied = await applier.apply(plan, { journal, setFwmark });
+      const applied = await applier.apply(plan, { journal, setFwmark, engineListenPort });
       const update = applied.updateEndpoints?.bind(applied);
       return { undo: () => applied.undo(), ...(update ? { updateEndpoints: update } : {}) };
     },

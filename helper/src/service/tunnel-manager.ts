@@ -431,6 +431,7 @@ export class TunnelManager {
       allowLan: admissions?.allowLan() ?? false,
       resolvedHosts,
       setFwmark: (mark) => engine.configure({ fwmark: mark, replacePeers: false, peers: [] }),
+      engineListenPort: engine.state().listenPort,
     });
     await admissions?.admit(engine.interfaceName, numericEndpoints(config, resolvedHosts), engine.state().fwmark);
     // %i is the OS's interface name, as wg-quick has it (utunN on macOS).

@@ -14,6 +14,8 @@ export interface NetworkRequest {
   readonly resolvedHosts: ReadonlyMap<string, IpAddress>;
   /** Marks the engine's own packets, before any route could send them into the tunnel itself. */
   readonly setFwmark: (mark: number) => Promise<void>;
+  /** The engine's UDP port, bound by now. */
+  readonly engineListenPort: number;
 }
 
 export interface AppliedNetwork {

@@ -63,7 +63,12 @@ export async function applyDarwinTunnelNetwork(
     const dns =
       plan.dns.servers.length > 0 ? new ServiceDns(system, plan.dns.servers, plan.dns.searchDomains) : undefined;
     await dns?.refresh();
-    const killSwitch = () => ({ ifname: plan.ifname, endpoints, dnsServers: plan.dns.servers });
+    const killSwitch = () => ({
+      ifname: plan.ifname,
+      endpoints,
+      dnsServers: plan.dns.servers,
+      ...(context.engineListenPort === undefined ? {} : { enginePort: context.engineListenPort }),
+    });
     if (plan.killSwitch) await addKillSwitch(system, killSwitch());
     // An automatic MTU follows the uplink, as wg-quick's monitor has it.
     const followMtu =

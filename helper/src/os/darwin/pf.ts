@@ -6,7 +6,10 @@
 // pf only if nobody else, the system or the user, holds pf enabled.
 //
 // What may pass outside the tunnel: loopback, the encrypted UDP to and from the
-// endpoints, DHCP, and IPv6 neighbour discovery and DHCPv6 on the link. DNS may
+// endpoints and the engine's own port (whatever the address, so that a peer
+// that roams is heard where it went; the engine authenticates every datagram,
+// as WireGuard for Windows' firewall trusts its service's traffic), DHCP, and
+// IPv6 neighbour discovery and DHCPv6 on the link. DNS may
 // go only to the configured servers, and only through the tunnel. Every rule is
 // "quick": the first match decides. pf keeps state, so replies to what was let
 // out come back in without rules of their own.
@@ -17,6 +20,8 @@ export interface KillSwitch {
   readonly ifname: string;
   readonly endpoints: readonly Endpoint[];
   readonly dnsServers: readonly IpAddress[];
+  /** The engine's UDP port. */
+  readonly enginePort?: number;
 }
 
 export function killSwitchAnchor(ifname: string): string {
@@ -25,7 +30,7 @@ export function killSwitchAnchor(ifname: string): string {
 
 const INET: Readonly<Record<IpFamily, string>> = { 4: 'inet', 6: 'inet6' };
 
-export function killSwitchRules({ ifname, endpoints, dnsServers }: KillSwitch): string {
+export function killSwitchRules({ ifname, endpoints, dnsServers, enginePort }: KillSwitch): string {
   const dns = 'proto { tcp, udp } to any port 53';
   const dnsRules =
     dnsServers.length === 0
@@ -45,11 +50,16 @@ export function killSwitchRules({ ifname, endpoints, dnsServers }: KillSwitch): 
       `pass in quick ${family} proto udp from ${address} port ${endpoint.port}`,
     ];
   });
+  const engineRules =
+    enginePort === undefined
+      ? []
+      : [`pass out quick proto udp from any port ${enginePort}`, `pass in quick proto udp to any port ${enginePort}`];
   return [
     'pass quick on lo0 all',
     ...dnsRules,
     `block drop out quick ${dns}`,
     `pass quick on ${ifname} all`,
+    ...engineRules,
     ...endpointRules,
     'pass out quick inet proto udp from any port 68 to any port 67',
     'pass in quick inet proto udp from any port 67 to any port 68',

@@ -6,7 +6,7 @@ import type { Endpoint } from '../../net/ip.js';
 import type { AppliedTunnelNetwork, NetworkContext, TunnelNetworkPlan } from '../network.js';
 import { spawnCommand, type CommandRunner } from '../command.js';
 import { detectDnsBackend, setTunnelDns, type DnsBackend } from './dns.js';
-import { addKillSwitch, reloadKillSwitch } from './firewall.js';
+import { addKillSwitch, markEngineForKillSwitch, reloadKillSwitch } from './firewall.js';
 import { addAddresses, setMtuAndUp } from './link.js';
 import { autoMtu } from './mtu.js';
 import { addFullTunnel } from './policy-routing.js';
@@ -52,7 +52,9 @@ export async function applyLinuxTunnelNetwork(
             setFwmark,
             ...(plan.fwmark === undefined ? {} : { fwmark: plan.fwmark }),
           })
-        : undefined;
+        : plan.killSwitch && setFwmark
+          ? await markEngineForKillSwitch(system.run, plan.fwmark, setFwmark)
+          : undefined;
     let dnsBackend: DnsBackend | undefined;
     if (plan.dns.servers.length > 0) {
       dnsBackend = options.dnsBackend ?? detectDnsBackend();
@@ -77,7 +79,8 @@ export async function applyLinuxTunnelNetwork(
       ...(fwmark === undefined ? {} : { fwmark }),
       ...(dnsBackend === undefined ? {} : { dnsBackend }),
       undo: () => log.undo(),
-      // Routing does not depend on the endpoints (a full tunnel marks the engine's UDP); a kill switch's rules name them.
+      // Routing does not depend on the endpoints (the engine's UDP is marked); a kill switch's rules name them too, for
+      // an engine that was not given the mark.
       ...(plan.killSwitch ? { updateEndpoints: (next) => reloadKillSwitch(system.run, killSwitch(next)) } : {}),
     };
   } catch (error) {

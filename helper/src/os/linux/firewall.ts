@@ -4,11 +4,15 @@
 // and DHCPv6 on the link. DNS may go only to the configured servers, and only
 // through the tunnel. Everything else is counted and dropped.
 //
-// Where the engine marks its UDP (a full tunnel's fwmark), whatever carries the
-// mark may leave, and the connection tracker marks the flow so that its replies
-// may come back: a peer that roams, or an endpoint whose name now resolves to
-// another address, keeps working, where the addresses known at start would not.
-// Only root can mark a socket.
+// The engine's UDP carries a mark (a full tunnel's fwmark, or one set for the
+// kill switch alone): whatever carries it may leave, the connection tracker
+// marks the flow so that its replies (and ICMP errors about it) may come back,
+// and whatever arrives for the engine's marked socket may come in. So a peer
+// that roams to another address is heard there, and an endpoint whose name now
+// resolves to another address keeps working, where the addresses known at
+// start would not. The engine authenticates every datagram, as WireGuard for
+// Windows' firewall trusts all of its service's traffic. Only root can mark a
+// socket. The endpoints' own rules remain for an engine without the mark.
 //
 // Inbound, no "ct state established" rule: a connection opened before the
 // tunnel came up would keep talking around it. Replies to what is allowed out
@@ -16,6 +20,7 @@
 import { formatIpAddress, type Endpoint, type IpAddress, type IpFamily } from '../../net/ip.js';
 import { lanRules } from './lan-ranges.js';
 import { loadNftTable, nftTableName } from './nftables.js';
+import { firstFreeTable } from './policy-routing.js';
 import type { CommandRunner } from '../command.js';
 import type { JournaledSystem } from './undo-steps.js';
 
@@ -34,6 +39,22 @@ export interface KillSwitch {
   readonly allowLan?: boolean;
   /** The fwmark on the engine's UDP socket, if it has one. */
   readonly engineMark?: number;
+}
+
+/**
+ * Where no full tunnel marks the engine's UDP, a kill switch has it marked all
+ * the same, with the config's FwMark or else a number no routing rule or table
+ * uses: the mark is how its rules know the engine's packets wherever a peer
+ * moves to. Nothing routes by it.
+ */
+export async function markEngineForKillSwitch(
+  run: CommandRunner,
+  fwmark: number | undefined,
+  setFwmark: (mark: number) => Promise<void>,
+): Promise<number> {
+  const mark = fwmark ?? (await firstFreeTable(run));
+  await setFwmark(mark);
+  return mark;
 }
 
 export function killSwitchTable(ifname: string): string {
@@ -81,7 +102,7 @@ export function killSwitchScript({ ifname, endpoints, dnsServers, engineMark, al
     (endpoint) => `${proto(endpoint.family)} saddr ${formatIpAddress(endpoint)} udp sport ${endpoint.port} accept`,
   );
   const engineOut = engineMark === undefined ? [] : [`meta mark ${engineMark} ct mark set meta mark accept`];
-  const engineIn = engineMark === undefined ? [] : [`ct mark ${engineMark} accept`];
+  const engineIn = engineMark === undefined ? [] : [`ct mark ${engineMark} accept`, `socket mark ${engineMark} accept`];
   const output = [
     'oifname "lo" accept',
     ...dnsThroughTunnel,

@@ -44,6 +44,7 @@ export function lockdownScript(table: string, allowLan: boolean): string {
     'iifname "lo" accept',
     'iifname @tunnels accept',
     'ct mark @marks accept',
+    'socket mark @marks accept',
     'ip saddr . udp sport @endpoints4 accept',
     'ip6 saddr . udp sport @endpoints6 accept',
     'udp sport 67 udp dport 68 accept',

@@ -92,7 +92,13 @@ export async function applyWin32TunnelNetwork(
   try {
     const luid = api.interfaceLuid(plan.ifname);
     let endpoints = plan.endpoints;
-    const killSwitch = () => killSwitchFilters({ luid, endpoints, dnsServers: plan.dns.servers });
+    const killSwitch = () =>
+      killSwitchFilters({
+        luid,
+        endpoints,
+        dnsServers: plan.dns.servers,
+        ...(context.engineListenPort === undefined ? {} : { enginePort: context.engineListenPort }),
+      });
     if (plan.killSwitch) {
       await journaled({ op: 'win32-delete-firewall' }, () => {
         firewall = api.openFirewall();

@@ -1,8 +1,12 @@
 // The kill switch as WireGuard for Windows' firewall builds it: in Wirefly's
 // own WFP sublayer, permit everything on the tunnel's interface, loopback,
-// DHCP and NDP, and the endpoints' UDP; let DNS reach only the tunnel's
-// servers; block everything else, both families, both directions. Pure: the
-// filters are data that api.ts's FirewallSession adds in one transaction.
+// DHCP and NDP, the endpoints' UDP, and the engine's own UDP port to and from
+// any address; let DNS reach only the tunnel's servers; block everything else,
+// both families, both directions. WireGuard for Windows permits all of its
+// service's traffic, so that a peer that roams is heard where it went; the
+// engine's port (held with SO_EXCLUSIVEADDRUSE) is the narrower form of that.
+// Pure: the filters are data that api.ts's FirewallSession adds in one
+// transaction.
 import { type Cidr, type Endpoint, type IpAddress, type IpFamily } from '../../net/ip.js';
 import type { WfpCondition, WfpFilter } from './api.js';
 
@@ -15,6 +19,8 @@ export interface KillSwitchPlan {
   readonly luid: bigint;
   readonly endpoints: readonly Endpoint[];
   readonly dnsServers: readonly IpAddress[];
+  /** The engine's UDP port. */
+  readonly enginePort?: number;
 }
 
 type Layer = WfpFilter['layer'];
@@ -128,11 +134,19 @@ function dns(servers: readonly IpAddress[]): WfpFilter[] {
 }
 
 export function killSwitchFilters(plan: KillSwitchPlan): WfpFilter[] {
+  const engine: WfpCondition[] =
+    plan.enginePort === undefined
+      ? []
+      : [
+          { field: 'protocol', protocol: 'udp' },
+          { field: 'local-port', port: plan.enginePort },
+        ];
   return [
     ...onBothFamilies('the tunnel', 'permit', WEIGHT_PERMIT, [{ field: 'interface', luid: plan.luid }]),
     ...onBothFamilies('loopback', 'permit', WEIGHT_PERMIT, [{ field: 'loopback' }]),
     ...dhcp(),
     ...ndp(),
+    ...(engine.length > 0 ? onBothFamilies("the engine's port", 'permit', WEIGHT_PERMIT, engine) : []),
     ...endpoints(plan.endpoints),
     ...dns(plan.dnsServers),
     ...onBothFamilies('everything else', 'block', WEIGHT_BLOCK_ALL, []),
