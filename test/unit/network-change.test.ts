@@ -208,6 +208,31 @@ test('tunnel manager: a configured peer that roams is followed by the network on
   assert.deepEqual(system.actions, []);
 });
 
+test("tunnel manager: the engine's UDP moved to another port is followed by the network; a failure is logged", async () => {
+  const system = new FakeSystem();
+  const manager = system.manager();
+  const logged: string[] = [];
+  manager.onEvent((event) => {
+    if (event.type === 'event' && event.event === 'log') logged.push(event.line.message);
+  });
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+  await manager.up({ name: 'wg0', configText: clientConfig() });
+  const engine = system.engines.get('wg0')!;
+  system.actions.length = 0;
+  engine.rebind(40123);
+  await settled();
+  assert.deepEqual(system.actions, ['network engine-port wg0 40123']);
+  system.failEndpointUpdate = new Error('pfctl: no such anchor');
+  engine.rebind(40124);
+  await settled();
+  assert.ok(logged.includes('following the new port failed: pfctl: no such anchor'), logged.join('\n'));
+  await manager.down('wg0');
+  system.actions.length = 0;
+  engine.rebind(40125);
+  await settled();
+  assert.deepEqual(system.actions, [], 'after down, nothing follows');
+});
+
 test('tunnel manager: host names are re-resolved only for peers whose handshakes have failed for a while', async () => {
   const system = new FakeSystem();
   let now = 1_800_000_000_000;

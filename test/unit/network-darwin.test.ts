@@ -313,6 +313,12 @@ test('kill switch: a pf anchor under com.apple/ with the rules loaded, pf enable
   );
   assert.match(mac.pf.anchors.get(anchor)!, /^pass in quick proto udp to any port 51999$/m);
   assert.deepEqual([...mac.pf.references], ['1234567890123456789']);
+  await applied.updateEngineListenPort!(40000);
+  assert.equal(
+    mac.pf.anchors.get(anchor),
+    killSwitchRules({ ifname: IF, endpoints: plan.endpoints, dnsServers: plan.dns.servers, enginePort: 40000 }),
+    'the engine moved to another port: the anchor follows',
+  );
   await applied.undo();
   assert.equal(mac.snapshot(), before);
   const undone = mac.calls.map((argv) => argv.join(' '));

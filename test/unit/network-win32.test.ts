@@ -94,6 +94,24 @@ test('full tunnel: kill switch first, MTU from the uplink, addresses, the endpoi
   ]);
 });
 
+test("the engine's UDP moved to another port: the kill switch's filters replaced in one transaction", async (t) => {
+  const { dir, api, platform } = setup(t);
+  const journal = await Journal.open(dir, platform.network.undoPerformer());
+  const applied = await platform.network.apply(FULL_TUNNEL, { journal, engineListenPort: 51999 });
+  const moved = killSwitchFilters({
+    luid: TUNNEL,
+    endpoints: [parseEndpoint('203.0.113.5:51820')!],
+    dnsServers: [parseIpAddress('10.8.0.1')!],
+    enginePort: 40000,
+  });
+  await applied.updateEngineListenPort!(40000);
+  assert.equal(api.calls.at(-1), `replaceFilters ${moved.length}`);
+  assert.deepEqual(api.filters, moved);
+  assert.equal(api.firewallSessions, 1);
+  await applied.undo();
+  assert.equal(api.firewallOpen, false);
+});
+
 test("the kill switch: the tunnel, loopback, DHCP, NDP, the endpoint and the engine's port let through, DNS only to the tunnel servers, the rest blocked", () => {
   const filters = killSwitchFilters({
     luid: TUNNEL,

@@ -3,10 +3,12 @@
 // UAPI named pipe (where wireguard-go for Windows puts it, so where wg.exe
 // looks), a packet injected into one's TUN starts the handshake and comes out
 // of the other's, and one goes back; the UAPI get then shows the handshake
-// and the bytes.
+// and the bytes. Then one moves to another port through the pipe: its engine
+// tells of the move, and the other roams to it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { generatePrivateKey, publicKeyFromPrivate } from '../../helper/src/config/keys.js';
@@ -17,6 +19,8 @@ const PEER_SCRIPT = fileURLToPath(new URL('./support/engine-peer.js', import.met
 
 class Peer {
   readonly written: string[] = [];
+  /** The ports the engine's UDP moved to, as its onListenPortChanged told them. */
+  readonly rebound: number[] = [];
   private waiters: (() => void)[] = [];
   port = 0;
 
@@ -26,6 +30,7 @@ class Peer {
   ) {
     child.on('message', (report: PeerReport) => {
       if ('written' in report) this.written.push(report.written);
+      if ('rebound' in report) this.rebound.push(report.rebound);
       if ('error' in report) this.written.push(`error: ${report.error}`);
       for (const wake of this.waiters.splice(0)) wake();
     });
@@ -48,15 +53,24 @@ class Peer {
   }
 
   async nextWritten(timeoutMs: number): Promise<string> {
+    await this.until(() => this.written.length > 0, 'wrote no packet to its TUN', timeoutMs);
+    return this.written.shift()!;
+  }
+
+  async nextRebound(timeoutMs: number): Promise<number> {
+    await this.until(() => this.rebound.length > 0, 'told of no new port', timeoutMs);
+    return this.rebound.shift()!;
+  }
+
+  private async until(condition: () => boolean, failure: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.written.length === 0) {
-      if (Date.now() > deadline) throw new Error(`${this.name} wrote no packet to its TUN within ${timeoutMs} ms`);
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`${this.name} ${failure} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 100);
       });
     }
-    return this.written.shift()!;
   }
 
   async close(): Promise<void> {
@@ -109,7 +123,7 @@ function ipv4Packet(source: number[], destination: number[], payload: string): B
   return packet;
 }
 
-test('two engines in two node.exe processes: handshake and data both ways over Winsock UDP on loopback', async (t) => {
+test('two engines in two node.exe processes: handshake and data both ways over Winsock UDP on loopback; a new listen port told and roamed to', async (t) => {
   const suffix = `${process.pid}`;
   const [a, b] = await Promise.all([Peer.start(`wfa${suffix}`), Peer.start(`wfb${suffix}`)]);
   t.after(() => Promise.all([a.close(), b.close()]));
@@ -138,4 +152,33 @@ test('two engines in two node.exe processes: handshake and data both ways over W
   assert.match(state, /^tx_bytes=[1-9]\d*$/m);
   assert.match(state, new RegExp(`^endpoint=127\\.0\\.0\\.1:${b.port}$`, 'm'));
   assert.deepEqual([a.written, b.written], [[], []], 'nothing else came out of either TUN');
+
+  // wg set listen-port on b: its Winsock sockets move, it says so (what a port-based kill switch follows),
+  // and a, hearing b's next packet from there, roams to it.
+  const port = await freeUdpPort();
+  assert.equal(await uapi(b.name, `set=1\nlisten_port=${port}\n\n`), 'errno=0\n\n');
+  assert.equal(await b.nextRebound(5_000), port);
+  assert.match(await uapi(b.name, 'get=1\n\n'), new RegExp(`^listen_port=${port}$`, 'm'));
+  const moved = ipv4Packet([10, 44, 0, 2], [10, 44, 0, 1], 'from b, from its new port');
+  b.send({ inject: moved.toString('hex') });
+  assert.equal(await a.nextWritten(10_000), moved.toString('hex'));
+  assert.match(await uapi(a.name, 'get=1\n\n'), new RegExp(`^endpoint=127\\.0\\.0\\.1:${port}$`, 'm'));
+  assert.equal(await uapi(b.name, `set=1\nlisten_port=${port}\n\n`), 'errno=0\n\n');
+  // What b reports next comes after any word of a move, on the same channel.
+  const after = ipv4Packet([10, 44, 0, 1], [10, 44, 0, 2], 'from a, after the same port was set again');
+  a.send({ inject: after.toString('hex') });
+  assert.equal(await b.nextWritten(10_000), after.toString('hex'));
+  assert.deepEqual(b.rebound, [], 'the same port again: no move, no word of one');
 });
+
+/** A port nobody holds right now, found by binding to port 0 on both families' wildcard. */
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket({ type: 'udp6', ipv6Only: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, resolve);
+  });
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}

@@ -58,6 +58,8 @@ export interface AppliedTunnelNetwork {
    * kill switch's rules) follows. Absent where nothing depends on them.
    */
   updateEndpoints?(endpoints: readonly Endpoint[]): Promise<void>;
+  /** The engine's UDP moved to another port (NetworkContext.engineListenPort): what names it follows. */
+  updateEngineListenPort?(port: number): Promise<void>;
 }
 
 /** One platform's way of carrying a plan out. */

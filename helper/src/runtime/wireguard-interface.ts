@@ -74,6 +74,7 @@ export class WireGuardInterface {
   private routeWatch: RouteChangeWatch | undefined;
   private closedHandlers: ((error?: Error) => void)[] = [];
   private readonly roamedListeners = new Set<(publicKey: Uint8Array) => void>();
+  private readonly reboundListeners = new Set<(port: number) => void>();
 
   private readonly crypto: TransportCrypto;
 
@@ -153,6 +154,7 @@ export class WireGuardInterface {
     this.udp = next;
     previous?.close();
     this.log('verbose', `UDP bound to port ${next.port}`);
+    if (previous && previous.port !== next.port) for (const listener of this.reboundListeners) listener(next.port);
   }
 
   /** The mark on outgoing datagrams (wg's fwmark), kept across rebinds; 0 is none. */
@@ -173,6 +175,12 @@ export class WireGuardInterface {
   onPeerRoamed(listener: (publicKey: Uint8Array) => void): () => void {
     this.roamedListeners.add(listener);
     return () => this.roamedListeners.delete(listener);
+  }
+
+  /** Called with the new port when the UDP sockets move to another (wg set listen-port). */
+  onListenPortChanged(listener: (port: number) => void): () => void {
+    this.reboundListeners.add(listener);
+    return () => this.reboundListeners.delete(listener);
   }
 
   private onTunPackets(batch: PacketBatch): void {

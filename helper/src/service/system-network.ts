@@ -13,8 +13,13 @@ export function journaledNetwork(journal: UndoJournal, applier: NetworkApplier):
         resolvedHosts: new Map([...resolvedHosts].map(([host, address]) => [host, [address]])),
       });
       const applied = await applier.apply(plan, { journal, setFwmark, engineListenPort });
-      const update = applied.updateEndpoints?.bind(applied);
-      return { undo: () => applied.undo(), ...(update ? { updateEndpoints: update } : {}) };
+      const updateEndpoints = applied.updateEndpoints?.bind(applied);
+      const updateEngineListenPort = applied.updateEngineListenPort?.bind(applied);
+      return {
+        undo: () => applied.undo(),
+        ...(updateEndpoints ? { updateEndpoints } : {}),
+        ...(updateEngineListenPort ? { updateEngineListenPort } : {}),
+      };
     },
   };
 }

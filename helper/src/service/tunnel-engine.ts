@@ -20,6 +20,8 @@ export interface TunnelEngine {
   onClosed(handler: (error?: Error) => void): void;
   /** Called with a peer's public key when an authenticated message moved its endpoint elsewhere. */
   onPeerRoamed(listener: (publicKey: Uint8Array) => void): () => void;
+  /** Called with the new port when the engine's UDP moved to another (wg set listen-port). */
+  onListenPortChanged(listener: (port: number) => void): () => void;
 }
 
 export type EngineStarter = (name: string, log: Logger) => Promise<TunnelEngine>;
@@ -37,5 +39,6 @@ export const startEngineInProcess: EngineStarter = async (name, log) => {
     close: () => wg.close(),
     onClosed: (handler) => wg.onClosed(handler),
     onPeerRoamed: (listener) => wg.onPeerRoamed(listener),
+    onListenPortChanged: (listener) => wg.onListenPortChanged(listener),
   };
 };

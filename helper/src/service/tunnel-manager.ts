@@ -250,6 +250,17 @@ export class TunnelManager {
       );
   }
 
+  private async listenPortChanged(tunnel: Tunnel, port: number): Promise<void> {
+    const network = tunnel.network;
+    if (!network?.updateEngineListenPort) return;
+    this.log('info', 'helper', tunnel.name, `the engine moved to port ${port}: the kill switch follows`);
+    await network
+      .updateEngineListenPort(port)
+      .catch((error: unknown) =>
+        this.log('error', 'helper', tunnel.name, `following the new port failed: ${describe(error)}`),
+      );
+  }
+
   /** A peer of the config's was heard from elsewhere: the network follows, once the burst of moves is over. */
   private peerRoamed(tunnel: Tunnel, publicKey: Uint8Array): void {
     const key = keyToBase64(publicKey);
@@ -423,6 +434,7 @@ export class TunnelManager {
     tunnel.engine = engine;
     engine.onClosed((error) => void this.engineClosed(tunnel, error));
     engine.onPeerRoamed((publicKey) => this.peerRoamed(tunnel, publicKey));
+    engine.onListenPortChanged((port) => void this.track(this.listenPortChanged(tunnel, port)));
     await engine.configure(engineSetRequest(config, resolvedHosts));
     tunnel.network = await this.options.network.apply({
       interfaceName: engine.interfaceName,

@@ -22,6 +22,8 @@ export interface AppliedNetwork {
   undo(): Promise<void>;
   /** The peers' endpoints moved (a host name resolved elsewhere, a peer roamed): the host routes and kill switch that name them follow. */
   updateEndpoints?(endpoints: readonly Endpoint[]): Promise<void>;
+  /** The engine's UDP moved to another port: a kill switch that names the port follows. */
+  updateEngineListenPort?(port: number): Promise<void>;
 }
 
 export interface TunnelNetwork {

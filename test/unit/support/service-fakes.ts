@@ -37,6 +37,10 @@ export class FakeSystem {
           this.actions.push(`network endpoints ${request.interfaceName} ${endpoints.map(formatEndpoint).join(' ')}`);
           if (this.failEndpointUpdate) throw this.failEndpointUpdate;
         },
+        updateEngineListenPort: async (port) => {
+          this.actions.push(`network engine-port ${request.interfaceName} ${port}`);
+          if (this.failEndpointUpdate) throw this.failEndpointUpdate;
+        },
       };
     },
   };
@@ -64,6 +68,7 @@ export class FakeEngine implements TunnelEngine {
   readonly requests: UapiSetRequest[] = [];
   private readonly closedHandlers: ((error?: Error) => void)[] = [];
   private readonly roamedListeners = new Set<(publicKey: Uint8Array) => void>();
+  private readonly reboundListeners = new Set<(port: number) => void>();
   /** Where each peer is now, by base64 key: as configured, moved by later requests, or roamed. */
   private readonly endpoints = new Map<string, Endpoint | undefined>();
   rxBytes = 0n;
@@ -132,6 +137,16 @@ export class FakeEngine implements TunnelEngine {
   onPeerRoamed(listener: (publicKey: Uint8Array) => void): () => void {
     this.roamedListeners.add(listener);
     return () => this.roamedListeners.delete(listener);
+  }
+
+  onListenPortChanged(listener: (port: number) => void): () => void {
+    this.reboundListeners.add(listener);
+    return () => this.reboundListeners.delete(listener);
+  }
+
+  /** As if `wg set IF listen-port` had moved the engine's UDP to `port`. */
+  rebind(port: number): void {
+    for (const listener of this.reboundListeners) listener(port);
   }
 
   /** As if an authenticated message of the peer's had come from `endpoint`. */

@@ -7,7 +7,10 @@ import { MemoryTun } from './memory-tun.js';
 
 export type PeerCommand = { readonly inject: string } | { readonly close: true };
 export type PeerReport =
-  { readonly ready: true; readonly port: number } | { readonly written: string } | { readonly error: string };
+  | { readonly ready: true; readonly port: number }
+  | { readonly written: string }
+  | { readonly rebound: number }
+  | { readonly error: string };
 
 const name = process.argv[2]!;
 const send = (report: PeerReport) => process.send?.(report);
@@ -27,6 +30,7 @@ try {
       return tun;
     },
   });
+  wg.onListenPortChanged((port) => send({ rebound: port }));
   process.on('message', (command: PeerCommand) => {
     if ('inject' in command) tun?.inject([Buffer.from(command.inject, 'hex')]);
     else void wg.close().then(() => process.exit(0));

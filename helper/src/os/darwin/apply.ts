@@ -63,11 +63,12 @@ export async function applyDarwinTunnelNetwork(
     const dns =
       plan.dns.servers.length > 0 ? new ServiceDns(system, plan.dns.servers, plan.dns.searchDomains) : undefined;
     await dns?.refresh();
+    let enginePort = context.engineListenPort;
     const killSwitch = () => ({
       ifname: plan.ifname,
       endpoints,
       dnsServers: plan.dns.servers,
-      ...(context.engineListenPort === undefined ? {} : { enginePort: context.engineListenPort }),
+      ...(enginePort === undefined ? {} : { enginePort }),
     });
     if (plan.killSwitch) await addKillSwitch(system, killSwitch());
     // An automatic MTU follows the uplink, as wg-quick's monitor has it.
@@ -87,7 +88,11 @@ export async function applyDarwinTunnelNetwork(
       endpointRoutes?.setEndpoints(next);
       await follower?.refresh();
     };
-    return { mtu, undo, updateEndpoints };
+    const updateEngineListenPort = async (port: number) => {
+      enginePort = port;
+      if (plan.killSwitch) await reloadKillSwitch(system, killSwitch());
+    };
+    return { mtu, undo, updateEndpoints, updateEngineListenPort };
   } catch (error) {
     try {
       await undo();

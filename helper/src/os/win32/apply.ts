@@ -92,12 +92,13 @@ export async function applyWin32TunnelNetwork(
   try {
     const luid = api.interfaceLuid(plan.ifname);
     let endpoints = plan.endpoints;
+    let enginePort = context.engineListenPort;
     const killSwitch = () =>
       killSwitchFilters({
         luid,
         endpoints,
         dnsServers: plan.dns.servers,
-        ...(context.engineListenPort === undefined ? {} : { enginePort: context.engineListenPort }),
+        ...(enginePort === undefined ? {} : { enginePort }),
       });
     if (plan.killSwitch) {
       await journaled({ op: 'win32-delete-firewall' }, () => {
@@ -149,7 +150,11 @@ export async function applyWin32TunnelNetwork(
       startFollowing();
       await follower?.refresh();
     };
-    return { mtu, undo, updateEndpoints };
+    const updateEngineListenPort = async (port: number) => {
+      enginePort = port;
+      firewall?.replace(killSwitch());
+    };
+    return { mtu, undo, updateEndpoints, updateEngineListenPort };
   } catch (error) {
     try {
       await undo();
