@@ -330,15 +330,17 @@ test('full tunnel with the kill switch: internet traffic goes through it, nothin
     );
   }));
 
-for (const [kind, allowedIps] of [
-  ['full', '0.0.0.0/0'],
-  ['split', '10.200.0.0/24'],
+for (const [kind, allowedIps, alwaysOn] of [
+  ['full tunnel', '0.0.0.0/0', false],
+  ['split tunnel', '10.200.0.0/24', false],
+  ['full tunnel under Always on', '0.0.0.0/0', true],
 ] as const) {
-  test(`${kind} tunnel with the kill switch: a server that moves to another address and port is heard there, and the kill switch follows it`, (t) =>
+  test(`${kind} with the kill switch: a server that moves to another address and port is heard there, and the kill switch follows it`, (t) =>
     withHelperLab(t, async (h) => {
       const tunnel = await h.serverTunnel(51820, '10.200.0');
       await h.startHelper();
       const before = await h.snapshot();
+      if (alwaysOn) await h.cli(['killswitch', 'always-on']);
       const config = h.clientConfig(tunnel, allowedIps);
       timed(t, await h.cli(['up', '--kill-switch', config.path]));
       assert.equal((await ping(h.client, '10.200.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
@@ -365,6 +367,7 @@ for (const [kind, allowedIps] of [
       assert.equal((await ping(h.client, '10.200.0.1', { count: 2, deadlineSeconds: 10 })).received, 2);
 
       timed(t, await h.cli(['down', config.name]));
+      if (alwaysOn) await h.cli(['killswitch', 'off']);
       assert.deepEqual(await h.snapshot(), before);
     }));
 }
