@@ -327,6 +327,10 @@ test('kill switch: a pf anchor under com.apple/ with the rules loaded, pf enable
     released > 0 && released < undone.indexOf(`pfctl -a ${anchor} -F rules`),
     'the token goes first, newest first',
   );
+  const split = planFor('Address = 10.9.0.2/32', 'AllowedIPs = 10.9.0.0/24\nEndpoint = 198.51.100.1:51820', false);
+  const withoutKillSwitch = await applyDarwinTunnelNetwork(split, { journal, engineListenPort: 51999 }, mac);
+  assert.equal(withoutKillSwitch.updateEngineListenPort, undefined, 'no kill switch, nothing names the port');
+  await withoutKillSwitch.undo();
 });
 
 test('kill switch: refused, with everything undone, where the main ruleset does not evaluate com.apple/ anchors', async (t) => {

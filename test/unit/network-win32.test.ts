@@ -110,6 +110,10 @@ test("the engine's UDP moved to another port: the kill switch's filters replaced
   assert.equal(api.firewallSessions, 1);
   await applied.undo();
   assert.equal(api.firewallOpen, false);
+  const split = planFor('Address = 10.8.0.2/24', 'AllowedIPs = 10.9.0.0/16\nEndpoint = 203.0.113.5:51820');
+  const withoutKillSwitch = await platform.network.apply(split, { journal, engineListenPort: 51999 });
+  assert.equal(withoutKillSwitch.updateEngineListenPort, undefined, 'no kill switch, nothing names the port');
+  await withoutKillSwitch.undo();
 });
 
 test("the kill switch: the tunnel, loopback, DHCP, NDP, the endpoint and the engine's port let through, DNS only to the tunnel servers, the rest blocked", () => {

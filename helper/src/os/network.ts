@@ -58,7 +58,7 @@ export interface AppliedTunnelNetwork {
    * kill switch's rules) follows. Absent where nothing depends on them.
    */
   updateEndpoints?(endpoints: readonly Endpoint[]): Promise<void>;
-  /** The engine's UDP moved to another port (NetworkContext.engineListenPort): what names it follows. */
+  /** The engine's UDP moved to another port (NetworkContext.engineListenPort): a kill switch that names it follows. */
   updateEngineListenPort?(port: number): Promise<void>;
 }
 

@@ -90,9 +90,9 @@ export async function applyDarwinTunnelNetwork(
     };
     const updateEngineListenPort = async (port: number) => {
       enginePort = port;
-      if (plan.killSwitch) await reloadKillSwitch(system, killSwitch());
+      await reloadKillSwitch(system, killSwitch());
     };
-    return { mtu, undo, updateEndpoints, updateEngineListenPort };
+    return { mtu, undo, updateEndpoints, ...(plan.killSwitch ? { updateEngineListenPort } : {}) };
   } catch (error) {
     try {
       await undo();

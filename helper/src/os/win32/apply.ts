@@ -154,7 +154,7 @@ export async function applyWin32TunnelNetwork(
       enginePort = port;
       firewall?.replace(killSwitch());
     };
-    return { mtu, undo, updateEndpoints, updateEngineListenPort };
+    return { mtu, undo, updateEndpoints, ...(plan.killSwitch ? { updateEngineListenPort } : {}) };
   } catch (error) {
     try {
       await undo();
