@@ -178,7 +178,7 @@ test('tunnel manager: when the network cannot follow a moved endpoint, that is l
   assert.ok(logged.includes('following the moved endpoint failed: pfctl: no such anchor'), logged.join('\n'));
 });
 
-test('tunnel manager: a configured peer that roams is followed by the network once, after the burst; a peer the config gives no endpoint is not', async () => {
+test('tunnel manager: a configured peer that roams is followed by the network at once, then once more for the rest of a burst; a peer the config gives no endpoint is not', async () => {
   const system = new FakeSystem();
   const manager = system.manager();
   await manager.up({ name: 'wg0', configText: clientConfig() });
@@ -194,17 +194,25 @@ test('tunnel manager: a configured peer that roams is followed by the network on
     'a peer the config gives no Endpoint (here: none of its peers): nothing follows it',
   );
   engine.roam(server, parseEndpoint('203.0.113.7:51820')!);
+  assert.deepEqual(system.actions, ['network endpoints wg0 203.0.113.7:51820'], 'the first move at once');
   engine.roam(stranger, parseEndpoint('203.0.113.98:40000')!);
   engine.roam(server, parseEndpoint('203.0.113.8:51820')!);
-  assert.deepEqual(system.actions, [], 'nothing before the burst is over');
+  engine.roam(server, parseEndpoint('203.0.113.10:51820')!);
+  assert.equal(system.actions.length, 1, 'the rest of the burst waits');
   await new Promise((resolve) => setTimeout(resolve, ROAM_FOLLOW_DELAY_MS + 300));
-  assert.deepEqual(system.actions, ['network endpoints wg0 203.0.113.8:51820']);
+  assert.deepEqual(system.actions.slice(1), ['network endpoints wg0 203.0.113.10:51820'], 'then once, for the last');
+  await new Promise((resolve) => setTimeout(resolve, ROAM_FOLLOW_DELAY_MS + 300));
+  assert.equal(system.actions.length, 2, 'a quiet second follows nothing');
+  system.actions.length = 0;
 
-  // Down: a move that comes now follows nothing.
+  // A move, another within the second, then down: the second is never followed, nor is a move after down.
   engine.roam(server, parseEndpoint('203.0.113.9:51820')!);
+  engine.roam(server, parseEndpoint('203.0.113.11:51820')!);
+  assert.deepEqual(system.actions, ['network endpoints wg0 203.0.113.9:51820']);
   await manager.down('wg0');
   system.actions.length = 0;
   await new Promise((resolve) => setTimeout(resolve, ROAM_FOLLOW_DELAY_MS + 300));
+  engine.roam(server, parseEndpoint('203.0.113.12:51820')!);
   assert.deepEqual(system.actions, []);
 });
 

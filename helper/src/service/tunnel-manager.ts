@@ -65,11 +65,17 @@ interface Tunnel {
   diagnosis?: Diagnosis;
   /** Set while the manager itself stops the engine, so that its closing is no surprise. */
   stopping: boolean;
-  /** Pending while roaming peers' endpoints wait to be followed (ROAM_FOLLOW_DELAY_MS). */
+  /** Runs for ROAM_FOLLOW_DELAY_MS after the network followed a roaming peer; moves meanwhile wait for its end. */
   roamTimer?: NodeJS.Timeout;
+  /** A configured peer moved again while roamTimer ran. */
+  roamPending?: boolean;
 }
 
-/** Endpoint moves are gathered this long before the network follows them: one reload for a burst. */
+/**
+ * The network follows a roaming peer at once (until it does, a full tunnel's
+ * replies to the new address have no way around the tunnel), and then at most
+ * once in this long, gathering the moves of a burst into one reload.
+ */
 export const ROAM_FOLLOW_DELAY_MS = 1_000;
 
 /** The engine's endpoints of the peers the config gives one: those a client's host routes and kill switch name. */
@@ -261,16 +267,23 @@ export class TunnelManager {
       );
   }
 
-  /** A peer of the config's was heard from elsewhere: the network follows, once the burst of moves is over. */
+  /** A peer of the config's was heard from elsewhere: the network follows (ROAM_FOLLOW_DELAY_MS). */
   private peerRoamed(tunnel: Tunnel, publicKey: Uint8Array): void {
     const key = keyToBase64(publicKey);
-    if (!tunnel.network?.updateEndpoints || tunnel.roamTimer) return;
+    if (!tunnel.network?.updateEndpoints) return;
     if (!tunnel.config.peers.some((peer) => peer.endpoint && keyToBase64(peer.publicKey) === key)) return;
+    if (tunnel.roamTimer) tunnel.roamPending = true;
+    else this.followRoam(tunnel);
+  }
+
+  private followRoam(tunnel: Tunnel): void {
+    this.log('info', 'helper', tunnel.name, 'a peer roamed to another address: following it');
+    void this.track(this.followEndpoints(tunnel));
     tunnel.roamTimer = setTimeout(() => {
       tunnel.roamTimer = undefined;
-      if (tunnel.state !== 'active') return;
-      this.log('info', 'helper', tunnel.name, 'a peer roamed to another address: following it');
-      void this.track(this.followEndpoints(tunnel));
+      if (!tunnel.roamPending || !tunnel.network) return;
+      tunnel.roamPending = false;
+      this.followRoam(tunnel);
     }, ROAM_FOLLOW_DELAY_MS);
     tunnel.roamTimer.unref();
   }
@@ -479,6 +492,7 @@ export class TunnelManager {
     if (withScripts) await attempt('PreDown', () => this.runScripts(config.interface.preDown, ifname));
     clearTimeout(tunnel.roamTimer);
     tunnel.roamTimer = undefined;
+    tunnel.roamPending = false;
     const network = tunnel.network;
     tunnel.network = undefined;
     if (network) await attempt('restoring the network settings', () => network.undo());
